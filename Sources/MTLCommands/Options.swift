@@ -1,0 +1,145 @@
+import ArgumentParser
+import MTLData
+import MTLEngine
+
+/// Options shared by every command that trains.
+public struct TrainingOptions: ParsableArguments {
+    @Option(name: .customLong("input"), help: ArgumentHelp("Use this column as an input (repeatable). Default: inferred.", valueName: "COL"))
+    var inputs: [String] = []
+
+    @Option(name: .customLong("task"), help: ArgumentHelp("Train this column as a task, optionally with its kind: binary, multiclass, multilabel, regression (repeatable). Default: inferred.", valueName: "NAME[:KIND]"))
+    var tasks: [String] = []
+
+    @Option(name: .customLong("loss-weight"), help: ArgumentHelp("Static weight of a task's loss (repeatable).", valueName: "NAME=W"))
+    var lossWeights: [String] = []
+
+    @Option(help: "Passes over the training rows.")
+    var epochs = 10
+
+    @Option(name: .customLong("batch-size"), help: "Rows per optimizer step.")
+    var batchSize = 64
+
+    @Option(name: .customLong("lr"), help: "Learning rate.")
+    var learningRate = 1e-3
+
+    @Option(help: ArgumentHelp("adam, adamw or sgd (with momentum 0.9).", valueName: "NAME"))
+    var optimizer = "adam"
+
+    @Option(name: .customLong("weight-decay"), help: "L2 penalty (decoupled for adamw; default 0.01 for adamw, else 0).")
+    var weightDecay: Double?
+
+    @Option(name: .customLong("clip"), help: "Clip the global gradient norm to this value.")
+    var clipNorm: Double?
+
+    @Option(help: "One seed for the split, initialisation, shuffling and dropout.")
+    var seed: UInt64 = 42
+
+    @Option(help: ArgumentHelp("cnn (text only) or mlp. Default: cnn when there is a text input.", valueName: "KIND"))
+    var trunk: String?
+
+    @Option(help: "Embedding width of the cnn trunk.")
+    var embedding = 64
+
+    @Option(help: "Convolution filters of the cnn trunk.")
+    var filters = 128
+
+    @Option(help: "Convolution kernel width of the cnn trunk.")
+    var kernel = 5
+
+    @Option(help: ArgumentHelp("Widths of the trunk's dense layers, comma-separated. Default: 64 (cnn), 256,128 (mlp).", valueName: "W,W"))
+    var hidden: String?
+
+    @Option(help: "Dropout after each dense layer of the trunk.")
+    var dropout = 0.2
+
+    @Option(name: .customLong("max-length"), help: "Tokens kept per text.")
+    var maxLength: Int?
+
+    @Option(help: ArgumentHelp("Freeze a layer from the start: embedding, conv, dense, dense1, head.TASK, trunk or heads (repeatable).", valueName: "LAYER"))
+    var freeze: [String] = []
+
+    @Option(name: .customLong("early-stop"), help: ArgumentHelp("Stop when a validation metric stops improving, then restore the best epoch: loss or TASK.METRIC, patience 3 by default.", valueName: "METRIC[:PATIENCE]"))
+    var earlyStop: String?
+
+    @Option(help: ArgumentHelp("Train,val,test fractions (like 0.8,0.1,0.1) or the name of a column holding train/val/test.", valueName: "F,F,F|COLUMN"))
+    var split: String?
+
+    @Option(help: ArgumentHelp("fixed (the loss weights as given) or dwa (Dynamic Weight Average).", valueName: "NAME"))
+    var strategy = "fixed"
+
+    @Option(help: "OpenBLAS threads.")
+    var threads = 1
+
+    @Option(help: ArgumentHelp("Write a checkpoint here after each epoch and at the end.", valueName: "DIR"))
+    var save: String?
+
+    @Option(help: ArgumentHelp("Continue the run saved in this checkpoint directory.", valueName: "DIR"))
+    var resume: String?
+
+    public init() {}
+
+    /// The run options for `data`; every malformed value is a `UsageError` naming its flag.
+    func runOptions(data: String) throws -> RunOptions {
+        var o = RunOptions(data: data)
+        o.inputs = inputs
+        o.tasks = try tasks.map { item in
+            let parts = item.split(separator: ":", maxSplits: 1).map(String.init)
+            guard let name = parts.first, !name.isEmpty else { throw UsageError("--task", "expected NAME[:KIND], got '\(item)'") }
+            guard parts.count == 2 else { return (name, nil) }
+            guard let kind = TaskKind(rawValue: parts[1]) else {
+                throw UsageError("--task", "unknown kind '\(parts[1])' (expected binary, multiclass, multilabel or regression)")
+            }
+            return (name, kind)
+        }
+        o.lossWeights = try lossWeights.map { item in
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let weight = Double(parts[1]) else {
+                throw UsageError("--loss-weight", "expected NAME=WEIGHT, got '\(item)'")
+            }
+            return (parts[0], weight)
+        }
+        o.epochs = epochs
+        o.batchSize = batchSize
+        o.learningRate = learningRate
+        guard let kind = OptimizerKind(rawValue: optimizer) else {
+            throw UsageError("--optimizer", "expected adam, adamw or sgd, got '\(optimizer)'")
+        }
+        o.optimizer = kind
+        o.weightDecay = weightDecay
+        o.clipNorm = clipNorm
+        o.seed = seed
+        if let trunk {
+            guard let kind = TrunkKind(rawValue: trunk) else { throw UsageError("--trunk", "expected cnn or mlp, got '\(trunk)'") }
+            o.trunk = kind
+        }
+        o.embedding = embedding
+        o.filters = filters
+        o.kernel = kernel
+        if let hidden {
+            let widths = hidden.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !widths.isEmpty, widths.allSatisfy({ ($0 ?? 0) > 0 }) else {
+                throw UsageError("--hidden", "expected widths like 256,128, got '\(hidden)'")
+            }
+            o.hidden = widths.map { $0! }
+        }
+        o.dropout = dropout
+        o.maxLength = maxLength
+        if let m = maxLength, m < 1 { throw UsageError("--max-length", "expected a whole number ≥ 1") }
+        o.freeze = freeze
+        o.earlyStop = earlyStop
+        if let split {
+            let parts = split.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            if parts.count == 3, parts.allSatisfy({ $0 != nil }) { o.split = parts.map { $0! } }
+            else if parts.count == 1, parts[0] == nil { o.splitColumn = split }
+            else { throw UsageError("--split", "expected three fractions like 0.8,0.1,0.1 or a column name, got '\(split)'") }
+        }
+        guard let strategy = WeightingStrategy(rawValue: strategy) else {
+            throw UsageError("--strategy", "expected \(WeightingStrategy.allCases.map(\.rawValue).joined(separator: " or ")), got '\(self.strategy)'")
+        }
+        o.strategy = strategy
+        if threads < 1 { throw UsageError("--threads", "expected a whole number ≥ 1") }
+        o.saveDirectory = save
+        o.resumeDirectory = resume
+        return o
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import MTLData
+import MTLEngine
+import Synchronization
+
+/// Human and JSON-lines output of headless commands.
+enum Report {
+    // MARK: JSON
+
+    static func jsonLine(_ object: [String: Any]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: sanitize(object), options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// JSON has no NaN or infinity: they become null.
+    private static func sanitize(_ value: Any) -> Any {
+        switch value {
+        case let d as Double: return d.isFinite ? d : NSNull()
+        case let f as Float: return f.isFinite ? Double(f) : NSNull()
+        case let dict as [String: Any]: return dict.mapValues(sanitize)
+        case let array as [Any]: return array.map(sanitize)
+        default: return value
+        }
+    }
+
+    static func metricsObject(_ metrics: [TaskMetrics], tasks: [String], kinds: [TaskKind]) -> [String: Any] {
+        var out: [String: Any] = [:]
+        for (t, m) in metrics.enumerated() {
+            var values: [String: Any] = ["count": m.count]
+            for name in TaskMetrics.names(for: kinds[t]) { values[name] = m.value(name) ?? NSNull() }
+            if let confusion = m.confusion { values["confusion"] = confusion }
+            if let precision = m.precision { values["precision_per_class"] = precision }
+            if let recall = m.recall { values["recall_per_class"] = recall }
+            out[tasks[t]] = values
+        }
+        return out
+    }
+
+    // MARK: Tables
+
+    /// Columns: task, then every metric any task reports, blank where it does not apply.
+    static func metricsTable(rows: [(label: String, kind: TaskKind, metrics: [(String, TaskMetrics)])]) -> String {
+        var columns: [String] = []
+        for row in rows {
+            for (prefix, _) in row.metrics {
+                for name in TaskMetrics.names(for: row.kind) {
+                    let column = name == "loss" ? "\(prefix) loss" : name
+                    if !columns.contains(column) { columns.append(column) }
+                }
+            }
+        }
+        var table = [["task"] + columns]
+        for row in rows {
+            var cells = [row.label]
+            for column in columns {
+                var cell = ""
+                for (prefix, m) in row.metrics {
+                    if column == "\(prefix) loss" { cell = number(m.loss) }
+                }
+                if !column.hasSuffix(" loss"), let last = row.metrics.last?.1,
+                   TaskMetrics.names(for: row.kind).contains(column), let v = last.value(column) {
+                    cell = number(v)
+                }
+                cells.append(cell)
+            }
+            table.append(cells)
+        }
+        return align(table)
+    }
+
+    static func align(_ table: [[String]]) -> String {
+        let widths = (0..<table[0].count).map { c in table.map { $0[c].count }.max() ?? 0 }
+        return table.map { row in
+            row.enumerated().map { c, cell in
+                c == 0 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[c] - cell.count) + cell
+            }.joined(separator: "  ")
+        }.map { "  " + $0 }.joined(separator: "\n")
+    }
+
+    static func number(_ v: Double) -> String {
+        if !v.isFinite { return "\(v)" }
+        if abs(v) >= 1000 { return String(format: "%.0f", v) }
+        return String(format: "%.4f", v)
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+
+    static func count(_ n: Int) -> String {
+        n >= 1_000_000 ? String(format: "%.2fM", Double(n) / 1e6) : n >= 10_000 ? String(format: "%.1fk", Double(n) / 1e3) : "\(n)"
+    }
+}
+
+/// Writes lines to stdout or stderr from any thread, one whole line at a time.
+final class Console: Sendable {
+    static let shared = Console()
+    private let lock = Mutex(())
+
+    func out(_ line: String) {
+        lock.withLock { _ in
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        }
+    }
+
+    func err(_ text: String, newline: Bool = true) {
+        lock.withLock { _ in
+            FileHandle.standardError.write(Data((text + (newline ? "\n" : "")).utf8))
+        }
+    }
+}

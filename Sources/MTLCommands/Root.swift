@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import MTLData
+import MTLEngine
+
+/// `mtl-tui`: a terminal workbench for multi-task learning.
+public struct MTLTUI: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "mtl-tui",
+        abstract: "Train, watch and steer multi-task models in the terminal.",
+        discussion: """
+        DATA is a CSV, TSV or JSONL file with several label columns, or a directory holding one \
+        such file and an optional spec.toml. Without a spec, inputs and tasks are inferred and \
+        the inferred spec is printed so you can save and edit it.
+
+        Examples:
+          mtl-tui train sample-data/vader-domains
+          mtl-tui train reviews.csv --task domain --task stars:regression --loss-weight stars=0.5
+          mtl-tui train sample-data/penguins --epochs 50 --save runs/penguins
+          mtl-tui eval runs/penguins sample-data/penguins
+          mtl-tui predict runs/penguins new-penguins.csv > predictions.csv
+        """,
+        subcommands: [Train.self, Evaluate.self, Predict.self, Bench.self],
+        defaultSubcommand: Train.self)
+
+    public init() {}
+}
+
+/// Prints a one-line error and exits 1 for the errors users cause; anything else is re-thrown.
+func exitOnUserError<T>(_ body: () throws -> T) -> T {
+    do {
+        return try body()
+    } catch let error as DataError {
+        fail(error.description)
+    } catch let error as UsageError {
+        fail(error.description)
+    } catch let error as CheckpointError {
+        fail(error.description)
+    } catch {
+        fail("\(error)")
+    }
+}
+
+func fail(_ message: String) -> Never {
+    Console.shared.err("mtl-tui: error: \(message)")
+    exit(1)
+}
+
+/// The default data: the bundled VADER sample next to the executable's working directory.
+let defaultData = "sample-data/vader-domains"

@@ -1,0 +1,186 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import MTLData
+import MTLEngine
+import Synchronization
+
+/// `mtl-tui train DATA`: trains headless, printing progress and per-epoch metrics.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a shared-trunk, one-head-per-task model without the workbench.",
+        discussion: "Prints a progress bar while each epoch runs and a per-task table after it; --json prints one JSON object per line instead.")
+
+    @Argument(help: "A data file or a directory with one data file and an optional spec.toml.")
+    var data: String = defaultData
+
+    @OptionGroup var options: TrainingOptions
+
+    @Flag(help: "Print JSON lines (start, step, epoch, done) instead of tables.")
+    var json = false
+
+    func run() throws {
+        let runOptions = exitOnUserError { try options.runOptions(data: data) }
+        BLAS.threads = options.threads
+        let prepared = exitOnUserError { try RunPreparation.prepare(runOptions) }
+        let printer = TrainingPrinter(prepared: prepared, json: json)
+        printer.start()
+        let trainer = Trainer(prepared.setup, observer: { printer.handle($0) })
+        let interrupt = InterruptHandler { trainer.send(.stop) }
+        trainer.start()
+        // Headless, a divergence cannot be steered: stop the run and report it.
+        while !trainer.waitUntilFinished(seconds: 0.1) {
+            if trainer.snapshot.state == .diverged { trainer.send(.stop) }
+        }
+        withExtendedLifetime(interrupt) {}
+        let final = trainer.snapshot
+        if let divergence = final.divergence { fail("training diverged: \(divergence)") }
+        if final.state == .stopped {
+            Console.shared.err("mtl-tui: stopped at step \(final.step)\(prepared.setup.saveDirectory.map { "; checkpoint in \($0)" } ?? "")")
+            throw ExitCode(130)
+        }
+    }
+}
+
+/// SIGINT/SIGTERM/SIGHUP ask the trainer to stop at the next batch (and save, with --save).
+final class InterruptHandler {
+    private let sources: [any DispatchSourceSignal]
+
+    init(_ onSignal: @escaping @Sendable () -> Void) {
+        sources = [SIGINT, SIGTERM, SIGHUP].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler(handler: onSignal)
+            source.resume()
+            return source
+        }
+    }
+}
+
+/// Turns trainer progress into the headless output. Called on the training queue.
+final class TrainingPrinter: Sendable {
+    let prepared: PreparedRun
+    let json: Bool
+    private let lastBar = Mutex(Date.distantPast)
+    private let showBar = isatty(STDERR_FILENO) != 0
+
+    init(prepared: PreparedRun, json: Bool) {
+        self.prepared = prepared
+        self.json = json
+    }
+
+    var tasks: [String] { prepared.setup.model.heads.map(\.name) }
+    var kinds: [TaskKind] { prepared.setup.model.heads.map(\.kind) }
+
+    func start() {
+        let s = prepared.setup
+        let split = ["train": s.split.train.count, "val": s.split.validation.count, "test": s.split.test.count]
+        if json {
+            Console.shared.out(Report.jsonLine([
+                "event": "start", "data": prepared.table.file, "rows": split,
+                "spec": prepared.spec.tomlText(), "spec_source": prepared.specSource ?? "inferred",
+                "model": modelSummary(), "parameters": Model(s.model, seed: 0).parameterCount,
+                "tasks": zip(tasks, kinds).map { ["name": $0, "kind": $1.rawValue] },
+            ]))
+            return
+        }
+        let out = Console.shared
+        out.out("data: \(prepared.table.file) · \(prepared.table.rowCount) rows · \(s.split.train.count) train / \(s.split.validation.count) val / \(s.split.test.count) test")
+        if let source = prepared.specSource {
+            out.out("spec: \(source)")
+        } else {
+            out.out("spec: inferred from the data (save this as spec.toml beside the data to edit it):")
+            out.out(prepared.spec.tomlText().split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n"))
+        }
+        let parameters = Model(s.model, seed: 0).parameterCount
+        out.out("model: \(modelSummary()) · \(Report.count(parameters)) parameters")
+        out.out("tasks: " + s.encoder.tasks.map { t in
+            t.spec.kind == .regression ? "\(t.spec.name) (regression)" : "\(t.spec.name) (\(t.spec.kind.rawValue), \(t.classes.count) classes)"
+        }.joined(separator: ", "))
+    }
+
+    func modelSummary() -> String {
+        let m = prepared.setup.model
+        var parts: [String] = []
+        if m.trunk == .cnn {
+            parts.append("embedding \(m.vocabulary)×\(m.embedding)")
+            parts.append("conv \(m.filters)×\(m.kernel)")
+            parts.append("max pool")
+        } else {
+            parts.append(m.vocabulary > 0 ? "tf-idf \(m.vocabulary) + \(m.features) features" : "\(m.features) features")
+        }
+        parts += m.hidden.map { "dense \($0)" }
+        parts.append("\(m.heads.count) heads")
+        return "\(m.trunk.rawValue): " + parts.joined(separator: " → ")
+    }
+
+    func handle(_ progress: TrainerProgress) {
+        switch progress {
+        case .started:
+            break
+        case let .step(step, epoch, stepInEpoch, stepsPerEpoch, losses, total):
+            if json {
+                var lossObject: [String: Any] = [:]
+                for (t, loss) in losses.enumerated() { lossObject[tasks[t]] = loss.map { Double($0) } ?? NSNull() }
+                Console.shared.out(Report.jsonLine(["event": "step", "step": step, "epoch": epoch, "loss": lossObject, "total": Double(total)]))
+            } else if showBar {
+                drawBar(epoch: epoch, stepInEpoch: stepInEpoch, stepsPerEpoch: stepsPerEpoch, total: total)
+            }
+        case .epoch(let record):
+            if json {
+                Console.shared.out(Report.jsonLine([
+                    "event": "epoch", "epoch": record.epoch, "step": record.step, "seconds": record.seconds,
+                    "total_val_loss": record.validationTotal,
+                    "metrics": ["train": Report.metricsObject(record.train, tasks: tasks, kinds: kinds),
+                                "val": Report.metricsObject(record.validation, tasks: tasks, kinds: kinds)],
+                ]))
+            } else {
+                if showBar { Console.shared.err("\r\u{1B}[K", newline: false) }
+                let rate = Double(prepared.setup.split.train.count) / max(record.seconds, 1e-9)
+                Console.shared.out("epoch \(record.epoch)/\(prepared.setup.training.epochs) · \(String(format: "%.1f", record.seconds)) s · \(Report.count(Int(rate))) samples/s · val total loss \(Report.number(record.validationTotal))")
+                Console.shared.out(Report.metricsTable(rows: tasks.indices.map { t in
+                    (tasks[t], kinds[t], [("train", record.train[t]), ("val", record.validation[t])])
+                }))
+            }
+        case .event(let event):
+            if json {
+                Console.shared.out(Report.jsonLine(["event": "message", "kind": event.kind.rawValue, "step": event.step, "message": event.message]))
+            } else if event.kind != .info || !event.message.hasPrefix("paused") {
+                if showBar { Console.shared.err("\r\u{1B}[K", newline: false) }
+                Console.shared.err("[step \(event.step)] \(event.message)")
+            }
+        case .finished(let snapshot):
+            finish(snapshot)
+        }
+    }
+
+    private func drawBar(epoch: Int, stepInEpoch: Int, stepsPerEpoch: Int, total: Float) {
+        let now = Date()
+        let due = lastBar.withLock { last -> Bool in
+            guard now.timeIntervalSince(last) > 0.1 || stepInEpoch == stepsPerEpoch else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        let width = 30
+        let filled = stepsPerEpoch > 0 ? width * stepInEpoch / stepsPerEpoch : 0
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        Console.shared.err("\r\u{1B}[Kepoch \(epoch)/\(prepared.setup.training.epochs) \(bar) \(stepInEpoch)/\(stepsPerEpoch) · loss \(String(format: "%.4f", total))", newline: false)
+    }
+
+    private func finish(_ snapshot: TrainerSnapshot) {
+        let validation = snapshot.history.last?.validation
+        if json {
+            var metrics: [String: Any] = [:]
+            if let validation { metrics["val"] = Report.metricsObject(validation, tasks: tasks, kinds: kinds) }
+            if let test = snapshot.test { metrics["test"] = Report.metricsObject(test, tasks: tasks, kinds: kinds) }
+            Console.shared.out(Report.jsonLine(["event": "done", "state": snapshot.state.rawValue, "step": snapshot.step, "metrics": metrics]))
+            return
+        }
+        if showBar { Console.shared.err("\r\u{1B}[K", newline: false) }
+        if let test = snapshot.test {
+            Console.shared.out("test (\(prepared.setup.split.test.count) rows):")
+            Console.shared.out(Report.metricsTable(rows: tasks.indices.map { (tasks[$0], kinds[$0], [("test", test[$0])]) }))
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// Where a dataset comes from: `DATA` is a data file, or a directory holding one data file
+/// (`.csv`, `.tsv`, `.jsonl`, or an IDX image/label pair) and an optional `spec.toml`.
+public struct DatasetSource: Sendable {
+    public var table: Table
+    /// The spec from `spec.toml`, if the directory had one.
+    public var spec: DatasetSpec?
+    public var specFile: String?
+
+    public static func load(_ path: String) throws(DataError) -> DatasetSource {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw DataError(file: path, "no such file or directory")
+        }
+        if !isDirectory.boolValue {
+            return DatasetSource(table: try readTable(path), spec: nil, specFile: nil)
+        }
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: path).sorted() } catch {
+            throw DataError(file: path, "cannot list directory")
+        }
+        let dataFiles = names.filter { ["csv", "tsv", "jsonl", "ndjson"].contains(($0 as NSString).pathExtension.lowercased()) }
+        let imageFiles = names.filter { $0.contains("idx3-ubyte") }
+        let labelFiles = names.filter { $0.contains("idx1-ubyte") }
+        let join = { (name: String) in (path as NSString).appendingPathComponent(name) }
+        var table: Table
+        if dataFiles.count == 1 {
+            table = try readTable(join(dataFiles[0]))
+        } else if dataFiles.count > 1 {
+            throw DataError(file: path, "holds several data files (\(dataFiles.joined(separator: ", "))); pass one of them")
+        } else if imageFiles.count == 1, labelFiles.count == 1 {
+            table = try IDXReader.table(images: try readBytes(join(imageFiles[0])), imageFile: join(imageFiles[0]),
+                                        labels: try readBytes(join(labelFiles[0])), labelFile: join(labelFiles[0]))
+        } else {
+            throw DataError(file: path, "holds no data file (.csv, .tsv, .jsonl, or an idx3-ubyte/idx1-ubyte pair)")
+        }
+        var source = DatasetSource(table: table, spec: nil, specFile: nil)
+        if names.contains("spec.toml") {
+            let specPath = join("spec.toml")
+            let bytes = try readBytes(specPath)
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw DataError(file: specPath, "is not valid UTF-8")
+            }
+            source.spec = try DatasetSpec.parse(toml: text, file: specPath)
+            source.specFile = specPath
+            try source.spec!.check(against: table, specFile: specPath)
+        }
+        return source
+    }
+
+    public static func readTable(_ path: String) throws(DataError) -> Table {
+        let bytes = try readBytes(path)
+        switch (path as NSString).pathExtension.lowercased() {
+        case "jsonl", "ndjson": return try JSONLReader.read(bytes: bytes, file: path)
+        case "tsv", "tab": return try DelimitedReader.read(bytes: bytes, file: path, delimiter: 0x09)
+        default: return try DelimitedReader.read(bytes: bytes, file: path, delimiter: UInt8(ascii: ","))
+        }
+    }
+
+    static func readBytes(_ path: String) throws(DataError) -> [UInt8] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw DataError(file: path, "no such file")
+        }
+        if isDirectory.boolValue { throw DataError(file: path, "is a directory, expected a file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DataError(file: path, "cannot read file")
+        }
+        if data.isEmpty { throw DataError(file: path, "empty file") }
+        return [UInt8](data)
+    }
+}
+
+extension DatasetSpec {
+    /// Every column the spec names exists in the table.
+    public func check(against table: Table, specFile: String) throws(DataError) {
+        func exists(_ column: String) -> Bool {
+            table.columnIndex(column) != nil || SpecInference.imageColumns(table, prefix: column) != nil
+        }
+        let available = table.header.joined(separator: ", ")
+        for input in inputs where !exists(input.column) {
+            throw DataError(file: specFile, line: input.sourceLine, key: "column", "unknown column '\(input.column)' (columns: \(available))")
+        }
+        for task in tasks {
+            if !exists(task.column) {
+                throw DataError(file: specFile, line: task.sourceLine, key: "column", "unknown column '\(task.column)' (columns: \(available))")
+            }
+            if let w = task.sampleWeightColumn, !exists(w) {
+                throw DataError(file: specFile, line: task.sourceLine, key: "sample_weight", "unknown column '\(w)'")
+            }
+        }
+        if let id = idColumn, !exists(id) { throw DataError(file: specFile, key: "id", "unknown column '\(id)'") }
+        if let s = splitColumn, !exists(s) { throw DataError(file: specFile, key: "split_column", "unknown column '\(s)'") }
+    }
+}

@@ -1,0 +1,129 @@
+import MTLData
+
+/// The model's view of a dataset: encoded rows plus, for the bag-of-words trunk, each row's
+/// TF-IDF vector (L2-normalised, as scikit-learn's `TfidfVectorizer`) with the dense features
+/// appended as further columns.
+public struct ModelInputs: Sendable {
+    public var rows: EncodedRows
+    /// CSR over `vocabulary + featureWidth` columns; empty unless built with `sparse: true`.
+    public var sparseOffsets: [Int] = []
+    public var sparseColumns: [Int32] = []
+    public var sparseValues: [Float] = []
+    public var maxTokens: Int
+    public var maxSparse: Int = 0
+
+    public init(rows: EncodedRows, idf: [Float]?, kernel: Int) {
+        self.rows = rows
+        var longest = 0
+        if !rows.tokenOffsets.isEmpty {
+            for r in 0..<rows.count { longest = max(longest, rows.tokenOffsets[r + 1] - rows.tokenOffsets[r]) }
+        }
+        maxTokens = max(longest, kernel)
+        guard let idf else { return }
+        let vocabulary = idf.count
+        sparseOffsets = [0]
+        var counts: [Int32: Int] = [:]
+        for r in 0..<rows.count {
+            counts.removeAll(keepingCapacity: true)
+            if !rows.tokenOffsets.isEmpty {
+                for i in rows.tokenOffsets[r]..<rows.tokenOffsets[r + 1] where rows.tokenIDs[i] > Vocabulary.unknown {
+                    counts[rows.tokenIDs[i], default: 0] += 1
+                }
+            }
+            let ids = counts.keys.sorted()
+            var values = ids.map { Float(counts[$0]!) * idf[Int($0)] }
+            let norm = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            if norm > 0 { values = values.map { $0 / norm } }
+            sparseColumns += ids
+            sparseValues += values
+            for j in 0..<rows.featureWidth {
+                let v = rows.features[r * rows.featureWidth + j]
+                if v != 0 {
+                    sparseColumns.append(Int32(vocabulary + j))
+                    sparseValues.append(v)
+                }
+            }
+            sparseOffsets.append(sparseColumns.count)
+            maxSparse = max(maxSparse, sparseOffsets[r + 1] - sparseOffsets[r])
+        }
+    }
+
+    public var isSparse: Bool { !sparseOffsets.isEmpty }
+}
+
+/// One mini-batch, in buffers allocated once at the largest batch size and refilled each step.
+public final class Batch: @unchecked Sendable {
+    public let capacity: Int
+    public private(set) var count = 0
+    /// Dataset row of each sample.
+    public let rows: Buffer<Int>
+    /// Token ids back to back, each sample padded with id 0 to at least the kernel width.
+    public let tokens: Buffer<Int32>
+    public let starts: Buffer<Int>
+    public let lengths: Buffer<Int>
+    public let sparse: SparseRows
+    private let sparseStorage: (Buffer<Int>, Buffer<Int32>, FloatBuffer)
+    /// Dense features `[B, featureWidth]`.
+    public let features: FloatBuffer
+    public let featureWidth: Int
+    /// Per task: targets `[B, width]`, loss weights `[B]`, label mask `[B]`.
+    public let targets: [FloatBuffer]
+    public let weights: [FloatBuffer]
+    public let masks: [FloatBuffer]
+    public let widths: [Int]
+
+    public init(capacity: Int, inputs: ModelInputs) {
+        self.capacity = capacity
+        let r = inputs.rows
+        rows = Buffer(count: capacity, zero: 0)
+        tokens = Buffer(count: r.tokenOffsets.isEmpty ? 1 : capacity * inputs.maxTokens, zero: 0)
+        starts = Buffer(count: capacity, zero: 0)
+        lengths = Buffer(count: capacity, zero: 0)
+        sparseStorage = (Buffer(count: capacity + 1, zero: 0), Buffer(count: max(capacity * inputs.maxSparse, 1), zero: 0),
+                         FloatBuffer(count: max(capacity * inputs.maxSparse, 1)))
+        sparse = SparseRows(offsets: sparseStorage.0.pointer, columns: sparseStorage.1.pointer, values: sparseStorage.2.pointer)
+        featureWidth = r.featureWidth
+        features = FloatBuffer(count: capacity * max(r.featureWidth, 1))
+        widths = r.targets.map(\.width)
+        targets = r.targets.map { FloatBuffer(count: capacity * $0.width) }
+        weights = r.targets.map { _ in FloatBuffer(count: capacity) }
+        masks = r.targets.map { _ in FloatBuffer(count: capacity) }
+    }
+
+    /// Copies the given dataset rows in. `kernel` is the minimum token length.
+    public func fill(_ indices: ArraySlice<Int>, from inputs: ModelInputs, kernel: Int) {
+        precondition(indices.count <= capacity)
+        count = indices.count
+        let r = inputs.rows
+        var tokenCursor = 0
+        var sparseCursor = 0
+        sparse.offsets[0] = 0
+        for (b, row) in indices.enumerated() {
+            rows[b] = row
+            if !r.tokenOffsets.isEmpty {
+                let begin = r.tokenOffsets[row], end = r.tokenOffsets[row + 1]
+                let length = max(end - begin, kernel)
+                starts[b] = tokenCursor
+                lengths[b] = length
+                for i in 0..<length { tokens[tokenCursor + i] = begin + i < end ? r.tokenIDs[begin + i] : Vocabulary.padding }
+                tokenCursor += length
+            }
+            if inputs.isSparse {
+                for j in inputs.sparseOffsets[row]..<inputs.sparseOffsets[row + 1] {
+                    sparse.columns[sparseCursor] = inputs.sparseColumns[j]
+                    sparse.values[sparseCursor] = inputs.sparseValues[j]
+                    sparseCursor += 1
+                }
+                sparse.offsets[b + 1] = sparseCursor
+            }
+            let w = featureWidth
+            for j in 0..<w { features[b * w + j] = r.features[row * w + j] }
+            for t in 0..<widths.count {
+                let width = widths[t], source = r.targets[t]
+                for j in 0..<width { targets[t][b * width + j] = source.values[row * width + j] }
+                weights[t][b] = source.weights[row]
+                masks[t][b] = source.mask[row]
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+/// Fully connected layer: `y = x · W + b`, weight stored `[in, out]` (PyTorch's `nn.Linear`
+/// stores `[out, in]`; checkpoints transpose on export).
+///
+/// ```swift
+/// let dense = Dense(inputs: 128, outputs: 64, weight: 0, bias: 8192)   // offsets in the flat buffer
+/// dense.forward(x, into: y, batch: 32, parameters: params)
+/// ```
+public struct Dense: Sendable {
+    public let inputs: Int
+    public let outputs: Int
+    /// Offsets of the weight `[inputs, outputs]` and bias `[outputs]` in the flat buffers.
+    public let weight: Int
+    public let bias: Int
+
+    public init(inputs: Int, outputs: Int, weight: Int, bias: Int) {
+        self.inputs = inputs
+        self.outputs = outputs
+        self.weight = weight
+        self.bias = bias
+    }
+
+    /// x `[B, in]` → y `[B, out]`.
+    public func forward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, batch: Int,
+                        parameters p: UnsafePointer<Float>) {
+        for b in 0..<batch { (y + b * outputs).update(from: p + bias, count: outputs) }
+        BLAS.gemm(batch, outputs, inputs, x, p + weight, y, beta: 1)
+    }
+
+    /// Sparse x (CSR rows over `in` columns) → y `[B, out]`: each non-zero adds one weight row.
+    public func forward(_ x: SparseRows, into y: UnsafeMutablePointer<Float>, batch: Int,
+                        parameters p: UnsafePointer<Float>) {
+        for b in 0..<batch {
+            let out = y + b * outputs
+            out.update(from: p + bias, count: outputs)
+            for j in x.offsets[b]..<x.offsets[b + 1] {
+                let v = x.values[j]
+                let row = p + weight + Int(x.columns[j]) * outputs
+                for o in 0..<outputs { out[o] += v * row[o] }
+            }
+        }
+    }
+
+    /// dy `[B, out]` → accumulates dW and db (unless `frozen`) and writes dx `[B, in]` when
+    /// asked (added to what dx holds when `accumulate`, as when several heads share an input).
+    public func backward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
+                         accumulate: Bool = false, batch: Int, frozen: Bool = false,
+                         parameters p: UnsafePointer<Float>, gradients g: UnsafeMutablePointer<Float>) {
+        if !frozen {
+            BLAS.gemm(inputs, outputs, batch, x, transA: true, dy, g + weight, beta: 1)
+            addColumnSums(dy, rows: batch, columns: outputs, into: g + bias)
+        }
+        if let dx { BLAS.gemm(batch, inputs, outputs, dy, p + weight, transB: true, dx, beta: accumulate ? 1 : 0) }
+    }
+
+    /// Sparse-input backward: only the weight rows of the batch's non-zero columns get gradient.
+    public func backward(_ x: SparseRows, _ dy: UnsafePointer<Float>, batch: Int, gradients g: UnsafeMutablePointer<Float>) {
+        for b in 0..<batch {
+            let d = dy + b * outputs
+            for j in x.offsets[b]..<x.offsets[b + 1] {
+                let v = x.values[j]
+                let row = g + weight + Int(x.columns[j]) * outputs
+                for o in 0..<outputs { row[o] += v * d[o] }
+            }
+        }
+        addColumnSums(dy, rows: batch, columns: outputs, into: g + bias)
+    }
+}
+
+/// Rows of a sparse matrix in CSR form: row `r` holds `values[offsets[r]..<offsets[r+1]]`
+/// at `columns[…]`.
+public struct SparseRows {
+    public var offsets: UnsafeMutablePointer<Int>
+    public var columns: UnsafeMutablePointer<Int32>
+    public var values: UnsafeMutablePointer<Float>
+}
+
+/// out[c] += Σ_r m[r, c].
+@inline(__always)
+func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
+    for r in 0..<rows {
+        let row = m + r * columns
+        for c in 0..<columns { out[c] += row[c] }
+    }
+}

@@ -1,0 +1,272 @@
+import Foundation
+import MTLData
+
+public enum TrunkKind: String, Sendable, Codable, CaseIterable {
+    /// Embedding → Conv1D → ReLU → global max pool → dense layers. Needs a text input.
+    case cnn
+    /// Dense layers over bag-of-words TF-IDF (text) and/or the numeric, one-hot and pixel features.
+    case mlp
+}
+
+/// One output head: a dense layer from the trunk's last features to this task's outputs.
+public struct HeadConfig: Sendable, Codable, Equatable {
+    public var name: String
+    public var kind: TaskKind
+    public var outputs: Int
+    public var regressionLoss: RegressionLoss
+
+    public init(name: String, kind: TaskKind, outputs: Int, regressionLoss: RegressionLoss = .mse) {
+        self.name = name
+        self.kind = kind
+        self.outputs = outputs
+        self.regressionLoss = regressionLoss
+    }
+}
+
+/// The architecture: everything needed to rebuild the same network.
+public struct ModelConfig: Sendable, Codable, Equatable {
+    public var trunk: TrunkKind
+    /// Token ids in `0..<vocabulary` (0 when the data has no text).
+    public var vocabulary: Int
+    public var embedding: Int
+    public var filters: Int
+    public var kernel: Int
+    /// Widths of the trunk's dense layers (each followed by ReLU and dropout).
+    public var hidden: [Int]
+    public var dropout: Float
+    /// Numeric, one-hot and pixel features fed next to the text.
+    public var features: Int
+    public var heads: [HeadConfig]
+
+    public init(trunk: TrunkKind, vocabulary: Int, embedding: Int = 64, filters: Int = 128, kernel: Int = 5,
+                hidden: [Int], dropout: Float = 0, features: Int, heads: [HeadConfig]) {
+        self.trunk = trunk
+        self.vocabulary = vocabulary
+        self.embedding = embedding
+        self.filters = filters
+        self.kernel = kernel
+        self.hidden = hidden
+        self.dropout = dropout
+        self.features = features
+        self.heads = heads
+    }
+
+    /// Width of the first dense layer's input.
+    var trunkInput: Int { trunk == .cnn ? filters + features : vocabulary + features }
+    var usesText: Bool { vocabulary > 0 }
+}
+
+/// A shared trunk with one head per task, all parameters in one flat buffer.
+///
+/// ```swift
+/// let model = Model(config, seed: 1)
+/// let work = model.workspace(batch: 64, maxTokens: 200)
+/// model.forward(batch, work, training: true, step: 0)
+/// ```
+public final class Model {
+    public let config: ModelConfig
+    public let tensors: [ParameterTensor]
+    public let layers: [LayerRange]
+    public let parameters: FloatBuffer
+    public let gradients: FloatBuffer
+    let textConv: TextConv?
+    let dense: [Dense]
+    /// Layer names of the trunk's dense layers: `dense`, or `dense1`, `dense2`, … when several.
+    let denseNames: [String]
+    let heads: [Dense]
+    let seed: UInt64
+
+    public init(_ config: ModelConfig, seed: UInt64) {
+        precondition(config.trunk == .mlp || config.usesText, "the cnn trunk needs a text input")
+        precondition(config.trunk == .cnn || !config.hidden.isEmpty, "the mlp trunk needs at least one dense layer")
+        self.config = config
+        self.seed = seed
+        var layout = LayoutBuilder()
+        if config.trunk == .cnn {
+            let e = layout.add("trunk.embedding.weight", layer: "embedding", shape: [config.vocabulary, config.embedding])
+            let w = layout.add("trunk.conv.weight", layer: "conv", shape: [config.embedding, config.kernel, config.filters],
+                               exportOrder: [2, 0, 1])
+            let b = layout.add("trunk.conv.bias", layer: "conv", shape: [config.filters])
+            textConv = TextConv(vocabulary: config.vocabulary, embedding: config.embedding, kernel: config.kernel,
+                                filters: config.filters, embeddingWeight: e, convWeight: w, convBias: b)
+        } else {
+            textConv = nil
+        }
+        var dense: [Dense] = []
+        var width = config.trunkInput
+        denseNames = config.hidden.indices.map { config.hidden.count == 1 ? "dense" : "dense\($0 + 1)" }
+        for (units, name) in zip(config.hidden, denseNames) {
+            let w = layout.add("trunk.\(name).weight", layer: name, shape: [width, units], exportOrder: [1, 0])
+            let b = layout.add("trunk.\(name).bias", layer: name, shape: [units])
+            dense.append(Dense(inputs: width, outputs: units, weight: w, bias: b))
+            width = units
+        }
+        self.dense = dense
+        heads = config.heads.map { head in
+            let w = layout.add("head.\(head.name).weight", layer: "head.\(head.name)", shape: [width, head.outputs], exportOrder: [1, 0])
+            let b = layout.add("head.\(head.name).bias", layer: "head.\(head.name)", shape: [head.outputs])
+            return Dense(inputs: width, outputs: head.outputs, weight: w, bias: b)
+        }
+        tensors = layout.tensors
+        layers = layout.layers
+        parameters = FloatBuffer(count: layout.total)
+        gradients = FloatBuffer(count: layout.total)
+        initialize()
+    }
+
+    public var parameterCount: Int { parameters.count }
+    public var lastWidth: Int { config.hidden.last ?? config.trunkInput }
+
+    /// Embeddings uniform(±0.05) as Keras does; ReLU layers He-uniform, heads Glorot-uniform; biases zero.
+    func initialize() {
+        var random = SeededRandom(seed: seed, stream: 3)
+        for tensor in tensors where tensor.name.hasSuffix(".weight") {
+            let bound: Float
+            switch tensor.layer {
+            case "embedding": bound = 0.05
+            case "conv": bound = (6 / Float(config.embedding * config.kernel)).squareRoot()
+            case let name where name.hasPrefix("head."): bound = (6 / Float(tensor.shape[0] + tensor.shape[1])).squareRoot()
+            default: bound = (6 / Float(tensor.shape[0])).squareRoot()
+            }
+            for i in 0..<tensor.count { parameters[tensor.offset + i] = (random.nextFloat() * 2 - 1) * bound }
+        }
+    }
+
+    public func layer(named name: String) -> LayerRange? { layers.first { $0.name == name } }
+
+    /// Layer names for a user's word: a layer name, `trunk` (all but heads) or `heads`.
+    public func layerNames(matching word: String) -> [String] {
+        switch word {
+        case "trunk": return layers.map(\.name).filter { !$0.hasPrefix("head.") }
+        case "heads": return layers.map(\.name).filter { $0.hasPrefix("head.") }
+        default: return layer(named: word) == nil ? [] : [word]
+        }
+    }
+
+    // MARK: - Forward and backward
+
+    /// Activations and scratch for one batch size; allocate once, reuse every step.
+    public final class Workspace {
+        public let capacity: Int
+        let conv: TextConv.Workspace?
+        let trunkInput: FloatBuffer          // cnn: [B, F + D]
+        let hidden: [FloatBuffer]            // [B, h_i] after ReLU and dropout
+        let masks: [FloatBuffer]             // dropout masks, [B, h_i]
+        let hiddenGradient: [FloatBuffer]    // [B, h_i]
+        let trunkInputGradient: FloatBuffer  // cnn: [B, F + D]
+        public let logits: [FloatBuffer]     // per head [B, C]
+        public let probabilities: [FloatBuffer]
+        public let rowLoss: [FloatBuffer]    // per head [B]
+        let logitGradient: [FloatBuffer]
+
+        init(_ model: Model, batch: Int, maxTokens: Int) {
+            capacity = batch
+            let c = model.config
+            conv = model.textConv.map { TextConv.Workspace($0, batch: batch, maxTokens: batch * maxTokens) }
+            trunkInput = FloatBuffer(count: c.trunk == .cnn ? batch * c.trunkInput : 1)
+            trunkInputGradient = FloatBuffer(count: c.trunk == .cnn ? batch * c.trunkInput : 1)
+            hidden = c.hidden.map { FloatBuffer(count: batch * $0) }
+            masks = c.hidden.map { FloatBuffer(count: batch * $0) }
+            hiddenGradient = c.hidden.map { FloatBuffer(count: batch * $0) }
+            logits = c.heads.map { FloatBuffer(count: batch * $0.outputs) }
+            probabilities = c.heads.map { FloatBuffer(count: batch * $0.outputs) }
+            rowLoss = c.heads.map { _ in FloatBuffer(count: batch) }
+            logitGradient = c.heads.map { FloatBuffer(count: batch * $0.outputs) }
+        }
+    }
+
+    public func workspace(batch: Int, maxTokens: Int) -> Workspace {
+        Workspace(self, batch: batch, maxTokens: maxTokens)
+    }
+
+    /// Trunk and heads: fills `work.logits`. Dropout is active when `training`; its mask is
+    /// drawn from (seed, step) so a resumed run repeats it exactly.
+    public func forward(_ batch: Batch, _ work: Workspace, training: Bool, step: Int) {
+        let n = batch.count
+        let p = UnsafePointer(parameters.pointer)
+        var input: UnsafePointer<Float>
+        if let conv = textConv {
+            let width = config.trunkInput
+            conv.forward(tokens: batch.tokens.pointer, starts: batch.starts.pointer, lengths: batch.lengths.pointer,
+                         batch: n, output: work.trunkInput.pointer, outputStride: width, parameters: p, workspace: work.conv!)
+            for b in 0..<n {
+                (work.trunkInput.pointer + b * width + config.filters)
+                    .update(from: batch.features.pointer + b * config.features, count: config.features)
+            }
+            input = UnsafePointer(work.trunkInput.pointer)
+        } else {
+            input = UnsafePointer(batch.features.pointer)
+        }
+        var random = SeededRandom(seed: seed, stream: 2, index: UInt64(step))
+        for (i, layer) in dense.enumerated() {
+            let out = work.hidden[i].pointer
+            if i == 0, config.trunk == .mlp, config.usesText {
+                layer.forward(batch.sparse, into: out, batch: n, parameters: p)
+            } else {
+                layer.forward(input, into: out, batch: n, parameters: p)
+            }
+            ReLU.forward(out, count: n * layer.outputs)
+            if training, config.dropout > 0 {
+                Dropout.forward(out, mask: work.masks[i].pointer, count: n * layer.outputs, rate: config.dropout, random: &random)
+            }
+            input = UnsafePointer(out)
+        }
+        for (t, head) in heads.enumerated() {
+            head.forward(input, into: work.logits[t].pointer, batch: n, parameters: p)
+        }
+    }
+
+    /// Per-task losses of the last forward pass; with `taskWeights`, also the gradient of
+    /// Σ_t weight_t · L_t with respect to each head's logits.
+    public func losses(_ batch: Batch, _ work: Workspace, taskWeights: [Float]?) -> [TaskLoss.Result] {
+        heads.indices.map { t in
+            let head = config.heads[t]
+            return TaskLoss.compute(kind: head.kind, regression: head.regressionLoss, logits: work.logits[t].pointer,
+                                    targets: batch.targets[t].pointer, weights: batch.weights[t].pointer,
+                                    batch: batch.count, width: head.outputs,
+                                    probabilities: work.probabilities[t].pointer, rowLoss: work.rowLoss[t].pointer,
+                                    gradient: taskWeights == nil ? nil : work.logitGradient[t].pointer,
+                                    scale: taskWeights?[t] ?? 1)
+        }
+    }
+
+    /// Back-propagates the logit gradients left by `losses`, accumulating into `gradients`.
+    /// Layers in `frozen` get no gradient (and cost nothing when nothing below them learns).
+    public func backward(_ batch: Batch, _ work: Workspace, frozen: Set<String>) {
+        let n = batch.count
+        let p = UnsafePointer(parameters.pointer)
+        let g = gradients.pointer
+        let lastIndex = dense.count - 1
+        let top = lastIndex >= 0 ? work.hiddenGradient[lastIndex].pointer : work.trunkInputGradient.pointer
+        let topInput: UnsafePointer<Float> = lastIndex >= 0 ? UnsafePointer(work.hidden[lastIndex].pointer)
+            : (config.trunk == .cnn ? UnsafePointer(work.trunkInput.pointer) : UnsafePointer(batch.features.pointer))
+        top.update(repeating: 0, count: n * lastWidth)
+        for (t, head) in heads.enumerated() {
+            head.backward(topInput, work.logitGradient[t].pointer, dx: top, accumulate: true, batch: n,
+                          frozen: frozen.contains("head.\(config.heads[t].name)"), parameters: p, gradients: g)
+        }
+        let convLearns = textConv != nil && !(frozen.contains("conv") && frozen.contains("embedding"))
+        for i in stride(from: lastIndex, through: 0, by: -1) {
+            let layer = dense[i]
+            let dy = work.hiddenGradient[i].pointer
+            let count = n * layer.outputs
+            if config.dropout > 0 { Dropout.backward(dy, mask: work.masks[i].pointer, count: count) }
+            ReLU.backward(output: work.hidden[i].pointer, gradient: dy, count: count)
+            let layerFrozen = frozen.contains(denseNames[i])
+            if i == 0, config.trunk == .mlp, config.usesText {
+                if !layerFrozen { layer.backward(batch.sparse, dy, batch: n, gradients: g) }
+                continue
+            }
+            let x: UnsafePointer<Float> = i > 0 ? UnsafePointer(work.hidden[i - 1].pointer)
+                : (config.trunk == .cnn ? UnsafePointer(work.trunkInput.pointer) : UnsafePointer(batch.features.pointer))
+            let dx = i > 0 ? work.hiddenGradient[i - 1].pointer : work.trunkInputGradient.pointer
+            layer.backward(x, dy, dx: i > 0 || convLearns ? dx : nil, batch: n, frozen: layerFrozen, parameters: p, gradients: g)
+        }
+        if let conv = textConv, convLearns {
+            conv.backward(tokens: batch.tokens.pointer, starts: batch.starts.pointer, batch: n,
+                          outputGradient: work.trunkInputGradient.pointer, gradientStride: config.trunkInput,
+                          parameters: p, gradients: g, workspace: work.conv!,
+                          convFrozen: frozen.contains("conv"), embeddingFrozen: frozen.contains("embedding"))
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+public enum OptimizerKind: String, Sendable, Codable, CaseIterable {
+    case sgd, adam, adamw
+}
+
+/// Settings of the optimizer; defaults follow PyTorch.
+public struct OptimizerConfig: Sendable, Codable, Equatable {
+    public var kind: OptimizerKind
+    public var learningRate: Float
+    public var momentum: Float = 0.9
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-8
+    /// L2 penalty for sgd and adam (added to the gradient); decoupled decay for adamw.
+    public var weightDecay: Float
+    /// Rescales all gradients together when their global L2 norm exceeds this.
+    public var clipNorm: Float?
+
+    public init(kind: OptimizerKind, learningRate: Float, weightDecay: Float? = nil, clipNorm: Float? = nil) {
+        self.kind = kind
+        self.learningRate = learningRate
+        self.weightDecay = weightDecay ?? (kind == .adamw ? 0.01 : 0)
+        self.clipNorm = clipNorm
+    }
+}
+
+/// One loop over the flat buffers, layer range by layer range. Frozen layers are skipped
+/// entirely: their values, moments and step counts stay exactly as they were (as with
+/// `requires_grad = False` in PyTorch), so unfreezing resumes their own schedule.
+public final class Optimizer {
+    public var config: OptimizerConfig
+    /// Momentum (sgd) or first moment (adam); second moment (adam). Same layout as the parameters.
+    public let first: FloatBuffer
+    public let second: FloatBuffer
+    /// Updates applied to each layer so far (Adam's bias correction counts per layer).
+    public var layerSteps: [String: Int] = [:]
+
+    public init(_ config: OptimizerConfig, parameterCount: Int) {
+        self.config = config
+        first = FloatBuffer(count: parameterCount)
+        second = FloatBuffer(count: config.kind == .sgd ? 1 : parameterCount)
+    }
+
+    /// Global L2 norm of the trainable gradients, before any clipping.
+    public func gradientNorm(_ model: Model, frozen: Set<String>) -> Float {
+        var sum: Double = 0
+        for layer in model.layers where !frozen.contains(layer.name) {
+            let g = model.gradients.pointer + layer.offset
+            var partial: Float = 0
+            for i in 0..<layer.count { partial += g[i] * g[i] }
+            sum += Double(partial)
+        }
+        return Float(sum.squareRoot())
+    }
+
+    /// Applies one update from `model.gradients`; returns the gradient norm before clipping.
+    @discardableResult
+    public func step(_ model: Model, frozen: Set<String>) -> Float {
+        let norm = gradientNorm(model, frozen: frozen)
+        var gradientScale: Float = 1
+        if let clip = config.clipNorm, norm > clip { gradientScale = clip / (norm + 1e-6) }
+        for layer in model.layers where !frozen.contains(layer.name) {
+            let t = (layerSteps[layer.name] ?? 0) + 1
+            layerSteps[layer.name] = t
+            update(p: model.parameters.pointer + layer.offset, g: model.gradients.pointer + layer.offset,
+                   m: first.pointer + layer.offset, v: config.kind == .sgd ? nil : second.pointer + layer.offset,
+                   count: layer.count, step: t, gradientScale: gradientScale)
+        }
+        return norm
+    }
+
+    private func update(p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>,
+                        v: UnsafeMutablePointer<Float>?, count: Int, step: Int, gradientScale: Float) {
+        let c = config
+        let lr = c.learningRate, wd = c.weightDecay
+        switch c.kind {
+        case .sgd:
+            let mu = c.momentum
+            for i in 0..<count {
+                let grad = g[i] * gradientScale + wd * p[i]
+                m[i] = mu * m[i] + grad
+                p[i] -= lr * m[i]
+            }
+        case .adam, .adamw:
+            let v = v!
+            let b1 = c.beta1, b2 = c.beta2
+            let correction1 = 1 - Float(pow(Double(b1), Double(step)))
+            let correction2 = (1 - Float(pow(Double(b2), Double(step)))).squareRoot()
+            let stepSize = lr / correction1
+            let eps = c.epsilon
+            let coupled: Float = c.kind == .adam ? wd : 0
+            let decay: Float = c.kind == .adamw ? 1 - lr * wd : 1
+            for i in 0..<count {
+                let grad = g[i] * gradientScale + coupled * p[i]
+                m[i] = b1 * m[i] + (1 - b1) * grad
+                v[i] = b2 * v[i] + (1 - b2) * grad * grad
+                p[i] = p[i] * decay - stepSize * m[i] / (v[i].squareRoot() / correction2 + eps)
+            }
+        }
+    }
+}

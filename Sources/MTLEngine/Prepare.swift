@@ -1,0 +1,165 @@
+import Foundation
+import MTLData
+
+/// A bad option value, named by its flag: `--lr: expected a number > 0, got 'fast'`.
+public struct UsageError: Error, CustomStringConvertible {
+    public var option: String
+    public var message: String
+
+    public init(_ option: String, _ message: String) {
+        self.option = option
+        self.message = message
+    }
+
+    public var description: String { "\(option): \(message)" }
+}
+
+/// The user's choices for a run, as the command line or the workbench collects them.
+public struct RunOptions: Sendable {
+    public var data: String
+    public var inputs: [String] = []
+    public var tasks: [(name: String, kind: TaskKind?)] = []
+    public var lossWeights: [(task: String, weight: Double)] = []
+    public var epochs = 10
+    public var batchSize = 64
+    public var learningRate: Double = 1e-3
+    public var optimizer: OptimizerKind = .adam
+    public var weightDecay: Double?
+    public var clipNorm: Double?
+    public var seed: UInt64 = 42
+    public var trunk: TrunkKind?
+    public var embedding = 64
+    public var filters = 128
+    public var kernel = 5
+    public var hidden: [Int]?
+    public var dropout: Double = 0.2
+    public var maxLength: Int?
+    public var freeze: [String] = []
+    public var earlyStop: String?
+    public var split: [Double]?
+    public var splitColumn: String?
+    public var strategy: WeightingStrategy = .fixed
+    public var saveDirectory: String?
+    public var resumeDirectory: String?
+
+    public init(data: String) { self.data = data }
+}
+
+/// A run ready to start, with what the user should be told about how it was set up.
+public struct PreparedRun: Sendable {
+    public var setup: TrainingSetup
+    public var spec: DatasetSpec
+    /// Where the spec came from: a spec.toml path, a checkpoint, or nil when inferred.
+    public var specSource: String?
+    public var table: Table
+}
+
+public enum RunPreparation {
+    /// Load, spec, split, encode and size the model; every problem is an error before training.
+    public static func prepare(_ options: RunOptions) throws -> PreparedRun {
+        try check(options)
+        let source = try DatasetSource.load(options.data)
+        let checkpoint = try options.resumeDirectory.map { try Checkpoint.read(from: $0) }
+        var spec: DatasetSpec
+        var specSource: String?
+        if let checkpoint {
+            spec = checkpoint.info.encoder.spec
+            specSource = options.resumeDirectory
+            try spec.check(against: source.table, specFile: options.data)
+        } else if var fromFile = source.spec {
+            specSource = source.specFile
+            if !options.inputs.isEmpty || !options.tasks.isEmpty {
+                let inferred = try SpecInference.infer(source.table, inputs: options.inputs, tasks: options.tasks)
+                if !options.inputs.isEmpty { fromFile.inputs = inferred.inputs }
+                if !options.tasks.isEmpty { fromFile.tasks = inferred.tasks }
+            }
+            spec = fromFile
+        } else {
+            spec = try SpecInference.infer(source.table, inputs: options.inputs, tasks: options.tasks)
+        }
+        if let maxLength = options.maxLength {
+            for i in spec.inputs.indices where spec.inputs[i].kind == .text { spec.inputs[i].maxLength = maxLength }
+        }
+        if checkpoint == nil {
+            if let split = options.split { spec.splitFractions = try SplitFractions.check(split, file: "--split") }
+            if let column = options.splitColumn { spec.splitColumn = column }
+        }
+        for (task, weight) in options.lossWeights {
+            guard let i = spec.tasks.firstIndex(where: { $0.name == task }) else {
+                throw UsageError("--loss-weight", "no task named '\(task)' (tasks: \(spec.tasks.map(\.name).joined(separator: ", ")))")
+            }
+            spec.tasks[i].weight = weight
+        }
+        let seed = checkpoint?.info.training.seed ?? options.seed
+        let split = try DataSplit.make(source.table, spec: spec, seed: seed)
+        if split.train.isEmpty { throw DataError(file: source.table.file, "no training rows after splitting") }
+        let encoder = try checkpoint?.info.encoder ?? DataEncoder.fit(source.table, spec: spec, trainRows: split.train)
+        let rows = try encoder.encode(source.table)
+
+        let model: ModelConfig
+        var training: TrainingConfig
+        if let checkpoint {
+            model = checkpoint.info.model
+            training = checkpoint.info.training
+            training.epochs = options.epochs
+        } else {
+            model = try modelConfig(options, encoder: encoder)
+            training = TrainingConfig()
+            training.epochs = options.epochs
+            training.batchSize = options.batchSize
+            training.optimizer = OptimizerConfig(kind: options.optimizer, learningRate: Float(options.learningRate),
+                                                 weightDecay: options.weightDecay.map(Float.init),
+                                                 clipNorm: options.clipNorm.map(Float.init))
+            training.seed = seed
+            training.lossWeights = spec.tasks.map(\.weight)
+            training.frozen = options.freeze
+            training.strategy = options.strategy
+            if let rule = options.earlyStop {
+                guard let parsed = EarlyStop.parse(rule, tasks: spec.tasks.map(\.name)) else {
+                    throw UsageError("--early-stop", "expected METRIC[:PATIENCE] with METRIC 'loss' or TASK.NAME (e.g. \(spec.tasks[0].name).macro_f1:3), got '\(rule)'")
+                }
+                training.earlyStop = parsed
+            }
+            let probe = Model(model, seed: seed)
+            for name in options.freeze where probe.layerNames(matching: name).isEmpty {
+                throw UsageError("--freeze", "no layer named '\(name)' (layers: \(probe.layers.map(\.name).joined(separator: ", ")), trunk, heads)")
+            }
+        }
+        let inputs = ModelInputs(rows: rows, idf: model.trunk == .mlp ? encoder.text?.idf : nil, kernel: model.kernel)
+        let setup = TrainingSetup(encoder: encoder, inputs: inputs, split: split, model: model, training: training,
+                                  saveDirectory: options.saveDirectory, resume: checkpoint)
+        return PreparedRun(setup: setup, spec: spec, specSource: specSource, table: source.table)
+    }
+
+    /// The architecture for this data and these options.
+    public static func modelConfig(_ options: RunOptions, encoder: DataEncoder) throws -> ModelConfig {
+        let vocabulary = encoder.text?.vocabulary.count ?? 0
+        let trunk = options.trunk ?? (vocabulary > 0 ? .cnn : .mlp)
+        if trunk == .cnn, vocabulary == 0 {
+            throw UsageError("--trunk", "the cnn trunk needs a text input; this data has none (use --trunk mlp)")
+        }
+        let heads = encoder.tasks.map { task in
+            HeadConfig(name: task.spec.name, kind: task.spec.kind,
+                       outputs: task.spec.kind == .multiclass || task.spec.kind == .multilabel ? task.classes.count : 1,
+                       regressionLoss: task.spec.loss)
+        }
+        let hidden = options.hidden ?? (trunk == .cnn ? [64] : [256, 128])
+        return ModelConfig(trunk: trunk, vocabulary: vocabulary, embedding: options.embedding, filters: options.filters,
+                           kernel: trunk == .cnn ? options.kernel : 1, hidden: hidden, dropout: Float(options.dropout),
+                           features: encoder.featureWidth, heads: heads)
+    }
+
+    static func check(_ o: RunOptions) throws {
+        if o.epochs < 1 { throw UsageError("--epochs", "expected a whole number ≥ 1, got \(o.epochs)") }
+        if o.batchSize < 1 { throw UsageError("--batch-size", "expected a whole number ≥ 1, got \(o.batchSize)") }
+        if !(o.learningRate > 0 && o.learningRate.isFinite) { throw UsageError("--lr", "expected a number > 0, got \(o.learningRate)") }
+        if !(o.dropout >= 0 && o.dropout < 1) { throw UsageError("--dropout", "expected a number in [0, 1), got \(o.dropout)") }
+        if o.embedding < 1 || o.filters < 1 { throw UsageError("--embedding/--filters", "expected whole numbers ≥ 1") }
+        if o.kernel < 1 { throw UsageError("--kernel", "expected a whole number ≥ 1, got \(o.kernel)") }
+        if let hidden = o.hidden, hidden.contains(where: { $0 < 1 }) { throw UsageError("--hidden", "expected widths ≥ 1") }
+        if let clip = o.clipNorm, !(clip > 0) { throw UsageError("--clip", "expected a number > 0") }
+        for (task, weight) in o.lossWeights where !(weight >= 0 && weight.isFinite) {
+            throw UsageError("--loss-weight", "weight of '\(task)' must be a finite number ≥ 0")
+        }
+    }
+}

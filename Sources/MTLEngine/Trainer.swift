@@ -1,0 +1,96 @@
+import Dispatch
+import Foundation
+import MTLData
+import Synchronization
+
+/// Everything a run needs, prepared before it starts (all plain values, safe to hand over).
+public struct TrainingSetup: Sendable {
+    public var encoder: DataEncoder
+    public var inputs: ModelInputs
+    public var split: DataSplit
+    public var model: ModelConfig
+    public var training: TrainingConfig
+    /// Where `--save` writes checkpoints (after each epoch and at the end).
+    public var saveDirectory: String?
+    /// A checkpoint to continue from.
+    public var resume: Checkpoint?
+
+    public init(encoder: DataEncoder, inputs: ModelInputs, split: DataSplit, model: ModelConfig,
+                training: TrainingConfig, saveDirectory: String? = nil, resume: Checkpoint? = nil) {
+        self.encoder = encoder
+        self.inputs = inputs
+        self.split = split
+        self.model = model
+        self.training = training
+        self.saveDirectory = saveDirectory
+        self.resume = resume
+    }
+}
+
+/// Streamed to an observer on the training queue: what a headless run prints.
+public enum TrainerProgress: Sendable {
+    case started(parameters: Int)
+    case step(step: Int, epoch: Int, stepInEpoch: Int, stepsPerEpoch: Int, losses: [Float?], total: Float)
+    case epoch(EpochRecord)
+    case event(TrainerEvent)
+    case finished(TrainerSnapshot)
+}
+
+/// Trains on a background queue and takes commands while it runs.
+///
+/// The UI (or a script) sends commands, which apply at the next batch boundary, and copies out
+/// a snapshot whenever it wants to draw; neither side ever waits for the other.
+///
+/// ```swift
+/// let trainer = Trainer(setup)
+/// trainer.start()
+/// trainer.send(.setLossWeight(task: "polarity", weight: 2))
+/// let now = trainer.snapshot
+/// ```
+public final class Trainer: Sendable {
+    public let setup: TrainingSetup
+    private let inbox = Mutex<[TrainerCommand]>([])
+    private let shared = Mutex(TrainerSnapshot())
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private let queue = DispatchQueue(label: "mtl-tui.trainer", qos: .userInitiated)
+    private let observer: (@Sendable (TrainerProgress) -> Void)?
+    private let startPaused: Bool
+
+    public init(_ setup: TrainingSetup, startPaused: Bool = false, observer: (@Sendable (TrainerProgress) -> Void)? = nil) {
+        self.setup = setup
+        self.observer = observer
+        self.startPaused = startPaused
+    }
+
+    public func start() {
+        queue.async {
+            let run = TrainingRun(setup: self.setup, startPaused: self.startPaused, channel: self)
+            run.run()
+            self.finished.signal()
+        }
+    }
+
+    public func send(_ command: TrainerCommand) {
+        inbox.withLock { $0.append(command) }
+        wake.signal()
+    }
+
+    /// The latest published state; copying it never blocks training for more than the copy.
+    public var snapshot: TrainerSnapshot { shared.withLock { $0 } }
+
+    /// Blocks until the run has ended (finished or stopped) or `seconds` pass; true if it ended.
+    @discardableResult
+    public func waitUntilFinished(seconds: Double = .infinity) -> Bool {
+        let deadline: DispatchTime = seconds.isFinite ? .now() + seconds : .distantFuture
+        guard finished.wait(timeout: deadline) == .success else { return false }
+        finished.signal()
+        return true
+    }
+
+    // Used by the run on the training queue.
+    func takeCommands() -> [TrainerCommand] { inbox.withLock { commands in defer { commands = [] }; return commands } }
+    func publish(_ snapshot: TrainerSnapshot) { shared.withLock { $0 = snapshot } }
+    func waitForCommand(seconds: Double) { _ = wake.wait(timeout: .now() + seconds) }
+    func report(_ progress: TrainerProgress) { observer?(progress) }
+}

@@ -1,0 +1,152 @@
+import MTLData
+
+/// Everything that shapes a training run besides the data.
+public struct TrainingConfig: Sendable, Codable, Equatable {
+    public var epochs: Int = 10
+    public var batchSize: Int = 64
+    public var optimizer = OptimizerConfig(kind: .adam, learningRate: 1e-3)
+    public var seed: UInt64 = 42
+    /// Loss weight per task, in task order.
+    public var lossWeights: [Double] = []
+    public var strategy: WeightingStrategy = .fixed
+    public var frozen: [String] = []
+    public var earlyStop: EarlyStop?
+    /// Emit a step event every this many steps (0: never).
+    public var logEvery = 10
+
+    public init() {}
+}
+
+/// How the per-task losses combine into the one that is minimised.
+public enum WeightingStrategy: String, Sendable, Codable, CaseIterable {
+    /// Σ w_t · L_t with the user's weights.
+    case fixed
+    /// Dynamic Weight Average (Liu et al. 2019): w_t ∝ exp(r_t / T), r_t = L_t(e−1) / L_t(e−2),
+    /// rescaled to sum to the number of tasks, times the user's weight.
+    case dwa
+}
+
+/// Stop when a validation metric has not improved for `patience` epochs, then restore the
+/// parameters of the best epoch. `metric` is `loss` (the weighted total) or `TASK.NAME`.
+public struct EarlyStop: Sendable, Codable, Equatable {
+    public var metric: String
+    public var patience: Int
+
+    public init(metric: String, patience: Int) {
+        self.metric = metric
+        self.patience = patience
+    }
+
+    /// Parses `METRIC[:PATIENCE]`, e.g. `loss`, `domain.macro_f1:5`.
+    public static func parse(_ text: String, tasks: [String]) -> EarlyStop? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count <= 2, let metric = parts.first, !metric.isEmpty else { return nil }
+        var patience = 3
+        if parts.count == 2 {
+            guard let p = Int(parts[1]), p >= 0 else { return nil }
+            patience = p
+        }
+        if metric != "loss" {
+            let pieces = metric.split(separator: ".", maxSplits: 1).map(String.init)
+            let valid = ["loss", "accuracy", "macro_f1", "precision", "recall", "auc", "mae", "rmse", "r2"]
+            guard pieces.count == 2, tasks.contains(pieces[0]), valid.contains(pieces[1]) else { return nil }
+        }
+        return EarlyStop(metric: metric, patience: patience)
+    }
+}
+
+public enum TrainerState: String, Sendable, Codable {
+    case starting, running, paused, finished, stopped, diverged
+
+    public var isActive: Bool { self == .starting || self == .running || self == .paused || self == .diverged }
+}
+
+/// What the UI or a script asks of a running trainer. Applied at the next batch boundary.
+public enum TrainerCommand: Sendable, Equatable {
+    case pause
+    case resume
+    /// Run this many steps, then pause again (works while paused).
+    case step(Int)
+    case setLossWeight(task: String, weight: Double)
+    case setStrategy(WeightingStrategy)
+    case freeze(String)
+    case unfreeze(String)
+    case setLearningRate(Double)
+    /// Write a checkpoint to this directory.
+    case save(String)
+    case stop
+}
+
+/// Something that happened, stamped with the step it took effect before.
+public struct TrainerEvent: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable { case command, info, warning, error }
+    public var step: Int
+    public var epoch: Int
+    public var kind: Kind
+    public var message: String
+}
+
+/// One finished epoch: training metrics (accumulated while training) and validation metrics.
+public struct EpochRecord: Sendable, Equatable, Codable {
+    public var epoch: Int
+    public var step: Int
+    public var train: [TaskMetrics]
+    public var validation: [TaskMetrics]
+    /// Σ w_t · validation loss_t with the weights in force.
+    public var validationTotal: Double
+    public var seconds: Double
+}
+
+/// The validation set's per-row results from the latest evaluation, for the hard-example view.
+public struct ExampleTable: Sendable {
+    /// Dataset row of each example.
+    public var rows: [Int]
+    /// Per task: each example's loss (NaN where the label is missing).
+    public var losses: [[Float]]
+    /// Per task: probabilities `[count, width]` (the predicted value, in original units, for regression).
+    public var outputs: [[Float]]
+    public var widths: [Int]
+    public var step: Int
+
+    public var count: Int { rows.count }
+}
+
+/// Everything the UI shows, copied out in one piece. Cheap to copy: arrays are shared until
+/// the trainer changes them.
+public struct TrainerSnapshot: Sendable {
+    public var state: TrainerState = .starting
+    public var tasks: [String] = []
+    public var taskKinds: [TaskKind] = []
+    public var classes: [[String]] = []
+    public var layers: [LayerSummary] = []
+    public var parameterCount = 0
+    public var epoch = 0
+    public var epochs = 0
+    /// Completed optimizer steps.
+    public var step = 0
+    public var stepInEpoch = 0
+    public var stepsPerEpoch = 0
+    public var samplesPerSecond: Double = 0
+    public var etaSeconds: Double?
+    public var learningRate: Double = 0
+    public var lossWeights: [Double] = []
+    public var strategy: WeightingStrategy = .fixed
+    public var frozen: Set<String> = []
+    /// Per task: training loss per step; `totalLoss`: the weighted sum minimised.
+    public var lossSeries: [Series] = []
+    public var totalLoss = Series()
+    public var history: [EpochRecord] = []
+    public var events: [TrainerEvent] = []
+    public var examples: ExampleTable?
+    /// Test metrics once training has finished.
+    public var test: [TaskMetrics]?
+    /// Why the run diverged, while it is (or was, if it then stopped) diverged.
+    public var divergence: String?
+
+    public init() {}
+}
+
+public struct LayerSummary: Sendable, Equatable {
+    public var name: String
+    public var parameters: Int
+}

@@ -1,0 +1,362 @@
+import Foundation
+import MTLData
+
+/// The state of one run, owned by the training queue: model, optimizer, buffers, position and
+/// the snapshot being built. Only `Trainer` talks to it, through the inbox and the snapshot.
+final class TrainingRun {
+    let setup: TrainingSetup
+    unowned let channel: Trainer
+    let model: Model
+    let optimizer: Optimizer
+    let batch: Batch
+    let work: Model.Workspace
+    let evaluator: Evaluator
+    let tasks: [String]
+    let batchesPerEpoch: Int
+
+    var config: TrainingConfig
+    var snapshot = TrainerSnapshot()
+    var position: Checkpoint.Position
+    var order: [Int] = []
+    var trainAccumulators: [MetricAccumulator] = []
+    var epochLossSums: [Double] = []
+    var epochStarted = Date()
+    var state: TrainerState
+    var stepBudget = 0
+    var stopRequested = false
+    var best: Checkpoint.Best?
+    var bestParameters: FloatBuffer?
+    var strategyWeights: [Double]
+    var lastPublish = Date.distantPast
+    var lastStepTime: Date?
+
+    init(setup: TrainingSetup, startPaused: Bool, channel: Trainer) {
+        self.setup = setup
+        self.channel = channel
+        config = setup.training
+        tasks = setup.model.heads.map(\.name)
+        if config.lossWeights.count != tasks.count { config.lossWeights = [Double](repeating: 1, count: tasks.count) }
+        strategyWeights = [Double](repeating: 1, count: tasks.count)
+        model = Model(setup.model, seed: config.seed)
+        optimizer = Optimizer(config.optimizer, parameterCount: model.parameterCount)
+        let capacity = config.batchSize
+        batch = Batch(capacity: capacity, inputs: setup.inputs)
+        work = model.workspace(batch: capacity, maxTokens: setup.inputs.maxTokens)
+        evaluator = Evaluator(model: model, tasks: setup.encoder.tasks, batch: batch, work: work)
+        batchesPerEpoch = max(1, (setup.split.train.count + capacity - 1) / capacity)
+        position = Checkpoint.Position(epoch: 0, batch: 0, step: 0)
+        state = startPaused ? .paused : .running
+        if let checkpoint = setup.resume { restore(checkpoint) }
+        snapshot.tasks = tasks
+        snapshot.taskKinds = setup.model.heads.map(\.kind)
+        snapshot.classes = setup.encoder.tasks.map(\.classes)
+        snapshot.layers = model.layers.map { LayerSummary(name: $0.name, parameters: $0.count) }
+        snapshot.parameterCount = model.parameterCount
+        snapshot.epochs = config.epochs
+        snapshot.stepsPerEpoch = batchesPerEpoch
+        snapshot.lossSeries = tasks.map { _ in Series() }
+    }
+
+    private func restore(_ checkpoint: Checkpoint) {
+        checkpoint.parameters.withUnsafeBufferPointer { model.parameters.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        if let first = checkpoint.first {
+            first.withUnsafeBufferPointer { optimizer.first.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        }
+        if let second = checkpoint.second {
+            second.withUnsafeBufferPointer { optimizer.second.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        }
+        if let bestValues = checkpoint.bestParameters { bestParameters = FloatBuffer(bestValues) }
+        optimizer.layerSteps = checkpoint.info.layerSteps
+        position = checkpoint.info.position
+        best = checkpoint.info.best
+        snapshot.history = checkpoint.info.history
+        let saved = checkpoint.info.training
+        config.optimizer.learningRate = saved.optimizer.learningRate
+        config.lossWeights = saved.lossWeights
+        config.frozen = saved.frozen
+        config.strategy = saved.strategy
+    }
+
+    // MARK: The loop
+
+    func run() {
+        for name in config.frozen where model.layerNames(matching: name).isEmpty {
+            log(.warning, "no layer named '\(name)' to freeze")
+        }
+        config.frozen = Array(Set(config.frozen.flatMap { model.layerNames(matching: $0) })).sorted()
+        channel.report(.started(parameters: model.parameterCount))
+        publish(force: true)
+        epochs: while position.epoch < config.epochs {
+            beginEpoch()
+            while position.batch < batchesPerEpoch {
+                guard waitUntilRunnable() else { break epochs }
+                trainStep()
+            }
+            if endEpoch() { break }
+            position.epoch += 1
+            position.batch = 0
+        }
+        finish()
+    }
+
+    private func beginEpoch() {
+        var random = SeededRandom(seed: config.seed, stream: 4, index: UInt64(position.epoch))
+        order = setup.split.train
+        order.shuffle(using: &random)
+        trainAccumulators = evaluator.accumulators()
+        epochLossSums = [Double](repeating: 0, count: tasks.count)
+        epochStarted = Date()
+        updateStrategyWeights()
+        snapshot.epoch = position.epoch
+    }
+
+    /// Applies commands; waits while paused. False when the run should end.
+    private func waitUntilRunnable() -> Bool {
+        while true {
+            apply(channel.takeCommands())
+            if stopRequested { return false }
+            if state == .running { return true }
+            if stepBudget > 0 {
+                stepBudget -= 1
+                return true
+            }
+            lastStepTime = nil
+            publish(force: true)
+            channel.waitForCommand(seconds: 0.1)
+        }
+    }
+
+    private func trainStep() {
+        let start = position.batch * config.batchSize
+        let rows = order[start..<min(start + config.batchSize, order.count)]
+        batch.fill(rows, from: setup.inputs, kernel: model.config.kernel)
+        model.gradients.fill(0)
+        model.forward(batch, work, training: true, step: position.step)
+        let weights = effectiveWeights()
+        let results = model.losses(batch, work, taskWeights: weights.map(Float.init))
+        position.batch += 1
+        if let bad = results.indices.first(where: { !results[$0].loss.isFinite }) {
+            diverge("\(tasks[bad]) loss is \(results[bad].loss) at step \(position.step + 1); the update was skipped")
+            return
+        }
+        let frozen = Set(config.frozen)
+        model.backward(batch, work, frozen: frozen)
+        optimizer.config.learningRate = config.optimizer.learningRate
+        let norm = optimizer.gradientNorm(model, frozen: frozen)
+        guard norm.isFinite else {
+            diverge("gradient norm is \(norm) at step \(position.step + 1); the update was skipped")
+            return
+        }
+        optimizer.step(model, frozen: frozen)
+        position.step += 1
+        var dummy = ExampleTable(rows: [], losses: [], outputs: [], widths: [], step: 0)
+        evaluator.record(&trainAccumulators, into: &dummy, keepExamples: false)
+        var total: Float = 0
+        var losses: [Float?] = []
+        for t in tasks.indices {
+            guard results[t].weightSum > 0 else { losses.append(nil); continue }
+            losses.append(results[t].loss)
+            snapshot.lossSeries[t].append(step: position.step, value: results[t].loss)
+            total += Float(weights[t]) * results[t].loss
+        }
+        snapshot.totalLoss.append(step: position.step, value: total)
+        measureThroughput(samples: rows.count)
+        if state != .running, stepBudget == 0 { log(.info, "paused after a single step") }
+        if config.logEvery > 0, position.step % config.logEvery == 0 || position.batch == batchesPerEpoch {
+            channel.report(.step(step: position.step, epoch: position.epoch + 1, stepInEpoch: position.batch,
+                                 stepsPerEpoch: batchesPerEpoch, losses: losses, total: total))
+        }
+        publish(force: false)
+    }
+
+    /// True when training should stop early.
+    private func endEpoch() -> Bool {
+        let train = trainAccumulators.map { $0.metrics() }
+        let (validation, examples) = evaluator.evaluate(setup.split.validation, inputs: setup.inputs, step: position.step)
+        let weights = effectiveWeights()
+        let total = zip(weights, validation).reduce(0) { $0 + $1.0 * $1.1.loss }
+        let record = EpochRecord(epoch: position.epoch + 1, step: position.step, train: train, validation: validation,
+                                 validationTotal: total, seconds: Date().timeIntervalSince(epochStarted))
+        snapshot.history.append(record)
+        snapshot.examples = examples
+        channel.report(.epoch(record))
+        var stop = false
+        if let rule = config.earlyStop, let value = metric(rule.metric, record) {
+            let higher = rule.metric == "loss" ? false : TaskMetrics.higherIsBetter(String(rule.metric.split(separator: ".").last!))
+            if let current = best, !(higher ? value > current.value : value < current.value) {
+                best!.epochsWithoutImprovement += 1
+                if best!.epochsWithoutImprovement > rule.patience {
+                    log(.info, "early stop: \(rule.metric) has not improved for \(rule.patience) epochs (best \(format(current.value)) at epoch \(current.epoch))")
+                    stop = true
+                }
+            } else {
+                best = Checkpoint.Best(epoch: record.epoch, value: value, epochsWithoutImprovement: 0)
+                if bestParameters == nil { bestParameters = FloatBuffer(count: model.parameterCount) }
+                bestParameters!.copy(from: model.parameters)
+            }
+        }
+        if let directory = setup.saveDirectory {
+            var next = position
+            next.epoch += 1
+            next.batch = 0
+            save(to: directory, position: next, quiet: true)
+        }
+        publish(force: true)
+        return stop
+    }
+
+    private func finish() {
+        if let best, let bestParameters, config.earlyStop != nil, best.epoch != snapshot.history.last?.epoch {
+            model.parameters.copy(from: bestParameters)
+            log(.info, "restored the parameters of epoch \(best.epoch) (best \(config.earlyStop!.metric) \(format(best.value)))")
+        }
+        if !stopRequested, !setup.split.test.isEmpty {
+            snapshot.test = evaluator.evaluate(setup.split.test, inputs: setup.inputs, step: position.step).metrics
+        }
+        state = stopRequested ? .stopped : .finished
+        if let directory = setup.saveDirectory { save(to: directory, position: position, quiet: false) }
+        snapshot.etaSeconds = 0
+        publish(force: true)
+        channel.report(.finished(snapshot))
+    }
+
+    // MARK: Commands
+
+    private func apply(_ commands: [TrainerCommand]) {
+        for command in commands {
+            switch command {
+            case .pause:
+                if state == .running { state = .paused; log(.command, "paused") }
+            case .resume:
+                if state == .paused || state == .diverged { state = .running; stepBudget = 0; log(.command, "resumed") }
+            case .step(let n):
+                if state == .running { state = .paused }
+                if state == .diverged { state = .paused }
+                stepBudget += max(n, 1)
+            case .setLossWeight(let task, let weight):
+                guard let t = tasks.firstIndex(of: task) else { log(.warning, "no task named '\(task)'"); continue }
+                guard weight >= 0, weight.isFinite else { log(.warning, "loss weight must be a finite number ≥ 0"); continue }
+                config.lossWeights[t] = weight
+                log(.command, "weight \(task) = \(format(weight))")
+            case .setStrategy(let strategy):
+                config.strategy = strategy
+                updateStrategyWeights()
+                log(.command, "weighting strategy \(strategy.rawValue)")
+            case .freeze(let name), .unfreeze(let name):
+                let names = model.layerNames(matching: name)
+                guard !names.isEmpty else { log(.warning, "no layer named '\(name)'"); continue }
+                var frozen = Set(config.frozen)
+                if case .freeze = command { frozen.formUnion(names) } else { frozen.subtract(names) }
+                config.frozen = frozen.sorted()
+                if case .freeze = command { log(.command, "froze \(name)") } else { log(.command, "unfroze \(name)") }
+            case .setLearningRate(let rate):
+                guard rate > 0, rate.isFinite else { log(.warning, "learning rate must be a finite number > 0"); continue }
+                config.optimizer.learningRate = Float(rate)
+                log(.command, "learning rate \(format(rate))")
+            case .save(let directory):
+                save(to: directory, position: position, quiet: false)
+            case .stop:
+                stopRequested = true
+                log(.command, "stop requested")
+            }
+        }
+        if !commands.isEmpty { publish(force: true) }
+    }
+
+    private func diverge(_ message: String) {
+        state = .diverged
+        stepBudget = 0
+        snapshot.divergence = message
+        log(.error, "diverged: \(message)")
+        publish(force: true)
+    }
+
+    private func save(to directory: String, position: Checkpoint.Position, quiet: Bool) {
+        var training = config
+        training.lossWeights = config.lossWeights
+        let info = Checkpoint.Info(model: model.config, encoder: setup.encoder, training: training, position: position,
+                                   layerSteps: optimizer.layerSteps, history: snapshot.history, best: best,
+                                   tensors: model.tensors)
+        do {
+            try Checkpoint.write(to: directory, info: info, model: model, optimizer: optimizer, bestParameters: bestParameters)
+            if !quiet { log(.info, "saved checkpoint to \(directory)") }
+        } catch {
+            log(.error, "could not save: \(error)")
+        }
+    }
+
+    // MARK: Helpers
+
+    /// The weights multiplying each task's loss: the user's, times the strategy's.
+    private func effectiveWeights() -> [Double] {
+        zip(config.lossWeights, strategyWeights).map { $0 * $1 }
+    }
+
+    /// Dynamic Weight Average from the last two epochs' training losses (1s before that).
+    private func updateStrategyWeights() {
+        let history = snapshot.history
+        guard config.strategy == .dwa, history.count >= 2 else {
+            strategyWeights = [Double](repeating: 1, count: tasks.count)
+            return
+        }
+        let last = history[history.count - 1].train, previous = history[history.count - 2].train
+        let temperature = 2.0
+        let ratios = tasks.indices.map { previous[$0].loss > 0 ? last[$0].loss / previous[$0].loss : 1 }
+        let exps = ratios.map { exp($0 / temperature) }
+        let sum = exps.reduce(0, +)
+        strategyWeights = exps.map { Double(tasks.count) * $0 / sum }
+    }
+
+    private func metric(_ name: String, _ record: EpochRecord) -> Double? {
+        if name == "loss" { return record.validationTotal }
+        let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let t = tasks.firstIndex(of: parts[0]) else { return nil }
+        return record.validation[t].value(parts[1])
+    }
+
+    private func measureThroughput(samples: Int) {
+        let now = Date()
+        if let last = lastStepTime {
+            let rate = Double(samples) / max(now.timeIntervalSince(last), 1e-9)
+            snapshot.samplesPerSecond = snapshot.samplesPerSecond == 0 ? rate : 0.95 * snapshot.samplesPerSecond + 0.05 * rate
+        }
+        lastStepTime = now
+        if snapshot.samplesPerSecond > 0 {
+            let remainingSteps = (config.epochs - position.epoch) * batchesPerEpoch - position.batch
+            snapshot.etaSeconds = Double(max(remainingSteps, 0) * config.batchSize) / snapshot.samplesPerSecond
+        }
+    }
+
+    private func log(_ kind: TrainerEvent.Kind, _ message: String) {
+        let event = TrainerEvent(step: position.step, epoch: position.epoch + 1, kind: kind, message: message)
+        snapshot.events.append(event)
+        if snapshot.events.count > 1000 { snapshot.events.removeFirst(snapshot.events.count - 1000) }
+        channel.report(.event(event))
+    }
+
+    private func publish(force: Bool) {
+        let now = Date()
+        guard force || now.timeIntervalSince(lastPublish) > 0.05 else { return }
+        lastPublish = now
+        snapshot.state = state
+        snapshot.step = position.step
+        snapshot.stepInEpoch = position.batch
+        snapshot.epoch = min(position.epoch, max(config.epochs - 1, 0))
+        snapshot.learningRate = Double(config.optimizer.learningRate)
+        snapshot.lossWeights = effectiveWeights()
+        snapshot.strategy = config.strategy
+        snapshot.frozen = Set(config.frozen)
+        channel.publish(snapshot)
+    }
+}
+
+func format(_ value: Double) -> String {
+    if value == 0 { return "0" }
+    if abs(value) >= 1e-3 && abs(value) < 1e5 {
+        var s = String(format: "%.4f", value)
+        while s.hasSuffix("0") { s.removeLast() }
+        if s.hasSuffix(".") { s.removeLast() }
+        return s
+    }
+    return String(format: "%.3g", value)
+}

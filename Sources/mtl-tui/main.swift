@@ -1,0 +1,3 @@
+import MTLCommands
+
+MTLTUI.main()
