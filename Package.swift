@@ -22,8 +22,7 @@ let package = Package(
             ]),
         .executableTarget(name: "mtl-tui", dependencies: ["MTLCommands"]),
         .testTarget(name: "MTLDataTests", dependencies: ["MTLData"]),
-        .testTarget(name: "MTLEngineTests", dependencies: ["MTLEngine", "MTLData"],
-                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "MTLEngineTests", dependencies: ["MTLEngine", "MTLData"]),
         .testTarget(name: "MTLCommandsTests", dependencies: ["MTLCommands", "mtl-tui"]),
     ]
 )

@@ -38,30 +38,21 @@ enum Report {
 
     // MARK: Tables
 
-    /// Columns: task, then every metric any task reports, blank where it does not apply.
+    /// Columns: task, each set's loss (train loss, val loss…), then the last set's other metrics,
+    /// blank where a task does not report them.
     static func metricsTable(rows: [(label: String, kind: TaskKind, metrics: [(String, TaskMetrics)])]) -> String {
-        var columns: [String] = []
+        let sets = rows.first?.metrics.map(\.0) ?? []
+        let last = sets.last ?? ""
+        var names: [String] = []
         for row in rows {
-            for (prefix, _) in row.metrics {
-                for name in TaskMetrics.names(for: row.kind) {
-                    let column = name == "loss" ? "\(prefix) loss" : name
-                    if !columns.contains(column) { columns.append(column) }
-                }
-            }
+            for name in TaskMetrics.names(for: row.kind) where name != "loss" && !names.contains(name) { names.append(name) }
         }
-        var table = [["task"] + columns]
+        var table = [["task"] + sets.map { "\($0) loss" } + names.map { sets.count > 1 ? "\(last) \($0)" : $0 }]
         for row in rows {
-            var cells = [row.label]
-            for column in columns {
-                var cell = ""
-                for (prefix, m) in row.metrics {
-                    if column == "\(prefix) loss" { cell = number(m.loss) }
-                }
-                if !column.hasSuffix(" loss"), let last = row.metrics.last?.1,
-                   TaskMetrics.names(for: row.kind).contains(column), let v = last.value(column) {
-                    cell = number(v)
-                }
-                cells.append(cell)
+            var cells = [row.label] + row.metrics.map { number($0.1.loss) }
+            let reported = TaskMetrics.names(for: row.kind)
+            for name in names {
+                cells.append(reported.contains(name) ? (row.metrics.last?.1.value(name)).map(number) ?? "" : "")
             }
             table.append(cells)
         }

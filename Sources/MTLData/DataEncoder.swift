@@ -10,6 +10,15 @@ public struct EncodedRows: Sendable {
     public var features: [Float]
     public var featureWidth: Int
     public var targets: [TaskTargets]
+
+    public init(count: Int, tokenIDs: [Int32], tokenOffsets: [Int], features: [Float], featureWidth: Int, targets: [TaskTargets]) {
+        self.count = count
+        self.tokenIDs = tokenIDs
+        self.tokenOffsets = tokenOffsets
+        self.features = features
+        self.featureWidth = featureWidth
+        self.targets = targets
+    }
 }
 
 /// One task's targets. `values` holds the class index (multiclass), 0/1 (binary, and per label
@@ -20,6 +29,13 @@ public struct TaskTargets: Sendable {
     public var values: [Float]
     public var mask: [Float]
     public var weights: [Float]
+
+    public init(width: Int, values: [Float], mask: [Float], weights: [Float]) {
+        self.width = width
+        self.values = values
+        self.mask = mask
+        self.weights = weights
+    }
 }
 
 /// Encodes tables the same way every time: fitted once on the training rows (vocabulary,
@@ -32,6 +48,11 @@ public struct DataEncoder: Sendable, Codable {
     public var categorical: [CategoricalEncoding] = []
     public var image: ImageEncoding?
     public var tasks: [TaskEncoding] = []
+
+    public init(spec: DatasetSpec, tasks: [TaskEncoding] = []) {
+        self.spec = spec
+        self.tasks = tasks
+    }
 
     public struct TextEncoding: Sendable, Codable {
         public var column: String
@@ -71,6 +92,14 @@ public struct DataEncoder: Sendable, Codable {
         public var mean: Double
         public var std: Double
         public var classWeights: [Float]
+
+        public init(spec: TaskSpec, classes: [String], mean: Double = 0, std: Double = 1, classWeights: [Float]? = nil) {
+            self.spec = spec
+            self.classes = classes
+            self.mean = mean
+            self.std = std
+            self.classWeights = classWeights ?? [Float](repeating: 1, count: classes.count)
+        }
 
         public var width: Int { spec.kind == .multilabel ? classes.count : 1 }
     }

@@ -106,7 +106,7 @@ public enum IDXReader {
     }
 
     /// Dimensions and payload of one unsigned-byte IDX file.
-    static func parse(_ bytes: [UInt8], file: String, expectedRank: Int) throws(DataError) -> ([Int], ArraySlice<UInt8>) {
+    static func parse(_ bytes: [UInt8], file: String, expectedRank: Int) throws(DataError) -> ([Int], [UInt8]) {
         guard bytes.count >= 4 else { throw DataError(file: file, "truncated IDX file: no header") }
         guard bytes[0] == 0, bytes[1] == 0 else { throw DataError(file: file, "not an IDX file (bad magic number)") }
         guard bytes[2] == 0x08 else { throw DataError(file: file, "IDX element type 0x\(String(bytes[2], radix: 16)) is not unsigned bytes") }
@@ -124,6 +124,6 @@ public enum IDXReader {
             throw DataError(file: file, "truncated IDX file: \(payload) data bytes, expected \(expected) for \(dims.map(String.init).joined(separator: "×"))")
         }
         guard dims[0] > 0 else { throw DataError(file: file, "IDX file holds no items") }
-        return (dims, bytes[(4 + 4 * rank)..<(4 + 4 * rank + expected)])
+        return (dims, Array(bytes[(4 + 4 * rank)..<(4 + 4 * rank + expected)]))
     }
 }

@@ -1,0 +1,66 @@
+import MTLData
+
+/// Random data at fixed shapes, for benchmarks and tests: token ids drawn uniformly from the
+/// vocabulary (ids 0 and 1, padding and unknown, never occur), features from N(0, 1), labels
+/// uniform over each task's classes.
+///
+/// ```swift
+/// let rows = SyntheticData.rows(count: 1024, tokens: 200, vocabulary: 5000, features: 0,
+///                               tasks: [(.multiclass, 3), (.multiclass, 10)], seed: 1)
+/// ```
+public enum SyntheticData {
+    public static func rows(count: Int, tokens: Int, vocabulary: Int, features: Int,
+                            tasks: [(kind: TaskKind, classes: Int)], seed: UInt64) -> EncodedRows {
+        var random = SeededRandom(seed: seed, stream: 9)
+        var rows = EncodedRows(count: count, tokenIDs: [], tokenOffsets: [], features: [], featureWidth: features, targets: [])
+        if tokens > 0 {
+            rows.tokenIDs.reserveCapacity(count * tokens)
+            rows.tokenOffsets = [0]
+            for _ in 0..<count {
+                for _ in 0..<tokens { rows.tokenIDs.append(Int32(2 + Int(random.next() % UInt64(vocabulary - 2)))) }
+                rows.tokenOffsets.append(rows.tokenIDs.count)
+            }
+        }
+        rows.features = (0..<(count * features)).map { _ in random.nextGaussian() }
+        for (kind, classes) in tasks {
+            let width = kind == .multilabel ? classes : 1
+            var values = [Float](repeating: 0, count: count * width)
+            for r in 0..<count {
+                switch kind {
+                case .multiclass: values[r] = Float(random.next() % UInt64(classes))
+                case .binary: values[r] = Float(random.next() % 2)
+                case .multilabel: for c in 0..<width { values[r * width + c] = Float(random.next() % 2) }
+                case .regression: values[r] = random.nextGaussian()
+                }
+            }
+            rows.targets.append(TaskTargets(width: width, values: values, mask: [Float](repeating: 1, count: count),
+                                            weights: [Float](repeating: 1, count: count)))
+        }
+        return rows
+    }
+
+    /// Heads matching `rows(…, tasks:)`.
+    public static func heads(_ tasks: [(kind: TaskKind, classes: Int)]) -> [HeadConfig] {
+        tasks.enumerated().map { i, task in
+            HeadConfig(name: "task\(i)", kind: task.kind, outputs: task.kind == .multiclass || task.kind == .multilabel ? task.classes : 1)
+        }
+    }
+
+    /// A complete run on synthetic rows: 80 % train, 10 % validation, 10 % test.
+    public static func setup(rows count: Int, tokens: Int, vocabulary: Int, features: Int,
+                             tasks: [(kind: TaskKind, classes: Int)], model: ModelConfig,
+                             training: TrainingConfig, seed: UInt64 = 1) -> TrainingSetup {
+        let data = rows(count: count, tokens: tokens, vocabulary: vocabulary, features: features, tasks: tasks, seed: seed)
+        let specs = heads(tasks).map { TaskSpec(name: $0.name, kind: $0.kind) }
+        let encodings = zip(specs, tasks).map { spec, task in
+            DataEncoder.TaskEncoding(spec: spec, classes: task.kind == .regression ? [] : (0..<max(task.classes, 2)).map { "c\($0)" })
+        }
+        let encoder = DataEncoder(spec: DatasetSpec(inputs: [], tasks: specs), tasks: encodings)
+        let train = count * 8 / 10, validation = count / 10
+        let split = DataSplit(train: Array(0..<train), validation: Array(train..<(train + validation)),
+                              test: Array((train + validation)..<count))
+        let inputs = ModelInputs(rows: data, idf: model.trunk == .mlp && tokens > 0 ? [Float](repeating: 1, count: vocabulary) : nil,
+                                 kernel: model.kernel)
+        return TrainingSetup(encoder: encoder, inputs: inputs, split: split, model: model, training: training)
+    }
+}

@@ -1,0 +1,134 @@
+import Testing
+@testable import MTLData
+
+@Suite struct EncoderTests {
+    @Test func tokenizer() {
+        #expect(Tokenizer.tokens("Loved it!! 10/10, didn't I? 😀") == ["loved", "it", "!", "!", "10", "/", "10", ",", "didn't", "i", "?", "😀"])
+        #expect(Tokenizer.tokens("  Café  ") == ["café"])
+    }
+
+    @Test func vocabularyIsFrequencyOrderedWithReservedIds() {
+        let v = Vocabulary(counting: [["b", "a", "b"], ["c", "a", "b"], ["d"]], minFrequency: 2, maxSize: 10)
+        #expect(v.tokens == ["<pad>", "<unk>", "b", "a"])
+        #expect(v.id("b") == 2)
+        #expect(v.id("d") == Vocabulary.unknown)
+    }
+
+    @Test func encodesFeaturesTargetsAndMasks() throws {
+        let t = table("""
+        text,size,color,label,score,w
+        good film,1,red,pos,2.0,1
+        bad film,3,blue,neg,,2
+        ok,,red,,4.0,1
+        """)
+        let spec = DatasetSpec(inputs: [InputSpec(kind: .text, column: "text"), InputSpec(kind: .numeric, column: "size"),
+                                        InputSpec(kind: .categorical, column: "color")],
+                               tasks: [TaskSpec(name: "label", kind: .binary, classWeights: .explicit(["pos": 3]), sampleWeightColumn: "w"),
+                                       TaskSpec(name: "score", kind: .regression)])
+        let encoder = try DataEncoder.fit(t, spec: spec, trainRows: [0, 1, 2])
+        let rows = try encoder.encode(t)
+        // size: mean 2, std 1 over the present values; missing → 0 plus the indicator.
+        // color: one-hot over [blue, red] plus an "unknown" slot.
+        #expect(encoder.featureWidth == 2 + 3)
+        #expect(Array(rows.features[0..<5]) == [-1, 0, 0, 1, 0])
+        #expect(Array(rows.features[5..<10]) == [1, 0, 1, 0, 0])
+        #expect(Array(rows.features[10..<15]) == [0, 1, 0, 1, 0])
+        #expect(encoder.tasks[0].classes == ["neg", "pos"])
+        #expect(rows.targets[0].values == [1, 0, 0])
+        #expect(rows.targets[0].mask == [1, 1, 0])
+        #expect(rows.targets[0].weights == [3, 2, 0])
+        // score: standardised with the training mean 3 and std 1.
+        #expect(rows.targets[1].values == [-1, 0, 1])
+        #expect(rows.targets[1].mask == [1, 0, 1])
+        #expect(rows.tokenOffsets == [0, 2, 4, 5])
+        #expect(rows.tokenIDs[1] == rows.tokenIDs[3])   // "film" twice
+    }
+
+    @Test func badValuesNameFileLineAndColumn() {
+        let spec = DatasetSpec(inputs: [InputSpec(kind: .numeric, column: "x")], tasks: [TaskSpec(name: "y", kind: .regression)])
+        #expect(throws: DataError(file: "t.csv", line: 3, key: "column 'y'", "'abc' is not a number")) {
+            try DataEncoder.fit(table("x,y\n1,2\n2,abc\n"), spec: spec, trainRows: [0, 1])
+        }
+        #expect(throws: DataError(file: "t.csv", line: 2, key: "column 'y'", "'nan' is not a finite number (leave the cell empty for a missing value)")) {
+            try DataEncoder.fit(table("x,y\n1,nan\n2,3\n"), spec: spec, trainRows: [0, 1])
+        }
+        #expect(throws: DataError(file: "t.csv", line: 3, key: "column 'x'", "'inf' is not a finite number (leave the cell empty for a missing value)")) {
+            try DataEncoder.fit(table("x,y\n1,1\ninf,3\n"), spec: spec, trainRows: [0, 1])
+        }
+    }
+
+    @Test func degenerateTasksAreErrors() {
+        let spec = DatasetSpec(inputs: [InputSpec(kind: .numeric, column: "x")], tasks: [TaskSpec(name: "y", kind: .multiclass)])
+        #expect(throws: DataError(file: "t.csv", key: "column 'y'", "task has a single class 'a'; it needs at least 2")) {
+            try DataEncoder.fit(table("x,y\n1,a\n2,a\n"), spec: spec, trainRows: [0, 1])
+        }
+        #expect(throws: DataError(file: "t.csv", key: "column 'y'", "task has no values")) {
+            try DataEncoder.fit(table("x,y\n1,\n2,\n"), spec: spec, trainRows: [0, 1])
+        }
+    }
+
+    @Test func imagesOfTheWrongSize() throws {
+        let spec = DatasetSpec(inputs: [InputSpec(kind: .image, column: "px", imageEncoding: "hex", width: 2, height: 2)],
+                               tasks: [TaskSpec(name: "y", kind: .binary)])
+        let good = table("px,y\n00ff80ff,0\n0000ffff,1\n")
+        let encoder = try DataEncoder.fit(good, spec: spec, trainRows: [0, 1])
+        let rows = try encoder.encode(good)
+        #expect(Array(rows.features[0..<4]) == [0, 1, Float(0x80) / 255, 1])
+        #expect(throws: DataError(file: "t.csv", line: 3, key: "column 'px'", "image has 3 pixels, expected 2×2 = 4")) {
+            try encoder.encode(table("px,y\n00ff80ff,0\n0000ff,1\n"))
+        }
+    }
+
+    @Test func idxRoundTripAndTruncation() throws {
+        let images: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2] + [0, 255, 16, 1, 2, 3, 4, 5]
+        let labels: [UInt8] = [0, 0, 8, 1, 0, 0, 0, 2, 7, 3]
+        let t = try IDXReader.table(images: images, imageFile: "i", labels: labels, labelFile: "l")
+        #expect(t.column("label") == ["7", "3"])
+        #expect(t.column("image") == ["00ff1001", "02030405"])
+        #expect(throws: DataError(file: "i", "truncated IDX file: 7 data bytes, expected 8 for 2×2×2")) {
+            try IDXReader.table(images: Array(images.dropLast()), imageFile: "i", labels: labels, labelFile: "l")
+        }
+    }
+}
+
+@Suite struct SplitTests {
+    func dataset(rows: Int, duplicateEvery: Int) -> (Table, DatasetSpec) {
+        var csv = "text,label\n"
+        for i in 0..<rows {
+            let id = i % duplicateEvery == 0 ? 0 : i   // every duplicateEvery-th row repeats text 0
+            csv += "text number \(id),\(["a", "b", "c"][i % 3])\n"
+        }
+        return (table(csv), DatasetSpec(inputs: [InputSpec(kind: .text, column: "text")], tasks: [TaskSpec(name: "label", kind: .multiclass)]))
+    }
+
+    @Test func deterministicPartitionWithStrata() throws {
+        let (t, spec) = dataset(rows: 300, duplicateEvery: 1000)
+        let split = try DataSplit.make(t, spec: spec, seed: 7)
+        #expect(try DataSplit.make(t, spec: spec, seed: 7) == split)
+        #expect(try DataSplit.make(t, spec: spec, seed: 8) != split)
+        #expect(Set(split.train + split.validation + split.test) == Set(0..<300))
+        #expect(split.train.count == 240 && split.validation.count == 30 && split.test.count == 30)
+        let labels = t.column("label")!
+        for c in ["a", "b", "c"] { #expect(split.test.filter { labels[$0] == c }.count == 10) }
+    }
+
+    @Test func duplicatesNeverStraddleSplits() throws {
+        let (t, spec) = dataset(rows: 300, duplicateEvery: 10)
+        for seed in 0..<5 as Range<UInt64> {
+            let split = try DataSplit.make(t, spec: spec, seed: seed)
+            let duplicates = Set((0..<300).filter { $0 % 10 == 0 })
+            let homes = [split.train, split.validation, split.test].filter { !Set($0).isDisjoint(with: duplicates) }
+            #expect(homes.count == 1)
+        }
+    }
+
+    @Test func splitColumn() throws {
+        let t = table("x,y,part\n1,a,train\n2,b,val\n3,a,test\n4,b,train\n")
+        var spec = DatasetSpec(inputs: [InputSpec(kind: .numeric, column: "x")], tasks: [TaskSpec(name: "y", kind: .binary)])
+        spec.splitColumn = "part"
+        #expect(try DataSplit.make(t, spec: spec, seed: 1) == DataSplit(train: [0, 3], validation: [1], test: [2]))
+        #expect(throws: DataError(file: "t.csv", line: 2, key: "column 'part'", "split must be train, val or test, found 'dev2'")) {
+            try DataSplit.make(table("x,y,part\n1,a,dev2\n"), spec: spec, seed: 1)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Testing
+@testable import MTLData
+
+func table(_ csv: String, file: String = "t.csv") -> Table {
+    try! DelimitedReader.read(bytes: Array(csv.utf8), file: file, delimiter: 0x2C)
+}
+
+@Suite struct SpecTests {
+    @Test func specRoundTripsThroughTOML() throws {
+        var spec = DatasetSpec(inputs: [InputSpec(kind: .text, column: "text", maxLength: 50)],
+                               tasks: [TaskSpec(name: "polarity", kind: .multiclass, weight: 2, classWeights: .balanced),
+                                       TaskSpec(name: "score", kind: .regression, loss: .huber),
+                                       TaskSpec(name: "topic", column: "topics", kind: .multilabel,
+                                                classWeights: .explicit(["a": 2]), labels: ["a", "b"])],
+                               idColumn: "id")
+        let parsed = try DatasetSpec.parse(toml: spec.tomlText(), file: "spec.toml")
+        // Lines are where the parsed spec found things; the original had none.
+        spec.inputs[0].sourceLine = parsed.inputs[0].sourceLine
+        for i in spec.tasks.indices { spec.tasks[i].sourceLine = parsed.tasks[i].sourceLine }
+        #expect(parsed == spec)
+    }
+
+    @Test func unknownKeysAndKindsAreErrorsWithLines() {
+        #expect(throws: DataError(file: "s.toml", line: 3, key: "kidn",
+                                  "unknown key (expected one of column, encoding, height, kind, max_length, max_vocabulary, min_frequency, width)")) {
+            try DatasetSpec.parse(toml: "[[input]]\ncolumn = \"text\"\nkidn = \"text\"\n", file: "s.toml")
+        }
+        #expect(throws: DataError(file: "s.toml", line: 5, key: "kind",
+                                  "unknown task kind 'multi' (expected binary, multiclass, multilabel, regression)")) {
+            try DatasetSpec.parse(toml: "[[input]]\ncolumn = \"text\"\n[[task]]\nname = \"y\"\nkind = \"multi\"\n", file: "s.toml")
+        }
+    }
+
+    @Test func specNamingAnUnknownColumnIsCaught() throws {
+        let spec = try DatasetSpec.parse(toml: "[[input]]\ncolumn = \"text\"\n[[task]]\nname = \"label\"\nkind = \"binary\"\n", file: "s.toml")
+        #expect(throws: DataError(file: "s.toml", line: 4, key: "column", "unknown column 'label' (columns: text, y)")) {
+            try spec.check(against: table("text,y\nhello there,1\n"), specFile: "s.toml")
+        }
+    }
+
+    @Test func inferenceOnTextData() throws {
+        var csv = "id,text,domain,sentiment,stars,tags\n"
+        let domains = ["news", "film", "tweet"]
+        for i in 0..<60 {
+            csv += "r\(i),this is some longer free text number \(i),\(domains[i % 3]),\(i % 2 == 0 ? "yes" : "no"),\(Double(i) / 7),\(i % 2 == 0 ? "a|b" : "b")\n"
+        }
+        let spec = try SpecInference.infer(table(csv))
+        #expect(spec.idColumn == "id")
+        #expect(spec.inputs == [InputSpec(kind: .text, column: "text")])
+        #expect(spec.tasks.map(\.name) == ["domain", "sentiment", "stars", "tags"])
+        #expect(spec.tasks.map(\.kind) == [.multiclass, .binary, .regression, .multilabel])
+    }
+
+    @Test func inferenceOnTabularDataMakesNumbersFeatures() throws {
+        var csv = "species,island,mass,year\n"
+        for i in 0..<40 { csv += "\(["A", "B", "C"][i % 3]),\(["x", "y"][i % 2]),\(3000 + i * 17),\(2007 + i % 3)\n" }
+        let spec = try SpecInference.infer(table(csv), tasks: [("species", nil)])
+        #expect(spec.tasks.map(\.name) == ["species"])
+        #expect(spec.inputs.map(\.column) == ["island", "mass", "year"])
+        #expect(spec.inputs.map(\.kind) == [.categorical, .numeric, .numeric])
+    }
+
+    @Test func inferenceFindsPixelColumns() throws {
+        var csv = "digit," + (0..<16).map { "p\($0)" }.joined(separator: ",") + "\n"
+        for i in 0..<30 { csv += "\(i % 10)," + (0..<16).map { String(($0 + i) % 17) }.joined(separator: ",") + "\n" }
+        let spec = try SpecInference.infer(table(csv))
+        #expect(spec.inputs == [InputSpec(kind: .image, column: "p", imageEncoding: "columns")])
+        #expect(spec.tasks.map(\.name) == ["digit"])
+    }
+
+    @Test func unknownFlagColumnIsAnError() {
+        #expect(throws: DataError(file: "t.csv", key: "nope", "no such column (columns: a, b)")) {
+            try SpecInference.infer(table("a,b\n1,2\n"), tasks: [("nope", nil)])
+        }
+    }
+}

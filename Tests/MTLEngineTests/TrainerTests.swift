@@ -1,0 +1,202 @@
+import Foundation
+import MTLData
+import Synchronization
+import Testing
+@testable import MTLEngine
+
+/// Drives the trainer only through its public control API, as the workbench does.
+@Suite(.serialized) struct TrainerTests {
+    static let tasks: [(kind: TaskKind, classes: Int)] = [(.multiclass, 3), (.binary, 2), (.regression, 1)]
+
+    func setup(epochs: Int = 2, trunk: TrunkKind = .cnn, dropout: Float = 0.2, rows: Int = 400) -> TrainingSetup {
+        let model = ModelConfig(trunk: trunk, vocabulary: 60, embedding: 8, filters: 12, kernel: 3, hidden: [10],
+                                dropout: dropout, features: 0, heads: SyntheticData.heads(Self.tasks))
+        var training = TrainingConfig()
+        training.epochs = epochs
+        training.batchSize = 16
+        training.logEvery = 1
+        return SyntheticData.setup(rows: rows, tokens: 12, vocabulary: 60, features: 0, tasks: Self.tasks, model: model, training: training)
+    }
+
+    /// Polls until `condition` holds or 10 s pass.
+    func eventually(_ trainer: Trainer, _ condition: (TrainerSnapshot) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if condition(trainer.snapshot) { return true }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        return false
+    }
+
+    final class Recorder: Sendable {
+        let steps = Mutex<[(step: Int, losses: [Float?], total: Float)]>([])
+        func callAsFunction(_ progress: TrainerProgress) {
+            if case let .step(step, _, _, _, losses, total) = progress { steps.withLock { $0.append((step, losses, total)) } }
+        }
+        var losses: [[Float?]] { steps.withLock { $0.map(\.losses) } }
+    }
+
+    func temporaryDirectory() -> String {
+        let path = NSTemporaryDirectory() + "mtl-tui-test-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test func pauseStopsTheStepCounterAndStepAdvancesByOne() {
+        let trainer = Trainer(setup(epochs: 50))
+        trainer.start()
+        #expect(eventually(trainer) { $0.step >= 3 })
+        trainer.send(.pause)
+        #expect(eventually(trainer) { $0.state == .paused })
+        let paused = trainer.snapshot.step
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(trainer.snapshot.step == paused)
+        trainer.send(.step(1))
+        #expect(eventually(trainer) { $0.step == paused + 1 })
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(trainer.snapshot.step == paused + 1)
+        #expect(trainer.snapshot.state == .paused)
+        trainer.send(.resume)
+        #expect(eventually(trainer) { $0.step > paused + 3 && $0.state == .running })
+        trainer.send(.stop)
+        #expect(trainer.waitUntilFinished(seconds: 10))
+        #expect(trainer.snapshot.state == .stopped)
+        #expect(trainer.snapshot.events.map(\.message).contains("paused"))
+    }
+
+    @Test func aWeightChangedMidRunIsTheWeightOfTheNextBatch() {
+        let recorder = Recorder()
+        let trainer = Trainer(setup(), startPaused: true, observer: { recorder($0) })
+        trainer.start()
+        trainer.send(.step(2))
+        #expect(eventually(trainer) { $0.step == 2 })
+        trainer.send(.setLossWeight(task: "task1", weight: 3))
+        trainer.send(.step(1))
+        #expect(eventually(trainer) { $0.step == 3 })
+        let steps = recorder.steps.withLock { $0 }
+        #expect(steps.count == 3)
+        func total(_ s: (step: Int, losses: [Float?], total: Float), _ w: [Float]) -> Float {
+            zip(s.losses, w).reduce(0) { $0 + $1.1 * ($1.0 ?? 0) }
+        }
+        #expect(abs(steps[1].total - total(steps[1], [1, 1, 1])) < 1e-5)
+        #expect(abs(steps[2].total - total(steps[2], [1, 3, 1])) < 1e-5)
+        #expect(abs(steps[2].total - total(steps[2], [1, 1, 1])) > 1e-3)
+        let event = trainer.snapshot.events.first { $0.message.hasPrefix("weight task1") }
+        #expect(event?.step == 2)
+        #expect(trainer.snapshot.lossWeights == [1, 3, 1])
+        trainer.send(.stop)
+        trainer.waitUntilFinished()
+    }
+
+    @Test func aFrozenLayerDoesNotChangeWhileTheOthersDo() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let trainer = Trainer(setup(), startPaused: true)
+        trainer.start()
+        trainer.send(.step(2))
+        trainer.send(.save(directory + "/before"))
+        trainer.send(.freeze("conv"))
+        trainer.send(.step(5))
+        #expect(eventually(trainer) { $0.step == 7 })
+        trainer.send(.save(directory + "/after"))
+        #expect(eventually(trainer) { $0.events.filter { $0.message.hasPrefix("saved") }.count == 2 })
+        trainer.send(.stop)
+        trainer.waitUntilFinished()
+        let before = try Checkpoint.read(from: directory + "/before"), after = try Checkpoint.read(from: directory + "/after")
+        for tensor in before.info.tensors {
+            let range = tensor.offset..<(tensor.offset + tensor.count)
+            let same = before.parameters[range].elementsEqual(after.parameters[range]) { $0.bitPattern == $1.bitPattern }
+            #expect(same == (tensor.layer == "conv"), "\(tensor.name)")
+        }
+        #expect(trainer.snapshot.frozen == ["conv"])
+    }
+
+    @Test func theSameSeedGivesTheSameLosses() {
+        func run() -> [[Float?]] {
+            let recorder = Recorder()
+            let trainer = Trainer(setup(epochs: 2), observer: { recorder($0) })
+            trainer.start()
+            trainer.waitUntilFinished()
+            return recorder.losses
+        }
+        let first = run(), second = run()
+        #expect(first.count == 40)   // 320 training rows / 16 per batch × 2 epochs
+        #expect(first.map { $0.map { $0?.bitPattern } } == second.map { $0.map { $0?.bitPattern } })
+    }
+
+    @Test(arguments: [TrunkKind.cnn, .mlp])
+    func resumingContinuesBitForBit(trunk: TrunkKind) throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var straight = setup(epochs: 3, trunk: trunk)
+        straight.saveDirectory = directory + "/straight"
+        let a = Trainer(straight)
+        a.start()
+        a.waitUntilFinished()
+
+        // Stop part-way through the second epoch, then resume to the end.
+        var first = setup(epochs: 3, trunk: trunk)
+        first.saveDirectory = directory + "/part"
+        let b = Trainer(first, startPaused: true)
+        b.start()
+        b.send(.step(37))
+        #expect(eventually(b) { $0.step == 37 })
+        b.send(.stop)
+        b.waitUntilFinished()
+        var second = setup(epochs: 3, trunk: trunk)
+        second.resume = try Checkpoint.read(from: directory + "/part")
+        second.saveDirectory = directory + "/resumed"
+        let c = Trainer(second)
+        c.start()
+        c.waitUntilFinished()
+
+        for file in ["model.safetensors", "optimizer.safetensors"] {
+            let x = FileManager.default.contents(atPath: "\(directory)/straight/\(file)")
+            let y = FileManager.default.contents(atPath: "\(directory)/resumed/\(file)")
+            #expect(x != nil && x == y, "\(file)")
+        }
+        #expect(c.snapshot.history.count == 3)
+        #expect(c.snapshot.history.last == a.snapshot.history.last.map { var r = $0; r.seconds = c.snapshot.history.last!.seconds; return r })
+    }
+
+    @Test func aNonFiniteLossSkipsTheUpdateAndNamesTaskAndStep() {
+        var bad = setup(epochs: 1, trunk: .mlp)
+        for r in 0..<bad.inputs.rows.count { bad.inputs.rows.targets[2].values[r] = .infinity }
+        let trainer = Trainer(bad)
+        trainer.start()
+        #expect(eventually(trainer) { $0.state == .diverged })
+        let snapshot = trainer.snapshot
+        #expect(snapshot.divergence == "task2 loss is inf at step 1; the update was skipped")
+        #expect(snapshot.step == 0)
+        trainer.send(.stop)
+        trainer.waitUntilFinished()
+    }
+
+    @Test func learningRateAndStrategyCommandsAreLogged() {
+        let trainer = Trainer(setup(), startPaused: true)
+        trainer.start()
+        trainer.send(.setLearningRate(0.01))
+        trainer.send(.setStrategy(.dwa))
+        trainer.send(.freeze("nope"))
+        #expect(eventually(trainer) { $0.events.count >= 3 })
+        let s = trainer.snapshot
+        #expect(s.learningRate == Double(Float(0.01)))
+        #expect(s.strategy == .dwa)
+        #expect(s.events.map(\.message) == ["learning rate 0.01", "weighting strategy dwa", "no layer named 'nope'"])
+        trainer.send(.stop)
+        trainer.waitUntilFinished()
+    }
+
+    @Test func earlyStoppingRestoresTheBestEpoch() {
+        var s = setup(epochs: 30)
+        s.training.earlyStop = EarlyStop(metric: "loss", patience: 1)
+        s.training.optimizer.learningRate = 0.05   // overfits random labels fast
+        let trainer = Trainer(s)
+        trainer.start()
+        trainer.waitUntilFinished()
+        let snapshot = trainer.snapshot
+        #expect(snapshot.history.count < 30)
+        #expect(snapshot.events.contains { $0.message.hasPrefix("restored the parameters of epoch") })
+        #expect(snapshot.test != nil)
+    }
+}
