@@ -2,7 +2,7 @@
 /// The guess is printed as TOML so the user can save it, edit it and pass it back.
 ///
 /// Rules: free text → text input; an image (one hex column, or pixel columns p0…pN²) → image
-/// input; a few distinct strings → multiclass task; two values 0/1, yes/no, true/false → binary
+/// input; a few distinct strings → multiclass task; two (0/1, yes/no, pos/neg…) → binary
 /// task; `a|b|c` lists → multi-label task; numbers → regression tasks when a text or image input
 /// exists, numeric features otherwise. Columns named `id` or unique per row are identifiers.
 public enum SpecInference {
@@ -77,8 +77,7 @@ public enum SpecInference {
             for name in table.header where !used.contains(name) {
                 let p = profiles[name]!
                 switch p.role {
-                case .continuous, .smallIntegers, .binary: spec.inputs.append(InputSpec(kind: .numeric, column: name))
-                case .categorical: spec.inputs.append(InputSpec(kind: .categorical, column: name))
+                case .continuous, .smallIntegers, .binary, .categorical: spec.inputs.append(InputSpec(kind: p.inputKind, column: name))
                 default: continue
                 }
                 used.insert(name)
@@ -134,6 +133,8 @@ struct ColumnProfile {
 
     let role: Role
     let isSplitColumn: Bool
+    /// Every present value parses as a number.
+    let isNumeric: Bool
 
     init(_ values: [String]) {
         var distinct = Set<String>()
@@ -143,9 +144,10 @@ struct ColumnProfile {
         for v in values where !v.isEmpty {
             present += 1
             if distinct.count <= 1000 { distinct.insert(v) }
-            if let d = Double(v), d.isFinite {
+            // NaN and infinities count as numbers here, so the encoder reports them as bad numbers.
+            if let d = Double(v) {
                 numeric += 1
-                if d == d.rounded() { integral += 1 }
+                if d.isFinite, d == d.rounded() { integral += 1 }
             }
             if v.contains("|") { withPipe += 1 }
             length += v.count
@@ -157,12 +159,12 @@ struct ColumnProfile {
         }
         let lowered = Set(distinct.map { $0.lowercased() })
         isSplitColumn = distinct.count >= 2 && lowered.isSubset(of: ["train", "val", "valid", "validation", "dev", "test"])
+        isNumeric = present > 0 && numeric == present
         if present == 0 { role = .empty; return }
         if distinct.count == 1 { role = .constant; return }
-        let binarySets: [Set<String>] = [["0", "1"], ["yes", "no"], ["true", "false"], ["y", "n"], ["0.0", "1.0"]]
-        if lowered.count == 2, binarySets.contains(lowered) { role = .binary; return }
         if allHex, hexLengths.count == 1 { role = .hexImage; return }
         if numeric == present {
+            if lowered.isSubset(of: ["0", "1", "0.0", "1.0"]) { role = .binary; return }
             if integral == present, distinct.count <= 20 { role = .smallIntegers }
             else if integral == present, distinct.count == present, present > 50 { role = .identifier }
             else { role = .continuous }
@@ -175,6 +177,8 @@ struct ColumnProfile {
             if parts.count <= 100, averageWords < 3 { role = .multilabel; return }
         }
         if averageWords >= 3 || Double(length) / Double(present) > 30 { role = .text; return }
+        // Exactly two labels (yes/no, pos/neg, …) make a binary task.
+        if distinct.count == 2 { role = .binary; return }
         if distinct.count <= 50, distinct.count * 5 <= present { role = .categorical; return }
         if distinct.count == present, averageWords < 2 { role = .identifier; return }
         role = .text
@@ -182,7 +186,8 @@ struct ColumnProfile {
 
     var inputKind: InputKind {
         switch role {
-        case .continuous, .smallIntegers, .binary: .numeric
+        case .continuous, .smallIntegers: .numeric
+        case .binary: isNumeric ? .numeric : .categorical
         case .categorical, .multilabel, .identifier, .constant, .empty, .mixed: .categorical
         case .hexImage: .image
         case .text: .text
