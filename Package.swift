@@ -22,7 +22,8 @@ let package = Package(
             ]),
         .executableTarget(name: "mtl-tui", dependencies: ["MTLCommands"]),
         .testTarget(name: "MTLDataTests", dependencies: ["MTLData"]),
-        .testTarget(name: "MTLEngineTests", dependencies: ["MTLEngine", "MTLData"]),
+        .testTarget(name: "MTLEngineTests", dependencies: ["MTLEngine", "MTLData"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "MTLCommandsTests", dependencies: ["MTLCommands", "mtl-tui"]),
     ]
 )
