@@ -1,6 +1,17 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// The engine's loops are written to auto-vectorise. Two flags let them:
+// - a CPU level: by default the compiler targets 2003's x86-64 (SSE2: 4-wide, no blends);
+//   Haswell (AVX2 + FMA, every x86 CPU since ~2015) runs them 8-wide with masked selects;
+// - -fno-math-errno: otherwise each square root is a libm call (for errno), which stops the
+//   Adam loop from vectorising (5× slower). Results are unchanged; only errno is not set.
+#if arch(x86_64)
+let vectorSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell", "-Xcc", "-fno-math-errno"])]
+#else
+let vectorSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-fno-math-errno"])]
+#endif
+
 let package = Package(
     name: "mtl-tui",
     platforms: [.macOS(.v15)],
@@ -13,7 +24,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .target(name: "MTLData"),
-        .target(name: "MTLEngine", dependencies: ["MTLData", "COpenBLAS"]),
+        .target(name: "MTLEngine", dependencies: ["MTLData", "COpenBLAS"], swiftSettings: vectorSettings),
         .target(
             name: "MTLCommands",
             dependencies: [

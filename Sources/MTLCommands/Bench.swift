@@ -1,7 +1,48 @@
 import ArgumentParser
+import Foundation
 import MTLEngine
 
+/// `mtl-tui bench`: samples per second at fixed shapes, to compare with other frameworks.
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Measure training and inference speed on synthetic data.")
-    func run() throws { fail("bench: not yet implemented") }
+    static let configuration = CommandConfiguration(
+        abstract: "Measure training and inference speed on synthetic data at fixed shapes.",
+        discussion: """
+        cnn: Embedding(5000, 64) → Conv1D(128, 5) → GlobalMaxPool → Dense(64) → softmax 3 and 10, \
+        Adam, batch 64, 200 tokens. mlp: TF-IDF(5000) → 256 → 128 → softmax 3 and 10, Adam, batch 128. \
+        Prints the median of several timed repeats. bench/run.sh runs the same models in Keras (JAX) \
+        and PyTorch for comparison.
+        """)
+
+    @Option(help: ArgumentHelp("cnn or mlp.", valueName: "KIND"))
+    var model = "cnn"
+
+    @Option(help: "OpenBLAS threads.")
+    var threads = 1
+
+    @Option(help: "Training steps (and inference batches) per timed repeat.")
+    var steps = 50
+
+    @Option(help: "Timed repeats; the median is reported.")
+    var repeats = 5
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        guard let trunk = TrunkKind(rawValue: model) else { fail("--model: expected cnn or mlp, got '\(model)'") }
+        guard threads >= 1, steps >= 1, repeats >= 1 else { fail("--threads, --steps and --repeats must be ≥ 1") }
+        BLAS.threads = threads
+        let result = Benchmark.run(trunk, steps: steps, repeats: repeats)
+        if json {
+            Console.shared.out(Report.jsonLine([
+                "model": trunk.rawValue, "threads": threads, "openblas_core": BLAS.coreName, "batch": result.batchSize,
+                "train_samples_per_s": result.trainMedian, "inference_samples_per_s": result.inferenceMedian,
+                "train_runs": result.train, "inference_runs": result.inference,
+            ]))
+        } else {
+            Console.shared.out("model \(trunk.rawValue) · batch \(result.batchSize) · \(threads) thread(s) · OpenBLAS core \(BLAS.coreName)")
+            Console.shared.out(String(format: "train      %9.0f samples/s (median of %d)", result.trainMedian, repeats))
+            Console.shared.out(String(format: "inference  %9.0f samples/s (median of %d)", result.inferenceMedian, repeats))
+        }
+    }
 }

@@ -46,10 +46,7 @@ public final class Optimizer {
     public func gradientNorm(_ model: Model, frozen: Set<String>) -> Float {
         var sum: Double = 0
         for layer in model.layers where !frozen.contains(layer.name) {
-            let g = model.gradients.pointer + layer.offset
-            var partial: Float = 0
-            for i in 0..<layer.count { partial += g[i] * g[i] }
-            sum += Double(partial)
+            sum += Double(sumOfSquares(model.gradients.pointer + layer.offset, count: layer.count))
         }
         return Float(sum.squareRoot())
     }
@@ -99,4 +96,23 @@ public final class Optimizer {
             }
         }
     }
+}
+
+/// Σ x², eight running sums at a time so the loop vectorises (a single float accumulator
+/// would force the additions into order).
+func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    var lanes = SIMD8<Float>()
+    var i = 0
+    let raw = UnsafeRawPointer(x)
+    while i + 8 <= count {
+        let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        lanes += v * v
+        i += 8
+    }
+    var total = lanes.sum()
+    while i < count {
+        total += x[i] * x[i]
+        i += 1
+    }
+    return total
 }

@@ -39,7 +39,6 @@ public struct TextConv: Sendable {
         let slots: Buffer<Int32>           // [tokens] table row of each token position
         let gathered: FloatBuffer          // [U, emb]
         let table: FloatBuffer             // [U, K·F]
-        let window: FloatBuffer            // [F] one window's pre-activations
         /// [B, F] max pre-activation and the window it came from (the backward pass needs both).
         public let maxima: FloatBuffer
         public let argmax: Buffer<Int32>
@@ -54,7 +53,6 @@ public struct TextConv: Sendable {
             slots = Buffer(count: maxTokens, zero: 0)
             gathered = FloatBuffer(count: maxUnique * layer.embedding)
             table = FloatBuffer(count: maxUnique * taps)
-            window = FloatBuffer(count: layer.filters)
             maxima = FloatBuffer(count: batch * layer.filters)
             argmax = Buffer(count: batch * layer.filters, zero: 0)
             transposed = FloatBuffer(count: taps * layer.embedding)
@@ -88,31 +86,73 @@ public struct TextConv: Sendable {
         }
         BLAS.gemm(distinct, taps, e, w.gathered.pointer, p + convWeight, w.table.pointer)
         for u in 0..<distinct { w.slotOf[Int(w.unique[u])] = -1 }
-        // 3. Each window sums K table rows; keep each filter's maximum and its window.
+        // 3. Each window sums K table rows; keep each filter's maximum and its window. Blocks
+        //    of 32 filters stay in registers for a whole sample; the rest go one at a time.
         let bias = p + convBias
-        let window = w.window.pointer
+        let table = UnsafePointer(w.table.pointer)
         for b in 0..<batch {
+            let count = lengths[b] - kernel + 1
+            let slots = UnsafePointer(w.slots.pointer + starts[b])
             let best = w.maxima.pointer + b * f
             let arg = w.argmax.pointer + b * f
-            best.update(repeating: -.infinity, count: f)
-            arg.update(repeating: 0, count: f)
-            let slots = w.slots.pointer + starts[b]
-            for t in 0...(lengths[b] - kernel) {
-                window.update(from: bias, count: f)
-                for k in 0..<kernel {
-                    let row = w.table.pointer + Int(slots[t + k]) * taps + k * f
-                    for j in 0..<f { window[j] += row[j] }
+            var j = 0
+            while j + 32 <= f {
+                maxWindows32(table: table, slots: slots, windows: count, taps: taps, first: j, bias: bias, best: best, arg: arg)
+                j += 32
+            }
+            while j < f {
+                var top = -Float.infinity, at: Int32 = 0
+                for t in 0..<count {
+                    var sum = bias[j]
+                    for k in 0..<kernel { sum += table[Int(slots[t + k]) * taps + k * f + j] }
+                    if sum > top { top = sum; at = Int32(t) }
                 }
-                let position = Int32(t)
-                for j in 0..<f {
-                    let better = window[j] > best[j]
-                    best[j] = better ? window[j] : best[j]
-                    arg[j] = better ? position : arg[j]
-                }
+                best[j] = top
+                arg[j] = at
+                j += 1
             }
             let out = output + b * outputStride
             for j in 0..<f { out[j] = max(best[j], 0) }
         }
+    }
+
+    /// Filters `first..<first+32` of one sample: for every window, bias plus the K taps'
+    /// table rows, tracking the maximum and the first window reaching it, all in registers.
+    @inline(__always)
+    private func maxWindows32(table: UnsafePointer<Float>, slots: UnsafePointer<Int32>, windows: Int, taps: Int,
+                              first: Int, bias: UnsafePointer<Float>,
+                              best: UnsafeMutablePointer<Float>, arg: UnsafeMutablePointer<Int32>) {
+        typealias Lanes = SIMD8<Float>
+        let rows = UnsafeRawPointer(table), biasBytes = UnsafeRawPointer(bias + first)
+        let b0 = biasBytes.loadUnaligned(as: Lanes.self), b1 = biasBytes.loadUnaligned(fromByteOffset: 32, as: Lanes.self)
+        let b2 = biasBytes.loadUnaligned(fromByteOffset: 64, as: Lanes.self), b3 = biasBytes.loadUnaligned(fromByteOffset: 96, as: Lanes.self)
+        var m0 = Lanes(repeating: -.infinity), m1 = m0, m2 = m0, m3 = m0
+        var a0 = SIMD8<Int32>(), a1 = a0, a2 = a0, a3 = a0
+        for t in 0..<windows {
+            var s0 = b0, s1 = b1, s2 = b2, s3 = b3
+            for k in 0..<kernel {
+                let offset = (Int(slots[t + k]) * taps + k * filters + first) * 4
+                s0 += rows.loadUnaligned(fromByteOffset: offset, as: Lanes.self)
+                s1 += rows.loadUnaligned(fromByteOffset: offset + 32, as: Lanes.self)
+                s2 += rows.loadUnaligned(fromByteOffset: offset + 64, as: Lanes.self)
+                s3 += rows.loadUnaligned(fromByteOffset: offset + 96, as: Lanes.self)
+            }
+            let position = SIMD8<Int32>(repeating: Int32(t))
+            let g0 = s0 .> m0, g1 = s1 .> m1, g2 = s2 .> m2, g3 = s3 .> m3
+            m0.replace(with: s0, where: g0); m1.replace(with: s1, where: g1)
+            m2.replace(with: s2, where: g2); m3.replace(with: s3, where: g3)
+            a0.replace(with: position, where: g0); a1.replace(with: position, where: g1)
+            a2.replace(with: position, where: g2); a3.replace(with: position, where: g3)
+        }
+        let bestBytes = UnsafeMutableRawPointer(best + first), argBytes = UnsafeMutableRawPointer(arg + first)
+        bestBytes.storeBytes(of: m0, as: Lanes.self)
+        bestBytes.storeBytes(of: m1, toByteOffset: 32, as: Lanes.self)
+        bestBytes.storeBytes(of: m2, toByteOffset: 64, as: Lanes.self)
+        bestBytes.storeBytes(of: m3, toByteOffset: 96, as: Lanes.self)
+        argBytes.storeBytes(of: a0, as: SIMD8<Int32>.self)
+        argBytes.storeBytes(of: a1, toByteOffset: 32, as: SIMD8<Int32>.self)
+        argBytes.storeBytes(of: a2, toByteOffset: 64, as: SIMD8<Int32>.self)
+        argBytes.storeBytes(of: a3, toByteOffset: 96, as: SIMD8<Int32>.self)
     }
 
     /// dOutput `[B, F]` (row stride `gradientStride`) → accumulates the conv weight and bias

@@ -46,10 +46,11 @@ import Testing
         return (out, dEmbedding, dWeight, dBias)
     }
 
+    /// 72 filters: two register blocks of 32 and 8 filters on the one-at-a-time path.
     @Test(arguments: [[40, 3, 17, 1, 40, 25], [8, 8, 8, 8, 8, 8]])
     func matchesDenseFormulation(lengths: [Int]) {
         let h = Harness(trunk: .cnn, tasks: [(.multiclass, 3)], rows: 6, tokens: 40, vocabulary: 50,
-                        lengths: lengths, embedding: 8, filters: 16, kernel: 4)
+                        lengths: lengths, embedding: 8, filters: 72, kernel: 4)
         let conv = h.model.textConv!
         let f = conv.filters
         let ws = TextConv.Workspace(conv, batch: 6, maxTokens: 6 * 40)

@@ -1,0 +1,90 @@
+import Foundation
+import MTLData
+
+/// Training and inference throughput at the fixed shapes the README quotes, on synthetic data.
+///
+/// - cnn: Embedding(5000, 64) → Conv1D(128, 5, valid, ReLU) → GlobalMaxPool → Dense(64, ReLU)
+///   → softmax 3 and softmax 10; Adam 1e-3, batch 64, 200 tokens per row.
+/// - mlp: TF-IDF(5000) → Dense(256, ReLU) → Dense(128, ReLU) → softmax 3 and softmax 10;
+///   Adam 1e-3, batch 128, 40 tokens per row (a few dozen non-zeros).
+public enum Benchmark {
+    public struct Result: Sendable {
+        public var model: TrunkKind
+        public var batchSize: Int
+        /// Samples per second of each timed repeat.
+        public var train: [Double]
+        public var inference: [Double]
+
+        public var trainMedian: Double { median(train) }
+        public var inferenceMedian: Double { median(inference) }
+    }
+
+    public static let tasks: [(kind: TaskKind, classes: Int)] = [(.multiclass, 3), (.multiclass, 10)]
+
+    public static func config(_ model: TrunkKind) -> (ModelConfig, batch: Int, tokens: Int) {
+        let heads = SyntheticData.heads(tasks)
+        switch model {
+        case .cnn:
+            return (ModelConfig(trunk: .cnn, vocabulary: 5000, embedding: 64, filters: 128, kernel: 5, hidden: [64],
+                                dropout: 0, features: 0, heads: heads), 64, 200)
+        case .mlp:
+            return (ModelConfig(trunk: .mlp, vocabulary: 5000, kernel: 1, hidden: [256, 128], dropout: 0,
+                                features: 0, heads: heads), 128, 40)
+        }
+    }
+
+    /// Times `steps` training steps and `steps` inference batches, `repeats` times, after a warm-up.
+    public static func run(_ trunk: TrunkKind, steps: Int = 50, repeats: Int = 5) -> Result {
+        let (config, batchSize, tokens) = config(trunk)
+        let rows = SyntheticData.rows(count: batchSize * steps, tokens: tokens, vocabulary: config.vocabulary,
+                                      features: 0, tasks: tasks, seed: 7)
+        let inputs = ModelInputs(rows: rows, idf: trunk == .mlp ? [Float](repeating: 1, count: config.vocabulary) : nil,
+                                 kernel: config.kernel)
+        let model = Model(config, seed: 1)
+        let optimizer = Optimizer(OptimizerConfig(kind: .adam, learningRate: 1e-3), parameterCount: model.parameterCount)
+        let batch = Batch(capacity: batchSize, inputs: inputs)
+        let work = model.workspace(batch: batchSize, maxTokens: inputs.maxTokens)
+        let weights: [Float] = [1, 1]
+        let order = Array(0..<rows.count)
+
+        func train(_ count: Int) -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for s in 0..<count {
+                let at = (s % steps) * batchSize
+                batch.fill(order[at..<(at + batchSize)], from: inputs, kernel: config.kernel)
+                model.gradients.fill(0)
+                model.forward(batch, work, training: true, step: s)
+                _ = model.losses(batch, work, taskWeights: weights)
+                model.backward(batch, work, frozen: [])
+                optimizer.step(model, frozen: [])
+            }
+            return Double(count * batchSize) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+
+        func infer(_ count: Int) -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for s in 0..<count {
+                let at = (s % steps) * batchSize
+                batch.fill(order[at..<(at + batchSize)], from: inputs, kernel: config.kernel)
+                model.forward(batch, work, training: false, step: s)
+                _ = model.losses(batch, work, taskWeights: nil)
+            }
+            return Double(count * batchSize) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+
+        _ = train(5)
+        _ = infer(5)
+        var result = Result(model: trunk, batchSize: batchSize, train: [], inference: [])
+        for _ in 0..<repeats {
+            result.train.append(train(steps))
+            result.inference.append(infer(steps))
+        }
+        return result
+    }
+}
+
+func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
