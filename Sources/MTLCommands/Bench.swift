@@ -31,7 +31,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         guard let trunk = TrunkKind(rawValue: model) else { fail("--model: expected cnn or mlp, got '\(model)'") }
         guard threads >= 1, steps >= 1, repeats >= 1 else { fail("--threads, --steps and --repeats must be ≥ 1") }
-        BLAS.threads = threads
+        Parallel.threads = threads
         let result = Benchmark.run(trunk, steps: steps, repeats: repeats)
         if json {
             Console.shared.out(Report.jsonLine([

@@ -21,7 +21,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let runOptions = exitOnUserError { try options.runOptions(data: data) }
-        BLAS.threads = options.threads
+        Parallel.threads = options.threads
         let prepared = exitOnUserError { try RunPreparation.prepare(runOptions) }
         let printer = TrainingPrinter(prepared: prepared, json: json)
         printer.start()

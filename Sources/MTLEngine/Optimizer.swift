@@ -60,9 +60,12 @@ public final class Optimizer {
         for layer in model.layers where !frozen.contains(layer.name) {
             let t = (layerSteps[layer.name] ?? 0) + 1
             layerSteps[layer.name] = t
-            update(p: model.parameters.pointer + layer.offset, g: model.gradients.pointer + layer.offset,
-                   m: first.pointer + layer.offset, v: config.kind == .sgd ? nil : second.pointer + layer.offset,
-                   count: layer.count, step: t, gradientScale: gradientScale)
+            let p = model.parameters.pointer + layer.offset, g = model.gradients.pointer + layer.offset
+            let m = first.pointer + layer.offset, v = config.kind == .sgd ? nil : second.pointer + layer.offset
+            Parallel.split(layer.count, minimum: 1 << 15) { part in
+                update(p: p + part.lowerBound, g: g + part.lowerBound, m: m + part.lowerBound, v: v.map { $0 + part.lowerBound },
+                       count: part.count, step: t, gradientScale: gradientScale)
+            }
         }
         return norm
     }

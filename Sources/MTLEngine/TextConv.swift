@@ -84,20 +84,24 @@ public struct TextConv: Sendable {
         for u in 0..<distinct {
             (w.gathered.pointer + u * e).update(from: p + embeddingWeight + Int(w.unique[u]) * e, count: e)
         }
-        BLAS.gemm(distinct, taps, e, w.gathered.pointer, p + convWeight, w.table.pointer)
+        let gathered = UnsafePointer(w.gathered.pointer), table = w.table.pointer, weight = p + convWeight
+        Parallel.split(distinct, minimum: 256) { rows in
+            BLAS.gemm(rows.count, taps, e, gathered + rows.lowerBound * e, weight, table + rows.lowerBound * taps)
+        }
         for u in 0..<distinct { w.slotOf[Int(w.unique[u])] = -1 }
         // 3. Each window sums K table rows; keep each filter's maximum and its window. Blocks
         //    of 32 filters stay in registers for a whole sample; the rest go one at a time.
         let bias = p + convBias
-        let table = UnsafePointer(w.table.pointer)
-        for b in 0..<batch {
+        let maxima = w.maxima.pointer, argmax = w.argmax.pointer, slotBase = UnsafePointer(w.slots.pointer)
+        Parallel.split(batch, minimum: 8) { samples in
+          for b in samples {
             let count = lengths[b] - kernel + 1
-            let slots = UnsafePointer(w.slots.pointer + starts[b])
-            let best = w.maxima.pointer + b * f
-            let arg = w.argmax.pointer + b * f
+            let slots = slotBase + starts[b]
+            let best = maxima + b * f
+            let arg = argmax + b * f
             var j = 0
             while j + 32 <= f {
-                maxWindows32(table: table, slots: slots, windows: count, taps: taps, first: j, bias: bias, best: best, arg: arg)
+                maxWindows32(table: UnsafePointer(table), slots: slots, windows: count, taps: taps, first: j, bias: bias, best: best, arg: arg)
                 j += 32
             }
             while j < f {
@@ -113,6 +117,7 @@ public struct TextConv: Sendable {
             }
             let out = output + b * outputStride
             for j in 0..<f { out[j] = max(best[j], 0) }
+          }
         }
     }
 
