@@ -80,6 +80,11 @@ public struct MetricAccumulator: Sendable {
         confusion = [Int](repeating: 0, count: cells)
     }
 
+    /// Room for `rows` binary scores, so accumulating an epoch does not reallocate.
+    public mutating func reserve(_ rows: Int) {
+        if kind == .binary { scores.reserveCapacity(rows) }
+    }
+
     /// One row: its probabilities (or value), target(s), label mask, loss weight and loss.
     public mutating func add(probabilities p: UnsafePointer<Float>, targets y: UnsafePointer<Float>,
                              mask: Float, weight: Float, loss: Float) {

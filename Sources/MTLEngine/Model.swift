@@ -74,6 +74,8 @@ public final class Model {
     /// Layer names of the trunk's dense layers: `dense`, or `dense1`, `dense2`, … when several.
     let denseNames: [String]
     let heads: [Dense]
+    /// Layer names of the heads, `head.TASK`.
+    let headNames: [String]
     let seed: UInt64
 
     public init(_ config: ModelConfig, seed: UInt64) {
@@ -102,6 +104,7 @@ public final class Model {
             width = units
         }
         self.dense = dense
+        headNames = config.heads.map { "head.\($0.name)" }
         heads = config.heads.map { head in
             let w = layout.add("head.\(head.name).weight", layer: "head.\(head.name)", shape: [width, head.outputs], exportOrder: [1, 0])
             let b = layout.add("head.\(head.name).bias", layer: "head.\(head.name)", shape: [head.outputs])
@@ -158,6 +161,8 @@ public final class Model {
         public let probabilities: [FloatBuffer]
         public let rowLoss: [FloatBuffer]    // per head [B]
         let logitGradient: [FloatBuffer]
+        /// The latest per-task losses, kept here so that computing them allocates nothing.
+        var results: [TaskLoss.Result]
 
         init(_ model: Model, batch: Int, maxTokens: Int) {
             capacity = batch
@@ -172,6 +177,7 @@ public final class Model {
             probabilities = c.heads.map { FloatBuffer(count: batch * $0.outputs) }
             rowLoss = c.heads.map { _ in FloatBuffer(count: batch) }
             logitGradient = c.heads.map { FloatBuffer(count: batch * $0.outputs) }
+            results = c.heads.map { _ in TaskLoss.Result(loss: 0, weightSum: 0) }
         }
     }
 
@@ -219,15 +225,16 @@ public final class Model {
     /// Per-task losses of the last forward pass; with `taskWeights`, also the gradient of
     /// Σ_t weight_t · L_t with respect to each head's logits.
     public func losses(_ batch: Batch, _ work: Workspace, taskWeights: [Float]?) -> [TaskLoss.Result] {
-        heads.indices.map { t in
+        for t in heads.indices {
             let head = config.heads[t]
-            return TaskLoss.compute(kind: head.kind, regression: head.regressionLoss, logits: work.logits[t].pointer,
-                                    targets: batch.targets[t].pointer, weights: batch.weights[t].pointer,
-                                    batch: batch.count, width: head.outputs,
-                                    probabilities: work.probabilities[t].pointer, rowLoss: work.rowLoss[t].pointer,
-                                    gradient: taskWeights == nil ? nil : work.logitGradient[t].pointer,
-                                    scale: taskWeights?[t] ?? 1)
+            work.results[t] = TaskLoss.compute(kind: head.kind, regression: head.regressionLoss, logits: work.logits[t].pointer,
+                                               targets: batch.targets[t].pointer, weights: batch.weights[t].pointer,
+                                               batch: batch.count, width: head.outputs,
+                                               probabilities: work.probabilities[t].pointer, rowLoss: work.rowLoss[t].pointer,
+                                               gradient: taskWeights == nil ? nil : work.logitGradient[t].pointer,
+                                               scale: taskWeights?[t] ?? 1)
         }
+        return work.results
     }
 
     /// Back-propagates the logit gradients left by `losses`, accumulating into `gradients`.
@@ -243,7 +250,7 @@ public final class Model {
         top.update(repeating: 0, count: n * lastWidth)
         for (t, head) in heads.enumerated() {
             head.backward(topInput, work.logitGradient[t].pointer, dx: top, accumulate: true, batch: n,
-                          frozen: frozen.contains("head.\(config.heads[t].name)"), parameters: p, gradients: g)
+                          frozen: frozen.contains(headNames[t]), parameters: p, gradients: g)
         }
         let convLearns = textConv != nil && !(frozen.contains("conv") && frozen.contains("embedding"))
         for i in stride(from: lastIndex, through: 0, by: -1) {

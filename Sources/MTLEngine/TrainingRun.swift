@@ -19,7 +19,6 @@ final class TrainingRun {
     var position: Checkpoint.Position
     var order: [Int] = []
     var trainAccumulators: [MetricAccumulator] = []
-    var epochLossSums: [Double] = []
     var epochStarted = Date()
     var state: TrainerState
     var stepBudget = 0
@@ -27,6 +26,10 @@ final class TrainingRun {
     var best: Checkpoint.Best?
     var bestParameters: FloatBuffer?
     var strategyWeights: [Double]
+    /// Derived from the config when a command changes it, not per step, so a step allocates nothing.
+    var frozen: Set<String> = []
+    var stepWeights: [Float] = []
+    var noExamples: ExampleTable? = nil
     var lastPublish = Date.distantPast
     var lastStepTime: Date?
 
@@ -84,6 +87,7 @@ final class TrainingRun {
             log(.warning, "no layer named '\(name)' to freeze")
         }
         config.frozen = Array(Set(config.frozen.flatMap { model.layerNames(matching: $0) })).sorted()
+        refreshDerived()
         channel.report(.started(parameters: model.parameterCount))
         publish(force: true)
         epochs: while position.epoch < config.epochs {
@@ -104,9 +108,10 @@ final class TrainingRun {
         order = setup.split.train
         order.shuffle(using: &random)
         trainAccumulators = evaluator.accumulators()
-        epochLossSums = [Double](repeating: 0, count: tasks.count)
         epochStarted = Date()
         updateStrategyWeights()
+        refreshDerived()
+        trainAccumulators.indices.forEach { trainAccumulators[$0].reserve(setup.split.train.count) }
         snapshot.epoch = position.epoch
     }
 
@@ -132,14 +137,12 @@ final class TrainingRun {
         batch.fill(rows, from: setup.inputs, kernel: model.config.kernel)
         model.gradients.fill(0)
         model.forward(batch, work, training: true, step: position.step)
-        let weights = effectiveWeights()
-        let results = model.losses(batch, work, taskWeights: weights.map(Float.init))
+        let results = model.losses(batch, work, taskWeights: stepWeights)
         position.batch += 1
         if let bad = results.indices.first(where: { !results[$0].loss.isFinite }) {
             diverge("\(tasks[bad]) loss is \(results[bad].loss) at step \(position.step + 1); the update was skipped")
             return
         }
-        let frozen = Set(config.frozen)
         model.backward(batch, work, frozen: frozen)
         optimizer.config.learningRate = config.optimizer.learningRate
         let norm = optimizer.gradientNorm(model, frozen: frozen)
@@ -149,20 +152,17 @@ final class TrainingRun {
         }
         optimizer.step(model, frozen: frozen)
         position.step += 1
-        var dummy = ExampleTable(rows: [], losses: [], outputs: [], widths: [], step: 0)
-        evaluator.record(&trainAccumulators, into: &dummy, keepExamples: false)
+        evaluator.record(&trainAccumulators, into: &noExamples)
         var total: Float = 0
-        var losses: [Float?] = []
-        for t in tasks.indices {
-            guard results[t].weightSum > 0 else { losses.append(nil); continue }
-            losses.append(results[t].loss)
+        for t in tasks.indices where results[t].weightSum > 0 {
             snapshot.lossSeries[t].append(step: position.step, value: results[t].loss)
-            total += Float(weights[t]) * results[t].loss
+            total += stepWeights[t] * results[t].loss
         }
         snapshot.totalLoss.append(step: position.step, value: total)
         measureThroughput(samples: rows.count)
         if state != .running, stepBudget == 0 { log(.info, "paused after a single step") }
         if config.logEvery > 0, position.step % config.logEvery == 0 || position.batch == batchesPerEpoch {
+            let losses = tasks.indices.map { results[$0].weightSum > 0 ? results[$0].loss : nil }
             channel.report(.step(step: position.step, epoch: position.epoch + 1, stepInEpoch: position.batch,
                                  stepsPerEpoch: batchesPerEpoch, losses: losses, total: total))
         }
@@ -260,7 +260,10 @@ final class TrainingRun {
                 log(.command, "stop requested")
             }
         }
-        if !commands.isEmpty { publish(force: true) }
+        if !commands.isEmpty {
+            refreshDerived()
+            publish(force: true)
+        }
     }
 
     private func diverge(_ message: String) {
@@ -286,6 +289,11 @@ final class TrainingRun {
     }
 
     // MARK: Helpers
+
+    private func refreshDerived() {
+        frozen = Set(config.frozen)
+        stepWeights = effectiveWeights().map(Float.init)
+    }
 
     /// The weights multiplying each task's loss: the user's, times the strategy's.
     private func effectiveWeights() -> [Double] {
