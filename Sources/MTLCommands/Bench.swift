@@ -16,7 +16,7 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("cnn or mlp.", valueName: "KIND"))
     var model = "cnn"
 
-    @Option(help: "OpenBLAS threads.")
+    @Option(help: "Threads for the engine's large loops (OpenBLAS itself stays on one).")
     var threads = 1
 
     @Option(help: "Training steps (and inference batches) per timed repeat.")

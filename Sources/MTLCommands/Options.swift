@@ -67,7 +67,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("fixed (the loss weights as given) or dwa (Dynamic Weight Average).", valueName: "NAME"))
     var strategy = "fixed"
 
-    @Option(help: "OpenBLAS threads.")
+    @Option(help: "Threads for the engine's large loops (OpenBLAS itself stays on one).")
     var threads = 1
 
     @Option(help: ArgumentHelp("Write a checkpoint here after each epoch and at the end.", valueName: "DIR"))

@@ -66,7 +66,7 @@ enum Report {
                 c == 0 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
                     : String(repeating: " ", count: widths[c] - cell.count) + cell
             }.joined(separator: "  ")
-        }.map { "  " + $0 }.joined(separator: "\n")
+        }.map { "  " + $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }.joined(separator: "\n")
     }
 
     static func number(_ v: Double) -> String {
