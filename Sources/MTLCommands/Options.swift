@@ -13,8 +13,8 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("loss-weight"), help: ArgumentHelp("Static weight of a task's loss (repeatable).", valueName: "NAME=W"))
     var lossWeights: [String] = []
 
-    @Option(help: "Passes over the training rows.")
-    var epochs = 10
+    @Option(help: "Passes over the training rows (default: 10; with --resume, the saved run's).")
+    var epochs: Int?
 
     @Option(name: .customLong("batch-size"), help: "Rows per optimizer step.")
     var batchSize = 64

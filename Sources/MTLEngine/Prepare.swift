@@ -20,7 +20,8 @@ public struct RunOptions: Sendable {
     public var inputs: [String] = []
     public var tasks: [(name: String, kind: TaskKind?)] = []
     public var lossWeights: [(task: String, weight: Double)] = []
-    public var epochs = 10
+    /// Nil: 10 for a new run, the saved run's count when resuming.
+    public var epochs: Int?
     public var batchSize = 64
     public var learningRate: Double = 1e-3
     public var optimizer: OptimizerKind = .adam
@@ -101,11 +102,11 @@ public enum RunPreparation {
         if let checkpoint {
             model = checkpoint.info.model
             training = checkpoint.info.training
-            training.epochs = options.epochs
+            if let epochs = options.epochs { training.epochs = epochs }
         } else {
             model = try modelConfig(options, encoder: encoder)
             training = TrainingConfig()
-            training.epochs = options.epochs
+            training.epochs = options.epochs ?? 10
             training.batchSize = options.batchSize
             training.optimizer = OptimizerConfig(kind: options.optimizer, learningRate: Float(options.learningRate),
                                                  weightDecay: options.weightDecay.map(Float.init),
@@ -150,7 +151,7 @@ public enum RunPreparation {
     }
 
     static func check(_ o: RunOptions) throws {
-        if o.epochs < 1 { throw UsageError("--epochs", "expected a whole number ≥ 1, got \(o.epochs)") }
+        if let epochs = o.epochs, epochs < 1 { throw UsageError("--epochs", "expected a whole number ≥ 1, got \(epochs)") }
         if o.batchSize < 1 { throw UsageError("--batch-size", "expected a whole number ≥ 1, got \(o.batchSize)") }
         if !(o.learningRate > 0 && o.learningRate.isFinite) { throw UsageError("--lr", "expected a number > 0, got \(o.learningRate)") }
         if !(o.dropout >= 0 && o.dropout < 1) { throw UsageError("--dropout", "expected a number in [0, 1), got \(o.dropout)") }

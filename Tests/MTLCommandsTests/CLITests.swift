@@ -195,6 +195,10 @@ func reviewsCSV(rows: Int = 120) -> String {
         #expect(second.status == 0, "\(second.stderr)")
         let epochs = jsonLines(second.stdout).filter { $0["event"] as? String == "epoch" }.compactMap { $0["epoch"] as? Int }
         #expect(epochs == [3, 4])
+        // Without --epochs a resumed run keeps its own count (2): nothing is left to train.
+        let third = try CLI.run(["train", data, "--json", "--resume", s.path + "/run"])
+        #expect(third.status == 0, "\(third.stderr)")
+        #expect(!jsonLines(third.stdout).contains { $0["event"] as? String == "epoch" })
     }
 
     @Test func inferredSpecIsPrintedAsTOML() throws {
