@@ -23,18 +23,21 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW"),
         .target(name: "MTLData"),
         .target(name: "MTLEngine", dependencies: ["MTLData", "COpenBLAS"], swiftSettings: vectorSettings),
+        .target(name: "MTLTUI", dependencies: ["MTLData", "MTLEngine", "CNCursesW"]),
         .target(
             name: "MTLCommands",
             dependencies: [
-                "MTLData", "MTLEngine",
+                "MTLData", "MTLEngine", "MTLTUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "mtl-tui", dependencies: ["MTLCommands"]),
         .testTarget(name: "MTLDataTests", dependencies: ["MTLData"]),
         .testTarget(name: "MTLEngineTests", dependencies: ["MTLEngine", "MTLData"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "MTLTUITests", dependencies: ["MTLTUI", "MTLEngine", "MTLData"]),
         .testTarget(name: "MTLCommandsTests", dependencies: ["MTLCommands", "mtl-tui"]),
     ]
 )

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MTLData
 import MTLEngine
+import MTLTUI
 
 /// `mtl-tui`: a terminal workbench for multi-task learning.
 public struct MTLTUI: ParsableCommand {
@@ -14,14 +15,16 @@ public struct MTLTUI: ParsableCommand {
         the inferred spec is printed so you can save and edit it.
 
         Examples:
-          mtl-tui train sample-data/vader-domains
+          mtl-tui                                   # the workbench on the bundled VADER sample
+          mtl-tui sample-data/penguins --epochs 50  # the workbench on other data
+          mtl-tui train sample-data/vader-domains   # headless
           mtl-tui train reviews.csv --task domain --task stars:regression --loss-weight stars=0.5
           mtl-tui train sample-data/penguins --epochs 50 --save runs/penguins
           mtl-tui eval runs/penguins sample-data/penguins
           mtl-tui predict runs/penguins new-penguins.csv > predictions.csv
         """,
-        subcommands: [Train.self, Evaluate.self, Predict.self, Bench.self],
-        defaultSubcommand: Train.self)
+        subcommands: [Open.self, Train.self, Evaluate.self, Predict.self, Bench.self],
+        defaultSubcommand: Open.self)
 
     public init() {}
 }
@@ -35,6 +38,10 @@ func exitOnUserError<T>(_ body: () throws -> T) -> T {
     } catch let error as UsageError {
         fail(error.description)
     } catch let error as CheckpointError {
+        fail(error.description)
+    } catch let error as ThemeError {
+        fail(error.description)
+    } catch let error as WorkbenchError {
         fail(error.description)
     } catch {
         fail("\(error)")

@@ -7,7 +7,10 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var optimizer = OptimizerConfig(kind: .adam, learningRate: 1e-3)
     public var seed: UInt64 = 42
     /// Loss weight per task, in task order.
+    /// Weights multiplying each task's loss: the user's times the strategy's.
     public var lossWeights: [Double] = []
+    /// The user's own weights (what `setLossWeight` sets).
+    public var userWeights: [Double] = []
     public var strategy: WeightingStrategy = .fixed
     public var frozen: [String] = []
     public var earlyStop: EarlyStop?
@@ -129,7 +132,10 @@ public struct TrainerSnapshot: Sendable {
     public var samplesPerSecond: Double = 0
     public var etaSeconds: Double?
     public var learningRate: Double = 0
+    /// Weights multiplying each task's loss: the user's times the strategy's.
     public var lossWeights: [Double] = []
+    /// The user's own weights (what `setLossWeight` sets).
+    public var userWeights: [Double] = []
     public var strategy: WeightingStrategy = .fixed
     public var frozen: Set<String> = []
     /// Per task: training loss per step; `totalLoss`: the weighted sum minimised.
@@ -137,6 +143,10 @@ public struct TrainerSnapshot: Sendable {
     public var totalLoss = Series()
     public var history: [EpochRecord] = []
     public var events: [TrainerEvent] = []
+    /// Steps at which the user changed something (weights, freezing, rate, pause…): chart markers.
+    public var markers: [Int] = []
+    /// Per task, the loss weight in force from each step on (one point per change).
+    public var weightTrace: [[WeightPoint]] = []
     public var examples: ExampleTable?
     /// Test metrics once training has finished.
     public var test: [TaskMetrics]?
@@ -144,6 +154,11 @@ public struct TrainerSnapshot: Sendable {
     public var divergence: String?
 
     public init() {}
+}
+
+public struct WeightPoint: Sendable, Equatable {
+    public var step: Int
+    public var weight: Double
 }
 
 public struct LayerSummary: Sendable, Equatable {

@@ -292,7 +292,14 @@ final class TrainingRun {
 
     private func refreshDerived() {
         frozen = Set(config.frozen)
-        stepWeights = effectiveWeights().map(Float.init)
+        let weights = effectiveWeights()
+        stepWeights = weights.map(Float.init)
+        if snapshot.weightTrace.count != tasks.count { snapshot.weightTrace = tasks.map { _ in [] } }
+        for t in tasks.indices where snapshot.weightTrace[t].last?.weight != weights[t] {
+            if snapshot.weightTrace[t].last?.step == position.step { snapshot.weightTrace[t].removeLast() }
+            snapshot.weightTrace[t].append(WeightPoint(step: position.step, weight: weights[t]))
+            if snapshot.weightTrace[t].count > 1000 { snapshot.weightTrace[t].removeFirst() }
+        }
     }
 
     /// The weights multiplying each task's loss: the user's, times the strategy's.
@@ -338,6 +345,10 @@ final class TrainingRun {
     private func log(_ kind: TrainerEvent.Kind, _ message: String) {
         let event = TrainerEvent(step: position.step, epoch: position.epoch + 1, kind: kind, message: message)
         snapshot.events.append(event)
+        if kind == .command, snapshot.markers.last != position.step {
+            snapshot.markers.append(position.step)
+            if snapshot.markers.count > 1000 { snapshot.markers.removeFirst() }
+        }
         if snapshot.events.count > 1000 { snapshot.events.removeFirst(snapshot.events.count - 1000) }
         channel.report(.event(event))
     }
@@ -352,6 +363,7 @@ final class TrainingRun {
         snapshot.epoch = min(position.epoch, max(config.epochs - 1, 0))
         snapshot.learningRate = Double(config.optimizer.learningRate)
         snapshot.lossWeights = effectiveWeights()
+        snapshot.userWeights = config.lossWeights
         snapshot.strategy = config.strategy
         snapshot.frozen = Set(config.frozen)
         channel.publish(snapshot)

@@ -1,0 +1,162 @@
+import MTLEngine
+
+/// Turns keys into view changes and effects (trainer commands, save, quit). Pure: the same
+/// key, state and snapshot always give the same result, so tests drive it without a terminal.
+public enum Controller {
+    public static func handle(_ key: Key, state: inout ViewState, snapshot: TrainerSnapshot, context: WorkbenchContext) -> [Effect] {
+        state.note = nil
+        if let prompt = state.prompt { return handlePrompt(prompt, key: key, state: &state, snapshot: snapshot) }
+        guard let action = KeyMap.action(for: key, in: state.view) else { return [] }
+        let tasks = snapshot.tasks.count
+        switch action {
+        case .togglePause:
+            switch snapshot.state {
+            case .running, .starting: return [.command(.pause)]
+            case .paused, .diverged: return [.command(.resume)]
+            default: state.note = "training has ended"; return []
+            }
+        case .step:
+            return snapshot.state.isActive ? [.command(.step(1))] : []
+        case .save:
+            return [.saveCheckpoint]
+        case .quit:
+            if snapshot.state.isActive { state.prompt = .quit; return [] }
+            return [.quit(save: false)]
+        case .help:
+            if state.view == .help { state.view = state.viewBeforeHelp } else { state.viewBeforeHelp = state.view; state.view = .help }
+        case .back:
+            if state.detail { state.detail = false }
+            else if state.view == .help { state.view = state.viewBeforeHelp }
+            else if state.pair != nil || state.misclassifiedOnly || state.wrongOnAll || !state.search.isEmpty {
+                state.pair = nil; state.misclassifiedOnly = false; state.wrongOnAll = false; state.search = ""
+            }
+        case .show(let view):
+            if view == .help { state.viewBeforeHelp = state.view }
+            state.view = view
+        case .nextView:
+            state.view = View(rawValue: state.view.rawValue % View.allCases.count + 1)!
+        case .previousView:
+            state.view = View(rawValue: (state.view.rawValue + View.allCases.count - 2) % View.allCases.count + 1)!
+        case .toggleLogY:
+            state.logY.toggle()
+        case .smoothMore:
+            state.smoothing = min(0.99, ((state.smoothing + 0.05) * 100).rounded() / 100)
+        case .smoothLess:
+            state.smoothing = max(0, ((state.smoothing - 0.05) * 100).rounded() / 100)
+        case .nextTask:
+            if tasks > 0 { state.task = (state.task + 1) % tasks; resetExamples(&state) }
+        case .cycleTheme:
+            return [.cycleTheme]
+        case .halveRate:
+            return [.command(.setLearningRate(snapshot.learningRate / 2))]
+        case .doubleRate:
+            return [.command(.setLearningRate(snapshot.learningRate * 2))]
+        case .up, .down, .left, .right:
+            move(action, state: &state, snapshot: snapshot, context: context)
+        case .increase, .decrease:
+            guard state.controlsRow < tasks else { return [] }
+            let t = state.controlsRow
+            let current = snapshot.userWeights.indices.contains(t) ? snapshot.userWeights[t] : 1
+            let next = action == .increase ? (current == 0 ? 0.1 : current * 1.25) : current / 1.25
+            return [.command(.setLossWeight(task: snapshot.tasks[t], weight: (next * 1000).rounded() / 1000))]
+        case .edit:
+            if state.controlsRow < tasks {
+                state.prompt = .weight(task: state.controlsRow, text: "")
+            }
+        case .toggleFreeze:
+            let layer = state.controlsRow - tasks
+            guard layer >= 0, layer < snapshot.layers.count else { return [] }
+            let name = snapshot.layers[layer].name
+            return [.command(snapshot.frozen.contains(name) ? .unfreeze(name) : .freeze(name))]
+        case .misclassified:
+            state.misclassifiedOnly.toggle(); resetExamples(&state)
+        case .wrongOnAll:
+            state.wrongOnAll.toggle(); resetExamples(&state)
+        case .search:
+            state.prompt = .search(text: state.search)
+        case .open:
+            switch state.view {
+            case .controls where state.controlsRow < tasks: state.prompt = .weight(task: state.controlsRow, text: "")
+            case .controls: return handle(.character("f"), state: &state, snapshot: snapshot, context: context)
+            case .examples: state.detail.toggle()
+            case .confusion:
+                state.pair = ViewState.Pair(truth: state.confusionRow, predicted: state.confusionColumn)
+                state.misclassifiedOnly = false
+                state.wrongOnAll = false
+                state.view = .examples
+                resetExamples(&state)
+            default: break
+            }
+        }
+        return []
+    }
+
+    static func resetExamples(_ state: inout ViewState) {
+        state.exampleCursor = 0
+        state.exampleRow = nil
+        state.detail = false
+    }
+
+    static func move(_ action: Action, state: inout ViewState, snapshot: TrainerSnapshot, context: WorkbenchContext) {
+        let delta = action == .up || action == .left ? -1 : 1
+        switch state.view {
+        case .controls:
+            let count = snapshot.tasks.count + snapshot.layers.count
+            state.controlsRow = max(0, min(count - 1, state.controlsRow + delta))
+        case .examples:
+            guard let examples = snapshot.examples else { return }
+            let list = ExampleList.indices(examples, state: state, context: context)
+            guard !list.isEmpty else { return }
+            state.exampleCursor = max(0, min(list.count - 1, state.exampleCursor + delta))
+            state.exampleRow = examples.rows[list[state.exampleCursor]]
+        case .confusion:
+            let classes = context.classes.indices.contains(state.task) ? context.classes[state.task].count : 0
+            guard classes > 0 else { return }
+            if action == .up || action == .down {
+                state.confusionRow = max(0, min(classes - 1, state.confusionRow + delta))
+            } else {
+                state.confusionColumn = max(0, min(classes - 1, state.confusionColumn + delta))
+            }
+        default:
+            break
+        }
+    }
+
+    static func handlePrompt(_ prompt: ViewState.Prompt, key: Key, state: inout ViewState, snapshot: TrainerSnapshot) -> [Effect] {
+        switch prompt {
+        case .quit:
+            switch key {
+            case .character("y"), .character("q"): return [.quit(save: false)]
+            case .character("s"): return [.quit(save: true)]
+            case .character("n"), .escape: state.prompt = nil
+            default: break
+            }
+            return []
+        case .weight(let task, let text):
+            switch key {
+            case .escape: state.prompt = nil
+            case .backspace: state.prompt = .weight(task: task, text: String(text.dropLast()))
+            case .enter:
+                state.prompt = nil
+                guard let weight = Double(text), weight >= 0, weight.isFinite else {
+                    state.note = "not a weight: '\(text)' (a number ≥ 0)"
+                    return []
+                }
+                return [.command(.setLossWeight(task: snapshot.tasks[task], weight: weight))]
+            case .character(let c) where c.isNumber || c == "." || c == "e" || c == "-":
+                state.prompt = .weight(task: task, text: text + String(c))
+            default: break
+            }
+            return []
+        case .search(let text):
+            switch key {
+            case .escape: state.prompt = nil
+            case .enter: state.prompt = nil; state.search = text; resetExamples(&state)
+            case .backspace: state.prompt = .search(text: String(text.dropLast()))
+            case .character(let c): state.prompt = .search(text: text + String(c))
+            default: break
+            }
+            return []
+        }
+    }
+}

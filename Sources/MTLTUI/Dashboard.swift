@@ -1,0 +1,94 @@
+import MTLData
+import MTLEngine
+
+/// View 1: a loss chart per task (raw, smoothed, validation points, change markers, the task's
+/// weight under it) and a table of the latest and best validation metrics.
+enum Dashboard {
+    static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext, y: Int, height: Int) {
+        let tasks = s.tasks.count
+        let tableHeight = min(tasks + 1, max(height / 3, 2))
+        let chartsHeight = height - tableHeight - 1
+        let columns = grid.width >= 120 && tasks > 1 ? 2 : 1
+        let panelRows = max(1, (tasks + columns - 1) / columns)
+        let panelHeight = chartsHeight / panelRows
+        let panelWidth = grid.width / columns
+        if panelHeight >= 4 {
+            for t in 0..<tasks {
+                let px = (t % columns) * panelWidth, py = y + (t / columns) * panelHeight
+                panel(&grid, s, state, t, x: px, y: py, width: panelWidth - (columns > 1 ? 1 : 0), height: panelHeight)
+            }
+        } else {
+            grid.put("enlarge the terminal to see the loss charts", x: 1, y: y, style: Style(.muted))
+        }
+        metricsTable(&grid, s, context, y: y + chartsHeight + 1, height: tableHeight)
+    }
+
+    static func panel(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ t: Int, x: Int, y: Int, width: Int, height: Int) {
+        let color = Role.task(t)
+        let series = s.lossSeries.indices.contains(t) ? s.lossSeries[t] : Series()
+        let raw = series.buckets.map { (x: Double($0.lastStep), y: Double($0.mean)) }
+        let smooth = zip(raw, exponentialMovingAverage(raw.map(\.y), smoothing: state.smoothing)).map { (x: $0.0.x, y: $0.1) }
+        let validation = s.history.compactMap { r in r.validation.indices.contains(t) ? (x: Double(r.step), y: r.validation[t].loss) : nil }
+        var title = "\(s.tasks[t])  loss \(smooth.last.map { LineChart.format($0.y) } ?? "—")"
+        if let v = validation.last { title += "  val \(LineChart.format(v.y))" }
+        let weight = s.lossWeights.indices.contains(t) ? s.lossWeights[t] : 1
+        title += "  weight \(LineChart.format(weight))"
+        if state.logY { title += "  log" }
+        grid.put(title, x: x + 1, y: y, style: Style(color, bold: true), limit: width - 1)
+        var chart = LineChart()
+        chart.unicode = state.unicode
+        chart.logY = state.logY
+        chart.series = [LineChart.Series(points: raw, style: Style(.chartRaw)),
+                        LineChart.Series(points: smooth, style: Style(color, bold: true)),
+                        LineChart.Series(points: validation, style: Style(.highlight, bold: true), dots: true)]
+        let range = 0...Double(max(s.step, 1))
+        chart.xRange = range
+        chart.markers = s.markers.map(Double.init)
+        chart.xTicks = s.history.map { (x: Double($0.step), label: "e\($0.epoch)") }
+        let sparkline = height >= 6
+        chart.draw(into: &grid, x: x, y: y + 1, width: width, height: height - 1 - (sparkline ? 1 : 0))
+        if sparkline, s.weightTrace.indices.contains(t) {
+            let label = "weight"
+            grid.put(label, x: x + LineChart.labelWidth - label.count, y: y + height - 1, style: Style(.muted))
+            var points = s.weightTrace[t].map { (x: Double($0.step), y: $0.weight) }
+            if let last = points.last { points.append((x: range.upperBound, y: last.y)) }
+            Sparkline.draw(points, xRange: range, into: &grid, x: x + LineChart.labelWidth + 1, y: y + height - 1,
+                           width: width - LineChart.labelWidth - 1, style: Style(.marker), unicode: state.unicode)
+        }
+    }
+
+    /// Per task: the latest validation loss and headline metric, and the best epoch's (marked *).
+    static func metricsTable(_ grid: inout Grid, _ s: TrainerSnapshot, _ context: WorkbenchContext, y: Int, height: Int) {
+        let columns = [("task", 14), ("val loss", 10), ("best", 14), ("metric", 10), ("latest", 8), ("best", 16), ("test", 8)]
+        var x = 1
+        for (name, w) in columns {
+            grid.put(name, x: x, y: y, style: Style(.muted, bold: true), limit: w)
+            x += w
+        }
+        for t in 0..<min(s.tasks.count, height - 1) {
+            let row = y + 1 + t
+            let kind = s.taskKinds[t]
+            let metric = kind == .regression ? "mae" : "macro_f1"
+            let higher = TaskMetrics.higherIsBetter(metric)
+            let values = s.history.map { $0.validation[t] }
+            var cells = [s.tasks[t], "—", "—", metric, "—", "—", "—"]
+            if let last = values.last {
+                cells[1] = LineChart.format(last.loss)
+                let bestLoss = values.indices.min { values[$0].loss < values[$1].loss }!
+                cells[2] = "\(LineChart.format(values[bestLoss].loss)) e\(s.history[bestLoss].epoch)"
+                if let v = last.value(metric) { cells[4] = LineChart.format(v) }
+                let scored = values.indices.filter { values[$0].value(metric) != nil }
+                if let best = (higher ? scored.max { values[$0].value(metric)! < values[$1].value(metric)! }
+                                      : scored.min { values[$0].value(metric)! < values[$1].value(metric)! }) {
+                    cells[5] = "\(LineChart.format(values[best].value(metric)!)) e\(s.history[best].epoch)\(best == values.count - 1 ? " *" : "")"
+                }
+            }
+            if let test = s.test?[t], let v = test.value(metric) { cells[6] = LineChart.format(v) }
+            x = 1
+            for (i, (_, w)) in columns.enumerated() {
+                grid.put(cells[i], x: x, y: row, style: i == 0 ? Style(Role.task(t), bold: true) : .plain, limit: w - 1)
+                x += w
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import MTLData
+import MTLEngine
+
+/// The validation examples as the hard-example view lists them: sorted by the selected task's
+/// loss, highest first, then filtered.
+public enum ExampleList {
+    /// Indices into `snapshot.examples`.
+    public static func indices(_ examples: ExampleTable, state: ViewState, context: WorkbenchContext) -> [Int] {
+        let t = min(state.task, examples.losses.count - 1)
+        guard t >= 0 else { return [] }
+        let query = state.search.lowercased()
+        var out: [Int] = []
+        for i in 0..<examples.count {
+            let loss = examples.losses[t][i]
+            guard !loss.isNaN else { continue }
+            if state.misclassifiedOnly, isCorrect(examples, i, task: t, context: context) != false { continue }
+            if state.wrongOnAll {
+                let verdicts = examples.losses.indices.compactMap { isCorrect(examples, i, task: $0, context: context) }
+                if verdicts.isEmpty || verdicts.contains(true) { continue }
+            }
+            if let pair = state.pair {
+                guard truth(examples, i, task: t, context: context) == pair.truth,
+                      predicted(examples, i, task: t) == pair.predicted else { continue }
+            }
+            if !query.isEmpty, !context.inputText[examples.rows[i]].lowercased().contains(query) { continue }
+            out.append(i)
+        }
+        return out.sorted { examples.losses[t][$0] > examples.losses[t][$1] || (examples.losses[t][$0] == examples.losses[t][$1] && $0 < $1) }
+    }
+
+    /// Predicted class of a classification task (argmax, or p ≥ 0.5 for binary); nil otherwise.
+    public static func predicted(_ examples: ExampleTable, _ i: Int, task t: Int) -> Int? {
+        let width = examples.widths[t]
+        let outputs = examples.outputs[t]
+        if width == 1 { return nil }
+        var best = 0
+        for c in 1..<width where outputs[i * width + c] > outputs[i * width + best] { best = c }
+        return best
+    }
+
+    static func predictedClass(_ examples: ExampleTable, _ i: Int, task t: Int, kind: TaskKind) -> Int? {
+        switch kind {
+        case .binary: return examples.outputs[t][i] >= 0.5 ? 1 : 0
+        case .multiclass: return predicted(examples, i, task: t)
+        default: return nil
+        }
+    }
+
+    /// True class index of a binary or multiclass task; nil when missing or not a class task.
+    public static func truth(_ examples: ExampleTable, _ i: Int, task t: Int, context: WorkbenchContext) -> Int? {
+        let row = examples.rows[i]
+        let target = context.targets[t]
+        guard target.mask[row] > 0, context.kinds[t] == .binary || context.kinds[t] == .multiclass else { return nil }
+        return Int(target.values[row])
+    }
+
+    /// Whether the prediction is right; nil for regression, multi-label or a missing label.
+    public static func isCorrect(_ examples: ExampleTable, _ i: Int, task t: Int, context: WorkbenchContext) -> Bool? {
+        guard let truth = truth(examples, i, task: t, context: context),
+              let guess = predictedClass(examples, i, task: t, kind: context.kinds[t]) else { return nil }
+        return truth == guess
+    }
+
+    /// "label (p)" of the prediction, or the predicted value for regression.
+    public static func predictionText(_ examples: ExampleTable, _ i: Int, task t: Int, context: WorkbenchContext) -> String {
+        let width = examples.widths[t]
+        let outputs = examples.outputs[t]
+        switch context.kinds[t] {
+        case .regression:
+            return LineChart.format(Double(outputs[i]))
+        case .binary:
+            let p = outputs[i]
+            let c = p >= 0.5 ? 1 : 0
+            return "\(context.classes[t][c]) \(percent(c == 1 ? p : 1 - p))"
+        case .multiclass:
+            let c = predicted(examples, i, task: t) ?? 0
+            return "\(context.classes[t][c]) \(percent(outputs[i * width + c]))"
+        case .multilabel:
+            let on = (0..<width).filter { outputs[i * width + $0] >= 0.5 }
+            return on.isEmpty ? "(none)" : on.map { context.classes[t][$0] }.joined(separator: "|")
+        }
+    }
+
+    /// The true label as text.
+    public static func truthText(_ examples: ExampleTable, _ i: Int, task t: Int, context: WorkbenchContext) -> String {
+        let row = examples.rows[i]
+        let target = context.targets[t]
+        guard target.mask[row] > 0 else { return "—" }
+        switch context.kinds[t] {
+        case .regression:
+            return LineChart.format(Double(target.values[row]) * context.scales[t].std + context.scales[t].mean)
+        case .binary, .multiclass:
+            return context.classes[t][Int(target.values[row])]
+        case .multilabel:
+            let width = target.width
+            let on = (0..<width).filter { target.values[row * width + $0] > 0.5 }
+            return on.isEmpty ? "(none)" : on.map { context.classes[t][$0] }.joined(separator: "|")
+        }
+    }
+
+    static func percent(_ p: Float) -> String { "\(Int((p * 100).rounded()))%" }
+}

@@ -1,0 +1,132 @@
+/// What a cell looks like: a colour role from the theme for text and background, and emphasis.
+public struct Style: Hashable, Sendable {
+    public var foreground: Role
+    public var background: Role
+    public var bold = false
+    public var dim = false
+    public var reverse = false
+
+    public init(_ foreground: Role = .text, background: Role = .background, bold: Bool = false, dim: Bool = false, reverse: Bool = false) {
+        self.foreground = foreground
+        self.background = background
+        self.bold = bold
+        self.dim = dim
+        self.reverse = reverse
+    }
+
+    public static let plain = Style()
+}
+
+/// One terminal cell. A wide character occupies its cell and the next, which holds `""`.
+public struct Cell: Hashable, Sendable {
+    public var text: String
+    public var style: Style
+
+    public static let blank = Cell(text: " ", style: .plain)
+}
+
+/// A screen's worth of styled cells: what `render` produces and what tests read.
+///
+/// ```swift
+/// var grid = Grid(width: 80, height: 24)
+/// grid.put("PAUSED", x: 0, y: 0, style: Style(.warning, bold: true))
+/// grid.row(0)   // "PAUSED      …"
+/// ```
+public struct Grid: Sendable, Equatable {
+    public let width: Int
+    public let height: Int
+    public private(set) var cells: [Cell]
+
+    public init(width: Int, height: Int) {
+        self.width = max(width, 0)
+        self.height = max(height, 0)
+        cells = Array(repeating: .blank, count: self.width * self.height)
+    }
+
+    public subscript(x: Int, y: Int) -> Cell {
+        get { cells[y * width + x] }
+        set { if x >= 0, y >= 0, x < width, y < height { cells[y * width + x] = newValue } }
+    }
+
+    /// Writes `text` from (x, y), at most `limit` columns (to the right edge by default), cutting
+    /// with `…` when it does not fit. Returns the columns used.
+    @discardableResult
+    public mutating func put(_ text: String, x: Int, y: Int, style: Style = .plain, limit: Int? = nil) -> Int {
+        guard y >= 0, y < height, x < width else { return 0 }
+        let available = min(limit ?? (width - x), width - max(x, 0))
+        guard available > 0 else { return 0 }
+        let total = TextWidth.of(text)
+        var column = x
+        var used = 0
+        for character in text {
+            let w = TextWidth.of(character)
+            if w == 0 {
+                // A lone combining mark or control: joined to nothing, so shown as nothing.
+                continue
+            }
+            let reserve = total > available ? 1 : 0   // room for the ellipsis
+            if used + w > available - reserve {
+                if reserve == 1, used < available { self[column, y] = Cell(text: "…", style: style); used += 1 }
+                break
+            }
+            if column >= 0 {
+                self[column, y] = Cell(text: String(character), style: style)
+                if w == 2 { self[column + 1, y] = Cell(text: "", style: style) }
+            }
+            column += w
+            used += w
+        }
+        return used
+    }
+
+    /// Sets the style of a run of cells without changing their text.
+    public mutating func paint(x: Int, y: Int, width count: Int, style: Style) {
+        for column in max(x, 0)..<min(x + count, width) where y >= 0 && y < height { self[column, y].style = style }
+    }
+
+    public mutating func fill(x: Int, y: Int, width w: Int, height h: Int, style: Style = .plain) {
+        for row in max(y, 0)..<min(y + h, height) {
+            for column in max(x, 0)..<min(x + w, width) { self[column, row] = Cell(text: " ", style: style) }
+        }
+    }
+
+    /// The text of row `y` (wide characters once), for tests and `--dump-screen`.
+    public func row(_ y: Int) -> String {
+        (0..<width).map { self[$0, y].text }.joined()
+    }
+
+    public var text: String { (0..<height).map { row($0) }.joined(separator: "\n") }
+}
+
+/// Columns a character takes in a terminal: 0 for combining marks and controls, 2 for East Asian
+/// wide and fullwidth characters and emoji, 1 otherwise. Computed here rather than with the C
+/// library's `wcwidth`, which depends on the locale and says -1 in the "C" locale.
+public enum TextWidth {
+    public static func of(_ text: String) -> Int { text.reduce(0) { $0 + of($1) } }
+
+    public static func of(_ character: Character) -> Int {
+        guard let first = character.unicodeScalars.first else { return 0 }
+        let v = first.value
+        if v < 0x20 || (0x7F..<0xA0).contains(v) { return 0 }
+        if v < 0x300 { return 1 }
+        let properties = first.properties
+        switch properties.generalCategory {
+        case .nonspacingMark, .enclosingMark, .format: return 0
+        default: break
+        }
+        if properties.isEmojiPresentation || character.unicodeScalars.contains(where: { $0.value == 0xFE0F }) { return 2 }
+        if isWide(v) { return 2 }
+        return 1
+    }
+
+    private static func isWide(_ v: UInt32) -> Bool {
+        switch v {
+        case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
+             0xA000...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60,
+             0xFFE0...0xFFE6, 0x1F300...0x1F64F, 0x1F900...0x1F9FF, 0x20000...0x3FFFD:
+            return true
+        default:
+            return false
+        }
+    }
+}

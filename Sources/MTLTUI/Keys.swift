@@ -1,0 +1,87 @@
+import MTLEngine
+
+/// A key press, decoded by the terminal adapter.
+public enum Key: Hashable, Sendable {
+    case character(Character)
+    case up, down, left, right, enter, escape, tab, backTab, backspace, resize
+}
+
+public enum View: Int, CaseIterable, Sendable {
+    case dashboard = 1, controls, examples, confusion, help
+
+    public var title: String {
+        switch self {
+        case .dashboard: "Dashboard"
+        case .controls: "Controls"
+        case .examples: "Hard examples"
+        case .confusion: "Confusion"
+        case .help: "Help"
+        }
+    }
+}
+
+/// What a key does.
+public enum Action: Sendable, Equatable {
+    case togglePause, step, save, quit, help, back, nextView, previousView
+    case show(View)
+    case toggleLogY, smoothMore, smoothLess
+    case up, down, left, right, open
+    case increase, decrease, edit, toggleFreeze, halveRate, doubleRate
+    case misclassified, wrongOnAll, search, nextTask, cycleTheme
+}
+
+/// One line of the key table: the keys, how help names them, what they do and where.
+public struct KeyBinding: Sendable {
+    public var keys: [Key]
+    public var label: String
+    public var help: String
+    /// Views where the binding applies; empty means everywhere.
+    public var views: Set<View>
+    public var action: Action
+}
+
+/// The key table: input handling looks keys up here and the help view is generated from it,
+/// so the two cannot drift apart.
+public enum KeyMap {
+    static func c(_ s: String) -> [Key] { s.map { .character($0) } }
+
+    public static let bindings: [KeyBinding] = [
+        KeyBinding(keys: c(" "), label: "space", help: "pause or resume training", views: [], action: .togglePause),
+        KeyBinding(keys: c("n"), label: "n", help: "run one step (pauses first)", views: [], action: .step),
+        KeyBinding(keys: c("s"), label: "s", help: "save a checkpoint", views: [], action: .save),
+        KeyBinding(keys: c("q"), label: "q", help: "quit (asks while training, offers to save)", views: [], action: .quit),
+        KeyBinding(keys: c("?"), label: "?", help: "help: this list", views: [], action: .help),
+        KeyBinding(keys: c("12345"), label: "1-5", help: "dashboard, controls, hard examples, confusion, help", views: [], action: .show(.dashboard)),
+        KeyBinding(keys: [.tab], label: "tab", help: "next view", views: [], action: .nextView),
+        KeyBinding(keys: [.backTab], label: "shift-tab", help: "previous view", views: [], action: .previousView),
+        KeyBinding(keys: [.escape], label: "esc", help: "back: close the detail, prompt or help", views: [], action: .back),
+        KeyBinding(keys: c("t"), label: "t", help: "next colour theme", views: [], action: .cycleTheme),
+        KeyBinding(keys: c("T"), label: "T", help: "next task (examples, confusion)", views: [.examples, .confusion], action: .nextTask),
+        KeyBinding(keys: c("l"), label: "l", help: "log-scale loss axis", views: [.dashboard], action: .toggleLogY),
+        KeyBinding(keys: c("]"), label: "]", help: "smooth the curves more", views: [.dashboard], action: .smoothMore),
+        KeyBinding(keys: c("["), label: "[", help: "smooth the curves less", views: [.dashboard], action: .smoothLess),
+        KeyBinding(keys: [.up, .character("k")], label: "↑ k", help: "move up", views: [.controls, .examples, .confusion], action: .up),
+        KeyBinding(keys: [.down, .character("j")], label: "↓ j", help: "move down", views: [.controls, .examples, .confusion], action: .down),
+        KeyBinding(keys: [.left, .character("h")], label: "← h", help: "move left", views: [.confusion], action: .left),
+        KeyBinding(keys: [.right], label: "→", help: "move right", views: [.confusion], action: .right),
+        KeyBinding(keys: c("+="), label: "+", help: "raise the selected task's loss weight", views: [.controls], action: .increase),
+        KeyBinding(keys: c("-"), label: "-", help: "lower the selected task's loss weight", views: [.controls], action: .decrease),
+        KeyBinding(keys: c("e"), label: "e", help: "type the selected task's loss weight", views: [.controls], action: .edit),
+        KeyBinding(keys: c("f"), label: "f", help: "freeze or unfreeze the selected layer", views: [.controls], action: .toggleFreeze),
+        KeyBinding(keys: c("<"), label: "<", help: "halve the learning rate", views: [.controls, .dashboard], action: .halveRate),
+        KeyBinding(keys: c(">"), label: ">", help: "double the learning rate", views: [.controls, .dashboard], action: .doubleRate),
+        KeyBinding(keys: c("m"), label: "m", help: "misclassified only", views: [.examples], action: .misclassified),
+        KeyBinding(keys: c("a"), label: "a", help: "wrong on every task", views: [.examples], action: .wrongOnAll),
+        KeyBinding(keys: c("/"), label: "/", help: "search the inputs", views: [.examples], action: .search),
+        KeyBinding(keys: [.enter], label: "enter", help: "open: weight editor, example detail, confusion cell", views: [.controls, .examples, .confusion], action: .open),
+    ]
+
+    /// The action for `key` in `view`: view-specific bindings first, then global ones.
+    public static func action(for key: Key, in view: View) -> Action? {
+        if case .character(let c) = key, let digit = c.wholeNumberValue, let target = View(rawValue: digit) {
+            return .show(target)
+        }
+        let scoped = bindings.first { !$0.views.isEmpty && $0.views.contains(view) && $0.keys.contains(key) }
+        return scoped?.action ?? bindings.first { $0.views.isEmpty && $0.keys.contains(key) }?.action
+    }
+}

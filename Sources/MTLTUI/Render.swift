@@ -1,0 +1,108 @@
+import Foundation
+import MTLData
+import MTLEngine
+
+/// The whole screen as a pure function of the training snapshot, the view state and the size.
+/// Only `Terminal` turns the result into terminal output.
+public enum Screen {
+    public static let minimumWidth = 60
+    public static let minimumHeight = 20
+
+    public static func render(_ snapshot: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext,
+                              width: Int, height: Int) -> Grid {
+        var grid = Grid(width: width, height: height)
+        guard width >= minimumWidth, height >= minimumHeight else {
+            let message = "enlarge the terminal: \(width)×\(height), need \(minimumWidth)×\(minimumHeight)"
+            grid.put(message, x: max(0, (width - TextWidth.of(message)) / 2), y: height / 2, style: Style(.warning, bold: true))
+            return grid
+        }
+        titleBar(&grid, state, context)
+        statusBar(&grid, snapshot, state, y: 1)
+        let body = (y: 2, height: height - 3)
+        switch state.view {
+        case .dashboard: Dashboard.draw(&grid, snapshot, state, context, y: body.y, height: body.height)
+        case .controls: ControlsView.draw(&grid, snapshot, state, context, y: body.y, height: body.height)
+        case .examples: ExamplesView.draw(&grid, snapshot, state, context, y: body.y, height: body.height)
+        case .confusion: ConfusionView.draw(&grid, snapshot, state, context, y: body.y, height: body.height)
+        case .help: HelpView.draw(&grid, y: body.y, height: body.height)
+        }
+        footer(&grid, snapshot, state, y: height - 1)
+        return grid
+    }
+
+    static func titleBar(_ grid: inout Grid, _ state: ViewState, _ context: WorkbenchContext) {
+        grid.fill(x: 0, y: 0, width: grid.width, height: 1, style: Style(.title, background: .selectedBackground))
+        var x = grid.put(" mtl-tui ", x: 0, y: 0, style: Style(.title, background: .selectedBackground, bold: true))
+        x += grid.put(context.title + " ", x: x, y: 0, style: Style(.title, background: .selectedBackground))
+        for view in View.allCases {
+            let label = " \(view.rawValue) \(view.title) "
+            guard x + TextWidth.of(label) <= grid.width else { break }
+            let style = view == state.view ? Style(.selectedBackground, background: .title, bold: true)
+                : Style(.title, background: .selectedBackground)
+            x += grid.put(label, x: x, y: 0, style: style)
+        }
+    }
+
+    static func statusBar(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, y: Int) {
+        let (label, role): (String, Role) = switch s.state {
+        case .starting: ("STARTING", .info)
+        case .running: ("RUNNING", .good)
+        case .paused: ("PAUSED", .warning)
+        case .finished: ("FINISHED", .info)
+        case .stopped: ("STOPPED", .muted)
+        case .diverged: ("DIVERGED", .bad)
+        }
+        var x = grid.put(" \(label) ", x: 0, y: y, style: Style(role, bold: true, reverse: true)) + 1
+        let totalSteps = max(s.stepsPerEpoch * s.epochs, 1)
+        x += grid.put("epoch \(min(s.epoch + 1, max(s.epochs, 1)))/\(s.epochs) ", x: x, y: y)
+        let barWidth = max(10, min(30, grid.width / 6))
+        let filled = min(barWidth, barWidth * s.step / totalSteps)
+        let bar = state.unicode ? String(repeating: "█", count: filled) + String(repeating: "░", count: barWidth - filled)
+            : String(repeating: "#", count: filled) + String(repeating: ".", count: barWidth - filled)
+        x += grid.put(bar, x: x, y: y, style: Style(.highlight)) + 1
+        var parts = ["step \(s.step)/\(totalSteps)"]
+        if s.samplesPerSecond > 0, s.state == .running { parts.append("\(compact(s.samplesPerSecond)) samples/s") }
+        if let eta = s.etaSeconds, s.state.isActive { parts.append("ETA \(duration(eta))") }
+        parts.append("lr \(LineChart.format(s.learningRate))")
+        if s.strategy != .fixed { parts.append("weights \(s.strategy.rawValue)") }
+        grid.put(parts.joined(separator: " · "), x: x, y: y)
+    }
+
+    static func footer(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, y: Int) {
+        if let prompt = state.prompt {
+            let text: String = switch prompt {
+            case .quit: "Training is still running. Quit? y quit · s save and quit · n cancel"
+            case .weight(let task, let typed): "Loss weight of \(s.tasks.indices.contains(task) ? s.tasks[task] : "?"): \(typed)▏ (enter to set, esc to cancel)"
+            case .search(let typed): "Search inputs: \(typed)▏ (enter to apply, esc to cancel)"
+            }
+            grid.fill(x: 0, y: y, width: grid.width, height: 1, style: Style(.title, background: .selectedBackground))
+            grid.put(" " + text, x: 0, y: y, style: Style(.title, background: .selectedBackground, bold: true))
+            return
+        }
+        if let divergence = s.divergence, s.state == .diverged {
+            grid.put(" diverged: \(divergence) · lower the rate (<) and resume (space)", x: 0, y: y, style: Style(.bad, bold: true))
+            return
+        }
+        if let note = state.note {
+            grid.put(" " + note, x: 0, y: y, style: Style(.warning))
+            return
+        }
+        let hints: String = switch state.view {
+        case .dashboard: "space pause · n step · l log-y · [ ] smoothing · < > rate · s save · ? help · q quit"
+        case .controls: "↑↓ select · + - weight · e type weight · f freeze · < > rate · ? help · q quit"
+        case .examples: "↑↓ move · enter detail · m misclassified · a wrong on all · / search · T task · esc clear"
+        case .confusion: "arrows select a cell · enter show its examples · T task · ? help · q quit"
+        case .help: "esc or ? back"
+        }
+        grid.put(" " + hints, x: 0, y: y, style: Style(.muted))
+    }
+
+    static func compact(_ v: Double) -> String {
+        v >= 1e6 ? String(format: "%.1fM", v / 1e6) : v >= 1e3 ? String(format: "%.1fk", v / 1e3) : String(format: "%.0f", v)
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}

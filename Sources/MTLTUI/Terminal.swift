@@ -1,0 +1,176 @@
+import CNCursesW
+import Foundation
+
+/// The only code that calls ncurses: starts and ends the screen, draws a `Grid`, reads keys.
+/// Must be used from the main thread only (ncurses is not thread-safe).
+final class Terminal {
+    enum ColorMode: Equatable { case none, palette(Int) }
+
+    private let screen: OpaquePointer
+    private let window: UnsafeMutablePointer<WINDOW>
+    let colorMode: ColorMode
+    let unicode: Bool
+    private var pairs: [Int: Int16] = [:]
+    private var drawn: Grid?
+    private var drawnTheme: Theme?
+    private var ended = false
+
+    /// Opens the screen on the controlling terminal; a TERM ncurses does not know is an error
+    /// (plain `initscr` would exit the process).
+    init(forceASCII: Bool, noColor: Bool) throws {
+        setlocale(LC_ALL, "")
+        let codeset = String(cString: mtl_codeset())
+        unicode = !forceASCII && codeset.uppercased().replacingOccurrences(of: "-", with: "") == "UTF8"
+        guard let screen = newterm(nil, mtl_stdout(), mtl_stdin()) else {
+            throw WorkbenchError(message: "cannot open the terminal: TERM=\(ProcessInfo.processInfo.environment["TERM"] ?? "(unset)") is unknown to ncurses (try TERM=xterm-256color)")
+        }
+        self.screen = screen
+        set_term(screen)
+        window = mtl_stdscr()
+        cbreak()
+        noecho()
+        keypad(window, true)
+        curs_set(0)
+        set_escdelay(25)
+        if !noColor, has_colors() {
+            start_color()
+            use_default_colors()
+            colorMode = mtl_colors() >= 8 ? .palette(Int(mtl_colors())) : .none
+        } else {
+            colorMode = .none
+        }
+    }
+
+    var size: (width: Int, height: Int) { (Int(getmaxx(window)), Int(getmaxy(window))) }
+
+    func end() {
+        guard !ended else { return }
+        ended = true
+        endwin()
+        delscreen(screen)
+    }
+
+    /// Draws the rows that differ from the last frame, in runs of equally styled cells.
+    func draw(_ grid: Grid, theme: Theme) {
+        let full = drawn?.width != grid.width || drawn?.height != grid.height || drawnTheme != theme
+        if full { werase(window); pairs.removeAll(); drawnTheme = theme }
+        for y in 0..<grid.height {
+            if !full, let drawn, (0..<grid.width).allSatisfy({ drawn[$0, y] == grid[$0, y] }) { continue }
+            var x = 0
+            while x < grid.width {
+                let style = grid[x, y].style
+                var run = ""
+                let start = x
+                while x < grid.width, grid[x, y].style == style {
+                    let text = grid[x, y].text
+                    if !text.isEmpty { run += unicode || text.unicodeScalars.allSatisfy(\.isASCII) ? text : (TextWidth.of(text) == 2 ? "??" : "?") }
+                    x += 1
+                }
+                apply(style, theme: theme)
+                // The last cell of the screen is left alone: writing it would scroll some terminals.
+                if y == grid.height - 1, x == grid.width, !run.isEmpty { run.removeLast() }
+                mvwaddstr(window, Int32(y), Int32(start), run)
+            }
+        }
+        drawn = grid
+        wnoutrefresh(window)
+        doupdate()
+    }
+
+    /// A key, or nil after `milliseconds` without one.
+    func readKey(milliseconds: Int32) -> Key? {
+        wtimeout(window, milliseconds)
+        var character: wint_t = 0
+        let result = wget_wch(window, &character)
+        if result == ERR { return nil }
+        if result == KEY_CODE_YES {
+            switch Int32(character) {
+            case KEY_UP: return .up
+            case KEY_DOWN: return .down
+            case KEY_LEFT: return .left
+            case KEY_RIGHT: return .right
+            case KEY_ENTER: return .enter
+            case KEY_BACKSPACE: return .backspace
+            case KEY_RESIZE: return .resize
+            case mtl_key_backtab(): return .backTab
+            default: return nil
+            }
+        }
+        switch character {
+        case 10, 13: return .enter
+        case 27: return .escape
+        case 9: return .tab
+        case 8, 127: return .backspace
+        default:
+            guard let scalar = Unicode.Scalar(UInt32(character)) else { return nil }
+            return .character(Character(scalar))
+        }
+    }
+
+    private func apply(_ style: Style, theme: Theme) {
+        var attributes = mtl_normal()
+        if style.bold { attributes |= mtl_bold() }
+        if style.dim { attributes |= mtl_dim() }
+        if style.reverse { attributes |= mtl_reverse() }
+        switch colorMode {
+        case .none:
+            // Monochrome: roles become emphasis, so selections and states stay visible.
+            if style.background == .selectedBackground || style.background == .title { attributes |= mtl_reverse() }
+            if [.muted, .chartRaw, .border].contains(style.foreground) { attributes |= mtl_dim() }
+            if [.bad, .warning, .title, .highlight].contains(style.foreground) { attributes |= mtl_bold() }
+            wattr_set(window, attributes, 0, nil)
+        case .palette(let colors):
+            let fg = Palette.index(theme.color(style.foreground), colors: colors)
+            let bg = style.background == .background ? -1 : Palette.index(theme.color(style.background), colors: colors)
+            wattr_set(window, attributes, pair(fg, bg), nil)
+        }
+    }
+
+    private func pair(_ fg: Int, _ bg: Int) -> Int16 {
+        let key = (fg + 1) * 1024 + (bg + 1)
+        if let known = pairs[key] { return known }
+        let number = Int16(pairs.count + 1)
+        guard Int32(number) < mtl_color_pairs() else { return 0 }
+        init_pair(number, Int16(fg), Int16(bg))
+        pairs[key] = number
+        return number
+    }
+}
+
+/// Maps theme colours to what the terminal has: the xterm 256-colour cube and greys, or the
+/// nearest of the 16 or 8 ANSI colours.
+enum Palette {
+    static let ansi: [RGB] = [
+        RGB(0, 0, 0), RGB(205, 0, 0), RGB(0, 205, 0), RGB(205, 205, 0), RGB(0, 0, 238), RGB(205, 0, 205), RGB(0, 205, 205), RGB(229, 229, 229),
+        RGB(127, 127, 127), RGB(255, 0, 0), RGB(0, 255, 0), RGB(255, 255, 0), RGB(92, 92, 255), RGB(255, 0, 255), RGB(0, 255, 255), RGB(255, 255, 255),
+    ]
+
+    static func index(_ c: RGB, colors: Int) -> Int {
+        if colors >= 256 {
+            func level(_ v: UInt8) -> Int { v < 48 ? 0 : v < 115 ? 1 : (Int(v) - 35) / 40 }
+            let cube = 16 + 36 * level(c.r) + 6 * level(c.g) + level(c.b)
+            let average = (Int(c.r) + Int(c.g) + Int(c.b)) / 3
+            let grey = average > 238 ? 255 : 232 + max(0, (average - 3) / 10)
+            return distance(c, color256(grey)) < distance(c, color256(cube)) ? grey : cube
+        }
+        let choices = colors >= 16 ? 16 : 8
+        return (0..<choices).min { distance(c, ansi[$0]) < distance(c, ansi[$1]) }!
+    }
+
+    static func color256(_ i: Int) -> RGB {
+        if i < 16 { return ansi[i] }
+        if i >= 232 { let v = UInt8(8 + (i - 232) * 10); return RGB(v, v, v) }
+        let n = i - 16, steps: [UInt8] = [0, 95, 135, 175, 215, 255]
+        return RGB(steps[n / 36], steps[n / 6 % 6], steps[n % 6])
+    }
+
+    static func distance(_ a: RGB, _ b: RGB) -> Int {
+        let dr = Int(a.r) - Int(b.r), dg = Int(a.g) - Int(b.g), db = Int(a.b) - Int(b.b)
+        return 2 * dr * dr + 4 * dg * dg + 3 * db * db
+    }
+}
+
+public struct WorkbenchError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}

@@ -1,0 +1,90 @@
+import MTLData
+import MTLEngine
+
+/// Everything about the screen that is not training state: the view, selections, filters,
+/// smoothing, an open prompt. Changed only by `Controller`, read by `render`.
+public struct ViewState: Sendable {
+    public enum Prompt: Sendable, Equatable {
+        case quit
+        case weight(task: Int, text: String)
+        case search(text: String)
+    }
+
+    public var view: View = .dashboard
+    public var viewBeforeHelp: View = .dashboard
+    public var smoothing = 0.9
+    public var logY = false
+    /// Selected task (examples, confusion).
+    public var task = 0
+    /// Row in the controls list: tasks first, then layers.
+    public var controlsRow = 0
+    /// Examples: cursor position and the dataset row under it, so a refresh keeps it in place.
+    public var exampleCursor = 0
+    public var exampleRow: Int?
+    public var misclassifiedOnly = false
+    public var wrongOnAll = false
+    /// Examples whose true and predicted classes are these (chosen in the confusion view).
+    public var pair: Pair?
+    public var search = ""
+    public var detail = false
+    public var confusionRow = 0
+    public var confusionColumn = 0
+    public var prompt: Prompt?
+    public var unicode = true
+    /// A short note shown in the status line (e.g. "saved to runs/x").
+    public var note: String?
+
+    public struct Pair: Sendable, Equatable {
+        public var truth: Int
+        public var predicted: Int
+    }
+
+    public init() {}
+}
+
+/// What the rest of the workbench must do after a key.
+public enum Effect: Sendable, Equatable {
+    case command(TrainerCommand)
+    case saveCheckpoint
+    case cycleTheme
+    case quit(save: Bool)
+}
+
+/// Static facts about the run the screens need besides the snapshot: names, the validation
+/// rows' inputs as text, true labels, image pixels.
+public struct WorkbenchContext: Sendable {
+    public var title: String
+    public var tasks: [String]
+    public var kinds: [TaskKind]
+    public var classes: [[String]]
+    /// Display text of each dataset row's inputs.
+    public var inputText: [String]
+    /// True targets per task, as encoded (class index, 0/1, or standardised value).
+    public var targets: [TaskTargets]
+    /// Regression: convert standardised values back (mean, std) per task.
+    public var scales: [(mean: Double, std: Double)]
+    public var image: ImageLayout?
+    public var features: [Float]
+    public var featureWidth: Int
+
+    public struct ImageLayout: Sendable {
+        public var offset: Int
+        public var width: Int
+        public var height: Int
+    }
+
+    public init(title: String, tasks: [String], kinds: [TaskKind], classes: [[String]], inputText: [String],
+                targets: [TaskTargets], scales: [(mean: Double, std: Double)], image: ImageLayout?,
+                features: [Float], featureWidth: Int) {
+        self.title = title
+        self.tasks = tasks
+        self.kinds = kinds
+        self.classes = classes
+        self.inputText = inputText
+        self.targets = targets
+        self.scales = scales
+        self.image = image
+        self.features = features
+        self.featureWidth = featureWidth
+    }
+}

@@ -1,0 +1,267 @@
+import Foundation
+import MTLData
+import MTLEngine
+
+/// View 2: task weights and layers to steer, the learning rate and the log of every change.
+enum ControlsView {
+    static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext, y: Int, height: Int) {
+        let left = min(56, grid.width / 2)
+        var row = y
+        grid.put("Tasks · loss weights", x: 1, y: row, style: Style(.title, bold: true))
+        row += 1
+        for (t, name) in s.tasks.enumerated() where row < y + height {
+            let weight = s.userWeights.indices.contains(t) ? s.userWeights[t] : 1
+            var text = (t == state.controlsRow ? "▶ " : "  ") + name.padded(16) + " weight " + LineChart.format(weight).padded(8)
+                + " " + s.taskKinds[t].rawValue
+            if s.strategy != .fixed, s.lossWeights.indices.contains(t) { text += " (×\(LineChart.format(s.lossWeights[t] / max(weight, 1e-12))))" }
+            let selected = t == state.controlsRow
+            grid.put(text, x: 1, y: row, style: selected ? Style(.selectedText, background: .selectedBackground, bold: true) : Style(Role.task(t)), limit: left - 2)
+            row += 1
+        }
+        row += 1
+        grid.put("Layers · parameters · state", x: 1, y: row, style: Style(.title, bold: true))
+        row += 1
+        for (i, layer) in s.layers.enumerated() where row < y + height {
+            let index = s.tasks.count + i
+            let frozen = s.frozen.contains(layer.name)
+            let count = Screen.compact(Double(layer.parameters))
+            let text = (index == state.controlsRow ? "▶ " : "  ") + layer.name.padded(18)
+                + String(repeating: " ", count: max(0, 9 - count.count)) + count + "  " + (frozen ? "frozen" : "trainable")
+            let selected = index == state.controlsRow
+            grid.put(text, x: 1, y: row, style: selected ? Style(.selectedText, background: .selectedBackground, bold: true)
+                     : Style(frozen ? .info : .text), limit: left - 2)
+            row += 1
+        }
+        // Right: rate, strategy, event log.
+        let x = left + 1, width = grid.width - x - 1
+        for r in y..<(y + height) { grid.put(state.unicode ? "│" : "|", x: left - 1, y: r, style: Style(.border)) }
+        grid.put("learning rate \(LineChart.format(s.learningRate))  (< halve, > double)", x: x, y: y, style: Style(.highlight), limit: width)
+        grid.put("strategy \(s.strategy.rawValue) · state \(s.state.rawValue) · step \(s.step)", x: x, y: y + 1, style: .plain, limit: width)
+        grid.put("Changes and events", x: x, y: y + 3, style: Style(.title, bold: true), limit: width)
+        let rows = height - 4
+        for (i, event) in s.events.suffix(max(rows, 0)).enumerated() {
+            let role: Role = switch event.kind {
+            case .command: .highlight
+            case .info: .text
+            case .warning: .warning
+            case .error: .bad
+            }
+            grid.put("step \(event.step)  \(event.message)", x: x, y: y + 4 + i, style: Style(role), limit: width)
+        }
+    }
+}
+
+/// View 3: validation examples of the selected task, highest loss first, with filters and a
+/// detail pane showing every task's prediction and the full input.
+enum ExamplesView {
+    static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext, y: Int, height: Int) {
+        guard let examples = s.examples, !s.tasks.isEmpty else {
+            grid.put("Hard examples appear after the first evaluation (end of epoch 1).", x: 1, y: y + 1, style: Style(.muted))
+            return
+        }
+        let t = min(state.task, s.tasks.count - 1)
+        let list = ExampleList.indices(examples, state: state, context: context)
+        var filters: [String] = []
+        if state.misclassifiedOnly { filters.append("misclassified") }
+        if state.wrongOnAll { filters.append("wrong on every task") }
+        if let pair = state.pair, context.classes[t].indices.contains(pair.truth), context.classes[t].indices.contains(pair.predicted) {
+            filters.append("true \(context.classes[t][pair.truth]) → predicted \(context.classes[t][pair.predicted])")
+        }
+        if !state.search.isEmpty { filters.append("\"\(state.search)\"") }
+        let header = "\(s.tasks[t]) · \(list.count) of \(examples.count) validation examples by loss · step \(examples.step)"
+            + (filters.isEmpty ? "" : " · " + filters.joined(separator: ", "))
+        grid.put(header, x: 1, y: y, style: Style(Role.task(t), bold: true))
+        let cursor = currentCursor(list, examples, state)
+        let listHeight = state.detail ? max(3, height / 3) : height - 2
+        let columns = "   loss  true            predicted          " + s.tasks.indices.filter { $0 != t }.map { String(s.tasks[$0].prefix(8)).padding(toLength: 9, withPad: " ", startingAt: 0) }.joined() + "input"
+        grid.put(columns, x: 1, y: y + 1, style: Style(.muted, bold: true))
+        let first = max(0, min(cursor - listHeight / 2, list.count - listHeight))
+        for (line, index) in list.dropFirst(first).prefix(listHeight).enumerated() {
+            let i = index
+            let selected = first + line == cursor
+            let correct = ExampleList.isCorrect(examples, i, task: t, context: context)
+            var text = String(format: "%7.3f  ", examples.losses[t][i])
+            text += ExampleList.truthText(examples, i, task: t, context: context).padded(15) + " "
+            text += ExampleList.predictionText(examples, i, task: t, context: context).padded(18) + " "
+            for other in s.tasks.indices where other != t {
+                let loss = examples.losses[other][i]
+                text += (loss.isNaN ? "—" : String(format: "%.2f", loss)).padded(8) + " "
+            }
+            if let image = context.image {
+                text += ExamplesView.thumbnail(context, row: examples.rows[i], image: image, columns: 14, unicode: state.unicode) + " "
+            }
+            text += context.inputText[examples.rows[i]].replacingOccurrences(of: "\n", with: " ")
+            let style = selected ? Style(.selectedText, background: .selectedBackground, bold: true)
+                : Style(correct == false ? .bad : .text)
+            grid.fill(x: 1, y: y + 2 + line, width: grid.width - 2, height: 1, style: selected ? style : .plain)
+            grid.put(text, x: 1, y: y + 2 + line, style: style, limit: grid.width - 2)
+        }
+        if list.isEmpty { grid.put("no example matches the filters (esc clears them)", x: 2, y: y + 3, style: Style(.muted)) }
+        if state.detail, list.indices.contains(cursor) {
+            detail(&grid, s, context, examples, list[cursor], y: y + 3 + listHeight, height: height - listHeight - 3, unicode: state.unicode)
+        }
+    }
+
+    static func currentCursor(_ list: [Int], _ examples: ExampleTable, _ state: ViewState) -> Int {
+        if let row = state.exampleRow, let found = list.firstIndex(where: { examples.rows[$0] == row }) { return found }
+        return max(0, min(state.exampleCursor, list.count - 1))
+    }
+
+    static func detail(_ grid: inout Grid, _ s: TrainerSnapshot, _ context: WorkbenchContext, _ examples: ExampleTable, _ i: Int,
+                       y: Int, height: Int, unicode: Bool) {
+        for x in 0..<grid.width { grid.put(unicode ? "─" : "-", x: x, y: y - 1, style: Style(.border)) }
+        let row = examples.rows[i]
+        var line = y
+        var artWidth = 0
+        if let image = context.image {
+            artWidth = drawImage(&grid, context, row: row, image: image, x: 1, y: y, maxHeight: height, unicode: unicode) + 2
+        }
+        let x = 1 + artWidth
+        for t in s.tasks.indices where line < y + height {
+            let truth = ExampleList.truthText(examples, i, task: t, context: context)
+            var text = "\(s.tasks[t]): true \(truth) · predicted \(ExampleList.predictionText(examples, i, task: t, context: context))"
+            let loss = examples.losses[t][i]
+            if !loss.isNaN { text += String(format: " · loss %.3f", loss) }
+            if context.kinds[t] == .multiclass {
+                let width = examples.widths[t]
+                let top = (0..<width).sorted { examples.outputs[t][i * width + $0] > examples.outputs[t][i * width + $1] }.prefix(3)
+                text += " · " + top.map { "\(context.classes[t][$0]) \(ExampleList.percent(examples.outputs[t][i * width + $0]))" }.joined(separator: ", ")
+            }
+            grid.put(text, x: x, y: line, style: Style(Role.task(t)), limit: grid.width - x - 1)
+            line += 1
+        }
+        line += 1
+        // The full input, wrapped.
+        var rest = Substring(context.inputText[row])
+        let width = grid.width - x - 1
+        while !rest.isEmpty, line < y + height {
+            var take = 0, columns = 0
+            for c in rest { let w = TextWidth.of(c); if columns + w > width { break }; columns += w; take += 1 }
+            grid.put(String(rest.prefix(take)), x: x, y: line)
+            rest = rest.dropFirst(max(take, 1))
+            line += 1
+        }
+    }
+
+    /// The image in one text row: resampled to `columns` × 2 by 4 braille dots, a dot where the
+    /// pixel is at least half bright (`#`/`.` cells without Unicode).
+    static func thumbnail(_ context: WorkbenchContext, row: Int, image: WorkbenchContext.ImageLayout, columns: Int, unicode: Bool) -> String {
+        let base = row * context.featureWidth + image.offset
+        func pixel(_ dx: Int, _ dy: Int, dotsWide: Int, dotsHigh: Int) -> Bool {
+            let px = dx * image.width / dotsWide, py = dy * image.height / dotsHigh
+            return context.features[base + py * image.width + px] >= 0.5
+        }
+        var out = ""
+        for c in 0..<columns {
+            if unicode {
+                var bits: UInt32 = 0
+                for dy in 0..<4 {
+                    for dx in 0..<2 where pixel(2 * c + dx, dy, dotsWide: 2 * columns, dotsHigh: 4) {
+                        bits |= UInt32(LineChart.brailleBit(column: dx, row: dy))
+                    }
+                }
+                out.unicodeScalars.append(Unicode.Scalar(0x2800 + bits)!)
+            } else {
+                let on = (0..<4).filter { pixel(c, $0, dotsWide: columns, dotsHigh: 4) }.count
+                out.append(on >= 2 ? "#" : on == 1 ? "." : " ")
+            }
+        }
+        return out
+    }
+
+    /// Shade art, two pixel rows per terminal row. Returns the columns used.
+    static func drawImage(_ grid: inout Grid, _ context: WorkbenchContext, row: Int, image: WorkbenchContext.ImageLayout,
+                          x: Int, y: Int, maxHeight: Int, unicode: Bool) -> Int {
+        let shades = unicode ? Array(" ░▒▓█") : Array(" .:*#")
+        let base = row * context.featureWidth + image.offset
+        for r in 0..<min(image.height / 2, maxHeight) {
+            var text = ""
+            for c in 0..<image.width {
+                let v = (context.features[base + 2 * r * image.width + c] + context.features[base + (2 * r + 1) * image.width + c]) / 2
+                text.append(shades[max(0, min(shades.count - 1, Int(v * Float(shades.count - 1) + 0.5)))])
+            }
+            grid.put(text, x: x, y: y + r)
+        }
+        return image.width
+    }
+}
+
+/// View 4: the selected task's confusion matrix at the latest evaluation, shaded by row share.
+enum ConfusionView {
+    static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext, y: Int, height: Int) {
+        let t = min(state.task, max(s.tasks.count - 1, 0))
+        guard let metrics = s.history.last?.validation[t], let matrix = metrics.confusion else {
+            let reason = s.tasks.isEmpty || s.taskKinds[t] == .regression || s.taskKinds[t] == .multilabel
+                ? "\(s.tasks.isEmpty ? "" : s.tasks[t]) has no confusion matrix (T: next task)" : "The confusion matrix appears after the first evaluation."
+            grid.put(reason, x: 1, y: y + 1, style: Style(.muted))
+            return
+        }
+        let classes = context.classes[t]
+        grid.put("\(s.tasks[t]) · validation, epoch \(s.history.last!.epoch) · rows true, columns predicted · accuracy \(LineChart.format(metrics.accuracy ?? 0))",
+                 x: 1, y: y, style: Style(Role.task(t), bold: true))
+        let labelWidth = min(16, (classes.map(\.count).max() ?? 4) + 1)
+        let cellWidth = max(7, min(12, (grid.width - labelWidth - 4) / max(classes.count, 1)))
+        for (c, name) in classes.enumerated() {
+            grid.put(String(name.prefix(cellWidth - 1)), x: 2 + labelWidth + c * cellWidth, y: y + 2, style: Style(.muted, bold: true))
+        }
+        for (r, counts) in matrix.enumerated() where y + 3 + r < y + height {
+            grid.put(String(classes[r].prefix(labelWidth - 1)), x: 1, y: y + 3 + r, style: Style(.muted, bold: true))
+            let total = max(counts.reduce(0, +), 1)
+            for (c, count) in counts.enumerated() {
+                let share = Double(count) / Double(total)
+                let role: Role = count == 0 ? .muted : r == c ? (share > 0.5 ? .good : .warning) : (share > 0.1 ? .bad : .text)
+                let selected = r == state.confusionRow && c == state.confusionColumn
+                let text = String(format: "%5d ", count) + shade(share, unicode: state.unicode)
+                grid.put(text, x: 2 + labelWidth + c * cellWidth, y: y + 3 + r,
+                         style: selected ? Style(.selectedText, background: .selectedBackground, bold: true) : Style(role, bold: share > 0.5))
+            }
+        }
+        let precision = metrics.precision ?? [], recall = metrics.recall ?? []
+        let line = y + 4 + matrix.count
+        for (c, name) in classes.enumerated() where line + c < y + height && precision.indices.contains(c) {
+            grid.put(name.padded(labelWidth) + String(format: "  precision %.3f  recall %.3f", precision[c], recall[c]),
+                     x: 1, y: line + c, style: Style(.muted))
+        }
+    }
+
+    static func shade(_ share: Double, unicode: Bool) -> String {
+        let levels = unicode ? Array(" ░▒▓█") : Array(" .:*#")
+        return String(levels[min(levels.count - 1, Int(share * Double(levels.count - 1) + 0.5))])
+    }
+}
+
+/// View 5: every key, generated from the key table.
+enum HelpView {
+    static func draw(_ grid: inout Grid, y: Int, height: Int) {
+        grid.put("Keys", x: 1, y: y, style: Style(.title, bold: true))
+        var rows: [(String, String, String)] = []
+        for binding in KeyMap.bindings {
+            let scope = binding.views.isEmpty ? "everywhere" : binding.views.sorted { $0.rawValue < $1.rawValue }.map(\.title).joined(separator: ", ")
+            rows.append((binding.label, binding.help, scope))
+        }
+        let columnsNeeded = rows.count > height - 2 ? 2 : 1
+        let perColumn = (rows.count + columnsNeeded - 1) / columnsNeeded
+        let columnWidth = grid.width / columnsNeeded
+        for (i, row) in rows.enumerated() {
+            let x = 1 + (i / perColumn) * columnWidth, line = y + 1 + i % perColumn
+            guard line < y + height else { continue }
+            grid.put(row.0, x: x, y: line, style: Style(.highlight, bold: true), limit: 10)
+            let used = grid.put(row.1, x: x + 11, y: line, limit: columnWidth - 12)
+            grid.put(" (\(row.2))", x: x + 11 + used, y: line, style: Style(.muted), limit: max(columnWidth - 12 - used, 0))
+        }
+    }
+}
+
+extension String {
+    /// Cut or padded to `width` display columns.
+    func padded(_ width: Int) -> String {
+        var out = "", columns = 0
+        for c in self {
+            let w = TextWidth.of(c)
+            if columns + w > width { break }
+            out.append(c)
+            columns += w
+        }
+        return out + String(repeating: " ", count: max(0, width - columns))
+    }
+}

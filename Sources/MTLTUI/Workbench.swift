@@ -1,0 +1,111 @@
+import Dispatch
+import Foundation
+import MTLData
+import MTLEngine
+import Synchronization
+
+/// The live workbench: the main thread draws the trainer's snapshot and reads keys about 20
+/// times a second; the trainer runs on its own queue. Neither ever waits for the other.
+///
+/// ```swift
+/// let workbench = Workbench(trainer: trainer, context: context, themes: themes, saveDirectory: "runs/x")
+/// try workbench.run()
+/// ```
+public final class Workbench {
+    let trainer: Trainer
+    let context: WorkbenchContext
+    var themes: [Theme]
+    var themeIndex = 0
+    let saveDirectory: String
+    let forceASCII: Bool
+    let noColor: Bool
+    var state = ViewState()
+    private let interrupted = SignalFlag()
+
+    public init(trainer: Trainer, context: WorkbenchContext, themes: [Theme], saveDirectory: String,
+                forceASCII: Bool = false, noColor: Bool = false) {
+        self.trainer = trainer
+        self.context = context
+        self.themes = themes.isEmpty ? [Theme.builtIn] : themes
+        self.saveDirectory = saveDirectory
+        self.forceASCII = forceASCII
+        self.noColor = noColor
+    }
+
+    /// Runs until the user quits or a signal arrives; the terminal is always restored.
+    public func run() throws {
+        let terminal = try Terminal(forceASCII: forceASCII, noColor: noColor)
+        defer { terminal.end() }
+        let signals = [SIGINT, SIGTERM, SIGHUP].map { number -> any DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [interrupted] in interrupted.raise() }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        state.unicode = terminal.unicode
+        trainer.start()
+        var saveOnExit = false
+        loop: while !interrupted.isRaised {
+            let snapshot = trainer.snapshot
+            let (width, height) = terminal.size
+            terminal.draw(Screen.render(snapshot, state, context, width: width, height: height), theme: themes[themeIndex])
+            guard let key = terminal.readKey(milliseconds: 50) else { continue }
+            for effect in Controller.handle(key, state: &state, snapshot: snapshot, context: context) {
+                switch effect {
+                case .command(let command):
+                    trainer.send(command)
+                case .saveCheckpoint:
+                    trainer.send(.save(saveDirectory))
+                    state.note = "saving a checkpoint to \(saveDirectory)"
+                case .cycleTheme:
+                    themeIndex = (themeIndex + 1) % themes.count
+                    state.note = "theme \(themes[themeIndex].name)"
+                case .quit(let save):
+                    saveOnExit = save
+                    break loop
+                }
+            }
+        }
+        if saveOnExit { trainer.send(.save(saveDirectory)) }
+        if trainer.snapshot.state.isActive { trainer.send(.stop) }
+        // Let a save or the final evaluation finish; never hang on exit.
+        trainer.waitUntilFinished(seconds: 10)
+    }
+}
+
+extension WorkbenchContext {
+    /// What the screens need to know about a prepared run.
+    public init(run: PreparedRun, title: String) {
+        let setup = run.setup
+        let encoder = setup.encoder
+        let table = run.table
+        var text: [String]
+        if let column = encoder.text?.column, let values = table.column(column) {
+            text = values
+        } else {
+            let columns = encoder.spec.inputs.filter { $0.kind == .numeric || $0.kind == .categorical }.map(\.column)
+            let values = columns.map { table.column($0) ?? [] }
+            text = (0..<table.rowCount).map { r in
+                zip(columns, values).map { "\($0)=\($1.indices.contains(r) && !$1[r].isEmpty ? $1[r] : "?")" }.joined(separator: ", ")
+            }
+            if let image = encoder.image {
+                text = text.map { ($0.isEmpty ? "" : $0 + ", ") + "\(image.width)×\(image.height) image" }
+            }
+        }
+        let rows = setup.inputs.rows
+        let image = encoder.image.map { ImageLayout(offset: encoder.featureWidth - $0.width * $0.height, width: $0.width, height: $0.height) }
+        self.init(title: title, tasks: encoder.tasks.map(\.spec.name), kinds: encoder.tasks.map(\.spec.kind),
+                  classes: encoder.tasks.map(\.classes), inputText: text, targets: rows.targets,
+                  scales: encoder.tasks.map { (mean: $0.mean, std: $0.std) }, image: image,
+                  features: image == nil ? [] : rows.features, featureWidth: rows.featureWidth)
+    }
+}
+
+/// Set from a signal handler's queue, read by the main loop.
+final class SignalFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func raise() { value.store(true, ordering: .relaxed) }
+    var isRaised: Bool { value.load(ordering: .relaxed) }
+}
