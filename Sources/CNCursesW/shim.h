@@ -22,3 +22,33 @@ static inline int mtl_width(wchar_t c) { return wcwidth(c); }
 static inline FILE *mtl_stdout(void) { return stdout; }
 static inline FILE *mtl_stdin(void) { return stdin; }
 static inline const char *mtl_codeset(void) { return nl_langinfo(CODESET); }
+#include <signal.h>
+#include <pthread.h>
+// The Swift runtime's threads start with most signals blocked, and the main thread inherits
+// that mask here; ncurses learns of a resize only through SIGWINCH, so let it through.
+static inline void mtl_unblock_resize_signal(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGWINCH);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+// SIGINT, SIGTERM and SIGHUP only set a flag (all a handler may safely do); the main loop reads
+// it and leaves through endwin(). Unblocked here for the same reason as SIGWINCH.
+static volatile sig_atomic_t mtl_stop_flag = 0;
+static inline void mtl_on_stop_signal(int number) { (void)number; mtl_stop_flag = 1; }
+static inline void mtl_install_stop_handlers(void) {
+    struct sigaction action;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0;
+    action.sa_handler = mtl_on_stop_signal;
+    sigset_t set;
+    sigemptyset(&set);
+    int numbers[] = {SIGINT, SIGTERM, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+        sigaction(numbers[i], &action, NULL);
+        sigaddset(&set, numbers[i]);
+    }
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+static inline int mtl_stop_signalled(void) { return mtl_stop_flag; }

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import MTLData
 import MTLEngine
+import MTLTUI
 import Synchronization
 
 /// `mtl-tui train DATA`: trains headless, printing progress and per-epoch metrics.
@@ -26,33 +27,18 @@ struct Train: ParsableCommand {
         let printer = TrainingPrinter(prepared: prepared, json: json)
         printer.start()
         let trainer = Trainer(prepared.setup, observer: { printer.handle($0) })
-        let interrupt = InterruptHandler { trainer.send(.stop) }
+        StopSignals.install()
         trainer.start()
         // Headless, a divergence cannot be steered: stop the run and report it.
+        // SIGINT/SIGTERM/SIGHUP stop at the next batch (and save, with --save).
         while !trainer.waitUntilFinished(seconds: 0.1) {
-            if trainer.snapshot.state == .diverged { trainer.send(.stop) }
+            if trainer.snapshot.state == .diverged || StopSignals.received { trainer.send(.stop) }
         }
-        withExtendedLifetime(interrupt) {}
         let final = trainer.snapshot
         if let divergence = final.divergence { fail("training diverged: \(divergence)") }
         if final.state == .stopped {
             Console.shared.err("mtl-tui: stopped at step \(final.step)\(prepared.setup.saveDirectory.map { "; checkpoint in \($0)" } ?? "")")
             throw ExitCode(130)
-        }
-    }
-}
-
-/// SIGINT/SIGTERM/SIGHUP ask the trainer to stop at the next batch (and save, with --save).
-final class InterruptHandler {
-    private let sources: [any DispatchSourceSignal]
-
-    init(_ onSignal: @escaping @Sendable () -> Void) {
-        sources = [SIGINT, SIGTERM, SIGHUP].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: onSignal)
-            source.resume()
-            return source
         }
     }
 }

@@ -18,6 +18,7 @@ final class Terminal {
     /// Opens the screen on the controlling terminal; a TERM ncurses does not know is an error
     /// (plain `initscr` would exit the process).
     init(forceASCII: Bool, noColor: Bool) throws {
+        mtl_unblock_resize_signal()
         setlocale(LC_ALL, "")
         let codeset = String(cString: mtl_codeset())
         unicode = !forceASCII && codeset.uppercased().replacingOccurrences(of: "-", with: "") == "UTF8"
@@ -52,8 +53,12 @@ final class Terminal {
 
     /// Draws the rows that differ from the last frame, in runs of equally styled cells.
     func draw(_ grid: Grid, theme: Theme) {
-        let full = drawn?.width != grid.width || drawn?.height != grid.height || drawnTheme != theme
-        if full { werase(window); pairs.removeAll(); drawnTheme = theme }
+        let resized = drawn?.width != grid.width || drawn?.height != grid.height
+        let full = resized || drawnTheme != theme
+        // After a resize the terminal may have reflowed the old frame, so ncurses' idea of what
+        // is on screen is wrong: wclear makes the next refresh repaint every cell.
+        if resized { wclear(window) } else if full { werase(window) }
+        if full { drawnTheme = theme }
         for y in 0..<grid.height {
             if !full, let drawn, (0..<grid.width).allSatisfy({ drawn[$0, y] == grid[$0, y] }) { continue }
             var x = 0

@@ -73,14 +73,14 @@ enum ExamplesView {
         grid.put(header, x: 1, y: y, style: Style(Role.task(t), bold: true))
         let cursor = currentCursor(list, examples, state)
         let listHeight = state.detail ? max(3, height / 3) : height - 2
-        let columns = "   loss  true            predicted          " + s.tasks.indices.filter { $0 != t }.map { String(s.tasks[$0].prefix(8)).padding(toLength: 9, withPad: " ", startingAt: 0) }.joined() + "input"
+        let columns = "  loss  true            predicted          " + s.tasks.indices.filter { $0 != t }.map { String(s.tasks[$0].prefix(8)).padding(toLength: 9, withPad: " ", startingAt: 0) }.joined() + "input"
         grid.put(columns, x: 1, y: y + 1, style: Style(.muted, bold: true))
         let first = max(0, min(cursor - listHeight / 2, list.count - listHeight))
         for (line, index) in list.dropFirst(first).prefix(listHeight).enumerated() {
             let i = index
             let selected = first + line == cursor
             let correct = ExampleList.isCorrect(examples, i, task: t, context: context)
-            var text = String(format: "%7.3f  ", examples.losses[t][i])
+            var text = (selected ? (state.unicode ? "▶" : ">") : " ") + String(format: "%6.3f  ", examples.losses[t][i])
             text += ExampleList.truthText(examples, i, task: t, context: context).padded(15) + " "
             text += ExampleList.predictionText(examples, i, task: t, context: context).padded(18) + " "
             for other in s.tasks.indices where other != t {

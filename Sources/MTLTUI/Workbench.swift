@@ -2,7 +2,6 @@ import Dispatch
 import Foundation
 import MTLData
 import MTLEngine
-import Synchronization
 
 /// The live workbench: the main thread draws the trainer's snapshot and reads keys about 20
 /// times a second; the trainer runs on its own queue. Neither ever waits for the other.
@@ -20,7 +19,6 @@ public final class Workbench {
     let forceASCII: Bool
     let noColor: Bool
     var state = ViewState()
-    private let interrupted = SignalFlag()
 
     public init(trainer: Trainer, context: WorkbenchContext, themes: [Theme], saveDirectory: String,
                 forceASCII: Bool = false, noColor: Bool = false) {
@@ -36,18 +34,11 @@ public final class Workbench {
     public func run() throws {
         let terminal = try Terminal(forceASCII: forceASCII, noColor: noColor)
         defer { terminal.end() }
-        let signals = [SIGINT, SIGTERM, SIGHUP].map { number -> any DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [interrupted] in interrupted.raise() }
-            source.resume()
-            return source
-        }
-        defer { signals.forEach { $0.cancel() } }
+        StopSignals.install()
         state.unicode = terminal.unicode
         trainer.start()
         var saveOnExit = false
-        loop: while !interrupted.isRaised {
+        loop: while !StopSignals.received {
             let snapshot = trainer.snapshot
             let (width, height) = terminal.size
             terminal.draw(Screen.render(snapshot, state, context, width: width, height: height), theme: themes[themeIndex])
@@ -101,11 +92,4 @@ extension WorkbenchContext {
                   scales: encoder.tasks.map { (mean: $0.mean, std: $0.std) }, image: image,
                   features: image == nil ? [] : rows.features, featureWidth: rows.featureWidth)
     }
-}
-
-/// Set from a signal handler's queue, read by the main loop.
-final class SignalFlag: Sendable {
-    private let value = Atomic<Bool>(false)
-    func raise() { value.store(true, ordering: .relaxed) }
-    var isRaised: Bool { value.load(ordering: .relaxed) }
 }

@@ -1,0 +1,162 @@
+import Foundation
+import Testing
+
+/// The workbench end to end in a real terminal (tmux): keys in, screen text out.
+final class TmuxSession {
+    let name = "mtl-tui-test-\(UUID().uuidString.prefix(8))"
+    let exitFile = NSTemporaryDirectory() + "mtl-tui-exit-\(UUID().uuidString)"
+
+    init(_ command: String, width: Int = 120, height: Int = 40) throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let script = "cd '\(root)' && TERM=tmux-256color \(command); echo $? > '\(exitFile)'; sleep 30"
+        try Self.tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", script])
+    }
+
+    deinit { _ = try? Self.tmux(["kill-session", "-t", name]) }
+
+    /// Runs tmux and returns what it printed. Spawned directly and reaped with waitpid: the
+    /// first call starts the tmux server, which keeps inherited descriptors open, and
+    /// Foundation's Process could then wait forever.
+    @discardableResult
+    static func tmux(_ arguments: [String]) throws -> String {
+        let output = NSTemporaryDirectory() + "mtl-tui-tmux-\(UUID().uuidString)"
+        defer { unlink(output) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv: [UnsafeMutablePointer<CChar>?] = (["tmux"] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let environment: [UnsafeMutablePointer<CChar>?] = ProcessInfo.processInfo.environment.map { strdup("\($0)=\($1)") } + [nil]
+        defer { environment.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawnp(&pid, "tmux", &actions, nil, argv, environment)
+        guard result == 0 else { throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EINVAL) }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+    }
+
+    func keys(_ keys: String...) throws { try Self.tmux(["send-keys", "-t", name] + keys) }
+    func screen() -> String { (try? Self.tmux(["capture-pane", "-t", name, "-p"])) ?? "" }
+    func resize(_ width: Int, _ height: Int) throws { try Self.tmux(["resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"]) }
+
+    /// Polls the screen until `condition` holds, for at most `seconds`.
+    @discardableResult
+    func wait(seconds: Double = 60, _ condition: (String) -> Bool) -> String? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let text = screen()
+            if condition(text) { return text }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return nil
+    }
+
+    func exitStatus(seconds: Double = 20) -> Int? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: exitFile, encoding: .utf8), let status = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                return status
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return nil
+    }
+}
+
+/// The step counter in the status line, `step N/M`.
+func step(in screen: String) -> Int? {
+    guard let range = screen.range(of: #"step (\d+)/"#, options: .regularExpression) else { return nil }
+    return Int(screen[range].dropFirst(5).dropLast())
+}
+
+@Suite(.serialized) struct WorkbenchEndToEndTests {
+    /// Every 12th row of the bundled VADER sample (all four domains), with its spec: a debug
+    /// build trains an epoch of it in a few seconds.
+    static func vaderSubset(_ scratch: Scratch) throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let source = root.appendingPathComponent("sample-data/vader-domains")
+        let csv = try String(contentsOf: source.appendingPathComponent("vader_domains.csv"), encoding: .utf8)
+        // Rows never span lines in this file, so lines are rows.
+        let lines = csv.split(separator: "\n", omittingEmptySubsequences: true)
+        let subset = [lines[0]] + lines.dropFirst().enumerated().filter { $0.offset % 12 == 0 }.map(\.element)
+        scratch.write("vader/vader_domains.csv", subset.joined(separator: "\n") + "\n")
+        scratch.write("vader/spec.toml", try String(contentsOf: source.appendingPathComponent("spec.toml"), encoding: .utf8))
+        return scratch.path + "/vader"
+    }
+
+    @Test func steerARunThenQuit() throws {
+        let scratch = Scratch()
+        let session = try TmuxSession("'\(CLI.binary)' '\(try Self.vaderSubset(scratch))' --epochs 200")
+        // The dashboard with a chart and at least one finished epoch (so examples exist).
+        let first = session.wait { $0.contains("RUNNING") && $0.contains("┴e1") && $0.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) } }
+        #expect(first != nil, "no chart: \(session.screen())")
+
+        try session.keys("Space")
+        let paused = session.wait { $0.contains("PAUSED") }
+        #expect(paused != nil)
+        let stepAtPause = step(in: session.screen())
+        Thread.sleep(forTimeInterval: 1)
+        #expect(step(in: session.screen()) == stepAtPause && stepAtPause != nil)
+
+        // Controls: raise polarity's weight, freeze conv.
+        try session.keys("2", "j", "+")
+        #expect(session.wait { $0.contains("weight polarity = 1.25") && $0.contains("polarity         weight 1.25") } != nil,
+                "\(session.screen())")
+        try session.keys("j", "j", "j", "f")
+        #expect(session.wait { $0.contains("froze conv") && $0.range(of: #"conv\s+41\.\dk\s+frozen"#, options: .regularExpression) != nil } != nil,
+                "\(session.screen())")
+
+        // Hard examples: the cursor moves down a row.
+        try session.keys("3")
+        #expect(session.wait { $0.contains("validation examples by loss") } != nil, "\(session.screen())")
+        let rowsBefore = session.screen().split(separator: "\n").map(String.init)
+        let cursorBefore = rowsBefore.firstIndex { $0.hasPrefix(" ▶") }
+        try session.keys("j")
+        let moved = session.wait { screen in
+            let rows = screen.split(separator: "\n").map(String.init)
+            return rows.firstIndex { $0.hasPrefix(" ▶") } == cursorBefore.map { $0 + 1 }
+        }
+        #expect(cursorBefore != nil && moved != nil)
+
+        try session.keys("?")
+        #expect(session.wait { $0.contains("Keys") && $0.contains("pause or resume training") } != nil)
+
+        try session.resize(80, 24)
+        #expect(session.wait { $0.contains("PAUSED") && $0.split(separator: "\n").count <= 24 } != nil, "\(session.screen())")
+        try session.resize(40, 12)
+        #expect(session.wait { $0.contains("enlarge the terminal") } != nil)
+        try session.resize(120, 40)
+        #expect(session.wait { $0.contains("PAUSED") } != nil)
+
+        try session.keys("q")
+        #expect(session.wait { $0.contains("Quit?") } != nil)
+        try session.keys("y")
+        #expect(session.exitStatus() == 0)
+        // The terminal is restored: the workbench's screen is gone.
+        #expect(session.wait(seconds: 5) { !$0.contains("PAUSED") && !$0.contains("1 Dashboard") } != nil)
+    }
+
+    @Test func interruptLeavesThroughEndwin() throws {
+        let session = try TmuxSession("'\(CLI.binary)' sample-data/penguins --epochs 100000")
+        #expect(session.wait { $0.contains("RUNNING") } != nil)
+        try session.keys("C-c")
+        #expect(session.exitStatus() == 0)
+        #expect(session.wait(seconds: 5) { !$0.contains("RUNNING") } != nil)
+    }
+
+    @Test func badInputIsRejectedBeforeTheScreenOpens() throws {
+        let session = try TmuxSession("'\(CLI.binary)' sample-data/nope")
+        #expect(session.exitStatus() == 1)
+        #expect(session.wait(seconds: 5) { $0.contains("mtl-tui: error: sample-data/nope: no such file or directory") } != nil)
+        let theme = try TmuxSession("'\(CLI.binary)' sample-data/penguins --theme nope")
+        #expect(theme.exitStatus() == 1)
+        #expect(theme.wait(seconds: 5) { $0.contains("--theme: no theme 'nope' (themes: default, high-contrast, light)") } != nil)
+        let terminal = try TmuxSession("TERM=no-such-terminal '\(CLI.binary)' sample-data/penguins")
+        #expect(terminal.exitStatus() == 1)
+        #expect(terminal.wait(seconds: 5) { $0.contains("is unknown to ncurses") } != nil)
+    }
+}

@@ -1,0 +1,193 @@
+import MTLData
+import MTLEngine
+import Testing
+@testable import MTLTUI
+
+/// A finished two-epoch run on synthetic data, rendered as the workbench would.
+enum Fixture {
+    static let tasks: [(kind: TaskKind, classes: Int)] = [(.multiclass, 3), (.binary, 2), (.regression, 1)]
+
+    static let run: (snapshot: TrainerSnapshot, context: WorkbenchContext) = {
+        let model = ModelConfig(trunk: .cnn, vocabulary: 60, embedding: 8, filters: 12, kernel: 3, hidden: [10],
+                                dropout: 0, features: 0, heads: SyntheticData.heads(tasks))
+        var training = TrainingConfig()
+        training.epochs = 2
+        training.batchSize = 16
+        let setup = SyntheticData.setup(rows: 200, tokens: 12, vocabulary: 60, features: 0, tasks: tasks, model: model, training: training)
+        let trainer = Trainer(setup)
+        trainer.start()
+        trainer.waitUntilFinished()
+        let encoder = setup.encoder
+        // Inputs with wide and combining characters, to check alignment in every view.
+        let text = (0..<200).map { "review \($0) 日本語 café 😀 " + String(repeating: "long text ", count: 30) }
+        let context = WorkbenchContext(title: "synthetic", tasks: encoder.tasks.map(\.spec.name), kinds: encoder.tasks.map(\.spec.kind),
+                                       classes: encoder.tasks.map(\.classes), inputText: text, targets: setup.inputs.rows.targets,
+                                       scales: encoder.tasks.map { (mean: $0.mean, std: $0.std) }, image: nil, features: [], featureWidth: 0)
+        return (trainer.snapshot, context)
+    }()
+
+    static func render(_ view: View, width: Int, height: Int, _ adjust: (inout ViewState) -> Void = { _ in }) -> Grid {
+        var state = ViewState()
+        state.view = view
+        adjust(&state)
+        return Screen.render(run.snapshot, state, run.context, width: width, height: height)
+    }
+}
+
+@Suite struct ScreenTests {
+    /// Every row of every view is exactly the terminal's width in cells, wide characters included.
+    func expectAligned(_ grid: Grid, sourceLocation: SourceLocation = #_sourceLocation) {
+        for y in 0..<grid.height {
+            // What the terminal shows: a wide cell covers its continuation cell ("").
+            let columns = (0..<grid.width).reduce(0) { $0 + (grid[$1, y].text.isEmpty ? 0 : max(TextWidth.of(grid[$1, y].text), 1)) }
+            let wide = (0..<grid.width).filter { TextWidth.of(grid[$0, y].text) == 2 }
+            #expect(columns == grid.width, "row \(y)", sourceLocation: sourceLocation)
+            for x in wide { #expect(x + 1 < grid.width && grid[x + 1, y].text.isEmpty, "row \(y)", sourceLocation: sourceLocation) }
+        }
+    }
+
+    @Test(arguments: [(200, 60), (80, 24)])
+    func everyViewRendersAtCommonSizes(width: Int, height: Int) {
+        for view in View.allCases {
+            let grid = Fixture.render(view, width: width, height: height)
+            #expect(grid.width == width && grid.height == height)
+            #expect(grid.row(0).contains("mtl-tui"))
+            #expect(grid.row(1).contains("FINISHED"))
+            expectAligned(grid)
+        }
+    }
+
+    @Test func belowTheMinimumSizeShowsOneMessage() {
+        for (w, h) in [(59, 30), (100, 19), (40, 12)] {
+            let grid = Fixture.render(.dashboard, width: w, height: h)
+            let lines = (0..<h).map { grid.row($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            #expect(lines.count == 1)
+            #expect(lines.first?.hasPrefix("enlarge the terminal") == true)
+        }
+    }
+
+    @Test func dashboardShowsAChartPerTaskAndTheMetricsTable() {
+        let grid = Fixture.render(.dashboard, width: 200, height: 60)
+        for task in Fixture.run.snapshot.tasks { #expect(grid.text.contains("\(task)  loss")) }
+        #expect(grid.text.contains("┴e1"))
+        #expect(grid.text.contains("weight ") && grid.text.contains("█"))
+        let header = (0..<60).first { grid.row($0).contains("val loss") && grid.row($0).contains("metric") }
+        #expect(header != nil)
+        if let header {
+            #expect(grid.row(header + 1).contains("task0") && grid.row(header + 1).contains("macro_f1"))
+            #expect(grid.row(header + 3).contains("task2") && grid.row(header + 3).contains("mae"))
+        }
+        let log = Fixture.render(.dashboard, width: 200, height: 60) { $0.logY = true }
+        #expect(log.text.contains("log"))
+        #expect(log != grid)
+    }
+
+    @Test func hardExamplesAreSortedByLossAndFiltered() {
+        let grid = Fixture.render(.examples, width: 200, height: 60)
+        let losses = (4..<58).compactMap { Double(grid.row($0).dropFirst(2).split(separator: " ").first ?? "") }
+        #expect(grid.row(4).hasPrefix(" ▶"))
+        #expect(losses.count >= 19)
+        #expect(losses == losses.sorted(by: >))
+        let examples = Fixture.run.snapshot.examples!
+        var state = ViewState()
+        state.misclassifiedOnly = true
+        let wrong = ExampleList.indices(examples, state: state, context: Fixture.run.context)
+        #expect(wrong.allSatisfy { ExampleList.isCorrect(examples, $0, task: 0, context: Fixture.run.context) == false })
+        #expect(!wrong.isEmpty && wrong.count < examples.count)
+        let detail = Fixture.render(.examples, width: 120, height: 40) { $0.detail = true }
+        #expect(detail.text.contains("task1: true"))
+    }
+
+    @Test func confusionCountsMatchTheValidationSet() {
+        let grid = Fixture.render(.confusion, width: 120, height: 40)
+        let matrix = Fixture.run.snapshot.history.last!.validation[0].confusion!
+        #expect(matrix.flatMap { $0 }.reduce(0, +) == Fixture.run.snapshot.examples!.count)
+        #expect(grid.text.contains("rows true, columns predicted"))
+        #expect(grid.text.contains(String(format: "%5d", matrix[0][0])))
+    }
+
+    @Test func helpListsEveryKeyOfTheKeyTable() {
+        let grid = Fixture.render(.help, width: 200, height: 60)
+        for binding in KeyMap.bindings {
+            #expect(grid.text.contains(binding.label + " ") && grid.text.contains(binding.help), "\(binding.label)")
+        }
+    }
+}
+
+@Suite struct ControllerTests {
+    func press(_ keys: [Key], view: View = .dashboard, snapshot: TrainerSnapshot = Fixture.run.snapshot,
+               _ state: inout ViewState) -> [Effect] {
+        state.view = view
+        return keys.flatMap { Controller.handle($0, state: &state, snapshot: snapshot, context: Fixture.run.context) }
+    }
+
+    var running: TrainerSnapshot {
+        var s = Fixture.run.snapshot
+        s.state = .running
+        return s
+    }
+
+    @Test func spacePausesAndResumes() {
+        var state = ViewState()
+        #expect(press([.character(" ")], snapshot: running, &state) == [.command(.pause)])
+        var paused = running
+        paused.state = .paused
+        #expect(press([.character(" ")], snapshot: paused, &state) == [.command(.resume)])
+        #expect(press([.character("n")], snapshot: paused, &state) == [.command(.step(1))])
+    }
+
+    @Test func weightsFreezingAndRateFromTheControlsView() {
+        var state = ViewState()
+        let s = running
+        #expect(press([.character("j"), .character("+")], view: .controls, snapshot: s, &state)
+                == [.command(.setLossWeight(task: "task1", weight: 1.25))])
+        #expect(press([.character("e"), .character("2"), .character("."), .character("5"), .enter], view: .controls, snapshot: s, &state)
+                == [.command(.setLossWeight(task: "task1", weight: 2.5))])
+        #expect(press([.character("e"), .character("x"), .enter], view: .controls, snapshot: s, &state) == [])
+        state.controlsRow = s.tasks.count + 1   // the conv layer
+        #expect(press([.character("f")], view: .controls, snapshot: s, &state) == [.command(.freeze("conv"))])
+        #expect(press([.character("<")], view: .controls, snapshot: s, &state) == [.command(.setLearningRate(s.learningRate / 2))])
+    }
+
+    @Test func quitAsksWhileTrainingAndOffersToSave() {
+        var state = ViewState()
+        #expect(press([.character("q")], snapshot: running, &state) == [])
+        #expect(state.prompt == .quit)
+        #expect(press([.character("s")], snapshot: running, &state) == [.quit(save: true)])
+        state = ViewState()
+        #expect(press([.character("q")], snapshot: Fixture.run.snapshot, &state) == [.quit(save: false)])
+    }
+
+    @Test func viewsSmoothingAndConfusionToExamples() {
+        var state = ViewState()
+        _ = press([.character("3")], &state)
+        #expect(state.view == .examples)
+        _ = press([.tab], view: .examples, &state)
+        #expect(state.view == .confusion)
+        _ = press([.backTab], view: .confusion, &state)
+        #expect(state.view == .examples)
+        _ = press([.character("]"), .character("]")], &state)
+        #expect(state.smoothing == 0.99)
+        _ = press([.character("[")], &state)
+        #expect(state.smoothing == 0.94)
+        _ = press([.down, .right, .enter], view: .confusion, &state)
+        #expect(state.view == .examples && state.pair == ViewState.Pair(truth: 1, predicted: 1))
+        _ = press([.escape], view: .examples, &state)
+        #expect(state.pair == nil)
+        _ = press([.character("?")], view: .controls, &state)
+        #expect(state.view == .help)
+        _ = press([.escape], view: .help, &state)
+        #expect(state.view == .controls)
+    }
+
+    @Test func theCursorStaysOnTheSameExampleWhenTheListChanges() {
+        var state = ViewState()
+        _ = press([.down, .down], view: .examples, &state)
+        let examples = Fixture.run.snapshot.examples!
+        let row = state.exampleRow
+        #expect(row != nil)
+        state.misclassifiedOnly = false
+        let list = ExampleList.indices(examples, state: state, context: Fixture.run.context)
+        #expect(examples.rows[list[ExamplesView.currentCursor(list, examples, state)]] == row)
+    }
+}
