@@ -52,3 +52,9 @@ static inline void mtl_install_stop_handlers(void) {
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 static inline int mtl_stop_signalled(void) { return mtl_stop_flag; }
+
+// Whether the terminal can move the cursor (TERM=dumb cannot: nothing would appear).
+static inline int mtl_can_address_cursor(void) {
+    char *cup = tigetstr("cup");
+    return cup != 0 && cup != (char *)-1;
+}

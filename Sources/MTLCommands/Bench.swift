@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MTLEngine
+import MTLTUI
 
 /// `mtl-tui bench`: samples per second at fixed shapes, to compare with other frameworks.
 struct Bench: ParsableCommand {
@@ -28,7 +29,20 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Flag(help: "Time full redraws of every workbench view at 200×60 instead.")
+    var redraw = false
+
     func run() throws {
+        if redraw {
+            let results = RedrawBenchmark.run()
+            if json {
+                Console.shared.out(Report.jsonLine(Dictionary(uniqueKeysWithValues: results.map { ("\($0.view.title.lowercased())_ms", $0.median) })))
+            } else {
+                Console.shared.out("full redraw at 200×60, median of 200 frames:")
+                for r in results { Console.shared.out("  " + r.view.title.padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "%6.2f ms", r.median)) }
+            }
+            return
+        }
         guard let trunk = TrunkKind(rawValue: model) else { fail("--model: expected cnn or mlp, got '\(model)'") }
         guard threads >= 1, steps >= 1, repeats >= 1 else { fail("--threads, --steps and --repeats must be ≥ 1") }
         Parallel.threads = threads

@@ -27,6 +27,11 @@ final class Terminal {
         }
         self.screen = screen
         set_term(screen)
+        guard mtl_can_address_cursor() != 0 else {
+            endwin()
+            delscreen(screen)
+            throw WorkbenchError(message: "cannot draw on TERM=\(ProcessInfo.processInfo.environment["TERM"] ?? "(unset)"): it cannot position the cursor (use 'mtl-tui train' for headless runs)")
+        }
         window = mtl_stdscr()
         cbreak()
         noecho()

@@ -93,3 +93,13 @@ extension WorkbenchContext {
                   features: image == nil ? [] : rows.features, featureWidth: rows.featureWidth)
     }
 }
+
+extension WorkbenchContext {
+    /// A context for a run on `SyntheticData` rows (benchmarks and tests), with the given texts.
+    public init(synthetic setup: TrainingSetup, title: String, inputText: [String]) {
+        let encoder = setup.encoder
+        self.init(title: title, tasks: encoder.tasks.map(\.spec.name), kinds: encoder.tasks.map(\.spec.kind),
+                  classes: encoder.tasks.map(\.classes), inputText: inputText, targets: setup.inputs.rows.targets,
+                  scales: encoder.tasks.map { (mean: $0.mean, std: $0.std) }, image: nil, features: [], featureWidth: 0)
+    }
+}

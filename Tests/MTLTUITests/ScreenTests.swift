@@ -17,12 +17,9 @@ enum Fixture {
         let trainer = Trainer(setup)
         trainer.start()
         trainer.waitUntilFinished()
-        let encoder = setup.encoder
         // Inputs with wide and combining characters, to check alignment in every view.
         let text = (0..<200).map { "review \($0) 日本語 café 😀 " + String(repeating: "long text ", count: 30) }
-        let context = WorkbenchContext(title: "synthetic", tasks: encoder.tasks.map(\.spec.name), kinds: encoder.tasks.map(\.spec.kind),
-                                       classes: encoder.tasks.map(\.classes), inputText: text, targets: setup.inputs.rows.targets,
-                                       scales: encoder.tasks.map { (mean: $0.mean, std: $0.std) }, image: nil, features: [], featureWidth: 0)
+        let context = WorkbenchContext(synthetic: setup, title: "synthetic", inputText: text)
         return (trainer.snapshot, context)
     }()
 
