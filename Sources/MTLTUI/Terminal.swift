@@ -73,7 +73,7 @@ final class Terminal {
                 let start = x
                 while x < grid.width, grid[x, y].style == style {
                     let text = grid[x, y].text
-                    if !text.isEmpty { run += unicode || text.unicodeScalars.allSatisfy(\.isASCII) ? text : (TextWidth.of(text) == 2 ? "??" : "?") }
+                    if !text.isEmpty { run += unicode ? text : Self.ascii(text) }
                     x += 1
                 }
                 apply(style, theme: theme)
@@ -85,6 +85,19 @@ final class Terminal {
         drawn = grid
         wnoutrefresh(window)
         doupdate()
+    }
+
+    /// Stand-ins for the symbols the screens use, for terminals without UTF-8; anything else
+    /// non-ASCII becomes `?` (`??` for a wide character, so columns stay aligned).
+    static func ascii(_ text: String) -> String {
+        if text.unicodeScalars.allSatisfy(\.isASCII) { return text }
+        let table: [String: String] = [
+            "·": "-", "…": "~", "▶": ">", "▏": "|", "─": "-", "│": "|", "┊": ":", "┴": "+", "└": "+",
+            "█": "#", "▇": "#", "▆": "=", "▅": "=", "▄": "-", "▃": "-", "▂": "_", "▁": "_", "░": ".", "▒": ":",
+            "▓": "*", "×": "x", "→": ">", "←": "<", "↑": "^", "↓": "v", "²": "2", "—": "-", "é": "e",
+        ]
+        if let replacement = table[text] { return replacement }
+        return TextWidth.of(text) == 2 ? "??" : "?"
     }
 
     /// A key, or nil after `milliseconds` without one.
