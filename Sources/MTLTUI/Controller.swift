@@ -47,6 +47,10 @@ public enum Controller {
             if tasks > 0 { state.task = (state.task + 1) % tasks; resetExamples(&state) }
         case .cycleTheme:
             return [.cycleTheme]
+        case .nextStrategy:
+            let all = WeightingStrategy.allCases
+            let next = all[((all.firstIndex(of: snapshot.strategy) ?? 0) + 1) % all.count]
+            return [.command(.setStrategy(next))]
         case .halveRate:
             return [.command(.setLearningRate(snapshot.learningRate / 2))]
         case .doubleRate:

@@ -89,7 +89,7 @@ public enum Screen {
         }
         let hints: String = switch state.view {
         case .dashboard: "space pause · n step · l log-y · [ ] smoothing · < > rate · s save · ? help · q quit"
-        case .controls: "↑↓ select · + - weight · e type weight · f freeze · < > rate · ? help · q quit"
+        case .controls: "↑↓ select · + - weight · e type weight · f freeze · w strategy · < > rate · ? help · q quit"
         case .examples: "↑↓ move · enter detail · m misclassified · a wrong on all · / search · T task · esc clear"
         case .confusion: "arrows select a cell · enter show its examples · T task · ? help · q quit"
         case .help: "esc or ? back"

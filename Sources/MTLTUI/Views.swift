@@ -36,7 +36,7 @@ enum ControlsView {
         let x = left + 1, width = grid.width - x - 1
         for r in y..<(y + height) { grid.put(state.unicode ? "│" : "|", x: left - 1, y: r, style: Style(.border)) }
         grid.put("learning rate \(LineChart.format(s.learningRate))  (< halve, > double)", x: x, y: y, style: Style(.highlight), limit: width)
-        grid.put("strategy \(s.strategy.rawValue) · state \(s.state.rawValue) · step \(s.step)", x: x, y: y + 1, style: .plain, limit: width)
+        grid.put("strategy \(s.strategy.rawValue) (w) · state \(s.state.rawValue) · step \(s.step)", x: x, y: y + 1, style: .plain, limit: width)
         grid.put("Changes and events", x: x, y: y + 3, style: Style(.title, bold: true), limit: width)
         let rows = height - 4
         for (i, event) in s.events.suffix(max(rows, 0)).enumerated() {

@@ -144,6 +144,7 @@ enum Fixture {
         state.controlsRow = s.tasks.count + 1   // the conv layer
         #expect(press([.character("f")], view: .controls, snapshot: s, &state) == [.command(.freeze("conv"))])
         #expect(press([.character("<")], view: .controls, snapshot: s, &state) == [.command(.setLearningRate(s.learningRate / 2))])
+        #expect(press([.character("w")], view: .controls, snapshot: s, &state) == [.command(.setStrategy(.dwa))])
     }
 
     @Test func quitAsksWhileTrainingAndOffersToSave() {
