@@ -90,7 +90,8 @@ func step(in screen: String) -> Int? {
 
     @Test func steerARunThenQuit() throws {
         let scratch = Scratch()
-        let session = try TmuxSession("'\(CLI.binary)' '\(try Self.vaderSubset(scratch))' --epochs 200")
+        let saved = scratch.path + "/run"
+        let session = try TmuxSession("'\(CLI.binary)' '\(try Self.vaderSubset(scratch))' --epochs 200 --save '\(saved)'")
         // The dashboard with a chart and at least one finished epoch (so examples exist).
         let first = session.wait { $0.contains("RUNNING") && $0.contains("┴e1") && $0.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) } }
         #expect(first != nil, "no chart: \(session.screen())")
@@ -106,6 +107,12 @@ func step(in screen: String) -> Int? {
         try session.keys("2", "j", "+")
         #expect(session.wait { $0.contains("weight polarity = 1.25") && $0.contains("polarity         weight 1.25") } != nil,
                 "\(session.screen())")
+        // The engine's weight changed, not just the screen: save (s) and read the checkpoint.
+        try session.keys("s")
+        #expect(session.wait { $0.contains("saved checkpoint to") } != nil, "\(session.screen())")
+        let info = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: saved + "/model.json"))) as? [String: Any]
+        let weights = (info?["training"] as? [String: Any])?["lossWeights"] as? [Double]
+        #expect(weights == [1, 1.25, 1])
         try session.keys("j", "j", "j", "f")
         #expect(session.wait { $0.contains("froze conv") && $0.range(of: #"conv\s+41\.\dk\s+frozen"#, options: .regularExpression) != nil } != nil,
                 "\(session.screen())")
@@ -146,6 +153,15 @@ func step(in screen: String) -> Int? {
         try session.keys("C-c")
         #expect(session.exitStatus() == 0)
         #expect(session.wait(seconds: 5) { !$0.contains("RUNNING") } != nil)
+    }
+
+    @Test func aTerminalWithoutColoursGetsAReadableMonochromeScreen() throws {
+        let session = try TmuxSession("TERM=vt100 '\(CLI.binary)' sample-data/penguins --epochs 100000")
+        #expect(session.wait { $0.contains("RUNNING") && $0.contains("species") } != nil)
+        try session.keys("Space")
+        #expect(session.wait { $0.contains("PAUSED") } != nil)
+        try session.keys("q", "y")
+        #expect(session.exitStatus() == 0)
     }
 
     @Test func badInputIsRejectedBeforeTheScreenOpens() throws {
