@@ -275,9 +275,7 @@ final class TrainingRun {
     }
 
     private func save(to directory: String, position: Checkpoint.Position, quiet: Bool) {
-        var training = config
-        training.lossWeights = config.lossWeights
-        let info = Checkpoint.Info(model: model.config, encoder: setup.encoder, training: training, position: position,
+        let info = Checkpoint.Info(model: model.config, encoder: setup.encoder, training: config, position: position,
                                    layerSteps: optimizer.layerSteps, history: snapshot.history, best: best,
                                    tensors: model.tensors)
         do {
