@@ -178,6 +178,7 @@ final class TrainingRun {
         let record = EpochRecord(epoch: position.epoch + 1, step: position.step, train: train, validation: validation,
                                  validationTotal: total, seconds: Date().timeIntervalSince(epochStarted))
         snapshot.history.append(record)
+        compactOldHistory()
         snapshot.examples = examples
         channel.report(.epoch(record))
         var stop = false
@@ -287,6 +288,25 @@ final class TrainingRun {
     }
 
     // MARK: Helpers
+
+    /// Epochs older than the last 100 keep their scalar metrics but drop confusion matrices and
+    /// per-class arrays (only recent epochs' are shown), so memory stays nearly flat over
+    /// thousands of epochs.
+    private func compactOldHistory() {
+        let old = snapshot.history.count - 101
+        guard old >= 0 else { return }
+        func strip(_ metrics: [TaskMetrics]) -> [TaskMetrics] {
+            metrics.map { m in
+                var m = m
+                m.confusion = nil
+                m.precision = m.precision.map { [$0.reduce(0, +) / Double(max($0.count, 1))] }
+                m.recall = m.recall.map { [$0.reduce(0, +) / Double(max($0.count, 1))] }
+                return m
+            }
+        }
+        snapshot.history[old].train = strip(snapshot.history[old].train)
+        snapshot.history[old].validation = strip(snapshot.history[old].validation)
+    }
 
     private func refreshDerived() {
         frozen = Set(config.frozen)
