@@ -11,6 +11,7 @@ struct LoadedCheckpoint {
     let inputs: ModelInputs
 
     init(directory: String, data: String, requireLabels: Bool) throws {
+        Parallel.threads = 1   // also keeps OpenBLAS on one thread, as train and bench do
         checkpoint = try Checkpoint.read(from: directory)
         let source = try DatasetSource.load(data)
         table = source.table

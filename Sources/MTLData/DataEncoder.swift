@@ -111,18 +111,6 @@ public struct DataEncoder: Sendable, Codable {
             + (image.map { $0.width * $0.height } ?? 0)
     }
 
-    /// Names of the dense features, for display.
-    public var featureNames: [String] {
-        var names: [String] = []
-        for n in numeric {
-            names.append(n.column)
-            if n.missingIndicator { names.append("\(n.column)_missing") }
-        }
-        for c in categorical { names += c.categories.map { "\(c.column)=\($0)" } + ["\(c.column)=?"] }
-        if let image { names += (0..<(image.width * image.height)).map { "\(image.column)[\($0)]" } }
-        return names
-    }
-
     // MARK: Fitting
 
     public static func fit(_ table: Table, spec: DatasetSpec, trainRows: [Int]) throws(DataError) -> DataEncoder {

@@ -29,7 +29,6 @@ public struct Series: Sendable, Equatable {
     }
 
     public var isEmpty: Bool { buckets.isEmpty }
-    public var last: Float? { buckets.last?.mean }
 
     public mutating func append(step: Int, value: Float) {
         if var bucket = buckets.last, bucket.count < stepsPerBucket {

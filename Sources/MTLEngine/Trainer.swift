@@ -93,4 +93,6 @@ public final class Trainer: Sendable {
     func publish(_ snapshot: TrainerSnapshot) { shared.withLock { $0 = snapshot } }
     func waitForCommand(seconds: Double) { _ = wake.wait(timeout: .now() + seconds) }
     func report(_ progress: TrainerProgress) { observer?(progress) }
+    /// Whether anyone listens: step reports are not even built for the workbench, which polls.
+    var hasObserver: Bool { observer != nil }
 }

@@ -138,9 +138,8 @@ public struct TrainerSnapshot: Sendable {
     public var userWeights: [Double] = []
     public var strategy: WeightingStrategy = .fixed
     public var frozen: Set<String> = []
-    /// Per task: training loss per step; `totalLoss`: the weighted sum minimised.
+    /// Per task: training loss per step.
     public var lossSeries: [Series] = []
-    public var totalLoss = Series()
     public var history: [EpochRecord] = []
     public var events: [TrainerEvent] = []
     /// Steps at which the user changed something (weights, freezing, rate, pause…): chart markers.

@@ -29,7 +29,6 @@ final class TrainingRun {
     /// Derived from the config when a command changes it, not per step, so a step allocates nothing.
     var frozen: Set<String> = []
     var stepWeights: [Float] = []
-    var noExamples: ExampleTable? = nil
     var lastPublish = Date.distantPast
     var lastStepTime: Date?
 
@@ -152,16 +151,15 @@ final class TrainingRun {
         }
         optimizer.step(model, frozen: frozen)
         position.step += 1
-        evaluator.record(&trainAccumulators, into: &noExamples)
+        evaluator.accumulate(&trainAccumulators)
         var total: Float = 0
         for t in tasks.indices where results[t].weightSum > 0 {
             snapshot.lossSeries[t].append(step: position.step, value: results[t].loss)
             total += stepWeights[t] * results[t].loss
         }
-        snapshot.totalLoss.append(step: position.step, value: total)
         measureThroughput(samples: rows.count)
         if state != .running, stepBudget == 0 { log(.info, "paused after a single step") }
-        if config.logEvery > 0, position.step % config.logEvery == 0 || position.batch == batchesPerEpoch {
+        if channel.hasObserver, config.logEvery > 0, position.step % config.logEvery == 0 || position.batch == batchesPerEpoch {
             let losses = tasks.indices.map { results[$0].weightSum > 0 ? results[$0].loss : nil }
             channel.report(.step(step: position.step, epoch: position.epoch + 1, stepInEpoch: position.batch,
                                  stepsPerEpoch: batchesPerEpoch, losses: losses, total: total))

@@ -68,10 +68,7 @@ public enum Controller {
                 state.prompt = .weight(task: state.controlsRow, text: "")
             }
         case .toggleFreeze:
-            let layer = state.controlsRow - tasks
-            guard layer >= 0, layer < snapshot.layers.count else { return [] }
-            let name = snapshot.layers[layer].name
-            return [.command(snapshot.frozen.contains(name) ? .unfreeze(name) : .freeze(name))]
+            return toggleFreeze(state, snapshot)
         case .misclassified:
             state.misclassifiedOnly.toggle(); resetExamples(&state)
         case .wrongOnAll:
@@ -81,7 +78,7 @@ public enum Controller {
         case .open:
             switch state.view {
             case .controls where state.controlsRow < tasks: state.prompt = .weight(task: state.controlsRow, text: "")
-            case .controls: return handle(.character("f"), state: &state, snapshot: snapshot, context: context)
+            case .controls: return toggleFreeze(state, snapshot)
             case .examples: state.detail.toggle()
             case .confusion:
                 state.pair = ViewState.Pair(truth: state.confusionRow, predicted: state.confusionColumn)
@@ -93,6 +90,14 @@ public enum Controller {
             }
         }
         return []
+    }
+
+    /// Freezes or unfreezes the layer under the controls cursor (layers follow the tasks).
+    static func toggleFreeze(_ state: ViewState, _ snapshot: TrainerSnapshot) -> [Effect] {
+        let layer = state.controlsRow - snapshot.tasks.count
+        guard layer >= 0, layer < snapshot.layers.count else { return [] }
+        let name = snapshot.layers[layer].name
+        return [.command(snapshot.frozen.contains(name) ? .unfreeze(name) : .freeze(name))]
     }
 
     static func resetExamples(_ state: inout ViewState) {

@@ -79,11 +79,6 @@ public struct Grid: Sendable, Equatable {
         return used
     }
 
-    /// Sets the style of a run of cells without changing their text.
-    public mutating func paint(x: Int, y: Int, width count: Int, style: Style) {
-        for column in max(x, 0)..<min(x + count, width) where y >= 0 && y < height { self[column, y].style = style }
-    }
-
     public mutating func fill(x: Int, y: Int, width w: Int, height h: Int, style: Style = .plain) {
         for row in max(y, 0)..<min(y + h, height) {
             for column in max(x, 0)..<min(x + w, width) { self[column, row] = Cell(text: " ", style: style) }
