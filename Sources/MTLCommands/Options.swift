@@ -37,8 +37,11 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("cnn (text only) or mlp. Default: cnn when there is a text input.", valueName: "KIND"))
     var trunk: String?
 
-    @Option(help: "Embedding width of the cnn trunk.")
-    var embedding = 64
+    @Option(help: "Embedding width of the cnn trunk (default: the word vectors' width, else 64).")
+    var embedding: Int?
+
+    @Option(help: ArgumentHelp("Start the cnn trunk's embedding from these word vectors: a GloVe/word2vec text file, one 'word 0.1 -0.2 ...' per line. Default: the text input's 'vectors' in spec.toml.", valueName: "FILE"))
+    var vectors: String?
 
     @Option(help: "Convolution filters of the cnn trunk.")
     var filters = 128
@@ -58,8 +61,8 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Freeze a layer from the start: embedding, conv, dense, dense1, head.TASK, trunk or heads (repeatable).", valueName: "LAYER"))
     var freeze: [String] = []
 
-    @Option(name: .customLong("early-stop"), help: ArgumentHelp("Stop when a validation metric stops improving, then restore the best epoch: loss or TASK.METRIC, patience 3 by default.", valueName: "METRIC[:PATIENCE]"))
-    var earlyStop: String?
+    @Option(name: .customLong("early-stop"), help: ArgumentHelp("Stop when a validation metric has not improved for PATIENCE epochs (default 3), then restore the best epoch's weights. METRIC: loss (the weighted validation loss) or TASK.METRIC like polarity.macro_f1. Default: loss; 'off' trains every epoch and keeps the last.", valueName: "METRIC[:PATIENCE]|off"))
+    var earlyStop = "loss"
 
     @Option(help: ArgumentHelp("Train,val,test fractions (like 0.8,0.1,0.1) or the name of a column holding train/val/test.", valueName: "F,F,F|COLUMN"))
     var split: String?
@@ -113,6 +116,7 @@ public struct TrainingOptions: ParsableArguments {
             o.trunk = kind
         }
         o.embedding = embedding
+        o.vectors = vectors
         o.filters = filters
         o.kernel = kernel
         if let hidden {
@@ -126,7 +130,7 @@ public struct TrainingOptions: ParsableArguments {
         o.maxLength = maxLength
         if let m = maxLength, m < 1 { throw UsageError("--max-length", "expected a whole number ≥ 1") }
         o.freeze = freeze
-        o.earlyStop = earlyStop
+        o.earlyStop = earlyStop == "off" ? nil : earlyStop
         if let split {
             let parts = split.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
             if parts.count == 3, parts.allSatisfy({ $0 != nil }) { o.split = parts.map { $0! } }

@@ -89,14 +89,15 @@ final class TrainingPrinter: Sendable {
         let m = prepared.setup.model
         var parts: [String] = []
         if m.trunk == .cnn {
-            parts.append("embedding \(m.vocabulary)×\(m.embedding)")
+            let start = prepared.setup.vectors.map { " from \(($0.file as NSString).lastPathComponent) (\(Report.count($0.ids.count)) words)" } ?? ""
+            parts.append("embedding \(m.vocabulary)×\(m.embedding)\(start)")
             parts.append("conv \(m.filters)×\(m.kernel)")
             parts.append("max pool")
         } else {
             parts.append(m.vocabulary > 0 ? "tf-idf \(m.vocabulary) + \(m.features) features" : "\(m.features) features")
         }
         parts += m.hidden.map { "dense \($0)" }
-        parts.append("\(m.heads.count) heads")
+        parts.append(m.heads.count == 1 ? "1 head" : "\(m.heads.count) heads")
         return "\(m.trunk.rawValue): " + parts.joined(separator: " → ")
     }
 

@@ -45,6 +45,8 @@ public struct InputSpec: Sendable, Equatable, Codable {
     public var minFrequency: Int
     /// Text: the vocabulary keeps this many most frequent tokens (plus padding and OOV).
     public var maxVocabulary: Int
+    /// Text: a GloVe/word2vec text file (relative to spec.toml) that starts the embedding.
+    public var vectors: String?
     /// Image: `hex` (one column, two hex digits per pixel) or `columns` (prefix0, prefix1, ...).
     public var imageEncoding: String?
     public var width: Int?
@@ -53,8 +55,10 @@ public struct InputSpec: Sendable, Equatable, Codable {
     public var sourceLine: Int?
 
     public init(kind: InputKind, column: String, maxLength: Int? = nil, minFrequency: Int = 1,
-                maxVocabulary: Int = 20000, imageEncoding: String? = nil, width: Int? = nil, height: Int? = nil) {
+                maxVocabulary: Int = 20000, vectors: String? = nil, imageEncoding: String? = nil,
+                width: Int? = nil, height: Int? = nil) {
         self.kind = kind
+        self.vectors = vectors
         self.column = column
         self.maxLength = maxLength
         self.minFrequency = minFrequency
@@ -131,7 +135,7 @@ extension DatasetSpec {
         }
         for table in doc.arrays["input"] ?? [] {
             try reader.allow(table, ["column", "kind", "max_length", "min_frequency", "max_vocabulary",
-                                     "encoding", "width", "height"])
+                                     "vectors", "encoding", "width", "height"])
             guard let column = try reader.string(table, "column") else {
                 throw DataError(file: file, line: table.line, key: "[[input]]", "missing key 'column'")
             }
@@ -144,6 +148,10 @@ extension DatasetSpec {
             input.maxLength = try reader.positiveInt(table, "max_length")
             input.minFrequency = try reader.positiveInt(table, "min_frequency") ?? 1
             input.maxVocabulary = try reader.positiveInt(table, "max_vocabulary") ?? 20000
+            input.vectors = try reader.string(table, "vectors")
+            if input.vectors != nil, kind != .text {
+                throw reader.error(table, "vectors", "word vectors apply to a text input only")
+            }
             input.imageEncoding = try reader.string(table, "encoding")
             if let encoding = input.imageEncoding, encoding != "hex", encoding != "columns" {
                 throw reader.error(table, "encoding", "unknown image encoding '\(encoding)' (expected hex or columns)")
@@ -220,6 +228,7 @@ extension DatasetSpec {
                 if let maxLength = input.maxLength { lines.append("max_length = \(maxLength)") }
                 if input.minFrequency != 1 { lines.append("min_frequency = \(input.minFrequency)") }
                 if input.maxVocabulary != 20000 { lines.append("max_vocabulary = \(input.maxVocabulary)") }
+                if let vectors = input.vectors { lines.append("vectors = \(quoted(vectors))") }
             }
             if let encoding = input.imageEncoding { lines.append("encoding = \(quoted(encoding))") }
             if let width = input.width { lines.append("width = \(width)") }

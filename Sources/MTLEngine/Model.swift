@@ -120,18 +120,38 @@ public final class Model {
     public var parameterCount: Int { parameters.count }
     public var lastWidth: Int { config.hidden.last ?? config.trunkInput }
 
+    static let embeddingBound: Float = 0.05
+
     /// Embeddings uniform(±0.05) as Keras does; ReLU layers He-uniform, heads Glorot-uniform; biases zero.
     func initialize() {
         var random = SeededRandom(seed: seed, stream: 3)
         for tensor in tensors where tensor.name.hasSuffix(".weight") {
             let bound: Float
             switch tensor.layer {
-            case "embedding": bound = 0.05
+            case "embedding": bound = Model.embeddingBound
             case "conv": bound = (6 / Float(config.embedding * config.kernel)).squareRoot()
             case let name where name.hasPrefix("head."): bound = (6 / Float(tensor.shape[0] + tensor.shape[1])).squareRoot()
             default: bound = (6 / Float(tensor.shape[0])).squareRoot()
             }
             for i in 0..<tensor.count { parameters[tensor.offset + i] = (random.nextFloat() * 2 - 1) * bound }
+        }
+    }
+
+    /// Starts the embedding from pretrained vectors (Kim 2014, "CNN-non-static"): a word with a
+    /// vector takes it, scaled so the vectors' spread equals the random rows' (uniform ±bound has
+    /// σ = bound/√3). Scaling keeps every angle and distance ratio between the vectors, and keeps
+    /// Adam's steps (about the learning rate per step) at the scale they have on a random start.
+    public func initializeEmbedding(from vectors: WordVectors) {
+        guard let table = tensors.first(where: { $0.name == "trunk.embedding.weight" }),
+              vectors.dimension == config.embedding else { return }
+        let width = config.embedding
+        var sum = 0.0, sumOfSquares = 0.0
+        for v in vectors.values { sum += Double(v); sumOfSquares += Double(v) * Double(v) }
+        let n = Double(vectors.values.count)
+        let sigma = (sumOfSquares / n - (sum / n) * (sum / n)).squareRoot()
+        let scale = sigma > 0 ? Float(Double(Model.embeddingBound) / 3.0.squareRoot() / sigma) : 1
+        for (k, id) in vectors.ids.enumerated() where Int(id) < config.vocabulary {
+            for j in 0..<width { parameters[table.offset + Int(id) * width + j] = vectors.values[k * width + j] * scale }
         }
     }
 

@@ -29,14 +29,19 @@ public struct RunOptions: Sendable {
     public var clipNorm: Double?
     public var seed: UInt64 = 42
     public var trunk: TrunkKind?
-    public var embedding = 64
+    /// Nil: the word vectors' width, else 64.
+    public var embedding: Int?
     public var filters = 128
     public var kernel = 5
     public var hidden: [Int]?
     public var dropout: Double = 0.2
     public var maxLength: Int?
+    /// A GloVe/word2vec text file that starts the text embedding (overrides the spec's `vectors`).
+    public var vectors: String?
     public var freeze: [String] = []
-    public var earlyStop: String?
+    /// `METRIC[:PATIENCE]`; nil trains every epoch. The default stops once the validation loss
+    /// has not improved for 3 epochs and keeps the best epoch (Keras's restore_best_weights).
+    public var earlyStop: String? = "loss"
     public var split: [Double]?
     public var splitColumn: String?
     public var strategy: WeightingStrategy = .fixed
@@ -96,6 +101,7 @@ public enum RunPreparation {
         if split.train.isEmpty { throw DataError(file: source.table.file, "no training rows after splitting") }
         let encoder = try checkpoint?.info.encoder ?? DataEncoder.fit(source.table, spec: spec, trainRows: split.train)
         let rows = try encoder.encode(source.table)
+        let vectors = checkpoint == nil ? try loadVectors(options, spec: spec, specFile: source.specFile, encoder: encoder) : nil
 
         let model: ModelConfig
         var training: TrainingConfig
@@ -104,7 +110,7 @@ public enum RunPreparation {
             training = checkpoint.info.training
             if let epochs = options.epochs { training.epochs = epochs }
         } else {
-            model = try modelConfig(options, encoder: encoder)
+            model = try modelConfig(options, encoder: encoder, vectors: vectors)
             training = TrainingConfig()
             training.epochs = options.epochs ?? 10
             training.batchSize = options.batchSize
@@ -127,13 +133,33 @@ public enum RunPreparation {
             }
         }
         let inputs = ModelInputs(rows: rows, idf: model.trunk == .mlp ? encoder.text?.idf : nil, kernel: model.kernel)
-        let setup = TrainingSetup(encoder: encoder, inputs: inputs, split: split, model: model, training: training,
+        var setup = TrainingSetup(encoder: encoder, inputs: inputs, split: split, model: model, training: training,
                                   saveDirectory: options.saveDirectory, resume: checkpoint)
+        if model.trunk == .cnn { setup.vectors = vectors }
         return PreparedRun(setup: setup, spec: spec, specSource: specSource, table: source.table)
     }
 
+    /// The word vectors named by `--vectors` (relative to the working directory) or by the text
+    /// input's `vectors` key (relative to spec.toml), read for the fitted vocabulary.
+    static func loadVectors(_ options: RunOptions, spec: DatasetSpec, specFile: String?,
+                            encoder: DataEncoder) throws -> WordVectors? {
+        let input = spec.inputs.first { $0.kind == .text }
+        let path: String
+        if let flag = options.vectors {
+            guard input != nil else { throw UsageError("--vectors", "word vectors need a text input; this data has none") }
+            path = flag
+        } else if let named = input?.vectors {
+            let base = specFile.map { ($0 as NSString).deletingLastPathComponent } ?? ""
+            path = named.hasPrefix("/") || base.isEmpty ? named : (base as NSString).appendingPathComponent(named)
+        } else {
+            return nil
+        }
+        guard let vocabulary = encoder.text?.vocabulary else { return nil }
+        return try WordVectors.load(path, for: vocabulary)
+    }
+
     /// The architecture for this data and these options.
-    public static func modelConfig(_ options: RunOptions, encoder: DataEncoder) throws -> ModelConfig {
+    public static func modelConfig(_ options: RunOptions, encoder: DataEncoder, vectors: WordVectors? = nil) throws -> ModelConfig {
         let vocabulary = encoder.text?.vocabulary.count ?? 0
         let trunk = options.trunk ?? (vocabulary > 0 ? .cnn : .mlp)
         if trunk == .cnn, vocabulary == 0 {
@@ -145,7 +171,11 @@ public enum RunPreparation {
                        regressionLoss: task.spec.loss)
         }
         let hidden = options.hidden ?? (trunk == .cnn ? [64] : [256, 128])
-        return ModelConfig(trunk: trunk, vocabulary: vocabulary, embedding: options.embedding, filters: options.filters,
+        if trunk == .cnn, let vectors, let width = options.embedding, width != vectors.dimension {
+            throw UsageError("--embedding", "the word vectors in \(vectors.file) have \(vectors.dimension) dimensions; the embedding width must match (got \(width))")
+        }
+        let embedding = options.embedding ?? (trunk == .cnn ? vectors?.dimension : nil) ?? 64
+        return ModelConfig(trunk: trunk, vocabulary: vocabulary, embedding: embedding, filters: options.filters,
                            kernel: trunk == .cnn ? options.kernel : 1, hidden: hidden, dropout: Float(options.dropout),
                            features: encoder.featureWidth, heads: heads)
     }
@@ -155,7 +185,7 @@ public enum RunPreparation {
         if o.batchSize < 1 { throw UsageError("--batch-size", "expected a whole number ≥ 1, got \(o.batchSize)") }
         if !(o.learningRate > 0 && o.learningRate.isFinite) { throw UsageError("--lr", "expected a number > 0, got \(o.learningRate)") }
         if !(o.dropout >= 0 && o.dropout < 1) { throw UsageError("--dropout", "expected a number in [0, 1), got \(o.dropout)") }
-        if o.embedding < 1 || o.filters < 1 { throw UsageError("--embedding/--filters", "expected whole numbers ≥ 1") }
+        if (o.embedding ?? 1) < 1 || o.filters < 1 { throw UsageError("--embedding/--filters", "expected whole numbers ≥ 1") }
         if o.kernel < 1 { throw UsageError("--kernel", "expected a whole number ≥ 1, got \(o.kernel)") }
         if let hidden = o.hidden, hidden.contains(where: { $0 < 1 }) { throw UsageError("--hidden", "expected widths ≥ 1") }
         if let clip = o.clipNorm, !(clip > 0) { throw UsageError("--clip", "expected a number > 0") }

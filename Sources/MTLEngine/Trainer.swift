@@ -14,6 +14,8 @@ public struct TrainingSetup: Sendable {
     public var saveDirectory: String?
     /// A checkpoint to continue from.
     public var resume: Checkpoint?
+    /// Pretrained rows for the cnn trunk's embedding (a new run only).
+    public var vectors: WordVectors?
 
     public init(encoder: DataEncoder, inputs: ModelInputs, split: DataSplit, model: ModelConfig,
                 training: TrainingConfig, saveDirectory: String? = nil, resume: Checkpoint? = nil) {

@@ -40,6 +40,7 @@ final class TrainingRun {
         if config.lossWeights.count != tasks.count { config.lossWeights = [Double](repeating: 1, count: tasks.count) }
         strategyWeights = [Double](repeating: 1, count: tasks.count)
         model = Model(setup.model, seed: config.seed)
+        if let vectors = setup.vectors, setup.resume == nil { model.initializeEmbedding(from: vectors) }
         optimizer = Optimizer(config.optimizer, parameterCount: model.parameterCount)
         let capacity = config.batchSize
         batch = Batch(capacity: capacity, inputs: setup.inputs)
@@ -49,6 +50,10 @@ final class TrainingRun {
         position = Checkpoint.Position(epoch: 0, batch: 0, step: 0)
         state = startPaused ? .paused : .running
         if let checkpoint = setup.resume { restore(checkpoint) }
+        if config.earlyStop != nil, setup.split.validation.isEmpty {
+            config.earlyStop = nil
+            log(.warning, "early stopping is off: there are no validation rows")
+        }
         snapshot.tasks = tasks
         snapshot.taskKinds = setup.model.heads.map(\.kind)
         snapshot.classes = setup.encoder.tasks.map(\.classes)
@@ -184,7 +189,7 @@ final class TrainingRun {
             let higher = rule.metric == "loss" ? false : TaskMetrics.higherIsBetter(String(rule.metric.split(separator: ".").last!))
             if let current = best, !(higher ? value > current.value : value < current.value) {
                 best!.epochsWithoutImprovement += 1
-                if best!.epochsWithoutImprovement > rule.patience {
+                if best!.epochsWithoutImprovement >= rule.patience {
                     log(.info, "early stop: \(rule.metric) has not improved for \(rule.patience) epochs (best \(format(current.value)) at epoch \(current.epoch))")
                     stop = true
                 }
@@ -237,10 +242,12 @@ final class TrainingRun {
                 guard weight >= 0, weight.isFinite else { log(.warning, "loss weight must be a finite number ≥ 0"); continue }
                 config.lossWeights[t] = weight
                 log(.command, "weight \(task) = \(format(weight))")
+                restartEarlyStopTracking()
             case .setStrategy(let strategy):
                 config.strategy = strategy
                 updateStrategyWeights()
                 log(.command, "weighting strategy \(strategy.rawValue)")
+                restartEarlyStopTracking()
             case .freeze(let name), .unfreeze(let name):
                 let names = model.layerNames(matching: name)
                 guard !names.isEmpty else { log(.warning, "no layer named '\(name)'"); continue }
@@ -338,8 +345,18 @@ final class TrainingRun {
         strategyWeights = exps.map { Double(tasks.count) * $0 / sum }
     }
 
+    /// After a change of the loss weights or the strategy the validation loss measures another
+    /// objective, so epochs before it no longer compete with those after it.
+    private func restartEarlyStopTracking() {
+        guard let rule = config.earlyStop, best != nil else { return }
+        best = nil
+        log(.info, "early stop: \(rule.metric) is tracked afresh from the next epoch")
+    }
+
+    /// `loss` weighs the validation losses by the user's weights only: a strategy's weights move
+    /// every epoch and would make epochs incomparable.
     private func metric(_ name: String, _ record: EpochRecord) -> Double? {
-        if name == "loss" { return record.validationTotal }
+        if name == "loss" { return zip(config.lossWeights, record.validation).reduce(0) { $0 + $1.0 * $1.1.loss } }
         let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
         guard parts.count == 2, let t = tasks.firstIndex(of: parts[0]) else { return nil }
         return record.validation[t].value(parts[1])

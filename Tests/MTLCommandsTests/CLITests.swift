@@ -140,6 +140,22 @@ func reviewsCSV(rows: Int = 120) -> String {
         try expectOneLineError(["train", file, "--split", "0.5,0.1,0.1"], startsWith: "--split", contains: "sum to 1")
         try expectOneLineError(["eval", s.path, file], startsWith: s.path, contains: "not a checkpoint directory")
     }
+
+    @Test func badWordVectors() throws {
+        let s = Scratch()
+        let file = s.write("ok.csv", reviewsCSV())
+        let missing = s.path + "/none.txt"
+        try expectOneLineError(["train", file, "--vectors", missing], startsWith: missing, contains: "no such file")
+        let short = s.write("short.txt", "film 1 2 3\ngreat 1 2\n")
+        try expectOneLineError(["train", file, "--vectors", short], startsWith: short + ":2", contains: "expected a word and 3 numbers, got 2")
+        let vectors = s.write("v.txt", "film 1 2 3\ngreat 1 2 3\n")
+        try expectOneLineError(["train", file, "--vectors", vectors, "--embedding", "8"], startsWith: "--embedding",
+                               contains: "have 3 dimensions; the embedding width must match (got 8)")
+        // A spec's vectors path is relative to the spec file.
+        s.write("spec-dir/data.csv", reviewsCSV())
+        s.write("spec-dir/spec.toml", "[[input]]\ncolumn = \"text\"\nvectors = \"w.txt\"\n[[task]]\nname = \"label\"\nkind = \"binary\"\n")
+        try expectOneLineError(["train", s.path + "/spec-dir"], startsWith: s.path + "/spec-dir/w.txt", contains: "no such file")
+    }
 }
 
 @Suite(.serialized) struct HeadlessRunTests {
@@ -151,7 +167,7 @@ func reviewsCSV(rows: Int = 120) -> String {
         let s = Scratch()
         let data = s.write("reviews.csv", reviewsCSV())
         let run = s.path + "/run"
-        let train = try CLI.run(["train", data, "--epochs", "8", "--json", "--save", run, "--batch-size", "16", "--seed", "3"])
+        let train = try CLI.run(["train", data, "--epochs", "8", "--early-stop", "off", "--json", "--save", run, "--batch-size", "16", "--seed", "3"])
         #expect(train.status == 0, "\(train.stderr)")
         let events = jsonLines(train.stdout)
         #expect(events.count == train.stdout.split(separator: "\n").count)
@@ -199,6 +215,21 @@ func reviewsCSV(rows: Int = 120) -> String {
         let third = try CLI.run(["train", data, "--json", "--resume", s.path + "/run"])
         #expect(third.status == 0, "\(third.stderr)")
         #expect(!jsonLines(third.stdout).contains { $0["event"] as? String == "epoch" })
+    }
+
+    @Test func wordVectorsStartTheEmbedding() throws {
+        let s = Scratch()
+        s.write("data/reviews.csv", reviewsCSV())
+        s.write("data/spec.toml", "[[input]]\ncolumn = \"text\"\nvectors = \"vectors.txt\"\n[[task]]\nname = \"label\"\nkind = \"binary\"\n")
+        s.write("data/vectors.txt", "great 0.5 0.1 0.2 0.3\ndull -0.5 0.2 0.1 0.3\nfilm 0.1 0.1 0.1 0.1\nunused 1 1 1 1\n")
+        let result = try CLI.run(["train", s.path + "/data", "--epochs", "1", "--json", "--save", s.path + "/run"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let start = try #require(jsonLines(result.stdout).first)
+        #expect((start["model"] as? String)?.contains("embedding 18×4 from vectors.txt (3 words)") == true, "\(start)")
+        // The checkpoint carries the trained embedding: eval needs no vectors file.
+        try FileManager.default.removeItem(atPath: s.path + "/data/vectors.txt")
+        let eval = try CLI.run(["eval", s.path + "/run", s.path + "/data/reviews.csv"])
+        #expect(eval.status == 0, "\(eval.stderr)")
     }
 
     @Test func inferredSpecIsPrintedAsTOML() throws {

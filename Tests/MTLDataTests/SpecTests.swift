@@ -7,7 +7,7 @@ func table(_ csv: String, file: String = "t.csv") -> Table {
 
 @Suite struct SpecTests {
     @Test func specRoundTripsThroughTOML() throws {
-        var spec = DatasetSpec(inputs: [InputSpec(kind: .text, column: "text", maxLength: 50)],
+        var spec = DatasetSpec(inputs: [InputSpec(kind: .text, column: "text", maxLength: 50, vectors: "glove.txt")],
                                tasks: [TaskSpec(name: "polarity", kind: .multiclass, weight: 2, classWeights: .balanced),
                                        TaskSpec(name: "score", kind: .regression, loss: .huber),
                                        TaskSpec(name: "topic", column: "topics", kind: .multilabel,
@@ -22,7 +22,7 @@ func table(_ csv: String, file: String = "t.csv") -> Table {
 
     @Test func unknownKeysAndKindsAreErrorsWithLines() {
         #expect(throws: DataError(file: "s.toml", line: 3, key: "kidn",
-                                  "unknown key (expected one of column, encoding, height, kind, max_length, max_vocabulary, min_frequency, width)")) {
+                                  "unknown key (expected one of column, encoding, height, kind, max_length, max_vocabulary, min_frequency, vectors, width)")) {
             try DatasetSpec.parse(toml: "[[input]]\ncolumn = \"text\"\nkidn = \"text\"\n", file: "s.toml")
         }
         #expect(throws: DataError(file: "s.toml", line: 5, key: "kind",

@@ -163,3 +163,27 @@ import Testing
         #expect(abs(metrics.rmse! - (10.0).squareRoot()) < 1e-12)
     }
 }
+
+@Suite struct PretrainedEmbeddingTests {
+    @Test func vectorsStartTheirRowsScaledToTheRandomRowsSpread() throws {
+        let config = ModelConfig(trunk: .cnn, vocabulary: 6, embedding: 2, filters: 3, kernel: 2, hidden: [],
+                                 dropout: 0, features: 0, heads: [HeadConfig(name: "y", kind: .binary, outputs: 1)])
+        let model = Model(config, seed: 4)
+        let untouched = Model(config, seed: 4)
+        let vectors = WordVectors(file: "v.txt", dimension: 2, ids: [2, 4], values: [3, -1, 1, -3])
+        model.initializeEmbedding(from: vectors)
+        let table = try #require(model.tensors.first { $0.name == "trunk.embedding.weight" })
+        func row(_ m: Model, _ id: Int) -> [Float] { (0..<2).map { m.parameters[table.offset + id * 2 + $0] } }
+        // The values' σ is √5, so both rows are multiplied by (0.05/√3)/√5.
+        let scale = Float(0.05 / 3.0.squareRoot() / 5.0.squareRoot())
+        let expected: [Float] = [3, -1, 1, -3].map { $0 * scale }
+        for (got, want) in zip(row(model, 2) + row(model, 4), expected) {
+            #expect(abs(got - want) < 1e-7)
+        }
+        for id in [0, 1, 3, 5] { #expect(row(model, id) == row(untouched, id)) }
+        // Every other parameter keeps its random start.
+        for i in 0..<model.parameterCount where !(table.offset..<table.offset + table.count).contains(i) {
+            #expect(model.parameters[i] == untouched.parameters[i])
+        }
+    }
+}

@@ -199,4 +199,28 @@ import Testing
         #expect(snapshot.events.contains { $0.message.hasPrefix("restored the parameters of epoch") })
         #expect(snapshot.test != nil)
     }
+
+    @Test func aChangedObjectiveRestartsEarlyStopTracking() {
+        var s = setup(epochs: 50)
+        s.training.earlyStop = EarlyStop(metric: "loss", patience: 5)
+        let trainer = Trainer(s)
+        trainer.start()
+        #expect(eventually(trainer) { $0.history.count >= 1 })
+        trainer.send(.setLossWeight(task: trainer.snapshot.tasks[0], weight: 3))
+        #expect(eventually(trainer) { $0.events.contains { $0.message == "early stop: loss is tracked afresh from the next epoch" } })
+        trainer.send(.stop)
+        trainer.waitUntilFinished()
+    }
+
+    @Test func earlyStoppingNeedsValidationRows() {
+        var s = setup(epochs: 1)
+        s.training.earlyStop = EarlyStop(metric: "loss", patience: 1)
+        s.split.train += s.split.validation
+        s.split.validation = []
+        let trainer = Trainer(s)
+        trainer.start()
+        trainer.waitUntilFinished()
+        #expect(trainer.snapshot.events.contains { $0.message == "early stopping is off: there are no validation rows" })
+        #expect(trainer.snapshot.state == .finished)
+    }
 }
