@@ -18,8 +18,8 @@ PY
 }
 train_rows=$($bin train sample-data/vader-domains --epochs 1 --json --save "$work/probe" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readlines()[0])["rows"]["train"])')
 for round in 1 2 3; do
-  $bin train sample-data/vader-domains --epochs "$EPOCHS" --save "$work/headless$round" > /dev/null
-  tmux new-session -d -s "mtl-ui-$round" -x 200 -y 60 "$bin sample-data/vader-domains --epochs $EPOCHS --save $work/ui$round"
+  $bin train sample-data/vader-domains --epochs "$EPOCHS" --early-stop off --save "$work/headless$round" > /dev/null
+  tmux new-session -d -s "mtl-ui-$round" -x 200 -y 60 "$bin sample-data/vader-domains --epochs $EPOCHS --early-stop off --save $work/ui$round"
   until tmux capture-pane -t "mtl-ui-$round" -p | grep -q FINISHED; do sleep 0.5; done
   tmux send-keys -t "mtl-ui-$round" q
   sleep 1
@@ -27,7 +27,7 @@ for round in 1 2 3; do
   echo "round $round: headless $(epoch_rate "$work/headless$round" "$train_rows") samples/s, workbench $(epoch_rate "$work/ui$round" "$train_rows") samples/s"
 done
 # Memory: a long run of tiny steps under the workbench, resident set size at about 10k and 100k steps.
-tmux new-session -d -s mtl-ui-memory -x 200 -y 60 "$bin sample-data/penguins --batch-size 8 --epochs 100000 --dropout 0"
+tmux new-session -d -s mtl-ui-memory -x 200 -y 60 "$bin sample-data/penguins --batch-size 8 --epochs 100000 --early-stop off --dropout 0"
 sleep 1
 pid=$(pgrep -n -x mtl-tui)
 step() { tmux capture-pane -t mtl-ui-memory -p | grep -o 'step [0-9]*' | head -1 | cut -d' ' -f2; }
