@@ -40,7 +40,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: "Embedding width of the cnn trunk (default: the word vectors' width, else 64).")
     var embedding: Int?
 
-    @Option(help: ArgumentHelp("Start the cnn trunk's embedding from these word vectors: a GloVe/word2vec text file, one 'word 0.1 -0.2 ...' per line. Default: the text input's 'vectors' in spec.toml.", valueName: "FILE"))
+    @Option(help: ArgumentHelp("Start the cnn trunk's embedding from these word vectors: a GloVe/word2vec text file, one 'word 0.1 -0.2 ...' per line. Default: the text input's 'vectors' in spec.toml; 'none' starts at random.", valueName: "FILE|none"))
     var vectors: String?
 
     @Option(help: "Convolution filters of the cnn trunk.")

@@ -36,7 +36,8 @@ public struct RunOptions: Sendable {
     public var hidden: [Int]?
     public var dropout: Double = 0.2
     public var maxLength: Int?
-    /// A GloVe/word2vec text file that starts the text embedding (overrides the spec's `vectors`).
+    /// A GloVe/word2vec text file that starts the text embedding (overrides the spec's `vectors`;
+    /// `none` starts it at random).
     public var vectors: String?
     public var freeze: [String] = []
     /// `METRIC[:PATIENCE]`; nil trains every epoch. The default stops once the validation loss
@@ -145,7 +146,9 @@ public enum RunPreparation {
                             encoder: DataEncoder) throws -> WordVectors? {
         let input = spec.inputs.first { $0.kind == .text }
         let path: String
-        if let flag = options.vectors {
+        if options.vectors == "none" || options.trunk == .mlp {
+            return nil
+        } else if let flag = options.vectors {
             guard input != nil else { throw UsageError("--vectors", "word vectors need a text input; this data has none") }
             path = flag
         } else if let named = input?.vectors {
@@ -172,7 +175,7 @@ public enum RunPreparation {
         }
         let hidden = options.hidden ?? (trunk == .cnn ? [64] : [256, 128])
         if trunk == .cnn, let vectors, let width = options.embedding, width != vectors.dimension {
-            throw UsageError("--embedding", "the word vectors in \(vectors.file) have \(vectors.dimension) dimensions; the embedding width must match (got \(width))")
+            throw UsageError("--embedding", "the word vectors in \(vectors.file) have \(vectors.dimension) dimensions; the embedding width must match (got \(width)), or pass --vectors none")
         }
         let embedding = options.embedding ?? (trunk == .cnn ? vectors?.dimension : nil) ?? 64
         return ModelConfig(trunk: trunk, vocabulary: vocabulary, embedding: embedding, filters: options.filters,

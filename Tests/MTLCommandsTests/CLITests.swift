@@ -150,11 +150,16 @@ func reviewsCSV(rows: Int = 120) -> String {
         try expectOneLineError(["train", file, "--vectors", short], startsWith: short + ":2", contains: "expected a word and 3 numbers, got 2")
         let vectors = s.write("v.txt", "film 1 2 3\ngreat 1 2 3\n")
         try expectOneLineError(["train", file, "--vectors", vectors, "--embedding", "8"], startsWith: "--embedding",
-                               contains: "have 3 dimensions; the embedding width must match (got 8)")
+                               contains: "have 3 dimensions; the embedding width must match (got 8), or pass --vectors none")
         // A spec's vectors path is relative to the spec file.
         s.write("spec-dir/data.csv", reviewsCSV())
         s.write("spec-dir/spec.toml", "[[input]]\ncolumn = \"text\"\nvectors = \"w.txt\"\n[[task]]\nname = \"label\"\nkind = \"binary\"\n")
         try expectOneLineError(["train", s.path + "/spec-dir"], startsWith: s.path + "/spec-dir/w.txt", contains: "no such file")
+        // `--vectors none` and the mlp trunk (no embedding) do without the file.
+        for extra in [["--vectors", "none"], ["--trunk", "mlp"]] {
+            let result = try CLI.run(["train", s.path + "/spec-dir", "--epochs", "1"] + extra)
+            #expect(result.status == 0, "\(extra): \(result.stderr)")
+        }
     }
 }
 
