@@ -151,6 +151,8 @@ public struct TrainerSnapshot: Sendable {
     public var test: [TaskMetrics]?
     /// Why the run diverged, while it is (or was, if it then stopped) diverged.
     public var divergence: String?
+    /// Set when early stopping put back an earlier epoch's weights: the model the run ends with.
+    public var restoredEpoch: Int?
 
     public init() {}
 }

@@ -212,6 +212,7 @@ final class TrainingRun {
     private func finish() {
         if let best, let bestParameters, config.earlyStop != nil, best.epoch != snapshot.history.last?.epoch {
             model.parameters.copy(from: bestParameters)
+            snapshot.restoredEpoch = best.epoch
             log(.info, "restored the parameters of epoch \(best.epoch) (best \(config.earlyStop!.metric) \(format(best.value)))")
         }
         if !stopRequested, !setup.split.test.isEmpty {

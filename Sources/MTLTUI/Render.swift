@@ -61,6 +61,7 @@ public enum Screen {
             : String(repeating: "#", count: filled) + String(repeating: ".", count: barWidth - filled)
         x += grid.put(bar, x: x, y: y, style: Style(.highlight)) + 1
         var parts = ["step \(s.step)/\(totalSteps)"]
+        if let kept = s.restoredEpoch { parts.append("early stop: kept epoch \(kept)") }
         if s.samplesPerSecond > 0, s.state == .running { parts.append("\(compact(s.samplesPerSecond)) samples/s") }
         if let eta = s.etaSeconds, s.state.isActive { parts.append("ETA \(duration(eta))") }
         parts.append("lr \(LineChart.format(s.learningRate))")

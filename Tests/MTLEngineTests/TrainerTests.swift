@@ -197,6 +197,7 @@ import Testing
         let snapshot = trainer.snapshot
         #expect(snapshot.history.count < 30)
         #expect(snapshot.events.contains { $0.message.hasPrefix("restored the parameters of epoch") })
+        #expect(snapshot.restoredEpoch != nil && snapshot.restoredEpoch! < snapshot.history.count)
         #expect(snapshot.test != nil)
     }
 

@@ -54,6 +54,14 @@ enum Fixture {
         }
     }
 
+    @Test func theStatusBarSaysWhichEpochEarlyStoppingKept() {
+        var snapshot = Fixture.run.snapshot
+        #expect(!Screen.render(snapshot, ViewState(), Fixture.run.context, width: 120, height: 40).row(1).contains("kept epoch"))
+        snapshot.restoredEpoch = 1
+        let status = Screen.render(snapshot, ViewState(), Fixture.run.context, width: 120, height: 40).row(1)
+        #expect(status.contains("FINISHED") && status.contains("early stop: kept epoch 1"), "\(status)")
+    }
+
     @Test func belowTheMinimumSizeShowsOneMessage() {
         for (w, h) in [(59, 30), (100, 19), (40, 12)] {
             let grid = Fixture.render(.dashboard, width: w, height: h)
