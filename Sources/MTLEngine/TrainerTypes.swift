@@ -75,6 +75,8 @@ public enum TrainerCommand: Sendable, Equatable {
     case freeze(String)
     case unfreeze(String)
     case setLearningRate(Double)
+    /// Early stopping by this rule from the next epoch on; nil trains every epoch and keeps the last.
+    case setEarlyStop(EarlyStop?)
     /// Write a checkpoint to this directory.
     case save(String)
     case stop
@@ -151,6 +153,9 @@ public struct TrainerSnapshot: Sendable {
     public var test: [TaskMetrics]?
     /// Why the run diverged, while it is (or was, if it then stopped) diverged.
     public var divergence: String?
+    public var earlyStop: EarlyStop?
+    /// The epoch early stopping currently holds as best (nil before the first, or when off).
+    public var bestEpoch: Int?
     /// Set when early stopping put back an earlier epoch's weights: the model the run ends with.
     public var restoredEpoch: Int?
 

@@ -260,6 +260,13 @@ final class TrainingRun {
                 guard rate > 0, rate.isFinite else { log(.warning, "learning rate must be a finite number > 0"); continue }
                 config.optimizer.learningRate = Float(rate)
                 log(.command, "learning rate \(format(rate))")
+            case .setEarlyStop(let rule):
+                if rule != nil, setup.split.validation.isEmpty {
+                    log(.warning, "early stopping needs validation rows; there are none"); continue
+                }
+                config.earlyStop = rule
+                best = nil
+                log(.command, rule.map { "early stop on: \($0.metric), patience \($0.patience)" } ?? "early stop off: every epoch runs, the last is kept")
             case .save(let directory):
                 save(to: directory, position: position, quiet: false)
             case .stop:
@@ -399,6 +406,8 @@ final class TrainingRun {
         snapshot.lossWeights = effectiveWeights()
         snapshot.userWeights = config.lossWeights
         snapshot.strategy = config.strategy
+        snapshot.earlyStop = config.earlyStop
+        snapshot.bestEpoch = config.earlyStop == nil ? nil : best?.epoch
         snapshot.frozen = Set(config.frozen)
         channel.publish(snapshot)
     }

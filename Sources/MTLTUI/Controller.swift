@@ -51,6 +51,12 @@ public enum Controller {
             let all = WeightingStrategy.allCases
             let next = all[((all.firstIndex(of: snapshot.strategy) ?? 0) + 1) % all.count]
             return [.command(.setStrategy(next))]
+        case .toggleEarlyStop:
+            if let rule = snapshot.earlyStop {
+                state.earlyStopTurnedOff = rule
+                return [.command(.setEarlyStop(nil))]
+            }
+            return [.command(.setEarlyStop(state.earlyStopTurnedOff ?? EarlyStop(metric: "loss", patience: 3)))]
         case .halveRate:
             return [.command(.setLearningRate(snapshot.learningRate / 2))]
         case .doubleRate:

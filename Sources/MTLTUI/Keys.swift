@@ -27,7 +27,7 @@ public enum Action: Sendable, Equatable {
     case toggleLogY, smoothMore, smoothLess
     case up, down, left, right, open
     case increase, decrease, edit, toggleFreeze, halveRate, doubleRate
-    case misclassified, wrongOnAll, search, nextTask, cycleTheme, nextStrategy
+    case misclassified, wrongOnAll, search, nextTask, cycleTheme, nextStrategy, toggleEarlyStop
 }
 
 /// One line of the key table: the keys, how help names them, what they do and where.
@@ -69,6 +69,7 @@ public enum KeyMap {
         KeyBinding(keys: c("e"), label: "e", help: "type the selected task's loss weight", views: [.controls], action: .edit),
         KeyBinding(keys: c("f"), label: "f", help: "freeze or unfreeze the selected layer", views: [.controls], action: .toggleFreeze),
         KeyBinding(keys: c("w"), label: "w", help: "next loss-weighting strategy (fixed, dwa)", views: [.controls], action: .nextStrategy),
+        KeyBinding(keys: c("x"), label: "x", help: "early stopping on or off (off: every epoch runs, the last is kept)", views: [.controls], action: .toggleEarlyStop),
         KeyBinding(keys: c("<"), label: "<", help: "halve the learning rate", views: [.controls, .dashboard], action: .halveRate),
         KeyBinding(keys: c(">"), label: ">", help: "double the learning rate", views: [.controls, .dashboard], action: .doubleRate),
         KeyBinding(keys: c("m"), label: "m", help: "misclassified only", views: [.examples], action: .misclassified),

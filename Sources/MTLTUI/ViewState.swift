@@ -30,6 +30,8 @@ public struct ViewState: Sendable {
     public var confusionRow = 0
     public var confusionColumn = 0
     public var prompt: Prompt?
+    /// The early-stopping rule `x` turned off, to turn the same one back on.
+    public var earlyStopTurnedOff: EarlyStop?
     public var unicode = true
     /// A short note shown in the status line (e.g. "saved to runs/x").
     public var note: String?

@@ -37,8 +37,12 @@ enum ControlsView {
         for r in y..<(y + height) { grid.put(state.unicode ? "│" : "|", x: left - 1, y: r, style: Style(.border)) }
         grid.put("learning rate \(LineChart.format(s.learningRate))  (< halve, > double)", x: x, y: y, style: Style(.highlight), limit: width)
         grid.put("strategy \(s.strategy.rawValue) (w) · state \(s.state.rawValue) · step \(s.step)", x: x, y: y + 1, style: .plain, limit: width)
-        grid.put("Changes and events", x: x, y: y + 3, style: Style(.title, bold: true), limit: width)
-        let rows = height - 4
+        let stopping = s.earlyStop.map { rule in
+            "early stop \(rule.metric), patience \(rule.patience)" + (s.bestEpoch.map { " · best epoch \($0)" } ?? "")
+        } ?? "early stop off"
+        grid.put(stopping + " (x)", x: x, y: y + 2, style: .plain, limit: width)
+        grid.put("Changes and events", x: x, y: y + 4, style: Style(.title, bold: true), limit: width)
+        let rows = height - 5
         for (i, event) in s.events.suffix(max(rows, 0)).enumerated() {
             let role: Role = switch event.kind {
             case .command: .highlight
@@ -46,7 +50,7 @@ enum ControlsView {
             case .warning: .warning
             case .error: .bad
             }
-            grid.put("step \(event.step)  \(event.message)", x: x, y: y + 4 + i, style: Style(role), limit: width)
+            grid.put("step \(event.step)  \(event.message)", x: x, y: y + 5 + i, style: Style(role), limit: width)
         }
     }
 }

@@ -213,6 +213,21 @@ import Testing
         trainer.waitUntilFinished()
     }
 
+    @Test func earlyStoppingTurnedOffMidRunLetsEveryEpochRun() {
+        var s = setup(epochs: 6)
+        s.training.earlyStop = EarlyStop(metric: "loss", patience: 0)
+        s.training.optimizer.learningRate = 0.05   // overfits random labels: patience 0 would stop early
+        let trainer = Trainer(s, startPaused: true)
+        trainer.start()
+        trainer.send(.setEarlyStop(nil))
+        trainer.send(.resume)
+        trainer.waitUntilFinished()
+        let snapshot = trainer.snapshot
+        #expect(snapshot.history.count == 6)
+        #expect(snapshot.earlyStop == nil && snapshot.restoredEpoch == nil)
+        #expect(snapshot.events.contains { $0.message == "early stop off: every epoch runs, the last is kept" })
+    }
+
     @Test func earlyStoppingNeedsValidationRows() {
         var s = setup(epochs: 1)
         s.training.earlyStop = EarlyStop(metric: "loss", patience: 1)

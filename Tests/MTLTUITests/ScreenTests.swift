@@ -155,6 +155,25 @@ enum Fixture {
         #expect(press([.character("w")], view: .controls, snapshot: s, &state) == [.command(.setStrategy(.dwa))])
     }
 
+    @Test func earlyStoppingTurnsOffAndBackOnWithTheSameRule() {
+        var state = ViewState()
+        var s = running
+        let rule = EarlyStop(metric: "task0.macro_f1", patience: 2)
+        s.earlyStop = rule
+        #expect(press([.character("x")], view: .controls, snapshot: s, &state) == [.command(.setEarlyStop(nil))])
+        s.earlyStop = nil
+        #expect(press([.character("x")], view: .controls, snapshot: s, &state) == [.command(.setEarlyStop(rule))])
+        // Never on before: the default rule.
+        var fresh = ViewState()
+        #expect(press([.character("x")], view: .controls, snapshot: s, &fresh) == [.command(.setEarlyStop(EarlyStop(metric: "loss", patience: 3)))])
+        let off = Screen.render(s, state, Fixture.run.context, width: 120, height: 40)
+        #expect(off.text.contains("early stop off (x)"))
+        s.earlyStop = rule
+        s.bestEpoch = 2
+        let on = Screen.render(s, state, Fixture.run.context, width: 120, height: 40)
+        #expect(on.text.contains("early stop task0.macro_f1, patience 2 · best epoch 2 (x)"))
+    }
+
     @Test func quitAsksWhileTrainingAndOffersToSave() {
         var state = ViewState()
         #expect(press([.character("q")], snapshot: running, &state) == [])
