@@ -59,16 +59,21 @@ public struct DatasetSource: Sendable {
     }
 
     static func readBytes(_ path: String) throws(DataError) -> [UInt8] {
+        [UInt8](try mapFile(path))
+    }
+
+    /// The file's bytes, memory-mapped: large files (word vectors) cost no copy.
+    static func mapFile(_ path: String) throws(DataError) -> Data {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw DataError(file: path, "no such file")
         }
         if isDirectory.boolValue { throw DataError(file: path, "is a directory, expected a file") }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
             throw DataError(file: path, "cannot read file")
         }
         if data.isEmpty { throw DataError(file: path, "empty file") }
-        return [UInt8](data)
+        return data
     }
 }
 

@@ -29,67 +29,25 @@ public struct WordVectors: Sendable {
     }
 
     public static func load(_ path: String, for vocabulary: Vocabulary) throws(DataError) -> WordVectors {
-        let bytes = try DatasetSource.readBytes(path)
-        var wanted: [String: Int] = [:]   // word → slot in `found`
-        var words: [String] = []
-        func want(_ word: String) {
-            if wanted[word] == nil { wanted[word] = words.count; words.append(word) }
-        }
+        let data = try DatasetSource.mapFile(path)
+        var scan = Scan(path: path)
         for token in vocabulary.tokens.dropFirst(2) {
-            want(token)
-            for piece in contractionPieces(token) { want(piece) }
+            scan.want(token)
+            for piece in contractionPieces(token) { scan.want(piece) }
         }
-        var found = [[Float]?](repeating: nil, count: words.count)
-        var dimension = 0
-        var lineNumber = 0
-        var start = 0
-        while start < bytes.count {
-            lineNumber += 1
-            var end = start
-            while end < bytes.count, bytes[end] != 0x0A { end += 1 }
-            var stop = end
-            if stop > start, bytes[stop - 1] == 0x0D { stop -= 1 }
-            let line = bytes[start..<stop]
-            start = end + 1
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            guard let text = String(validating: line, as: UTF8.self) else {
-                throw DataError(file: path, line: lineNumber, "is not valid UTF-8")
-            }
-            let fields = text.split(separator: " ", omittingEmptySubsequences: true)
-            if lineNumber == 1, fields.count == 2, Int(fields[0]) != nil, let declared = Int(fields[1]) {
-                dimension = declared   // word2vec header
-                continue
-            }
-            if dimension == 0 {
-                dimension = fields.count - 1
-                if dimension < 1 {
-                    throw DataError(file: path, line: lineNumber, "expected a word followed by its numbers")
-                }
-            }
-            guard fields.count == dimension + 1 else {
-                throw DataError(file: path, line: lineNumber, "expected a word and \(dimension) numbers, got \(fields.count - 1) numbers")
-            }
-            guard let slot = wanted[String(fields[0])], found[slot] == nil else { continue }
-            var vector = [Float](repeating: 0, count: dimension)
-            for i in 0..<dimension {
-                let field = fields[i + 1]
-                guard let value = Float(field), value.isFinite else {
-                    let column = text.utf8.distance(from: text.startIndex, to: field.startIndex) + 1
-                    throw DataError(file: path, line: lineNumber, column: column, "'\(field)' is not a finite number")
-                }
-                vector[i] = value
-            }
-            found[slot] = vector
+        let outcome = data.withUnsafeBytes { raw in
+            Result { () throws(DataError) in try scan.run(raw.bindMemory(to: UInt8.self)) }
         }
-        if dimension == 0 { throw DataError(file: path, "holds no vectors") }
+        try outcome.get()
+        if scan.dimension == 0 { throw DataError(file: path, "holds no vectors") }
 
-        var vectors = WordVectors(file: path, dimension: dimension, ids: [], values: [])
+        var vectors = WordVectors(file: path, dimension: scan.dimension, ids: [], values: [])
         for (offset, token) in vocabulary.tokens.enumerated().dropFirst(2) {
-            if let vector = found[wanted[token]!] {
+            if let vector = scan.vector(token) {
                 vectors.append(id: offset, vector)
                 continue
             }
-            let pieces = contractionPieces(token).compactMap { found[wanted[$0]!] }
+            let pieces = contractionPieces(token).compactMap { scan.vector($0) }
             guard pieces.count == 2 else { continue }
             vectors.append(id: offset, zip(pieces[0], pieces[1]).map { ($0 + $1) / 2 })
         }
@@ -97,6 +55,83 @@ public struct WordVectors: Sendable {
             throw DataError(file: path, "no word of the vocabulary has a vector here (expected lines like 'word 0.1 -0.2 ...')")
         }
         return vectors
+    }
+
+    /// One pass over the file's bytes: every line's shape is checked, but only the wanted words'
+    /// numbers are parsed, so a multi-gigabyte file costs a scan, not millions of conversions.
+    private struct Scan {
+        let path: String
+        var slots: [String: Int] = [:]
+        var found: [[Float]?] = []
+        var dimension = 0
+
+        init(path: String) { self.path = path }
+
+        mutating func want(_ word: String) {
+            if slots[word] == nil { slots[word] = found.count; found.append(nil) }
+        }
+
+        func vector(_ word: String) -> [Float]? { slots[word].flatMap { found[$0] } }
+
+        mutating func run(_ bytes: UnsafeBufferPointer<UInt8>) throws(DataError) {
+            let space: UInt8 = 0x20
+            var lineNumber = 0
+            var start = 0
+            while start < bytes.count {
+                lineNumber += 1
+                var end = start
+                while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+                let next = end + 1
+                if end > start, bytes[end - 1] == 0x0D { end -= 1 }
+                let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                start = next
+                // Fields are runs of non-spaces; the first is the word.
+                var fields = 0, wordStart = 0, wordEnd = 0, previous = space
+                for (i, byte) in line.enumerated() {
+                    if byte != space, previous == space {
+                        fields += 1
+                        if fields == 1 { wordStart = i }
+                    } else if byte == space, previous != space, fields == 1 {
+                        wordEnd = i
+                    }
+                    previous = byte
+                }
+                if fields == 1 { wordEnd = line.count }
+                if line.allSatisfy({ $0 == space || $0 == 0x09 }) { continue }
+                if lineNumber == 1, fields == 2, let header = String(validating: line, as: UTF8.self) {
+                    let parts = header.split(separator: " ")
+                    if Int(parts[0]) != nil, let declared = Int(parts[1]) { dimension = declared; continue }   // word2vec
+                }
+                if dimension == 0 {
+                    dimension = fields - 1
+                    if dimension < 1 { throw DataError(file: path, line: lineNumber, "expected a word followed by its numbers") }
+                }
+                guard fields == dimension + 1 else {
+                    throw DataError(file: path, line: lineNumber, "expected a word and \(dimension) numbers, got \(fields - 1) numbers")
+                }
+                guard let word = String(validating: UnsafeBufferPointer(rebasing: line[wordStart..<wordEnd]), as: UTF8.self) else {
+                    throw DataError(file: path, line: lineNumber, "is not valid UTF-8")
+                }
+                guard let slot = slots[word], found[slot] == nil else { continue }
+                guard let text = String(validating: line, as: UTF8.self) else {
+                    throw DataError(file: path, line: lineNumber, "is not valid UTF-8")
+                }
+                found[slot] = try numbers(text, line: lineNumber)
+            }
+        }
+
+        func numbers(_ text: String, line: Int) throws(DataError) -> [Float] {
+            var vector: [Float] = []
+            vector.reserveCapacity(dimension)
+            for field in text.split(separator: " ").dropFirst() {
+                guard let value = Float(field), value.isFinite else {
+                    let column = text.utf8.distance(from: text.startIndex, to: field.startIndex) + 1
+                    throw DataError(file: path, line: line, column: column, "'\(field)' is not a finite number")
+                }
+                vector.append(value)
+            }
+            return vector
+        }
     }
 
     private mutating func append(id: Int, _ vector: [Float]) {
