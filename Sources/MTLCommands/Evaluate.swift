@@ -61,13 +61,17 @@ struct Evaluate: ParsableCommand {
 /// `mtl-tui predict DIR DATA`: CSV predictions on stdout.
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write predictions as CSV to stdout: the row id, then per task the label and its probability (or the value).")
+        abstract: "Write predictions as CSV to stdout: the row id, then per task the label and its probability (or the value).",
+        discussion: "With --probabilities every class's probability follows, in columns named TASK.CLASS (sigmoid outputs for binary and multi-label tasks, softmax for multiclass).")
 
     @Argument(help: "A checkpoint directory written by --save.")
     var checkpoint: String
 
     @Argument(help: "A data file or directory; task columns may be absent.")
     var data: String
+
+    @Flag(help: "Add one column per class with its probability (TASK.CLASS).")
+    var probabilities = false
 
     func run() throws {
         let loaded = exitOnUserError { try LoadedCheckpoint(directory: checkpoint, data: data, requireLabels: false) }
@@ -77,6 +81,7 @@ struct Predict: ParsableCommand {
         var header = ["id"]
         for task in encoder.tasks {
             header += task.spec.kind == .regression ? [task.spec.name] : [task.spec.name, "\(task.spec.name)_probability"]
+            if probabilities, task.spec.kind != .regression { header += task.classes.map { "\(task.spec.name).\($0)" } }
         }
         var lines = [header.map(csvField).joined(separator: ",")]
         for i in 0..<examples.count {
@@ -98,6 +103,9 @@ struct Predict: ParsableCommand {
                     cells += [chosen.map { task.classes[$0] }.joined(separator: "|"),
                               chosen.map { String(format: "%.4f", outputs[$0]) }.joined(separator: "|")]
                 }
+                guard probabilities, task.spec.kind != .regression else { continue }
+                let perClass = task.spec.kind == .binary ? [1 - outputs[0], outputs[0]] : outputs
+                cells += perClass.map { String(format: "%.4f", $0) }
             }
             lines.append(cells.map(csvField).joined(separator: ","))
         }

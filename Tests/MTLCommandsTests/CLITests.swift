@@ -205,6 +205,15 @@ func reviewsCSV(rows: Int = 120) -> String {
         #expect(lines.count == 3)
         #expect(lines[1].hasPrefix("n1,pos,"))
         #expect(lines[2].hasPrefix("n2,neg,"))
+
+        let withProbabilities = try CLI.run(["predict", run, unlabelled, "--probabilities"])
+        #expect(withProbabilities.status == 0, "\(withProbabilities.stderr)")
+        let rows = withProbabilities.stdout.split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+        #expect(rows.first == ["id", "label", "label_probability", "label.neg", "label.pos", "score"])
+        for row in rows.dropFirst() {
+            let (chosen, neg, pos) = (Double(row[2]) ?? -1, Double(row[3]) ?? -1, Double(row[4]) ?? -1)
+            #expect(abs(neg + pos - 1) < 2e-4 && chosen == max(neg, pos), "\(row)")
+        }
     }
 
     @Test func resumeFromTheCommandLineContinues() throws {
