@@ -75,6 +75,9 @@ public enum TrainerCommand: Sendable, Equatable {
     case freeze(String)
     case unfreeze(String)
     case setLearningRate(Double)
+    /// Train this many more epochs than planned (a negative count plans fewer, never below the
+    /// epoch in progress).
+    case addEpochs(Int)
     /// Early stopping by this rule from the next epoch on; nil trains every epoch and keeps the last.
     case setEarlyStop(EarlyStop?)
     /// Write a checkpoint to this directory.

@@ -260,6 +260,12 @@ final class TrainingRun {
                 guard rate > 0, rate.isFinite else { log(.warning, "learning rate must be a finite number > 0"); continue }
                 config.optimizer.learningRate = Float(rate)
                 log(.command, "learning rate \(format(rate))")
+            case .addEpochs(let count):
+                let epochs = max(config.epochs + count, position.epoch + 1)
+                guard epochs != config.epochs else { continue }
+                log(.command, "epochs \(config.epochs) → \(epochs)")
+                config.epochs = epochs
+                snapshot.epochs = epochs
             case .setEarlyStop(let rule):
                 if rule != nil, setup.split.validation.isEmpty {
                     log(.warning, "early stopping needs validation rows; there are none"); continue

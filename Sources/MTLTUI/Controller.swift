@@ -17,6 +17,12 @@ public enum Controller {
             }
         case .step:
             return snapshot.state.isActive ? [.command(.step(1))] : []
+        case .moreEpochs:
+            guard snapshot.state.isActive else {
+                state.note = "training has ended; continue it with --resume DIR --epochs N after saving (s)"
+                return []
+            }
+            return [.command(.addEpochs(5))]
         case .save:
             return [.saveCheckpoint]
         case .quit:

@@ -27,7 +27,7 @@ public enum Action: Sendable, Equatable {
     case toggleLogY, smoothMore, smoothLess
     case up, down, left, right, open
     case increase, decrease, edit, toggleFreeze, halveRate, doubleRate
-    case misclassified, wrongOnAll, search, nextTask, cycleTheme, nextStrategy, toggleEarlyStop
+    case misclassified, wrongOnAll, search, nextTask, cycleTheme, nextStrategy, toggleEarlyStop, moreEpochs
 }
 
 /// One line of the key table: the keys, how help names them, what they do and where.
@@ -55,6 +55,7 @@ public enum KeyMap {
         KeyBinding(keys: [.tab], label: "tab", help: "next view", views: [], action: .nextView),
         KeyBinding(keys: [.backTab], label: "shift-tab", help: "previous view", views: [], action: .previousView),
         KeyBinding(keys: [.escape], label: "esc", help: "back: close the detail, prompt or help", views: [], action: .back),
+        KeyBinding(keys: c("E"), label: "E", help: "train 5 more epochs than planned", views: [], action: .moreEpochs),
         KeyBinding(keys: c("t"), label: "t", help: "next colour theme", views: [], action: .cycleTheme),
         KeyBinding(keys: c("T"), label: "T", help: "next task (examples, confusion)", views: [.examples, .confusion], action: .nextTask),
         KeyBinding(keys: c("l"), label: "l", help: "log-scale loss axis", views: [.dashboard], action: .toggleLogY),

@@ -228,6 +228,19 @@ import Testing
         #expect(snapshot.events.contains { $0.message == "early stop off: every epoch runs, the last is kept" })
     }
 
+    @Test func addedEpochsRunAndNeverCutTheEpochInProgress() {
+        let trainer = Trainer(setup(epochs: 2), startPaused: true)
+        trainer.start()
+        trainer.send(.addEpochs(3))
+        trainer.send(.addEpochs(-100))   // at most back to the epoch in progress (the first)
+        trainer.send(.addEpochs(3))
+        trainer.send(.resume)
+        trainer.waitUntilFinished()
+        let snapshot = trainer.snapshot
+        #expect(snapshot.history.count == 4 && snapshot.epochs == 4)
+        #expect(snapshot.events.map(\.message).filter { $0.hasPrefix("epochs") } == ["epochs 2 → 5", "epochs 5 → 1", "epochs 1 → 4"])
+    }
+
     @Test func earlyStoppingNeedsValidationRows() {
         var s = setup(epochs: 1)
         s.training.earlyStop = EarlyStop(metric: "loss", patience: 1)

@@ -155,6 +155,13 @@ enum Fixture {
         #expect(press([.character("w")], view: .controls, snapshot: s, &state) == [.command(.setStrategy(.dwa))])
     }
 
+    @Test func moreEpochsWhileTrainingOnlyElseANote() {
+        var state = ViewState()
+        #expect(press([.character("E")], snapshot: running, &state) == [.command(.addEpochs(5))])
+        #expect(press([.character("E")], snapshot: Fixture.run.snapshot, &state) == [])
+        #expect(state.note?.hasPrefix("training has ended") == true)
+    }
+
     @Test func earlyStoppingTurnsOffAndBackOnWithTheSameRule() {
         var state = ViewState()
         var s = running
