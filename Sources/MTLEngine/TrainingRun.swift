@@ -214,6 +214,9 @@ final class TrainingRun {
             model.parameters.copy(from: bestParameters)
             snapshot.restoredEpoch = best.epoch
             log(.info, "restored the parameters of epoch \(best.epoch) (best \(config.earlyStop!.metric) \(format(best.value)))")
+            // The hard examples describe the model the run ends with, not the last epoch's.
+            let keptStep = snapshot.history.first { $0.epoch == best.epoch }?.step ?? position.step
+            snapshot.examples = evaluator.evaluate(setup.split.validation, inputs: setup.inputs, step: keptStep).examples
         }
         if !stopRequested, !setup.split.test.isEmpty {
             snapshot.test = evaluator.evaluate(setup.split.test, inputs: setup.inputs, step: position.step).metrics

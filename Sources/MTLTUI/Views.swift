@@ -194,14 +194,17 @@ enum ExamplesView {
 enum ConfusionView {
     static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext, y: Int, height: Int) {
         let t = min(state.task, max(s.tasks.count - 1, 0))
-        guard let metrics = s.history.last?.validation[t], let matrix = metrics.confusion else {
+        // After early stopping, the epoch whose weights the run kept.
+        let record = s.restoredEpoch.flatMap { kept in s.history.first { $0.epoch == kept } } ?? s.history.last
+        guard let record, let matrix = record.validation[t].confusion else {
             let reason = s.tasks.isEmpty || s.taskKinds[t] == .regression || s.taskKinds[t] == .multilabel
                 ? "\(s.tasks.isEmpty ? "" : s.tasks[t]) has no confusion matrix (T: next task)" : "The confusion matrix appears after the first evaluation."
             grid.put(reason, x: 1, y: y + 1, style: Style(.muted))
             return
         }
+        let metrics = record.validation[t]
         let classes = context.classes[t]
-        grid.put("\(s.tasks[t]) · validation, epoch \(s.history.last!.epoch) · rows true, columns predicted · accuracy \(LineChart.format(metrics.accuracy ?? 0))",
+        grid.put("\(s.tasks[t]) · validation, epoch \(record.epoch) · rows true, columns predicted · accuracy \(LineChart.format(metrics.accuracy ?? 0))",
                  x: 1, y: y, style: Style(Role.task(t), bold: true))
         let labelWidth = min(16, (classes.map(\.count).max() ?? 4) + 1)
         let cellWidth = max(7, min(12, (grid.width - labelWidth - 4) / max(classes.count, 1)))

@@ -198,6 +198,9 @@ import Testing
         #expect(snapshot.history.count < 30)
         #expect(snapshot.events.contains { $0.message.hasPrefix("restored the parameters of epoch") })
         #expect(snapshot.restoredEpoch != nil && snapshot.restoredEpoch! < snapshot.history.count)
+        // The hard examples were recomputed with the kept weights.
+        let kept = snapshot.history.first { $0.epoch == snapshot.restoredEpoch }
+        #expect(kept != nil && snapshot.examples?.step == kept?.step)
         #expect(snapshot.test != nil)
     }
 

@@ -60,6 +60,12 @@ enum Fixture {
         snapshot.restoredEpoch = 1
         let status = Screen.render(snapshot, ViewState(), Fixture.run.context, width: 120, height: 40).row(1)
         #expect(status.contains("FINISHED") && status.contains("early stop: kept epoch 1"), "\(status)")
+        // The confusion view shows the kept epoch's matrix, not the last one's.
+        var confusion = ViewState()
+        confusion.view = .confusion
+        #expect(Screen.render(snapshot, confusion, Fixture.run.context, width: 120, height: 40).row(2).contains("validation, epoch 1 ·"))
+        snapshot.restoredEpoch = nil
+        #expect(Screen.render(snapshot, confusion, Fixture.run.context, width: 120, height: 40).row(2).contains("validation, epoch 2 ·"))
     }
 
     @Test func belowTheMinimumSizeShowsOneMessage() {
