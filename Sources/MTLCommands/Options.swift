@@ -76,7 +76,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Write a checkpoint here after each epoch and at the end.", valueName: "DIR"))
     var save: String?
 
-    @Option(help: ArgumentHelp("Continue the run saved in this checkpoint directory.", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Continue the run saved in this checkpoint directory, with its saved settings (only --epochs changes them; steer the rest in the workbench).", valueName: "DIR"))
     var resume: String?
 
     public init() {}
