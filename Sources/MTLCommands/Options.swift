@@ -62,7 +62,7 @@ public struct TrainingOptions: ParsableArguments {
     var freeze: [String] = []
 
     @Option(name: .customLong("early-stop"), help: ArgumentHelp("Stop when a validation metric has not improved for PATIENCE epochs (default 3), then restore the best epoch's weights. METRIC: loss (the weighted validation loss) or TASK.METRIC like polarity.macro_f1. Default: loss; 'off' trains every epoch and keeps the last.", valueName: "METRIC[:PATIENCE]|off"))
-    var earlyStop = "loss"
+    var earlyStop: String?
 
     @Option(help: ArgumentHelp("Train,val,test fractions (like 0.8,0.1,0.1) or the name of a column holding train/val/test.", valueName: "F,F,F|COLUMN"))
     var split: String?
@@ -130,7 +130,7 @@ public struct TrainingOptions: ParsableArguments {
         o.maxLength = maxLength
         if let m = maxLength, m < 1 { throw UsageError("--max-length", "expected a whole number ≥ 1") }
         o.freeze = freeze
-        o.earlyStop = earlyStop == "off" ? nil : earlyStop
+        if let earlyStop { o.earlyStop = earlyStop == "off" ? nil : earlyStop }
         if let split {
             let parts = split.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
             if parts.count == 3, parts.allSatisfy({ $0 != nil }) { o.split = parts.map { $0! } }

@@ -74,7 +74,6 @@ public struct WordVectors: Sendable {
         func vector(_ word: String) -> [Float]? { slots[word].flatMap { found[$0] } }
 
         mutating func run(_ bytes: UnsafeBufferPointer<UInt8>) throws(DataError) {
-            let space: UInt8 = 0x20
             var lineNumber = 0
             var start = 0
             while start < bytes.count {
@@ -85,21 +84,21 @@ public struct WordVectors: Sendable {
                 if end > start, bytes[end - 1] == 0x0D { end -= 1 }
                 let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
                 start = next
-                // Fields are runs of non-spaces; the first is the word.
-                var fields = 0, wordStart = 0, wordEnd = 0, previous = space
+                // Fields are runs of non-separators; the first is the word.
+                var fields = 0, wordStart = 0, wordEnd = line.count, inField = false
                 for (i, byte) in line.enumerated() {
-                    if byte != space, previous == space {
+                    let separator = Self.isSeparator(byte)
+                    if !separator, !inField {
                         fields += 1
                         if fields == 1 { wordStart = i }
-                    } else if byte == space, previous != space, fields == 1 {
+                    } else if separator, inField, fields == 1 {
                         wordEnd = i
                     }
-                    previous = byte
+                    inField = !separator
                 }
-                if fields == 1 { wordEnd = line.count }
-                if line.allSatisfy({ $0 == space || $0 == 0x09 }) { continue }
+                if fields == 0 { continue }
                 if lineNumber == 1, fields == 2, let header = String(validating: line, as: UTF8.self) {
-                    let parts = header.split(separator: " ")
+                    let parts = Self.fields(header)
                     if Int(parts[0]) != nil, let declared = Int(parts[1]) { dimension = declared; continue }   // word2vec
                 }
                 if dimension == 0 {
@@ -123,7 +122,7 @@ public struct WordVectors: Sendable {
         func numbers(_ text: String, line: Int) throws(DataError) -> [Float] {
             var vector: [Float] = []
             vector.reserveCapacity(dimension)
-            for field in text.split(separator: " ").dropFirst() {
+            for field in Self.fields(text).dropFirst() {
                 guard let value = Float(field), value.isFinite else {
                     let column = text.utf8.distance(from: text.startIndex, to: field.startIndex) + 1
                     throw DataError(file: path, line: line, column: column, "'\(field)' is not a finite number")
@@ -132,6 +131,9 @@ public struct WordVectors: Sendable {
             }
             return vector
         }
+
+        static func isSeparator(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        static func fields(_ text: String) -> [Substring] { text.split(whereSeparator: { $0 == " " || $0 == "\t" }) }
     }
 
     private mutating func append(id: Int, _ vector: [Float]) {

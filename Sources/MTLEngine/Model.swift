@@ -142,8 +142,10 @@ public final class Model {
     /// σ = bound/√3). Scaling keeps every angle and distance ratio between the vectors, and keeps
     /// Adam's steps (about the learning rate per step) at the scale they have on a random start.
     public func initializeEmbedding(from vectors: WordVectors) {
-        guard let table = tensors.first(where: { $0.name == "trunk.embedding.weight" }),
-              vectors.dimension == config.embedding else { return }
+        guard let table = tensors.first(where: { $0.name == "trunk.embedding.weight" }) else {
+            preconditionFailure("word vectors need the cnn trunk's embedding")
+        }
+        precondition(vectors.dimension == config.embedding, "the run preparation matches the embedding to the vectors")
         let width = config.embedding
         var sum = 0.0, sumOfSquares = 0.0
         for v in vectors.values { sum += Double(v); sumOfSquares += Double(v) * Double(v) }

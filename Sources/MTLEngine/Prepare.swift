@@ -42,7 +42,7 @@ public struct RunOptions: Sendable {
     public var freeze: [String] = []
     /// `METRIC[:PATIENCE]`; nil trains every epoch. The default stops once the validation loss
     /// has not improved for 3 epochs and keeps the best epoch (Keras's restore_best_weights).
-    public var earlyStop: String? = "loss"
+    public var earlyStop: String? = EarlyStop.standard.metric
     public var split: [Double]?
     public var splitColumn: String?
     public var strategy: WeightingStrategy = .fixed
@@ -102,16 +102,19 @@ public enum RunPreparation {
         if split.train.isEmpty { throw DataError(file: source.table.file, "no training rows after splitting") }
         let encoder = try checkpoint?.info.encoder ?? DataEncoder.fit(source.table, spec: spec, trainRows: split.train)
         let rows = try encoder.encode(source.table)
-        let vectors = checkpoint == nil ? try loadVectors(options, spec: spec, specFile: source.specFile, encoder: encoder) : nil
 
         let model: ModelConfig
         var training: TrainingConfig
+        var vectors: WordVectors?
         if let checkpoint {
             model = checkpoint.info.model
             training = checkpoint.info.training
             if let epochs = options.epochs { training.epochs = epochs }
         } else {
-            model = try modelConfig(options, encoder: encoder, vectors: vectors)
+            let trunk = try trunkKind(options, encoder: encoder)
+            // Only the cnn trunk has an embedding for vectors to start.
+            if trunk == .cnn { vectors = try loadVectors(options, spec: spec, specFile: source.specFile, encoder: encoder) }
+            model = try modelConfig(options, encoder: encoder, trunk: trunk, vectors: vectors)
             training = TrainingConfig()
             training.epochs = options.epochs ?? 10
             training.batchSize = options.batchSize
@@ -136,7 +139,7 @@ public enum RunPreparation {
         let inputs = ModelInputs(rows: rows, idf: model.trunk == .mlp ? encoder.text?.idf : nil, kernel: model.kernel)
         var setup = TrainingSetup(encoder: encoder, inputs: inputs, split: split, model: model, training: training,
                                   saveDirectory: options.saveDirectory, resume: checkpoint)
-        if model.trunk == .cnn { setup.vectors = vectors }
+        setup.vectors = vectors
         return PreparedRun(setup: setup, spec: spec, specSource: specSource, table: source.table)
     }
 
@@ -146,7 +149,7 @@ public enum RunPreparation {
                             encoder: DataEncoder) throws -> WordVectors? {
         let input = spec.inputs.first { $0.kind == .text }
         let path: String
-        if options.vectors == "none" || options.trunk == .mlp {
+        if options.vectors == "none" {
             return nil
         } else if let flag = options.vectors {
             guard input != nil else { throw UsageError("--vectors", "word vectors need a text input; this data has none") }
@@ -161,23 +164,29 @@ public enum RunPreparation {
         return try WordVectors.load(path, for: vocabulary)
     }
 
-    /// The architecture for this data and these options.
-    public static func modelConfig(_ options: RunOptions, encoder: DataEncoder, vectors: WordVectors? = nil) throws -> ModelConfig {
-        let vocabulary = encoder.text?.vocabulary.count ?? 0
-        let trunk = options.trunk ?? (vocabulary > 0 ? .cnn : .mlp)
-        if trunk == .cnn, vocabulary == 0 {
+    /// `--trunk`, else cnn when there is a text input.
+    static func trunkKind(_ options: RunOptions, encoder: DataEncoder) throws -> TrunkKind {
+        let hasText = encoder.text != nil
+        let trunk = options.trunk ?? (hasText ? .cnn : .mlp)
+        if trunk == .cnn, !hasText {
             throw UsageError("--trunk", "the cnn trunk needs a text input; this data has none (use --trunk mlp)")
         }
+        return trunk
+    }
+
+    /// The architecture for this data, these options and the chosen trunk.
+    static func modelConfig(_ options: RunOptions, encoder: DataEncoder, trunk: TrunkKind, vectors: WordVectors?) throws -> ModelConfig {
+        let vocabulary = encoder.text?.vocabulary.count ?? 0
         let heads = encoder.tasks.map { task in
             HeadConfig(name: task.spec.name, kind: task.spec.kind,
                        outputs: task.spec.kind == .multiclass || task.spec.kind == .multilabel ? task.classes.count : 1,
                        regressionLoss: task.spec.loss)
         }
         let hidden = options.hidden ?? (trunk == .cnn ? [64] : [256, 128])
-        if trunk == .cnn, let vectors, let width = options.embedding, width != vectors.dimension {
+        if let vectors, let width = options.embedding, width != vectors.dimension {
             throw UsageError("--embedding", "the word vectors in \(vectors.file) have \(vectors.dimension) dimensions; the embedding width must match (got \(width)), or pass --vectors none")
         }
-        let embedding = options.embedding ?? (trunk == .cnn ? vectors?.dimension : nil) ?? 64
+        let embedding = options.embedding ?? vectors?.dimension ?? 64
         return ModelConfig(trunk: trunk, vocabulary: vocabulary, embedding: embedding, filters: options.filters,
                            kernel: trunk == .cnn ? options.kernel : 1, hidden: hidden, dropout: Float(options.dropout),
                            features: encoder.featureWidth, heads: heads)

@@ -40,11 +40,14 @@ public struct EarlyStop: Sendable, Codable, Equatable {
         self.patience = patience
     }
 
+    /// The default: the weighted validation loss, patience 3 (as most Keras set-ups use).
+    public static let standard = EarlyStop(metric: "loss", patience: 3)
+
     /// Parses `METRIC[:PATIENCE]`, e.g. `loss`, `domain.macro_f1:5`.
     public static func parse(_ text: String, tasks: [String]) -> EarlyStop? {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count <= 2, let metric = parts.first, !metric.isEmpty else { return nil }
-        var patience = 3
+        var patience = standard.patience
         if parts.count == 2 {
             guard let p = Int(parts[1]), p >= 0 else { return nil }
             patience = p

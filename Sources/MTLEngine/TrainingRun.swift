@@ -176,8 +176,7 @@ final class TrainingRun {
     private func endEpoch() -> Bool {
         let train = trainAccumulators.map { $0.metrics() }
         let (validation, examples) = evaluator.evaluate(setup.split.validation, inputs: setup.inputs, step: position.step)
-        let weights = effectiveWeights()
-        let total = zip(weights, validation).reduce(0) { $0 + $1.0 * $1.1.loss }
+        let total = Self.weightedLoss(effectiveWeights(), validation)
         let record = EpochRecord(epoch: position.epoch + 1, step: position.step, train: train, validation: validation,
                                  validationTotal: total, seconds: Date().timeIntervalSince(epochStarted))
         snapshot.history.append(record)
@@ -362,6 +361,11 @@ final class TrainingRun {
         strategyWeights = exps.map { Double(tasks.count) * $0 / sum }
     }
 
+    /// Σ w_t · L_t over the tasks.
+    private static func weightedLoss(_ weights: [Double], _ metrics: [TaskMetrics]) -> Double {
+        zip(weights, metrics).reduce(0) { $0 + $1.0 * $1.1.loss }
+    }
+
     /// After a change of the loss weights or the strategy the validation loss measures another
     /// objective, so epochs before it no longer compete with those after it.
     private func restartEarlyStopTracking() {
@@ -373,7 +377,7 @@ final class TrainingRun {
     /// `loss` weighs the validation losses by the user's weights only: a strategy's weights move
     /// every epoch and would make epochs incomparable.
     private func metric(_ name: String, _ record: EpochRecord) -> Double? {
-        if name == "loss" { return zip(config.lossWeights, record.validation).reduce(0) { $0 + $1.0 * $1.1.loss } }
+        if name == "loss" { return Self.weightedLoss(config.lossWeights, record.validation) }
         let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
         guard parts.count == 2, let t = tasks.firstIndex(of: parts[0]) else { return nil }
         return record.validation[t].value(parts[1])

@@ -62,7 +62,7 @@ public enum Controller {
                 state.earlyStopTurnedOff = rule
                 return [.command(.setEarlyStop(nil))]
             }
-            return [.command(.setEarlyStop(state.earlyStopTurnedOff ?? EarlyStop(metric: "loss", patience: 3)))]
+            return [.command(.setEarlyStop(state.earlyStopTurnedOff ?? .standard))]
         case .halveRate:
             return [.command(.setLearningRate(snapshot.learningRate / 2))]
         case .doubleRate:

@@ -15,17 +15,10 @@ public enum RedrawBenchmark {
     public static func run(width: Int = 200, height: Int = 60, frames: Int = 200) -> [Result] {
         let tasks: [(kind: TaskKind, classes: Int)] = [(.multiclass, 4), (.multiclass, 3), (.regression, 1)]
         let model = ModelConfig(trunk: .mlp, vocabulary: 0, hidden: [16], dropout: 0, features: 8, heads: SyntheticData.heads(tasks))
-        var training = TrainingConfig()
-        training.epochs = 12
-        training.batchSize = 8
-        training.logEvery = 0
-        let setup = SyntheticData.setup(rows: 24_000, tokens: 0, vocabulary: 0, features: 8, tasks: tasks, model: model, training: training)
-        let trainer = Trainer(setup)
-        trainer.start()
-        trainer.waitUntilFinished()
-        let snapshot = trainer.snapshot
-        let text = (0..<24_000).map { "example \($0): a review of moderate length, with some words 日本 😀 in it" }
-        let context = WorkbenchContext(synthetic: setup, title: "bench", inputText: text)
+        let (snapshot, context) = WorkbenchContext.finishedSyntheticRun(
+            model: model, tasks: tasks, rows: 24_000, tokens: 0, epochs: 12, batchSize: 8, title: "bench") {
+            "example \($0): a review of moderate length, with some words 日本 😀 in it"
+        }
         return View.allCases.map { view in
             var state = ViewState()
             state.view = view

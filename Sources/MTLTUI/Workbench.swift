@@ -102,4 +102,20 @@ extension WorkbenchContext {
                   classes: encoder.tasks.map(\.classes), inputText: inputText, targets: setup.inputs.rows.targets,
                   scales: encoder.tasks.map { (mean: $0.mean, std: $0.std) }, image: nil, features: [], featureWidth: 0)
     }
+
+    /// Trains a run on `SyntheticData` rows to its end (waiting here) and returns its final
+    /// snapshot with a context whose row `r` reads `text(r)`: what benchmarks and tests render.
+    public static func finishedSyntheticRun(model: ModelConfig, tasks: [(kind: TaskKind, classes: Int)], rows: Int,
+                                            tokens: Int, epochs: Int, batchSize: Int, title: String,
+                                            text: (Int) -> String) -> (snapshot: TrainerSnapshot, context: WorkbenchContext) {
+        var training = TrainingConfig()
+        training.epochs = epochs
+        training.batchSize = batchSize
+        let setup = SyntheticData.setup(rows: rows, tokens: tokens, vocabulary: model.vocabulary, features: model.features,
+                                        tasks: tasks, model: model, training: training)
+        let trainer = Trainer(setup)
+        trainer.start()
+        trainer.waitUntilFinished()
+        return (trainer.snapshot, WorkbenchContext(synthetic: setup, title: title, inputText: (0..<rows).map(text)))
+    }
 }

@@ -167,17 +167,16 @@ func step(in screen: String) -> Int? {
     }
 
     @Test func badInputIsRejectedBeforeTheScreenOpens() throws {
-        let session = try TmuxSession("'\(CLI.binary)' sample-data/nope")
-        #expect(session.exitStatus() == 1)
-        #expect(session.wait(seconds: 5) { $0.contains("mtl-tui: error: sample-data/nope: no such file or directory") } != nil)
-        let theme = try TmuxSession("'\(CLI.binary)' sample-data/penguins --theme nope")
-        #expect(theme.exitStatus() == 1)
-        #expect(theme.wait(seconds: 5) { $0.contains("--theme: no theme 'nope' (themes: default, high-contrast, light)") } != nil)
-        let dumb = try TmuxSession("TERM=dumb '\(CLI.binary)' sample-data/penguins")
-        #expect(dumb.exitStatus() == 1)
-        #expect(dumb.wait(seconds: 5) { $0.contains("cannot position the cursor") } != nil)
-        let terminal = try TmuxSession("TERM=no-such-terminal '\(CLI.binary)' sample-data/penguins")
-        #expect(terminal.exitStatus() == 1)
-        #expect(terminal.wait(seconds: 5) { $0.contains("is unknown to ncurses") } != nil)
+        let cases = [
+            ("'\(CLI.binary)' sample-data/nope", "mtl-tui: error: sample-data/nope: no such file or directory"),
+            ("'\(CLI.binary)' sample-data/penguins --theme nope", "--theme: no theme 'nope' (themes: default, high-contrast, light)"),
+            ("TERM=dumb '\(CLI.binary)' sample-data/penguins", "cannot position the cursor"),
+            ("TERM=no-such-terminal '\(CLI.binary)' sample-data/penguins", "is unknown to ncurses"),
+        ]
+        for (command, message) in cases {
+            let session = try TmuxSession(command)
+            #expect(session.exitStatus() == 1, "\(command)")
+            #expect(session.wait(seconds: 5) { $0.contains(message) } != nil, "\(command)")
+        }
     }
 }

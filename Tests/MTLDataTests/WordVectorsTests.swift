@@ -22,7 +22,7 @@ import Testing
             film -1 -1 -1
             'S 7 7 7
 
-            bad -4 -5 -6
+            bad\t-4\t-5  -6
             good 8 8 8
             """)
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -10,17 +10,11 @@ enum Fixture {
     static let run: (snapshot: TrainerSnapshot, context: WorkbenchContext) = {
         let model = ModelConfig(trunk: .cnn, vocabulary: 60, embedding: 8, filters: 12, kernel: 3, hidden: [10],
                                 dropout: 0, features: 0, heads: SyntheticData.heads(tasks))
-        var training = TrainingConfig()
-        training.epochs = 2
-        training.batchSize = 16
-        let setup = SyntheticData.setup(rows: 200, tokens: 12, vocabulary: 60, features: 0, tasks: tasks, model: model, training: training)
-        let trainer = Trainer(setup)
-        trainer.start()
-        trainer.waitUntilFinished()
         // Inputs with wide and combining characters, to check alignment in every view.
-        let text = (0..<200).map { "review \($0) 日本語 café 😀 " + String(repeating: "long text ", count: 30) }
-        let context = WorkbenchContext(synthetic: setup, title: "synthetic", inputText: text)
-        return (trainer.snapshot, context)
+        return WorkbenchContext.finishedSyntheticRun(model: model, tasks: tasks, rows: 200, tokens: 12, epochs: 2,
+                                                     batchSize: 16, title: "synthetic") {
+            "review \($0) 日本語 café 😀 " + String(repeating: "long text ", count: 30)
+        }
     }()
 
     static func render(_ view: View, width: Int, height: Int, _ adjust: (inout ViewState) -> Void = { _ in }) -> Grid {
