@@ -45,12 +45,14 @@ public enum SafeTensors {
     }
 
     /// Reads F32 tensors; any other dtype, a bad header or a short file is an error naming `file`.
+    /// Every size and offset in the header is checked against the file before it is used.
     public static func decode(_ bytes: [UInt8], file: String) throws -> [String: Tensor] {
         guard bytes.count >= 8 else { throw CheckpointError(file, "truncated safetensors file") }
         var length: UInt64 = 0
         for i in 0..<8 { length |= UInt64(bytes[i]) << (8 * UInt64(i)) }
         guard length <= UInt64(bytes.count - 8) else { throw CheckpointError(file, "header length \(length) exceeds the file") }
         let headerEnd = 8 + Int(length)
+        let dataLength = bytes.count - headerEnd
         let json: Any
         do { json = try JSONSerialization.jsonObject(with: Data(bytes[8..<headerEnd])) } catch {
             throw CheckpointError(file, "header is not valid JSON")
@@ -59,17 +61,24 @@ public enum SafeTensors {
         var tensors: [String: Tensor] = [:]
         for (name, entry) in header where name != "__metadata__" {
             guard let info = entry as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = (info["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  let offsets = (info["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                  let shape = integers(info["shape"]), let offsets = integers(info["data_offsets"]),
                   offsets.count == 2 else {
                 throw CheckpointError(file, "tensor '\(name)': malformed header entry")
             }
             guard dtype == "F32" else { throw CheckpointError(file, "tensor '\(name)': dtype \(dtype) is not supported (F32 only)") }
-            let begin = headerEnd + offsets[0], end = headerEnd + offsets[1]
-            let count = shape.reduce(1, *)
-            guard offsets[0] >= 0, end <= bytes.count, end - begin == count * 4 else {
-                throw CheckpointError(file, "tensor '\(name)': data is truncated or does not match its shape")
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw CheckpointError(file, "tensor '\(name)': negative dimension in shape \(shape)") }
+            var count = 1
+            for dimension in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+                guard !overflow, product <= dataLength / 4 else {
+                    throw CheckpointError(file, "tensor '\(name)': shape \(shape) is larger than the file")
+                }
+                count = product
             }
+            guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataLength, offsets[1] - offsets[0] == count * 4 else {
+                throw CheckpointError(file, "tensor '\(name)': data_offsets \(offsets) do not match its shape \(shape) within the file")
+            }
+            let begin = headerEnd + offsets[0]
             var values = [Float](repeating: 0, count: count)
             for i in 0..<count {
                 let o = begin + 4 * i
@@ -79,6 +88,19 @@ public enum SafeTensors {
             tensors[name] = Tensor(shape: shape, values: values)
         }
         return tensors
+    }
+
+    /// A JSON array of whole numbers, or nil (a fraction, a string or a number beyond 2^53 is not one).
+    private static func integers(_ value: Any?) -> [Int]? {
+        guard let array = value as? [Any] else { return nil }
+        var out: [Int] = []
+        for item in array {
+            guard let number = item as? NSNumber else { return nil }
+            let d = number.doubleValue
+            guard d.rounded() == d, abs(d) <= 9_007_199_254_740_992, let whole = Int(exactly: d) else { return nil }
+            out.append(whole)
+        }
+        return out
     }
 
     private static func jsonString(_ s: String) -> String {
