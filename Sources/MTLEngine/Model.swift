@@ -83,39 +83,67 @@ public final class Model {
         precondition(config.trunk == .cnn || !config.hidden.isEmpty, "the mlp trunk needs at least one dense layer")
         self.config = config
         self.seed = seed
-        var layout = LayoutBuilder()
-        if config.trunk == .cnn {
-            let e = layout.add("trunk.embedding.weight", layer: "embedding", shape: [config.vocabulary, config.embedding])
-            let w = layout.add("trunk.conv.weight", layer: "conv", shape: [config.embedding, config.kernel, config.filters],
-                               exportOrder: [2, 0, 1])
-            let b = layout.add("trunk.conv.bias", layer: "conv", shape: [config.filters])
-            textConv = TextConv(vocabulary: config.vocabulary, embedding: config.embedding, kernel: config.kernel,
-                                filters: config.filters, embeddingWeight: e, convWeight: w, convBias: b)
-        } else {
-            textConv = nil
+        let plan = Model.plan(config)
+        textConv = plan.textConv.map {
+            TextConv(vocabulary: config.vocabulary, embedding: config.embedding, kernel: config.kernel,
+                     filters: config.filters, embeddingWeight: $0.embedding, convWeight: $0.convWeight, convBias: $0.convBias)
         }
-        var dense: [Dense] = []
         var width = config.trunkInput
-        denseNames = config.hidden.indices.map { config.hidden.count == 1 ? "dense" : "dense\($0 + 1)" }
-        for (units, name) in zip(config.hidden, denseNames) {
-            let w = layout.add("trunk.\(name).weight", layer: name, shape: [width, units], exportOrder: [1, 0])
-            let b = layout.add("trunk.\(name).bias", layer: name, shape: [units])
-            dense.append(Dense(inputs: width, outputs: units, weight: w, bias: b))
+        var dense: [Dense] = []
+        for (units, offsets) in zip(config.hidden, plan.dense) {
+            dense.append(Dense(inputs: width, outputs: units, weight: offsets.weight, bias: offsets.bias))
             width = units
         }
         self.dense = dense
+        denseNames = plan.denseNames
         headNames = config.heads.map { "head.\($0.name)" }
-        heads = config.heads.map { head in
-            let w = layout.add("head.\(head.name).weight", layer: "head.\(head.name)", shape: [width, head.outputs], exportOrder: [1, 0])
-            let b = layout.add("head.\(head.name).bias", layer: "head.\(head.name)", shape: [head.outputs])
-            return Dense(inputs: width, outputs: head.outputs, weight: w, bias: b)
+        heads = zip(config.heads, plan.heads).map { head, offsets in
+            Dense(inputs: width, outputs: head.outputs, weight: offsets.weight, bias: offsets.bias)
         }
-        tensors = layout.tensors
-        layers = layout.layers
-        parameters = FloatBuffer(count: layout.total)
-        gradients = FloatBuffer(count: layout.total)
+        tensors = plan.layout.tensors
+        layers = plan.layout.layers
+        parameters = FloatBuffer(count: plan.layout.total)
+        gradients = FloatBuffer(count: plan.layout.total)
         initialize()
     }
+
+    /// Where each tensor of a model with `config` lives in the flat buffer, found without
+    /// allocating it: the model is built from this, and a checkpoint's sidecar is checked against it.
+    struct Plan {
+        var layout = LayoutBuilder()
+        var textConv: (embedding: Int, convWeight: Int, convBias: Int)?
+        var dense: [(weight: Int, bias: Int)] = []
+        var denseNames: [String] = []
+        var heads: [(weight: Int, bias: Int)] = []
+    }
+
+    static func plan(_ config: ModelConfig) -> Plan {
+        var plan = Plan()
+        if config.trunk == .cnn {
+            let e = plan.layout.add("trunk.embedding.weight", layer: "embedding", shape: [config.vocabulary, config.embedding])
+            let w = plan.layout.add("trunk.conv.weight", layer: "conv", shape: [config.embedding, config.kernel, config.filters],
+                                    exportOrder: [2, 0, 1])
+            let b = plan.layout.add("trunk.conv.bias", layer: "conv", shape: [config.filters])
+            plan.textConv = (e, w, b)
+        }
+        var width = config.trunkInput
+        plan.denseNames = config.hidden.indices.map { config.hidden.count == 1 ? "dense" : "dense\($0 + 1)" }
+        for (units, name) in zip(config.hidden, plan.denseNames) {
+            let w = plan.layout.add("trunk.\(name).weight", layer: name, shape: [width, units], exportOrder: [1, 0])
+            let b = plan.layout.add("trunk.\(name).bias", layer: name, shape: [units])
+            plan.dense.append((w, b))
+            width = units
+        }
+        for head in config.heads {
+            let w = plan.layout.add("head.\(head.name).weight", layer: "head.\(head.name)", shape: [width, head.outputs], exportOrder: [1, 0])
+            let b = plan.layout.add("head.\(head.name).bias", layer: "head.\(head.name)", shape: [head.outputs])
+            plan.heads.append((w, b))
+        }
+        return plan
+    }
+
+    /// The tensors a model with `config` has, in buffer order.
+    public static func tensors(of config: ModelConfig) -> [ParameterTensor] { plan(config).layout.tensors }
 
     public var parameterCount: Int { parameters.count }
     public var lastWidth: Int { config.hidden.last ?? config.trunkInput }
