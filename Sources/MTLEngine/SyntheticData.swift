@@ -55,7 +55,8 @@ public enum SyntheticData {
         let encodings = zip(specs, tasks).map { spec, task in
             DataEncoder.TaskEncoding(spec: spec, classes: task.kind == .regression ? [] : (0..<max(task.classes, 2)).map { "c\($0)" })
         }
-        let encoder = DataEncoder(spec: DatasetSpec(inputs: [], tasks: specs), tasks: encodings)
+        let encoder = DataEncoder.synthetic(vocabulary: tokens > 0 ? vocabulary : 0, maxLength: tokens, features: features,
+                                            tasks: Array(encodings))
         let train = count * 8 / 10, validation = count / 10
         let split = DataSplit(train: Array(0..<train), validation: Array(train..<(train + validation)),
                               test: Array((train + validation)..<count))
