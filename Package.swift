@@ -24,8 +24,9 @@ let package = Package(
     targets: [
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW"),
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
         .target(name: "MTLData"),
-        .target(name: "MTLEngine", dependencies: ["MTLData", "COpenBLAS"], swiftSettings: vectorSettings),
+        .target(name: "MTLEngine", dependencies: ["MTLData", "COpenBLAS", "CLinux"], swiftSettings: vectorSettings),
         .target(name: "MTLTUI", dependencies: ["MTLData", "MTLEngine", "CNCursesW"]),
         .target(
             name: "MTLCommands",

@@ -14,6 +14,11 @@ import MTLData
 /// weights = load_file("run/model.safetensors")
 /// ```
 /// works in PyTorch, and `--resume run` continues the run bit for bit.
+///
+/// A save replaces the whole directory in one step (`CheckpointDirectory`), and the sidecar
+/// records each weight file's size and hash, so a reader never mixes two moments. Reading
+/// checks every field of the sidecar against the architecture and the weights
+/// (`Info.validate`) before any is used as a size, an offset or an index.
 public struct Checkpoint: Sendable {
     public struct Position: Sendable, Codable, Equatable {
         /// The next batch to train: `batch` of `epoch`; `step` optimizer steps are done.
@@ -28,9 +33,24 @@ public struct Checkpoint: Sendable {
         public var epochsWithoutImprovement: Int
     }
 
+    /// A weight file as it was written: its size and FNV-1a 64-bit hash.
+    public struct FileDigest: Sendable, Codable, Equatable {
+        public var bytes: Int
+        public var fnv1a64: String
+
+        init(_ data: [UInt8]) {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in data { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            bytes = data.count
+            fnv1a64 = String(hash, radix: 16)
+        }
+    }
+
     public struct Info: Sendable, Codable {
+        /// 1: the first release. 2: whole-directory saves and a digest of every weight file.
+        public static let currentVersion = 2
         public var format = "mtl-tui-checkpoint"
-        public var version = 1
+        public var version = Info.currentVersion
         public var model: ModelConfig
         public var encoder: DataEncoder
         public var training: TrainingConfig
@@ -39,7 +59,13 @@ public struct Checkpoint: Sendable {
         public var history: [EpochRecord]
         public var best: Best?
         public var tensors: [ParameterTensor]
+        /// Each weight file's digest (version 2 on; nil in version 1).
+        public var files: [String: FileDigest]?
     }
+
+    /// What a checkpoint is read for: `resume` also needs the optimizer's moments and the best
+    /// epoch's weights.
+    public enum Use: Sendable { case inference, resume }
 
     public var info: Info
     /// Flat buffers in the model's own layout.
@@ -52,66 +78,38 @@ public struct Checkpoint: Sendable {
 
     public static func write(to directory: String, info: Info, model: Model, optimizer: Optimizer?,
                              bestParameters: FloatBuffer?) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw CheckpointError(directory, "cannot create directory: \(error.localizedDescription)")
-        }
         func tensors(_ flat: UnsafePointer<Float>, prefix: String) -> [(String, SafeTensors.Tensor)] {
             info.tensors.map { (prefix + $0.name, SafeTensors.Tensor(shape: $0.exportShape, values: $0.exported(from: flat))) }
         }
         let metadata = ["format": "pt", "producer": "mtl-tui"]
-        let path = { (name: String) in (directory as NSString).appendingPathComponent(name) }
-        try writeAtomically(SafeTensors.encode(tensors(model.parameters.pointer, prefix: ""), metadata: metadata),
-                            to: path("model.safetensors"))
+        var files = [(name: "model.safetensors", bytes: SafeTensors.encode(tensors(model.parameters.pointer, prefix: ""), metadata: metadata))]
         if let optimizer {
             var moments = tensors(optimizer.first.pointer, prefix: optimizer.config.kind == .sgd ? "momentum_buffer." : "exp_avg.")
             if optimizer.config.kind != .sgd { moments += tensors(optimizer.second.pointer, prefix: "exp_avg_sq.") }
-            try writeAtomically(SafeTensors.encode(moments, metadata: metadata), to: path("optimizer.safetensors"))
+            files.append(("optimizer.safetensors", SafeTensors.encode(moments, metadata: metadata)))
         }
         if let bestParameters {
-            try writeAtomically(SafeTensors.encode(tensors(bestParameters.pointer, prefix: ""), metadata: metadata),
-                                to: path("best.safetensors"))
+            files.append(("best.safetensors", SafeTensors.encode(tensors(bestParameters.pointer, prefix: ""), metadata: metadata)))
         }
+        var info = info
+        info.version = Info.currentVersion
+        info.files = Dictionary(uniqueKeysWithValues: files.map { ($0.name, FileDigest($0.bytes)) })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let json: Data
-        do { json = try encoder.encode(info) } catch { throw CheckpointError(path("model.json"), "cannot encode: \(error)") }
-        // Written last: a checkpoint whose model.json is older than its weights is never half-new.
-        try writeAtomically([UInt8](json), to: path("model.json"))
+        do { files.append(("model.json", [UInt8](try encoder.encode(info)))) } catch {
+            throw CheckpointError((directory as NSString).appendingPathComponent("model.json"), "cannot encode: \(error)")
+        }
+        try CheckpointDirectory.write(files, to: directory)
     }
 
-    /// Temp file, fsync, rename: a crash mid-save leaves the previous file intact.
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw CheckpointError(path, "cannot write: \(String(cString: strerror(errno)))") }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if n <= 0 {
-                close(fd)
-                unlink(temporary)
-                throw CheckpointError(path, "write failed: \(String(cString: strerror(errno)))")
-            }
-            written += n
-        }
-        guard fsync(fd) == 0, close(fd) == 0 else {
-            unlink(temporary)
-            throw CheckpointError(path, "fsync failed: \(String(cString: strerror(errno)))")
-        }
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw CheckpointError(path, "rename failed: \(String(cString: strerror(errno)))")
-        }
-        let directory = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY)
-        if directory >= 0 { fsync(directory); close(directory) }
-    }
+    /// Why a checkpoint cannot be saved at `directory` (a file, or a directory of other files), or nil.
+    public static func problem(saving directory: String) -> String? { CheckpointDirectory.problem(saving: directory) }
 
     // MARK: Reading
 
-    public static func read(from directory: String) throws -> Checkpoint {
+    public static func read(from directory: String, for use: Use = .inference) throws -> Checkpoint {
+        let directory = CheckpointDirectory.resolve(directory)
         let path = { (name: String) in (directory as NSString).appendingPathComponent(name) }
         guard let json = FileManager.default.contents(atPath: path("model.json")) else {
             throw CheckpointError(directory, "not a checkpoint directory (no model.json)")
@@ -122,44 +120,77 @@ public struct Checkpoint: Sendable {
         do { info = try decoder.decode(Info.self, from: json) } catch {
             throw CheckpointError(path("model.json"), "cannot read: \(describe(error))")
         }
-        guard info.format == "mtl-tui-checkpoint", info.version == 1 else {
-            throw CheckpointError(path("model.json"), "unsupported checkpoint format \(info.format) v\(info.version)")
-        }
-        let total = info.tensors.reduce(0) { $0 + $1.count }
-        func load(_ file: String, prefix: String, required: Bool) throws -> [Float]? {
+        try info.validate(file: path("model.json"))
+
+        /// The file's tensors, checked against its digest and the architecture; nil when it is absent.
+        func load(_ file: String, prefixes: [String], required: Bool) throws -> [[Float]]? {
             guard let data = FileManager.default.contents(atPath: path(file)) else {
-                if required { throw CheckpointError(path(file), "missing") }
+                if required || info.files?[file] != nil {
+                    throw CheckpointError(path(file), "missing\(info.files?[file] != nil ? " (model.json lists it)" : "")")
+                }
                 return nil
             }
-            let tensors = try SafeTensors.decode([UInt8](data), file: path(file))
+            let bytes = [UInt8](data)
+            if let expected = info.files?[file], FileDigest(bytes) != expected {
+                throw CheckpointError(path(file), "does not match model.json (size or hash differs): the files come from different saves")
+            }
+            return try tensors(in: SafeTensors.decode(bytes, file: path(file)), prefixes: prefixes, info: info, file: path(file))
+        }
+        let sgd = info.training.optimizer.kind == .sgd
+        let resuming = use == .resume
+        let moments = resuming ? try load("optimizer.safetensors", prefixes: sgd ? ["momentum_buffer."] : ["exp_avg.", "exp_avg_sq."],
+                                          required: info.position.step > 0) : nil
+        let bestRequired = resuming && info.best != nil && info.training.earlyStop != nil
+        return Checkpoint(info: info,
+                          parameters: try load("model.safetensors", prefixes: [""], required: true)![0],
+                          first: moments?[0],
+                          second: sgd ? nil : moments?[1],
+                          bestParameters: resuming ? try load("best.safetensors", prefixes: [""], required: bestRequired)?[0] : nil)
+    }
+
+    /// One flat buffer per prefix, from a file that must hold exactly the architecture's tensors
+    /// under those prefixes, in their shapes, with finite values.
+    private static func tensors(in stored: [String: SafeTensors.Tensor], prefixes: [String], info: Info,
+                                file: String) throws -> [[Float]] {
+        let expected = Set(prefixes.flatMap { prefix in info.tensors.map { prefix + $0.name } })
+        if let extra = stored.keys.sorted().first(where: { !expected.contains($0) }) {
+            throw CheckpointError(file, "tensor '\(extra)' is not part of this model")
+        }
+        let total = info.tensors.reduce(0) { $0 + $1.count }
+        return try prefixes.map { prefix in
             var flat = [Float](repeating: 0, count: total)
             try flat.withUnsafeMutableBufferPointer { buffer in
                 for tensor in info.tensors {
-                    guard let stored = tensors[prefix + tensor.name] else {
-                        throw CheckpointError(path(file), "tensor '\(prefix + tensor.name)' is missing")
+                    guard let values = stored[prefix + tensor.name] else {
+                        throw CheckpointError(file, "tensor '\(prefix + tensor.name)' is missing")
                     }
-                    guard stored.shape == tensor.exportShape else {
-                        throw CheckpointError(path(file), "tensor '\(prefix + tensor.name)' has shape \(stored.shape), expected \(tensor.exportShape)")
+                    guard values.shape == tensor.exportShape else {
+                        throw CheckpointError(file, "tensor '\(prefix + tensor.name)' has shape \(values.shape), expected \(tensor.exportShape)")
                     }
-                    tensor.imported(stored.values, into: buffer.baseAddress!)
+                    if let bad = values.values.firstIndex(where: { !$0.isFinite }) {
+                        throw CheckpointError(file, "tensor '\(prefix + tensor.name)' holds \(values.values[bad]) at index \(bad)")
+                    }
+                    tensor.imported(values.values, into: buffer.baseAddress!)
                 }
             }
             return flat
         }
-        let sgd = info.training.optimizer.kind == .sgd
-        return Checkpoint(info: info,
-                          parameters: try load("model.safetensors", prefix: "", required: true)!,
-                          first: try load("optimizer.safetensors", prefix: sgd ? "momentum_buffer." : "exp_avg.", required: false),
-                          second: sgd ? nil : try load("optimizer.safetensors", prefix: "exp_avg_sq.", required: false),
-                          bestParameters: try load("best.safetensors", prefix: "", required: false))
     }
 
     private static func describe(_ error: Error) -> String {
-        if case DecodingError.keyNotFound(let key, _) = error { return "missing key '\(key.stringValue)'" }
-        if case DecodingError.typeMismatch(_, let context) = error {
-            return "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        if case DecodingError.keyNotFound(let key, let context) = error {
+            return "missing key '\((context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."))'"
         }
-        if case DecodingError.dataCorrupted(let context) = error { return context.debugDescription }
+        if case DecodingError.typeMismatch(_, let context) = error {
+            return "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
+        }
+        if case DecodingError.valueNotFound(_, let context) = error {
+            return "null at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
+        }
+        if case DecodingError.dataCorrupted(let context) = error {
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return key.isEmpty ? context.debugDescription : "'\(key)': \(context.debugDescription)"
+        }
         return "\(error)"
     }
 
@@ -168,5 +199,24 @@ public struct Checkpoint: Sendable {
         let model = Model(info.model, seed: info.training.seed)
         parameters.withUnsafeBufferPointer { model.parameters.pointer.update(from: $0.baseAddress!, count: parameters.count) }
         return model
+    }
+}
+
+extension Checkpoint.Info {
+    /// Fields added after version 1 decode to their defaults when absent, so older
+    /// checkpoints keep loading.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        format = try c.decode(String.self, forKey: .format)
+        version = try c.decode(Int.self, forKey: .version)
+        model = try c.decode(ModelConfig.self, forKey: .model)
+        encoder = try c.decode(DataEncoder.self, forKey: .encoder)
+        training = try c.decode(TrainingConfig.self, forKey: .training)
+        position = try c.decode(Checkpoint.Position.self, forKey: .position)
+        layerSteps = try c.decodeIfPresent([String: Int].self, forKey: .layerSteps) ?? [:]
+        history = try c.decodeIfPresent([EpochRecord].self, forKey: .history) ?? []
+        best = try c.decodeIfPresent(Checkpoint.Best.self, forKey: .best)
+        tensors = try c.decode([ParameterTensor].self, forKey: .tensors)
+        files = try c.decodeIfPresent([String: Checkpoint.FileDigest].self, forKey: .files)
     }
 }

@@ -66,7 +66,10 @@ public enum RunPreparation {
     public static func prepare(_ options: RunOptions) throws -> PreparedRun {
         try check(options)
         let source = try DatasetSource.load(options.data)
-        let checkpoint = try options.resumeDirectory.map { try Checkpoint.read(from: $0) }
+        let checkpoint = try options.resumeDirectory.map { try Checkpoint.read(from: $0, for: .resume) }
+        if let directory = options.saveDirectory, let problem = Checkpoint.problem(saving: directory) {
+            throw UsageError("--save", "\(directory) \(problem)")
+        }
         var spec: DatasetSpec
         var specSource: String?
         if let checkpoint {
@@ -100,6 +103,11 @@ public enum RunPreparation {
         let seed = checkpoint?.info.training.seed ?? options.seed
         let split = try DataSplit.make(source.table, spec: spec, seed: seed)
         if split.train.isEmpty { throw DataError(file: source.table.file, "no training rows after splitting") }
+        if let checkpoint, let directory = options.resumeDirectory {
+            let batchSize = checkpoint.info.training.batchSize
+            try checkpoint.info.checkResumable(batchesPerEpoch: max(1, (split.train.count + batchSize - 1) / batchSize),
+                                               file: (directory as NSString).appendingPathComponent("model.json"))
+        }
         let encoder = try checkpoint?.info.encoder ?? DataEncoder.fit(source.table, spec: spec, trainRows: split.train)
         let rows = try encoder.encode(source.table)
 

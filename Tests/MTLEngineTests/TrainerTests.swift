@@ -144,7 +144,7 @@ import Testing
         b.send(.stop)
         b.waitUntilFinished()
         var second = setup(epochs: 3, trunk: trunk)
-        second.resume = try Checkpoint.read(from: directory + "/part")
+        second.resume = try Checkpoint.read(from: directory + "/part", for: .resume)
         second.saveDirectory = directory + "/resumed"
         let c = Trainer(second)
         c.start()

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+/// Checkpoints through the binary: an old release's checkpoint gives the same numbers, a
+/// corrupted one is one line naming the file and the key, a kill never leaves a mixed one.
+@Suite(.serialized) struct CheckpointCLITests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let fixture = root.appendingPathComponent("Tests/MTLEngineTests/Fixtures/checkpoint-v1").path
+    static let penguins = root.appendingPathComponent("sample-data/penguins").path
+
+    @Test func theFirstReleasesCheckpointGivesTheSameEvalAndPredictions() throws {
+        let eval = try CLI.run(["eval", Self.fixture, Self.penguins, "--json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(eval.stdout == (try String(contentsOfFile: Self.fixture + "-eval.json", encoding: .utf8)))
+        let predict = try CLI.run(["predict", Self.fixture, Self.penguins + "/penguins.csv", "--probabilities"])
+        #expect(predict.status == 0, "\(predict.stderr)")
+        #expect(predict.stdout == (try String(contentsOfFile: Self.fixture + "-predict.csv", encoding: .utf8)))
+        let s = Scratch()
+        let resumed = try CLI.run(["train", Self.penguins, "--resume", Self.fixture, "--epochs", "21", "--save", s.path + "/run"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let sidecar = try String(contentsOfFile: s.path + "/run/model.json", encoding: .utf8)
+        #expect(sidecar.contains("\"version\" : 2") && sidecar.contains("\"fnv1a64\""))
+    }
+
+    @Test func aCorruptedCheckpointIsOneLineNamingFileAndKey() throws {
+        let s = Scratch()
+        let run = s.path + "/run"
+        let trained = try CLI.run(["train", Self.penguins, "--epochs", "2", "--hidden", "8", "--save", run])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        let sidecar = run + "/model.json"
+        let original = try String(contentsOfFile: sidecar, encoding: .utf8)
+        try original.replacingOccurrences(of: "\"batchSize\" : 64", with: "\"batchSize\" : 0")
+            .write(toFile: sidecar, atomically: false, encoding: .utf8)
+        for arguments in [["eval", run, Self.penguins], ["predict", run, Self.penguins + "/penguins.csv"],
+                          ["train", Self.penguins, "--resume", run]] {
+            let result = try CLI.run(arguments)
+            #expect(result.status == 1, "\(arguments[0])")
+            #expect(result.stderrLines == ["mtl-tui: error: \(sidecar): training.batchSize: expected 1 to 16777216, got 0"],
+                    "\(arguments[0]): \(result.stderr)")
+        }
+        try original.write(toFile: sidecar, atomically: false, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: run + "/optimizer.safetensors")
+        let resumed = try CLI.run(["train", Self.penguins, "--resume", run])
+        #expect(resumed.status == 1)
+        #expect(resumed.stderrLines == ["mtl-tui: error: \(run)/optimizer.safetensors: missing (model.json lists it)"], "\(resumed.stderr)")
+        #expect(try CLI.run(["eval", run, Self.penguins]).status == 0)   // eval needs no optimizer state
+    }
+
+    @Test func saveRefusesADirectoryOfOtherFilesBeforeTraining() throws {
+        let s = Scratch()
+        s.write("mine/notes.txt", "keep me")
+        let result = try CLI.run(["train", Self.penguins, "--epochs", "1", "--save", s.path + "/mine"])
+        #expect(result.status == 1)
+        #expect(result.stderrLines.count == 1 && result.stderr.contains("--save") && result.stderr.contains("'notes.txt'"), "\(result.stderr)")
+        #expect(try String(contentsOfFile: s.path + "/mine/notes.txt", encoding: .utf8) == "keep me")
+    }
+
+    /// A few kills at random moments of a run that saves every epoch (`scripts/kill_loop.sh`
+    /// does a hundred and checks bit-exact resumes): each leaves a checkpoint that loads, and
+    /// the next save removes what the killed one left.
+    @Test func aKilledSaveLeavesACheckpointThatLoads() throws {
+        let s = Scratch()
+        let run = s.path + "/run"
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<4 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CLI.binary)
+            process.arguments = ["train", Self.penguins, "--epochs", "100000", "--batch-size", "8", "--early-stop", "off",
+                                 "--hidden", "8", "--save", run]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Wait for the first save, then kill at a random moment soon after.
+            let deadline = Date().addingTimeInterval(20)
+            while !FileManager.default.fileExists(atPath: run + "/model.json"), Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            Thread.sleep(forTimeInterval: Double.random(in: 0.01...0.2, using: &generator))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let eval = try CLI.run(["eval", run, Self.penguins])
+            #expect(eval.status == 0, "\(eval.stderr)")
+        }
+        let sidecar = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/model.json"))) as? [String: Any]
+        let epoch = try #require((sidecar?["position"] as? [String: Any])?["epoch"] as? Int)
+        let resumed = try CLI.run(["train", Self.penguins, "--resume", run, "--epochs", "\(epoch + 1)", "--save", run])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: s.path) == ["run"])
+    }
+}
