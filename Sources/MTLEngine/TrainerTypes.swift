@@ -20,13 +20,23 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public init() {}
 }
 
-/// How the per-task losses combine into the one that is minimised.
+/// How the per-task losses combine into the one that is minimised: the strategy's name (saved
+/// in checkpoints); `make` builds its `LossWeighting`, which holds the logic and the state.
 public enum WeightingStrategy: String, Sendable, Codable, CaseIterable {
     /// Σ w_t · L_t with the user's weights.
     case fixed
-    /// Dynamic Weight Average (Liu et al. 2019): w_t ∝ exp(r_t / T), r_t = L_t(e−1) / L_t(e−2),
-    /// rescaled to sum to the number of tasks, times the user's weight.
+    /// Dynamic Weight Average (Liu et al. 2019).
     case dwa
+    /// Random Loss Weighting (Lin et al. 2022).
+    case rlw
+    /// Uncertainty weighting (Kendall et al. 2018).
+    case uw
+    /// GradNorm (Chen et al. 2018).
+    case gradnorm
+    /// Projecting conflicting gradients (Yu et al. 2020).
+    case pcgrad
+    /// Fast adaptive multitask optimization (Liu et al. 2023).
+    case famo
 }
 
 /// Stop when a validation metric has not improved for `patience` epochs, then restore the
