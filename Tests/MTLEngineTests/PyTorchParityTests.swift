@@ -65,9 +65,15 @@ import Testing
         return difference / scale
     }
 
-    @Test(arguments: ["cnn_all_heads", "cnn_features_huber", "mlp_text", "mlp_features"])
-    func matchesPyTorch(_ name: String) throws {
-        let f = try Self.load(name)
+    /// The fixture's network with its parameters, and its batch loaded.
+    struct Loaded {
+        var model: Model
+        var heads: [HeadConfig]
+        var batch: Batch
+        var work: Model.Workspace
+    }
+
+    static func build(_ f: Fixture) throws -> Loaded {
         let c = f.config
         let heads = c.heads.map {
             HeadConfig(name: $0.name, kind: TaskKind(rawValue: $0.kind)!, outputs: $0.outputs, regressionLoss: RegressionLoss(rawValue: $0.loss)!)
@@ -93,8 +99,16 @@ import Testing
         let inputs = ModelInputs(rows: rows, idf: config.trunk == .mlp && c.vocabulary > 0 ? f.idf : nil, kernel: config.kernel)
         let batch = Batch(capacity: f.batch, inputs: inputs)
         batch.fill(Array(0..<f.batch)[...], from: inputs, kernel: config.kernel)
-        let work = model.workspace(batch: f.batch, maxTokens: inputs.maxTokens)
+        return Loaded(model: model, heads: heads, batch: batch, work: model.workspace(batch: f.batch, maxTokens: inputs.maxTokens))
+    }
 
+    @Test(arguments: ["cnn_all_heads", "cnn_features_huber", "mlp_text", "mlp_features"])
+    func matchesPyTorch(_ name: String) throws {
+        let f = try Self.load(name)
+        let c = f.config
+        let loaded = try Self.build(f)
+        let (model, heads, batch, work) = (loaded.model, loaded.heads, loaded.batch, loaded.work)
+        let config = model.config
         model.forward(batch, work, training: false, step: 0)
         for (key, expected) in f.activations {
             let actual: [Float]
