@@ -103,7 +103,7 @@ final class TrainingPrinter: Sendable {
 
     func handle(_ progress: TrainerProgress) {
         switch progress {
-        case .started:
+        case .started, .gradientConflict:
             break
         case let .step(step, epoch, stepInEpoch, stepsPerEpoch, losses, total):
             if json {

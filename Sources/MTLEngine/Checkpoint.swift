@@ -61,6 +61,8 @@ public struct Checkpoint: Sendable {
         public var tensors: [ParameterTensor]
         /// Each weight file's digest (version 2 on; nil in version 1).
         public var files: [String: FileDigest]?
+        /// The weighting strategy's own state (nil before strategies had any).
+        public var weighting: WeightingState?
     }
 
     /// What a checkpoint is read for: `resume` also needs the optimizer's moments and the best
@@ -218,5 +220,6 @@ extension Checkpoint.Info {
         best = try c.decodeIfPresent(Checkpoint.Best.self, forKey: .best)
         tensors = try c.decode([ParameterTensor].self, forKey: .tensors)
         files = try c.decodeIfPresent([String: Checkpoint.FileDigest].self, forKey: .files)
+        weighting = try c.decodeIfPresent(WeightingState.self, forKey: .weighting)
     }
 }

@@ -128,6 +128,17 @@ extension Checkpoint.Info {
                            "training.earlyStop", "'\(rule.metric)' with patience \(rule.patience) is not a rule for these tasks")
         }
         try check.that(t.logEvery >= 0, "training.logEvery", "must be ≥ 0")
+        try check.that(t.conflictEvery >= 0, "training.conflictEvery", "must be ≥ 0")
+        for (key, value) in t.strategyOptions {
+            try check.that(t.strategy.defaultOptions[key] != nil && value.isFinite && value > 0, "training.strategyOptions.\(key)",
+                           "not an option of \(t.strategy.rawValue) with a value > 0")
+        }
+        if let state = weighting {
+            try check.that(state.strategy == t.strategy, "weighting.strategy", "\(state.strategy.rawValue), but training.strategy is \(t.strategy.rawValue)")
+            let fresh = t.strategy.make(options: t.strategyOptions, tasks: model.heads.count, seed: t.seed,
+                                        shared: SharedLayout(tensors: Model.tensors(of: model)))
+            if let problem = fresh.restore(state) { throw check.failure("weighting", problem) }
+        }
     }
 
     private func validateProgress(_ check: SidecarCheck) throws {
@@ -171,6 +182,8 @@ private struct SidecarCheck {
     let file: String
 
     func that(_ condition: Bool, _ key: String, _ message: @autoclosure () -> String) throws {
-        if !condition { throw CheckpointError(file, "\(key): \(message())") }
+        if !condition { throw failure(key, message()) }
     }
+
+    func failure(_ key: String, _ message: String) -> CheckpointError { CheckpointError(file, "\(key): \(message)") }
 }

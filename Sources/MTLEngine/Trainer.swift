@@ -33,6 +33,8 @@ public struct TrainingSetup: Sendable {
 public enum TrainerProgress: Sendable {
     case started(parameters: Int)
     case step(step: Int, epoch: Int, stepInEpoch: Int, stepsPerEpoch: Int, losses: [Float?], total: Float)
+    /// The task gradients' agreement measured on step `step`, reported before that step's `.step`.
+    case gradientConflict(step: Int, GradientConflict)
     case epoch(EpochRecord)
     case event(TrainerEvent)
     case finished(TrainerSnapshot)

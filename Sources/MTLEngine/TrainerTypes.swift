@@ -12,10 +12,14 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// The user's own weights (what `setLossWeight` sets).
     public var userWeights: [Double] = []
     public var strategy: WeightingStrategy = .fixed
+    /// The strategy's options (`gradnorm:alpha=1.2` → ["alpha": 1.2]); the rest take defaults.
+    public var strategyOptions: [String: Double] = [:]
     public var frozen: [String] = []
     public var earlyStop: EarlyStop?
     /// Emit a step event every this many steps (0: never).
     public var logEvery = 10
+    /// Measure the task gradients' agreement on the shared layers every this many steps (0: never).
+    public var conflictEvery = 10
 
     public init() {}
 }
@@ -155,6 +159,8 @@ public struct TrainerSnapshot: Sendable {
     /// The user's own weights (what `setLossWeight` sets).
     public var userWeights: [Double] = []
     public var strategy: WeightingStrategy = .fixed
+    /// The task gradients' agreement on each shared layer, when measured.
+    public var conflict: GradientConflict?
     public var frozen: Set<String> = []
     /// Per task: training loss per step.
     public var lossSeries: [Series] = []
@@ -186,4 +192,25 @@ public struct WeightPoint: Sendable, Equatable {
 public struct LayerSummary: Sendable, Equatable {
     public var name: String
     public var parameters: Int
+}
+
+extension TrainingConfig {
+    /// Every field decodes to its default when absent, so checkpoints saved before a field
+    /// existed keep loading.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? epochs
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
+        optimizer = try c.decodeIfPresent(OptimizerConfig.self, forKey: .optimizer) ?? optimizer
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
+        lossWeights = try c.decodeIfPresent([Double].self, forKey: .lossWeights) ?? lossWeights
+        userWeights = try c.decodeIfPresent([Double].self, forKey: .userWeights) ?? userWeights
+        strategy = try c.decodeIfPresent(WeightingStrategy.self, forKey: .strategy) ?? strategy
+        strategyOptions = try c.decodeIfPresent([String: Double].self, forKey: .strategyOptions) ?? strategyOptions
+        frozen = try c.decodeIfPresent([String].self, forKey: .frozen) ?? frozen
+        earlyStop = try c.decodeIfPresent(EarlyStop.self, forKey: .earlyStop)
+        logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? logEvery
+        conflictEvery = try c.decodeIfPresent(Int.self, forKey: .conflictEvery) ?? conflictEvery
+    }
 }

@@ -25,10 +25,15 @@ final class TrainingRun {
     var stopRequested = false
     var best: Checkpoint.Best?
     var bestParameters: FloatBuffer?
+    /// The loss-weighting strategy and its state; `strategyWeights` are its latest weights.
+    var weighting: LossWeighting
     var strategyWeights: [Double]
-    /// Derived from the config when a command changes it, not per step, so a step allocates nothing.
+    let weightedBackward: WeightedBackward
+    /// Task gradients' agreement on the shared layers, measured every `config.conflictEvery` steps.
+    var conflict: GradientConflict?
+    /// Derived from the config when a command changes it, not per step.
     var frozen: Set<String> = []
-    var stepWeights: [Float] = []
+    let unitWeights: [Float]
     var lastPublish = Date.distantPast
     var lastStepTime: Date?
 
@@ -39,7 +44,14 @@ final class TrainingRun {
         tasks = setup.model.heads.map(\.name)
         if config.lossWeights.count != tasks.count { config.lossWeights = [Double](repeating: 1, count: tasks.count) }
         strategyWeights = [Double](repeating: 1, count: tasks.count)
+        unitWeights = [Float](repeating: 1, count: tasks.count)
         model = Model(setup.model, seed: config.seed)
+        weighting = config.strategy.make(options: config.strategyOptions, tasks: tasks.count, seed: config.seed,
+                                         shared: SharedLayout(model))
+        weightedBackward = WeightedBackward(model: model)
+        if tasks.count >= 2, config.conflictEvery > 0, model.sharedCount > 0 {
+            conflict = GradientConflict(tasks: tasks, layers: model.sharedLayers)
+        }
         if let vectors = setup.vectors, setup.resume == nil { model.initializeEmbedding(from: vectors) }
         optimizer = Optimizer(config.optimizer, parameterCount: model.parameterCount)
         let capacity = config.batchSize
@@ -82,6 +94,11 @@ final class TrainingRun {
         config.lossWeights = saved.lossWeights
         config.frozen = saved.frozen
         config.strategy = saved.strategy
+        config.strategyOptions = saved.strategyOptions
+        weighting = config.strategy.make(options: config.strategyOptions, tasks: tasks.count, seed: config.seed,
+                                         shared: SharedLayout(model))
+        // Checked when the checkpoint was read, so a failure here cannot happen.
+        if let state = checkpoint.info.weighting, let problem = weighting.restore(state) { log(.warning, "weighting state not restored: \(problem)") }
     }
 
     // MARK: The loop
@@ -113,7 +130,6 @@ final class TrainingRun {
         order.shuffle(using: &random)
         trainAccumulators = evaluator.accumulators()
         epochStarted = Date()
-        updateStrategyWeights()
         refreshDerived()
         trainAccumulators.indices.forEach { trainAccumulators[$0].reserve(setup.split.train.count) }
         snapshot.epoch = position.epoch
@@ -141,13 +157,20 @@ final class TrainingRun {
         batch.fill(rows, from: setup.inputs, kernel: model.config.kernel)
         model.gradients.fill(0)
         model.forward(batch, work, training: true, step: position.step)
-        let results = model.losses(batch, work, taskWeights: stepWeights)
+        let results = model.losses(batch, work, taskWeights: unitWeights)
         position.batch += 1
         if let bad = results.indices.first(where: { !results[$0].loss.isFinite }) {
             diverge("\(tasks[bad]) loss is \(results[bad].loss) at step \(position.step + 1); the update was skipped")
             return
         }
-        model.backward(batch, work, frozen: frozen)
+        let step = WeightingStep(step: position.step, losses: results.map { Double($0.loss) }, present: results.map { $0.weightSum > 0 },
+                                 history: snapshot.history, optimizer: config.optimizer)
+        strategyWeights = weighting.weights(step)
+        let weights = effectiveWeights()
+        let measuring = conflict != nil && (position.step + 1) % config.conflictEvery == 0
+        var measured = measuring ? conflict : nil
+        weightedBackward.run(batch, work, frozen: frozen, weights: weights, weighting: weighting, step: step, conflict: &measured)
+        if measuring { conflict = measured }
         optimizer.config.learningRate = config.optimizer.learningRate
         let norm = optimizer.gradientNorm(model, frozen: frozen)
         guard norm.isFinite else {
@@ -157,13 +180,18 @@ final class TrainingRun {
         optimizer.step(model, frozen: frozen)
         position.step += 1
         evaluator.accumulate(&trainAccumulators)
+        weighting.afterStep(step) {
+            model.forward(batch, work, training: true, step: step.step)
+            return model.losses(batch, work, taskWeights: nil).map { Double($0.loss) }
+        }
         var total: Float = 0
         for t in tasks.indices where results[t].weightSum > 0 {
             snapshot.lossSeries[t].append(step: position.step, value: results[t].loss)
-            total += stepWeights[t] * results[t].loss
+            total += Float(weights[t]) * results[t].loss
         }
         measureThroughput(samples: rows.count)
         if state != .running, stepBudget == 0 { log(.info, "paused after a single step") }
+        if channel.hasObserver, measuring, let conflict { channel.report(.gradientConflict(step: position.step, conflict)) }
         if channel.hasObserver, config.logEvery > 0, position.step % config.logEvery == 0 || position.batch == batchesPerEpoch {
             let losses = tasks.indices.map { results[$0].weightSum > 0 ? results[$0].loss : nil }
             channel.report(.step(step: position.step, epoch: position.epoch + 1, stepInEpoch: position.batch,
@@ -248,7 +276,9 @@ final class TrainingRun {
                 restartEarlyStopTracking()
             case .setStrategy(let strategy):
                 config.strategy = strategy
-                updateStrategyWeights()
+                config.strategyOptions = [:]
+                weighting = strategy.make(tasks: tasks.count, seed: config.seed, shared: SharedLayout(model))
+                strategyWeights = [Double](repeating: 1, count: tasks.count)
                 log(.command, "weighting strategy \(strategy.rawValue)")
                 restartEarlyStopTracking()
             case .freeze(let name), .unfreeze(let name):
@@ -299,7 +329,7 @@ final class TrainingRun {
     private func save(to directory: String, position: Checkpoint.Position, quiet: Bool) {
         let info = Checkpoint.Info(model: model.config, encoder: setup.encoder, training: config, position: position,
                                    layerSteps: optimizer.layerSteps, history: snapshot.history, best: best,
-                                   tensors: model.tensors)
+                                   tensors: model.tensors, weighting: weighting.state)
         do {
             try Checkpoint.write(to: directory, info: info, model: model, optimizer: optimizer, bestParameters: bestParameters)
             if !quiet { log(.info, "saved checkpoint to \(directory)") }
@@ -331,8 +361,11 @@ final class TrainingRun {
 
     private func refreshDerived() {
         frozen = Set(config.frozen)
-        let weights = effectiveWeights()
-        stepWeights = weights.map(Float.init)
+    }
+
+    /// A point in each task's weight trace where its weight changed since the last one (checked
+    /// when the snapshot is published, so per-step strategies add at most one point per frame).
+    private func traceWeights(_ weights: [Double]) {
         if snapshot.weightTrace.count != tasks.count { snapshot.weightTrace = tasks.map { _ in [] } }
         for t in tasks.indices where snapshot.weightTrace[t].last?.weight != weights[t] {
             if snapshot.weightTrace[t].last?.step == position.step { snapshot.weightTrace[t].removeLast() }
@@ -344,21 +377,6 @@ final class TrainingRun {
     /// The weights multiplying each task's loss: the user's, times the strategy's.
     private func effectiveWeights() -> [Double] {
         zip(config.lossWeights, strategyWeights).map { $0 * $1 }
-    }
-
-    /// Dynamic Weight Average from the last two epochs' training losses (1s before that).
-    private func updateStrategyWeights() {
-        let history = snapshot.history
-        guard config.strategy == .dwa, history.count >= 2 else {
-            strategyWeights = [Double](repeating: 1, count: tasks.count)
-            return
-        }
-        let last = history[history.count - 1].train, previous = history[history.count - 2].train
-        let temperature = 2.0
-        let ratios = tasks.indices.map { previous[$0].loss > 0 ? last[$0].loss / previous[$0].loss : 1 }
-        let exps = ratios.map { exp($0 / temperature) }
-        let sum = exps.reduce(0, +)
-        strategyWeights = exps.map { Double(tasks.count) * $0 / sum }
     }
 
     /// Σ w_t · L_t over the tasks.
@@ -417,6 +435,8 @@ final class TrainingRun {
         snapshot.epoch = min(position.epoch, max(config.epochs - 1, 0))
         snapshot.learningRate = Double(config.optimizer.learningRate)
         snapshot.lossWeights = effectiveWeights()
+        traceWeights(snapshot.lossWeights)
+        snapshot.conflict = conflict
         snapshot.userWeights = config.lossWeights
         snapshot.strategy = config.strategy
         snapshot.earlyStop = config.earlyStop

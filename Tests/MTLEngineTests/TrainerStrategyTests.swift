@@ -1,0 +1,130 @@
+import Foundation
+import MTLData
+import Synchronization
+import Testing
+@testable import MTLEngine
+
+/// Strategies inside the trainer: every one trains, stateful ones resume bit for bit, and the
+/// gradient-conflict measure reaches the snapshot on schedule.
+@Suite(.serialized) struct TrainerStrategyTests {
+    static let tasks: [(kind: TaskKind, classes: Int)] = [(.multiclass, 3), (.binary, 2), (.regression, 1)]
+
+    func setup(_ strategy: WeightingStrategy, options: [String: Double] = [:], epochs: Int = 2, conflictEvery: Int = 0) -> TrainingSetup {
+        let model = ModelConfig(trunk: .cnn, vocabulary: 60, embedding: 8, filters: 12, kernel: 3, hidden: [10],
+                                dropout: 0.2, features: 0, heads: SyntheticData.heads(Self.tasks))
+        var training = TrainingConfig()
+        training.epochs = epochs
+        training.batchSize = 16
+        training.strategy = strategy
+        training.strategyOptions = options
+        training.conflictEvery = conflictEvery
+        return SyntheticData.setup(rows: 400, tokens: 12, vocabulary: 60, features: 0, tasks: Self.tasks, model: model, training: training)
+    }
+
+    func temporaryDirectory() -> String {
+        let path = NSTemporaryDirectory() + "mtl-tui-strategy-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test(arguments: WeightingStrategy.allCases)
+    func everyStrategyTrainsAndMovesItsWeights(_ strategy: WeightingStrategy) {
+        let trainer = Trainer(setup(strategy, epochs: 3))
+        trainer.start()
+        trainer.waitUntilFinished()
+        let s = trainer.snapshot
+        #expect(s.state == .finished && s.divergence == nil, "\(strategy)")
+        #expect(s.strategy == strategy)
+        let first = s.history.first!.train.map(\.loss), last = s.history.last!.train.map(\.loss)
+        #expect(zip(first, last).filter { $1 < $0 }.count >= 2, "\(strategy): \(first) → \(last)")
+        let moves = s.weightTrace.map(\.count).max() ?? 0
+        switch strategy {
+        case .fixed, .pcgrad: #expect(s.lossWeights == [1, 1, 1], "\(strategy)")
+        default: #expect(moves > 1 || s.lossWeights != [1, 1, 1], "\(strategy) never changed a weight")
+        }
+    }
+
+    /// A run stopped part-way and resumed from its checkpoint ends where an uninterrupted one
+    /// does, with the strategy's learned state (log-variances, task logits, GradNorm weights).
+    @Test(arguments: [WeightingStrategy.uw, .famo, .gradnorm, .rlw, .pcgrad])
+    func statefulStrategiesResumeBitForBit(_ strategy: WeightingStrategy) throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let options: [String: Double] = strategy == .gradnorm ? ["every": 3] : [:]
+        var straight = setup(strategy, options: options, epochs: 2)
+        straight.saveDirectory = directory + "/straight"
+        let a = Trainer(straight)
+        a.start()
+        a.waitUntilFinished()
+
+        var first = setup(strategy, options: options, epochs: 2)
+        first.saveDirectory = directory + "/part"
+        let b = Trainer(first, startPaused: true)
+        b.start()
+        b.send(.step(29))
+        let deadline = Date().addingTimeInterval(20)
+        while b.snapshot.step < 29, Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        b.send(.stop)
+        b.waitUntilFinished()
+        let part = try Checkpoint.read(from: directory + "/part", for: .resume)
+        #expect(part.info.weighting?.strategy == strategy)
+        #expect(part.info.training.strategyOptions == options)
+
+        var second = setup(strategy, options: options, epochs: 2)
+        second.resume = part
+        second.saveDirectory = directory + "/resumed"
+        let c = Trainer(second)
+        c.start()
+        c.waitUntilFinished()
+        for file in ["model.safetensors", "optimizer.safetensors"] {
+            let x = FileManager.default.contents(atPath: "\(directory)/straight/\(file)")
+            let y = FileManager.default.contents(atPath: "\(directory)/resumed/\(file)")
+            #expect(x != nil && x == y, "\(strategy) \(file)")
+        }
+        let straightState = try Checkpoint.read(from: directory + "/straight").info.weighting
+        let resumedState = try Checkpoint.read(from: directory + "/resumed").info.weighting
+        #expect(straightState == resumedState, "\(strategy)")
+    }
+
+    @Test func conflictIsMeasuredEveryNStepsAndReported() {
+        let trainer = Trainer(setup(.fixed, epochs: 1, conflictEvery: 5), observer: { _ in })
+        let reports = ConflictRecorder()
+        let observed = Trainer(setup(.fixed, epochs: 1, conflictEvery: 5), observer: { reports($0) })
+        trainer.start()
+        observed.start()
+        trainer.waitUntilFinished()
+        observed.waitUntilFinished()
+        let conflict = trainer.snapshot.conflict
+        #expect(conflict?.layers.map(\.name) == ["embedding", "conv", "dense"])
+        #expect(conflict?.steps == [5, 10, 15, 20])   // 320 rows / 16 = 20 steps
+        #expect(conflict?.layers.allSatisfy { $0.cosine.count == 3 && $0.cosine.allSatisfy { abs($0) <= 1 } } == true)
+        #expect(reports.steps == [5, 10, 15, 20])
+        let off = Trainer(setup(.fixed, epochs: 1, conflictEvery: 0))
+        off.start()
+        off.waitUntilFinished()
+        #expect(off.snapshot.conflict == nil)
+    }
+
+    final class ConflictRecorder: Sendable {
+        let recorded = Mutex<[Int]>([])
+        func callAsFunction(_ progress: TrainerProgress) {
+            if case let .gradientConflict(step, _) = progress { recorded.withLock { $0.append(step) } }
+        }
+        var steps: [Int] { recorded.withLock { $0 } }
+    }
+
+    @Test func aSavedStateOfAnotherShapeIsRefused() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var run = setup(.uw, epochs: 1)
+        run.saveDirectory = directory + "/run"
+        let trainer = Trainer(run)
+        trainer.start()
+        trainer.waitUntilFinished()
+        let path = directory + "/run/model.json"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"strategy\" : \"uw\"", with: "\"strategy\" : \"famo\"", options: [], range: nil)
+            .write(toFile: path, atomically: false, encoding: .utf8)
+        #expect(throws: CheckpointError.self) { try Checkpoint.read(from: directory + "/run") }
+    }
+}
