@@ -158,3 +158,42 @@ struct WeightingTests {
         #expect(message("famo:lr=nan") == "famo: expected KEY=NUMBER, got 'lr=nan'")
     }
 }
+
+/// Δp from numbers worked by hand, and single-task setups that keep everything but the other tasks.
+struct BaselineTests {
+    func metrics(_ values: [String: Double]) -> TaskMetrics {
+        TaskMetrics(loss: 1, count: 10, accuracy: values["accuracy"], macroF1: values["macro_f1"],
+                    mae: values["mae"], rmse: values["rmse"])
+    }
+
+    @Test func deltaPAveragesWithinEachTaskThenOverTasks() throws {
+        // Task a: accuracy +10 %, F1 −10 % → 0. Task b: MAE 0.8 vs 1.0 → +20 %, RMSE 1.1 vs 1.0 → −10 % → +5 %.
+        let multi = [metrics(["accuracy": 0.88, "macro_f1": 0.72]), metrics(["mae": 0.8, "rmse": 1.1])]
+        let single = [metrics(["accuracy": 0.8, "macro_f1": 0.8]), metrics(["mae": 1.0, "rmse": 1.0])]
+        let delta = try #require(Baselines.deltaP(multiTask: multi, singleTask: single, kinds: [.multiclass, .regression]))
+        #expect(abs(delta - 2.5) < 1e-9)
+        #expect(Baselines.deltaP(multiTask: multi, singleTask: [metrics(["accuracy": 0, "macro_f1": 0.8]), single[1]],
+                                 kinds: [.multiclass, .regression]) == nil)
+    }
+
+    @Test func aSingleTaskSetupKeepsTheTrunkAndDropsTheOtherTasks() {
+        let tasks: [(kind: TaskKind, classes: Int)] = [(.multiclass, 3), (.binary, 2)]
+        let model = ModelConfig(trunk: .cnn, vocabulary: 30, embedding: 4, filters: 5, kernel: 3, hidden: [6],
+                                dropout: 0, features: 0, heads: SyntheticData.heads(tasks))
+        var training = TrainingConfig()
+        training.lossWeights = [2, 3]
+        training.strategy = .uw
+        training.earlyStop = EarlyStop(metric: "task0.macro_f1", patience: 2)
+        let setup = SyntheticData.setup(rows: 40, tokens: 6, vocabulary: 30, features: 0, tasks: tasks, model: model, training: training)
+        let single = setup.singleTask(1)
+        #expect(single.model.heads.map(\.name) == ["task1"])
+        #expect(single.encoder.tasks.map(\.spec.name) == ["task1"] && single.inputs.rows.targets.count == 1)
+        #expect(single.inputs.rows.targets[0].values == setup.inputs.rows.targets[1].values)
+        #expect(single.training.lossWeights == [1] && single.training.strategy == .fixed)
+        #expect(single.training.earlyStop == EarlyStop(metric: "loss", patience: 2))
+        #expect(setup.singleTask(0).training.earlyStop == training.earlyStop)
+        let multi = Model(setup.model, seed: 1), alone = Model(single.model, seed: 1)
+        #expect(Array(UnsafeBufferPointer(start: multi.parameters.pointer, count: multi.sharedCount))
+                == Array(UnsafeBufferPointer(start: alone.parameters.pointer, count: alone.sharedCount)))
+    }
+}
