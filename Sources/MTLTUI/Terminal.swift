@@ -1,5 +1,6 @@
 import CNCursesW
 import Foundation
+import MTLData
 
 /// The only code that calls ncurses: starts and ends the screen, draws a `Grid`, reads keys.
 /// Must be used from the main thread only (ncurses is not thread-safe).

@@ -136,7 +136,7 @@ enum ExamplesView {
         }
         line += 1
         // The full input, wrapped.
-        var rest = Substring(context.inputText[row])
+        var rest = Substring(TerminalText.neutralized(context.inputText[row].replacingOccurrences(of: "\n", with: " ")))
         let width = grid.width - x - 1
         while !rest.isEmpty, line < y + height {
             var take = 0, columns = 0
@@ -256,19 +256,5 @@ enum HelpView {
             let used = grid.put(row.1, x: x + 11, y: line, limit: columnWidth - 12)
             grid.put(" (\(row.2))", x: x + 11 + used, y: line, style: Style(.muted), limit: max(columnWidth - 12 - used, 0))
         }
-    }
-}
-
-extension String {
-    /// Cut or padded to `width` display columns.
-    func padded(_ width: Int) -> String {
-        var out = "", columns = 0
-        for c in self {
-            let w = TextWidth.of(c)
-            if columns + w > width { break }
-            out.append(c)
-            columns += w
-        }
-        return out + String(repeating: " ", count: max(0, width - columns))
     }
 }
