@@ -19,7 +19,8 @@ public struct Style: Hashable, Sendable {
     public static let plain = Style()
 }
 
-/// One terminal cell. A wide character occupies its cell and the next, which holds `""`.
+/// One terminal cell: one grapheme cluster (a `Character`, however many scalars it has). A
+/// wide character occupies its cell and the next, the continuation, which holds `""`.
 public struct Cell: Hashable, Sendable {
     public var text: String
     public var style: Style
@@ -45,9 +46,21 @@ public struct Grid: Sendable, Equatable {
         cells = Array(repeating: .blank, count: self.width * self.height)
     }
 
+    /// A cell. Setting one never leaves half a wide character: overwriting either half of one
+    /// blanks the other half (a new wide character is followed by its continuation by `put`).
     public subscript(x: Int, y: Int) -> Cell {
         get { cells[y * width + x] }
-        set { if x >= 0, y >= 0, x < width, y < height { cells[y * width + x] = newValue } }
+        set {
+            guard x >= 0, y >= 0, x < width, y < height else { return }
+            let i = y * width + x
+            if cells[i].text.isEmpty, !newValue.text.isEmpty, x > 0 {
+                cells[i - 1].text = " "   // was the left half of a wide character
+            }
+            if x + 1 < width, cells[i + 1].text.isEmpty, !cells[i].text.isEmpty, TextWidth.of(newValue.text) < 2 {
+                cells[i + 1].text = " "   // was the right half of the wide character replaced here
+            }
+            cells[i] = newValue
+        }
     }
 
     /// Writes `text` from (x, y), at most `limit` columns (to the right edge by default), cutting
