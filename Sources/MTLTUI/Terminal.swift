@@ -53,8 +53,21 @@ final class Terminal {
     func end() {
         guard !ended else { return }
         ended = true
+        let clear = Self.clearsOnExit(alternateScreen: mtl_string_capability("smcup").map { String(cString: $0) })
         endwin()
+        // Without an alternate screen (the Linux console, vt100) the last frame would stay under
+        // the shell's prompt: clear it and home the cursor (endwin leaves it on the last line).
+        if clear, let sequence = mtl_string_capability("clear") {
+            putp(sequence)
+            fflush(mtl_stdout())
+        }
         delscreen(screen)
+    }
+
+    /// Whether leaving must clear the screen itself: when the terminal has no alternate screen
+    /// to switch back from (no `smcup`, or an empty one).
+    static func clearsOnExit(alternateScreen: String?) -> Bool {
+        alternateScreen?.isEmpty ?? true
     }
 
     /// Draws the rows that differ from the last frame, in runs of equally styled cells.

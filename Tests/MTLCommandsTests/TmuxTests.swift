@@ -202,6 +202,16 @@ func step(in screen: String) -> Int? {
         #expect(session.exitStatus() == 0)
     }
 
+    /// The Linux console has no alternate screen: leaving clears what the workbench drew.
+    @Test func aTerminalWithoutAnAlternateScreenIsLeftClean() throws {
+        let session = try TmuxSession("TERM=linux '\(CLI.binary)' sample-data/penguins --epochs 100000 --early-stop off")
+        #expect(session.wait { $0.contains("RUNNING") && $0.contains("species") } != nil, "\(session.screen())")
+        try session.keys("q", "y")
+        #expect(session.exitStatus() == 0)
+        let after = session.wait(seconds: 5) { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+        #expect(after != nil, "\(session.screen())")
+    }
+
     @Test func badInputIsRejectedBeforeTheScreenOpens() throws {
         let cases = [
             ("'\(CLI.binary)' sample-data/nope", "mtl-tui: error: sample-data/nope: no such file or directory"),

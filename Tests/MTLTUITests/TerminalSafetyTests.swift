@@ -102,4 +102,10 @@ import Testing
         #expect(Terminal.drawable("👍🏽", scalarWidth: measure) == "👍")
         #expect(Terminal.drawable("❤\u{FE0F}", scalarWidth: measure) == "❤ ")     // 1 column to ncurses, 2 in the grid
     }
+
+    @Test func leavingClearsTheScreenOnlyWithoutAnAlternateScreen() {
+        #expect(Terminal.clearsOnExit(alternateScreen: nil))          // TERM=linux, vt100
+        #expect(Terminal.clearsOnExit(alternateScreen: ""))
+        #expect(!Terminal.clearsOnExit(alternateScreen: "\u{1B}[?1049h"))
+    }
 }
