@@ -27,7 +27,10 @@ public enum TerminalText {
     /// `text` with every unsafe scalar replaced by `standIn`; line feeds are kept when
     /// `keepingLineBreaks` (messages of several lines), and replaced otherwise (table cells).
     public static func neutralized(_ text: String, keepingLineBreaks: Bool = false) -> String {
-        guard text.unicodeScalars.contains(where: { isUnsafe($0) && !(keepingLineBreaks && $0 == "\n") }) else { return text }
+        // Fast path over the bytes (every redraw passes here): an unsafe scalar is a byte below
+        // 0x20 or 0x7F, or starts with 0xC2 (C1) or 0xE2 (the bidi controls).
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }),
+              text.unicodeScalars.contains(where: { isUnsafe($0) && !(keepingLineBreaks && $0 == "\n") }) else { return text }
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             out.append(isUnsafe(scalar) && !(keepingLineBreaks && scalar == "\n") ? standIn : scalar)
@@ -60,14 +63,18 @@ public enum TerminalText {
 /// than with the C library's `wcwidth`, which measures scalars, not clusters, depends on the
 /// locale and says -1 in the "C" locale.
 public enum TextWidth {
-    public static func of(_ text: String) -> Int { text.reduce(0) { $0 + of($1) } }
+    // Inlinable: the grid measures every character of every frame, from another module.
+    @inlinable public static func of(_ text: String) -> Int { text.reduce(0) { $0 + of($1) } }
 
-    public static func of(_ character: Character) -> Int {
+    @inlinable public static func of(_ character: Character) -> Int {
         let scalars = character.unicodeScalars
         guard let first = scalars.first else { return 0 }
         let v = first.value
         if v < 0x20 || (0x7F..<0xA0).contains(v) { return 0 }
-        if v < 0x300, scalars.count == 1 { return 1 }
+        if v < 0x300 {
+            // Latin, alone or with combining marks: 1, unless VS16 asks for an emoji (keycaps, ©️).
+            return character.utf8.count <= 2 || !scalars.contains(where: { $0.value == 0xFE0F }) ? 1 : 2
+        }
         let properties = first.properties
         switch properties.generalCategory {
         case .nonspacingMark, .enclosingMark, .format: return 0
@@ -75,10 +82,12 @@ public enum TextWidth {
         }
         if properties.isEmojiPresentation || scalars.contains(where: { $0.value == 0xFE0F }) { return 2 }
         if isWide(v) { return 2 }
-        return 1 + scalars.dropFirst().filter { $0.properties.generalCategory == .spacingMark }.count
+        var width = 1
+        for scalar in scalars.dropFirst() where scalar.properties.generalCategory == .spacingMark { width += 1 }
+        return width
     }
 
-    private static func isWide(_ v: UInt32) -> Bool {
+    @usableFromInline static func isWide(_ v: UInt32) -> Bool {
         switch v {
         case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
              0xA000...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60,
