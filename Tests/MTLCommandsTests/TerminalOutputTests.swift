@@ -53,6 +53,14 @@ import Testing
         let predict = try CLI.run(["predict", saved, data])
         #expect(predict.status == 0)
         #expect(predict.stdout.hasPrefix("id,\(Self.evilLabel),\(Self.evilLabel)_probability,sc\u{202E}ore\n"))
+
+        // predict on a terminal: the header shows stand-ins, and the title is not set.
+        let few = scratch.write("few.csv", try String(contentsOfFile: data, encoding: .utf8).split(separator: "\n").prefix(4).joined(separator: "\n") + "\n")
+        let session = try TmuxSession("'\(CLI.binary)' predict '\(saved)' '\(few)'")
+        #expect(session.exitStatus() == 0)
+        let screen = session.wait(seconds: 5) { $0.contains("_probability") } ?? session.screen()
+        #expect(screen.contains("id,lab\u{FFFD}]0;pwned\u{FFFD}el,lab\u{FFFD}]0;pwned\u{FFFD}el_probability,sc\u{FFFD}ore"), "\(screen)")
+        #expect(!((try? TmuxSession.tmux(["display-message", "-p", "-t", session.name, "#{pane_title}"])) ?? "").contains("pwned"))
     }
 
     @Test func predictNeutralisesOnlyForATerminalAndQuotesAsCSV() {
