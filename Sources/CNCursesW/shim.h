@@ -58,3 +58,9 @@ static inline int mtl_can_address_cursor(void) {
     char *cup = tigetstr("cup");
     return cup != 0 && cup != (char *)-1;
 }
+
+// A string capability of the terminal, or NULL when it has none (tigetstr's -1 included).
+static inline const char *mtl_string_capability(const char *name) {
+    char *value = tigetstr(name);
+    return value == (char *)-1 ? NULL : value;
+}

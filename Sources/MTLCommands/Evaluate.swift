@@ -83,7 +83,8 @@ struct Predict: ParsableCommand {
             header += task.spec.kind == .regression ? [task.spec.name] : [task.spec.name, "\(task.spec.name)_probability"]
             if probabilities, task.spec.kind != .regression { header += task.classes.map { "\(task.spec.name).\($0)" } }
         }
-        var lines = [header.map(csvField).joined(separator: ",")]
+        let forTerminal = Console.stdoutIsTerminal
+        var lines = [csvLine(header, forTerminal: forTerminal)]
         for i in 0..<examples.count {
             var cells = [ids?[i] ?? String(i + 1)]
             for (t, task) in encoder.tasks.enumerated() {
@@ -107,10 +108,16 @@ struct Predict: ParsableCommand {
                 let perClass = task.spec.kind == .binary ? [1 - outputs[0], outputs[0]] : outputs
                 cells += perClass.map { String(format: "%.4f", $0) }
             }
-            lines.append(cells.map(csvField).joined(separator: ","))
+            lines.append(csvLine(cells, forTerminal: forTerminal))
         }
-        Console.shared.out(lines.joined(separator: "\n"))
+        Console.shared.out(lines.joined(separator: "\n"), raw: true)
     }
+}
+
+/// One CSV record. Into a file or a pipe the fields are kept byte for byte (quoted where
+/// needed); on a terminal, controls in them are neutralised first.
+func csvLine(_ fields: [String], forTerminal: Bool) -> String {
+    fields.map { csvField(forTerminal ? TerminalText.neutralized($0) : $0) }.joined(separator: ",")
 }
 
 func csvField(_ s: String) -> String {

@@ -7,9 +7,11 @@ import Synchronization
 enum Report {
     // MARK: JSON
 
+    /// One JSON object on one line. Controls in strings are escaped (`\u001B`), never raw, so
+    /// the line is exact for a program and inert on a terminal.
     static func jsonLine(_ object: [String: Any]) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: sanitize(object), options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        return TerminalText.escapingJSON(String(decoding: data, as: UTF8.self))
     }
 
     /// JSON has no NaN or infinity: they become null.
@@ -59,12 +61,14 @@ enum Report {
         return align(table)
     }
 
+    /// Columns padded to their widest cell in terminal columns (labels may be wide or hold
+    /// controls, which are neutralised), the first left-aligned, the others right-aligned.
     static func align(_ table: [[String]]) -> String {
-        let widths = (0..<table[0].count).map { c in table.map { $0[c].count }.max() ?? 0 }
+        let table = table.map { $0.map { TerminalText.neutralized($0) } }
+        let widths = (0..<table[0].count).map { c in table.map { TextWidth.of($0[c]) }.max() ?? 0 }
         return table.map { row in
             row.enumerated().map { c, cell in
-                c == 0 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[c] - cell.count) + cell
+                c == 0 ? cell.padded(widths[c]) : String(repeating: " ", count: widths[c] - TextWidth.of(cell)) + cell
             }.joined(separator: "  ")
         }.map { "  " + $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }.joined(separator: "\n")
     }
@@ -85,9 +89,15 @@ final class Console: Sendable {
     static let shared = Console()
     private let lock = Mutex(())
 
-    func out(_ line: String) {
+    /// Whether stdout is a terminal (else a file or a pipe).
+    static let stdoutIsTerminal = isatty(STDOUT_FILENO) != 0
+
+    /// A line on stdout, controls from data neutralised; `raw` writes the bytes as they are,
+    /// for output a program reads (predict's CSV into a file or pipe).
+    func out(_ line: String, raw: Bool = false) {
+        let text = raw ? line : TerminalText.neutralized(line, keepingLineBreaks: true)
         lock.withLock { _ in
-            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            FileHandle.standardOutput.write(Data((text + "\n").utf8))
         }
     }
 

@@ -48,8 +48,9 @@ func exitOnUserError<T>(_ body: () throws -> T) -> T {
     }
 }
 
+/// Error messages quote data (a cell, a column name): neutralised, they cannot drive the terminal.
 func fail(_ message: String) -> Never {
-    Console.shared.err("mtl-tui: error: \(message)")
+    Console.shared.err("mtl-tui: error: \(TerminalText.neutralized(message, keepingLineBreaks: true))")
     exit(1)
 }
 

@@ -134,7 +134,7 @@ final class TrainingPrinter: Sendable {
                 Console.shared.out(Report.jsonLine(["event": "message", "kind": event.kind.rawValue, "step": event.step, "message": event.message]))
             } else if event.kind != .info || !event.message.hasPrefix("paused") {
                 if showBar { Console.shared.err("\r\u{1B}[K", newline: false) }
-                Console.shared.err("[step \(event.step)] \(event.message)")
+                Console.shared.err("[step \(event.step)] \(TerminalText.neutralized(event.message))")
             }
         case .finished(let snapshot):
             finish(snapshot)

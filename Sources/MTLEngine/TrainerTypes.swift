@@ -88,10 +88,16 @@ public enum TrainerCommand: Sendable, Equatable {
     /// Run this many steps, then pause again (works while paused).
     case step(Int)
     case setLossWeight(task: String, weight: Double)
+    /// Multiply the task's loss weight by `factor`, keeping 3 decimals; raising a zero weight
+    /// makes it 0.1. Relative to the weight in force when it applies, so commands sent before
+    /// the snapshot caught up (two quick key presses) all count.
+    case scaleLossWeight(task: String, factor: Double)
     case setStrategy(WeightingStrategy)
     case freeze(String)
     case unfreeze(String)
     case setLearningRate(Double)
+    /// Multiply the learning rate in force by `factor` (relative, as `scaleLossWeight`).
+    case scaleLearningRate(factor: Double)
     /// Train this many more epochs than planned (a negative count plans fewer, never below the
     /// epoch in progress).
     case addEpochs(Int)

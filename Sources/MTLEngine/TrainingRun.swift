@@ -268,8 +268,16 @@ final class TrainingRun {
                 if state == .running { state = .paused }
                 if state == .diverged { state = .paused }
                 stepBudget += max(n, 1)
-            case .setLossWeight(let task, let weight):
+            case .setLossWeight(let task, _), .scaleLossWeight(let task, _):
                 guard let t = tasks.firstIndex(of: task) else { log(.warning, "no task named '\(task)'"); continue }
+                var weight = config.lossWeights[t]
+                switch command {
+                case .setLossWeight(_, let typed): weight = typed
+                case .scaleLossWeight(_, let factor):
+                    guard factor > 0, factor.isFinite else { log(.warning, "a loss weight factor must be a finite number > 0"); continue }
+                    weight = weight == 0 ? (factor > 1 ? 0.1 : 0) : (weight * factor * 1000).rounded() / 1000
+                default: continue
+                }
                 guard weight >= 0, weight.isFinite else { log(.warning, "loss weight must be a finite number ≥ 0"); continue }
                 config.lossWeights[t] = weight
                 log(.command, "weight \(task) = \(format(weight))")
@@ -288,8 +296,16 @@ final class TrainingRun {
                 if case .freeze = command { frozen.formUnion(names) } else { frozen.subtract(names) }
                 config.frozen = frozen.sorted()
                 if case .freeze = command { log(.command, "froze \(name)") } else { log(.command, "unfroze \(name)") }
-            case .setLearningRate(let rate):
-                guard rate > 0, rate.isFinite else { log(.warning, "learning rate must be a finite number > 0"); continue }
+            case .setLearningRate, .scaleLearningRate:
+                var rate = Double(config.optimizer.learningRate)
+                switch command {
+                case .setLearningRate(let typed): rate = typed
+                case .scaleLearningRate(let factor): rate *= factor
+                default: continue
+                }
+                guard rate > 0, rate.isFinite, Float(rate) > 0, Float(rate).isFinite else {
+                    log(.warning, "learning rate must be a finite number > 0"); continue
+                }
                 config.optimizer.learningRate = Float(rate)
                 log(.command, "learning rate \(format(rate))")
             case .addEpochs(let count):

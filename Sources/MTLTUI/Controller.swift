@@ -63,18 +63,18 @@ public enum Controller {
                 return [.command(.setEarlyStop(nil))]
             }
             return [.command(.setEarlyStop(state.earlyStopTurnedOff ?? .standard))]
+        // Relative commands: the engine applies each to the value in force, so two presses in
+        // one frame (before the snapshot shows the first) both count.
         case .halveRate:
-            return [.command(.setLearningRate(snapshot.learningRate / 2))]
+            return [.command(.scaleLearningRate(factor: 0.5))]
         case .doubleRate:
-            return [.command(.setLearningRate(snapshot.learningRate * 2))]
+            return [.command(.scaleLearningRate(factor: 2))]
         case .up, .down, .left, .right:
             move(action, state: &state, snapshot: snapshot, context: context)
         case .increase, .decrease:
             guard state.controlsRow < tasks else { return [] }
-            let t = state.controlsRow
-            let current = snapshot.userWeights.indices.contains(t) ? snapshot.userWeights[t] : 1
-            let next = action == .increase ? (current == 0 ? 0.1 : current * 1.25) : current / 1.25
-            return [.command(.setLossWeight(task: snapshot.tasks[t], weight: (next * 1000).rounded() / 1000))]
+            // ×1.25 or ÷1.25 (0 raised becomes 0.1), to 3 decimals: done by the engine.
+            return [.command(.scaleLossWeight(task: snapshot.tasks[state.controlsRow], factor: action == .increase ? 1.25 : 0.8))]
         case .edit:
             if state.controlsRow < tasks {
                 state.prompt = .weight(task: state.controlsRow, text: "")

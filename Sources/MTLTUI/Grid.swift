@@ -1,3 +1,5 @@
+import MTLData
+
 /// What a cell looks like: a colour role from the theme for text and background, and emphasis.
 public struct Style: Hashable, Sendable {
     public var foreground: Role
@@ -17,7 +19,8 @@ public struct Style: Hashable, Sendable {
     public static let plain = Style()
 }
 
-/// One terminal cell. A wide character occupies its cell and the next, which holds `""`.
+/// One terminal cell: one grapheme cluster (a `Character`, however many scalars it has). A
+/// wide character occupies its cell and the next, the continuation, which holds `""`.
 public struct Cell: Hashable, Sendable {
     public var text: String
     public var style: Style
@@ -43,9 +46,21 @@ public struct Grid: Sendable, Equatable {
         cells = Array(repeating: .blank, count: self.width * self.height)
     }
 
+    /// A cell. Setting one never leaves half a wide character: overwriting either half of one
+    /// blanks the other half (a new wide character is followed by its continuation by `put`).
     public subscript(x: Int, y: Int) -> Cell {
         get { cells[y * width + x] }
-        set { if x >= 0, y >= 0, x < width, y < height { cells[y * width + x] = newValue } }
+        set {
+            guard x >= 0, y >= 0, x < width, y < height else { return }
+            let i = y * width + x
+            if cells[i].text.isEmpty, !newValue.text.isEmpty, x > 0 {
+                cells[i - 1].text = " "   // was the left half of a wide character
+            }
+            if x + 1 < width, cells[i + 1].text.isEmpty, !cells[i].text.isEmpty, TextWidth.of(newValue.text) < 2 {
+                cells[i + 1].text = " "   // was the right half of the wide character replaced here
+            }
+            cells[i] = newValue
+        }
     }
 
     /// Writes `text` from (x, y), at most `limit` columns (to the right edge by default), cutting
@@ -55,13 +70,15 @@ public struct Grid: Sendable, Equatable {
         guard y >= 0, y < height, x < width else { return 0 }
         let available = min(limit ?? (width - x), width - max(x, 0))
         guard available > 0 else { return 0 }
+        let text = TerminalText.neutralized(text)
         let total = TextWidth.of(text)
         var column = x
         var used = 0
         for character in text {
             let w = TextWidth.of(character)
             if w == 0 {
-                // A lone combining mark or control: joined to nothing, so shown as nothing.
+                // A lone combining mark or format character: joined to nothing, so shown as
+                // nothing (controls are visible: `neutralized` made them U+FFFD).
                 continue
             }
             let reserve = total > available ? 1 : 0   // room for the ellipsis
@@ -91,37 +108,4 @@ public struct Grid: Sendable, Equatable {
     }
 
     public var text: String { (0..<height).map { row($0) }.joined(separator: "\n") }
-}
-
-/// Columns a character takes in a terminal: 0 for combining marks and controls, 2 for East Asian
-/// wide and fullwidth characters and emoji, 1 otherwise. Computed here rather than with the C
-/// library's `wcwidth`, which depends on the locale and says -1 in the "C" locale.
-public enum TextWidth {
-    public static func of(_ text: String) -> Int { text.reduce(0) { $0 + of($1) } }
-
-    public static func of(_ character: Character) -> Int {
-        guard let first = character.unicodeScalars.first else { return 0 }
-        let v = first.value
-        if v < 0x20 || (0x7F..<0xA0).contains(v) { return 0 }
-        if v < 0x300 { return 1 }
-        let properties = first.properties
-        switch properties.generalCategory {
-        case .nonspacingMark, .enclosingMark, .format: return 0
-        default: break
-        }
-        if properties.isEmojiPresentation || character.unicodeScalars.contains(where: { $0.value == 0xFE0F }) { return 2 }
-        if isWide(v) { return 2 }
-        return 1
-    }
-
-    private static func isWide(_ v: UInt32) -> Bool {
-        switch v {
-        case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
-             0xA000...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60,
-             0xFFE0...0xFFE6, 0x1F300...0x1F64F, 0x1F900...0x1F9FF, 0x20000...0x3FFFD:
-            return true
-        default:
-            return false
-        }
-    }
 }

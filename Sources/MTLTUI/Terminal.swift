@@ -1,5 +1,6 @@
 import CNCursesW
 import Foundation
+import MTLData
 
 /// The only code that calls ncurses: starts and ends the screen, draws a `Grid`, reads keys.
 /// Must be used from the main thread only (ncurses is not thread-safe).
@@ -52,8 +53,21 @@ final class Terminal {
     func end() {
         guard !ended else { return }
         ended = true
+        let clear = Self.clearsOnExit(alternateScreen: mtl_string_capability("smcup").map { String(cString: $0) })
         endwin()
+        // Without an alternate screen (the Linux console, vt100) the last frame would stay under
+        // the shell's prompt: clear it and home the cursor (endwin leaves it on the last line).
+        if clear, let sequence = mtl_string_capability("clear") {
+            putp(sequence)
+            fflush(mtl_stdout())
+        }
         delscreen(screen)
+    }
+
+    /// Whether leaving must clear the screen itself: when the terminal has no alternate screen
+    /// to switch back from (no `smcup`, or an empty one).
+    static func clearsOnExit(alternateScreen: String?) -> Bool {
+        alternateScreen?.isEmpty ?? true
     }
 
     /// Draws the rows that differ from the last frame, in runs of equally styled cells.
@@ -66,6 +80,10 @@ final class Terminal {
         if full { drawnTheme = theme }
         for y in 0..<grid.height {
             if !full, let drawn, (0..<grid.width).allSatisfy({ drawn[$0, y] == grid[$0, y] }) { continue }
+            // A changed row is rewritten whole, from a cleared line: nothing of an earlier frame
+            // (the half of a wide character, the last cell) can survive at its right end.
+            wmove(window, Int32(y), 0)
+            wclrtoeol(window)
             var x = 0
             while x < grid.width {
                 let style = grid[x, y].style
@@ -73,7 +91,7 @@ final class Terminal {
                 let start = x
                 while x < grid.width, grid[x, y].style == style {
                     let text = grid[x, y].text
-                    if !text.isEmpty { run += unicode ? text : Self.ascii(text) }
+                    if !text.isEmpty { run += unicode ? Self.drawable(text, scalarWidth: Self.scalarWidth) : Self.ascii(text) }
                     x += 1
                 }
                 apply(style, theme: theme)
@@ -86,6 +104,24 @@ final class Terminal {
         wnoutrefresh(window)
         doupdate()
     }
+
+    /// What ncurses gets for a cell's grapheme cluster. ncurses (and most terminals) measure
+    /// scalar by scalar with `wcwidth`, the grid by cluster: where the two disagree (ZWJ
+    /// sequences such as 👨‍👩‍👧‍👦, skin tones, emoji with VS16) the cluster would shift the rest of
+    /// the row, so its first scalar stands in, padded with spaces to the grid's width.
+    static func drawable(_ cluster: String, scalarWidth: (Unicode.Scalar) -> Int) -> String {
+        if cluster.utf8.count == 1 { return cluster }
+        let columns = TextWidth.of(cluster)
+        let widths = cluster.unicodeScalars.map(scalarWidth)
+        if !widths.contains(where: { $0 < 0 }), widths.reduce(0, +) == columns { return cluster }
+        guard let first = cluster.unicodeScalars.first, let w = widths.first, w >= 1, w <= columns else {
+            return String(TerminalText.standIn) + String(repeating: " ", count: max(columns - 1, 0))
+        }
+        return String(first) + String(repeating: " ", count: columns - w)
+    }
+
+    /// The C library's width of a scalar, as ncurses sees it (in the locale set at start).
+    static func scalarWidth(_ scalar: Unicode.Scalar) -> Int { Int(mtl_width(wchar_t(scalar.value))) }
 
     /// Stand-ins for the symbols the screens use, for terminals without UTF-8; anything else
     /// non-ASCII becomes `?` (`??` for a wide character, so columns stay aligned).

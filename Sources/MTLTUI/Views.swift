@@ -77,7 +77,7 @@ enum ExamplesView {
         grid.put(header, x: 1, y: y, style: Style(Role.task(t), bold: true))
         let cursor = currentCursor(list, examples, state)
         let listHeight = state.detail ? max(3, height / 3) : height - 2
-        let columns = "  loss  true            predicted          " + s.tasks.indices.filter { $0 != t }.map { String(s.tasks[$0].prefix(8)).padding(toLength: 9, withPad: " ", startingAt: 0) }.joined() + "input"
+        let columns = "  loss  true            predicted          " + s.tasks.indices.filter { $0 != t }.map { s.tasks[$0].padded(8) + " " }.joined() + "input"
         grid.put(columns, x: 1, y: y + 1, style: Style(.muted, bold: true))
         let first = max(0, min(cursor - listHeight / 2, list.count - listHeight))
         for (line, index) in list.dropFirst(first).prefix(listHeight).enumerated() {
@@ -136,7 +136,7 @@ enum ExamplesView {
         }
         line += 1
         // The full input, wrapped.
-        var rest = Substring(context.inputText[row])
+        var rest = Substring(TerminalText.neutralized(context.inputText[row].replacingOccurrences(of: "\n", with: " ")))
         let width = grid.width - x - 1
         while !rest.isEmpty, line < y + height {
             var take = 0, columns = 0
@@ -206,13 +206,13 @@ enum ConfusionView {
         let classes = context.classes[t]
         grid.put("\(s.tasks[t]) · validation, epoch \(record.epoch) · rows true, columns predicted · accuracy \(LineChart.format(metrics.accuracy ?? 0))",
                  x: 1, y: y, style: Style(Role.task(t), bold: true))
-        let labelWidth = min(16, (classes.map(\.count).max() ?? 4) + 1)
+        let labelWidth = min(16, (classes.map { TextWidth.of($0) }.max() ?? 4) + 1)
         let cellWidth = max(7, min(12, (grid.width - labelWidth - 4) / max(classes.count, 1)))
         for (c, name) in classes.enumerated() {
-            grid.put(String(name.prefix(cellWidth - 1)), x: 2 + labelWidth + c * cellWidth, y: y + 2, style: Style(.muted, bold: true))
+            grid.put(name.padded(cellWidth - 1), x: 2 + labelWidth + c * cellWidth, y: y + 2, style: Style(.muted, bold: true))
         }
         for (r, counts) in matrix.enumerated() where y + 3 + r < y + height {
-            grid.put(String(classes[r].prefix(labelWidth - 1)), x: 1, y: y + 3 + r, style: Style(.muted, bold: true))
+            grid.put(classes[r].padded(labelWidth - 1), x: 1, y: y + 3 + r, style: Style(.muted, bold: true))
             let total = max(counts.reduce(0, +), 1)
             for (c, count) in counts.enumerated() {
                 let share = Double(count) / Double(total)
@@ -256,19 +256,5 @@ enum HelpView {
             let used = grid.put(row.1, x: x + 11, y: line, limit: columnWidth - 12)
             grid.put(" (\(row.2))", x: x + 11 + used, y: line, style: Style(.muted), limit: max(columnWidth - 12 - used, 0))
         }
-    }
-}
-
-extension String {
-    /// Cut or padded to `width` display columns.
-    func padded(_ width: Int) -> String {
-        var out = "", columns = 0
-        for c in self {
-            let w = TextWidth.of(c)
-            if columns + w > width { break }
-            out.append(c)
-            columns += w
-        }
-        return out + String(repeating: " ", count: max(0, width - columns))
     }
 }

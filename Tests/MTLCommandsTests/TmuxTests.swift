@@ -1,4 +1,5 @@
 import Foundation
+import MTLData
 import Testing
 
 /// The workbench end to end in a real terminal (tmux): keys in, screen text out.
@@ -164,6 +165,51 @@ func step(in screen: String) -> Int? {
         #expect(session.wait { $0.contains("PAUSED") } != nil)
         try session.keys("q", "y")
         #expect(session.exitStatus() == 0)
+    }
+
+    /// Labels made of several scalars (a ZWJ family, a flag, a combining accent, CJK): the
+    /// columns after them line up in the confusion matrix and the hard examples.
+    @Test func graphemeClusterLabelsKeepColumnsAligned() throws {
+        let scratch = Scratch()
+        let labels = ["👨‍👩‍👧‍👦 family", "🇫🇷 cafe\u{301}", "日本語"]
+        var csv = "text,label\n"
+        for i in 0..<150 { csv += "\"word\(i % 3) text \(labels[i % 3]) \(i)\",\(labels[i % 3])\n" }
+        let data = scratch.write("zwj.csv", csv)
+        let session = try TmuxSession("'\(CLI.binary)' '\(data)' --epochs 100000 --early-stop off")
+        #expect(session.wait { $0.contains("┴e1") } != nil, "\(session.screen())")
+        try session.keys("Space")
+        #expect(session.wait { $0.contains("PAUSED") } != nil)
+        /// Display column where `needle` starts in `line` (wide characters count two).
+        func column(of needle: String, in line: String) -> Int? {
+            guard let range = line.range(of: needle) else { return nil }
+            return TextWidth.of(String(line[..<range.lowerBound]))
+        }
+        try session.keys("4")
+        let confusion = session.wait { $0.contains("rows true, columns predicted") } ?? ""
+        let lines = confusion.split(separator: "\n").map(String.init)
+        // The matrix rows: a label, then counts; the first count starts at the same column.
+        let rows = lines.filter { line in
+            !line.contains("precision") && ["日本語", "🇫🇷", "👨"].contains { line.unicodeScalars.starts(with: (" " + $0).unicodeScalars) }
+        }
+        let starts = rows.compactMap { line in line.firstIndex { $0.isNumber }.map { TextWidth.of(String(line[..<$0])) } }
+        #expect(rows.count == 3 && Set(starts).count == 1, "\(confusion)")
+        #expect(lines.allSatisfy { TextWidth.of($0) <= 120 }, "\(confusion)")
+        try session.keys("3")
+        let examples = session.wait { $0.contains("validation examples by loss") } ?? ""
+        let inputs = examples.split(separator: "\n").map(String.init).compactMap { column(of: "word", in: $0) }
+        #expect(inputs.count >= 5 && Set(inputs).count == 1, "\(examples)")
+        try session.keys("q", "y")
+        #expect(session.exitStatus() == 0)
+    }
+
+    /// The Linux console has no alternate screen: leaving clears what the workbench drew.
+    @Test func aTerminalWithoutAnAlternateScreenIsLeftClean() throws {
+        let session = try TmuxSession("TERM=linux '\(CLI.binary)' sample-data/penguins --epochs 100000 --early-stop off")
+        #expect(session.wait { $0.contains("RUNNING") && $0.contains("species") } != nil, "\(session.screen())")
+        try session.keys("q", "y")
+        #expect(session.exitStatus() == 0)
+        let after = session.wait(seconds: 5) { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+        #expect(after != nil, "\(session.screen())")
     }
 
     @Test func badInputIsRejectedBeforeTheScreenOpens() throws {

@@ -187,6 +187,29 @@ import Testing
         trainer.waitUntilFinished()
     }
 
+    /// Keys pressed twice before the snapshot caught up: both relative commands apply at the
+    /// same batch boundary, each to the value the previous one left.
+    @Test func relativeCommandsInOneBatchEachCount() {
+        let trainer = Trainer(setup(), startPaused: true)
+        for command: TrainerCommand in [.scaleLossWeight(task: "task1", factor: 1.25), .scaleLossWeight(task: "task1", factor: 1.25),
+                                        .scaleLearningRate(factor: 2), .scaleLearningRate(factor: 2),
+                                        .setLossWeight(task: "task2", weight: 0), .scaleLossWeight(task: "task2", factor: 1.25),
+                                        .scaleLossWeight(task: "task0", factor: 0.8), .scaleLearningRate(factor: 0)] {
+            trainer.send(command)   // all queued before the run takes its first batch of commands
+        }
+        trainer.start()
+        #expect(eventually(trainer) { $0.events.count >= 8 })
+        let s = trainer.snapshot
+        #expect(s.userWeights == [0.8, 1.563, 0.1])
+        #expect(s.learningRate == Double(Float(0.004)))
+        #expect(s.events.map(\.message) == ["weight task1 = 1.25", "weight task1 = 1.563", "learning rate 0.002", "learning rate 0.004",
+                                            "weight task2 = 0", "weight task2 = 0.1", "weight task0 = 0.8",
+                                            "learning rate must be a finite number > 0"])
+        #expect(s.step == 0)
+        trainer.send(.stop)
+        trainer.waitUntilFinished()
+    }
+
     @Test func earlyStoppingRestoresTheBestEpoch() {
         var s = setup(epochs: 30)
         s.training.earlyStop = EarlyStop(metric: "loss", patience: 1)

@@ -1,3 +1,4 @@
+import MTLData
 import Testing
 @testable import MTLTUI
 

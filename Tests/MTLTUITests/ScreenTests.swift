@@ -145,14 +145,26 @@ enum Fixture {
         var state = ViewState()
         let s = running
         #expect(press([.character("j"), .character("+")], view: .controls, snapshot: s, &state)
-                == [.command(.setLossWeight(task: "task1", weight: 1.25))])
+                == [.command(.scaleLossWeight(task: "task1", factor: 1.25))])
         #expect(press([.character("e"), .character("2"), .character("."), .character("5"), .enter], view: .controls, snapshot: s, &state)
                 == [.command(.setLossWeight(task: "task1", weight: 2.5))])
         #expect(press([.character("e"), .character("x"), .enter], view: .controls, snapshot: s, &state) == [])
         state.controlsRow = s.tasks.count + 1   // the conv layer
         #expect(press([.character("f")], view: .controls, snapshot: s, &state) == [.command(.freeze("conv"))])
-        #expect(press([.character("<")], view: .controls, snapshot: s, &state) == [.command(.setLearningRate(s.learningRate / 2))])
+        #expect(press([.character("<")], view: .controls, snapshot: s, &state) == [.command(.scaleLearningRate(factor: 0.5))])
         #expect(press([.character("w")], view: .controls, snapshot: s, &state) == [.command(.setStrategy(.dwa))])
+    }
+
+    /// Two presses in one frame, against the same snapshot, are two changes, not one.
+    @Test func repeatedKeysInOneFrameEachMakeACommand() {
+        var state = ViewState()
+        state.controlsRow = 1
+        let s = running
+        #expect(press([.character("+"), .character("+")], view: .controls, snapshot: s, &state)
+                == [.command(.scaleLossWeight(task: "task1", factor: 1.25)), .command(.scaleLossWeight(task: "task1", factor: 1.25))])
+        #expect(press([.character("-")], view: .controls, snapshot: s, &state) == [.command(.scaleLossWeight(task: "task1", factor: 0.8))])
+        #expect(press([.character(">"), .character(">")], view: .dashboard, snapshot: s, &state)
+                == [.command(.scaleLearningRate(factor: 2)), .command(.scaleLearningRate(factor: 2))])
     }
 
     @Test func moreEpochsWhileTrainingOnlyElseANote() {
