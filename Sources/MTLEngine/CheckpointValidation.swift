@@ -123,6 +123,7 @@ extension Checkpoint.Info {
         try check.that(t.userWeights.isEmpty || t.userWeights.count == model.heads.count, "training.userWeights", "\(t.userWeights.count) weights for \(model.heads.count) tasks")
         let layers = Set(Model.tensors(of: model).map(\.layer))
         for name in t.frozen { try check.that(layers.contains(name), "training.frozen", "no layer named '\(name)'") }
+        for name in t.pinned { try check.that(model.heads.contains { $0.name == name }, "training.pinned", "no task named '\(name)'") }
         if let rule = t.earlyStop {
             try check.that(EarlyStop.parse("\(rule.metric):\(max(rule.patience, 0))", tasks: model.heads.map(\.name)) != nil && rule.patience >= 0,
                            "training.earlyStop", "'\(rule.metric)' with patience \(rule.patience) is not a rule for these tasks")

@@ -14,6 +14,8 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var strategy: WeightingStrategy = .fixed
     /// The strategy's options (`gradnorm:alpha=1.2` → ["alpha": 1.2]); the rest take defaults.
     public var strategyOptions: [String: Double] = [:]
+    /// Tasks whose weight the user typed: the strategy leaves them at the user's weight.
+    public var pinned: [String] = []
     public var frozen: [String] = []
     public var earlyStop: EarlyStop?
     /// Emit a step event every this many steps (0: never).
@@ -87,7 +89,10 @@ public enum TrainerCommand: Sendable, Equatable {
     case resume
     /// Run this many steps, then pause again (works while paused).
     case step(Int)
+    /// Set and pin the task's loss weight: a weighting strategy keeps setting the others.
     case setLossWeight(task: String, weight: Double)
+    /// Give the task's weight back to the strategy.
+    case unpinLossWeight(task: String)
     /// Multiply the task's loss weight by `factor`, keeping 3 decimals; raising a zero weight
     /// makes it 0.1. Relative to the weight in force when it applies, so commands sent before
     /// the snapshot caught up (two quick key presses) all count.
@@ -167,6 +172,8 @@ public struct TrainerSnapshot: Sendable {
     public var strategy: WeightingStrategy = .fixed
     /// The task gradients' agreement on each shared layer, when measured.
     public var conflict: GradientConflict?
+    /// Tasks whose typed weight the strategy leaves alone.
+    public var pinned: Set<String> = []
     public var frozen: Set<String> = []
     /// Per task: training loss per step.
     public var lossSeries: [Series] = []
@@ -214,6 +221,7 @@ extension TrainingConfig {
         userWeights = try c.decodeIfPresent([Double].self, forKey: .userWeights) ?? userWeights
         strategy = try c.decodeIfPresent(WeightingStrategy.self, forKey: .strategy) ?? strategy
         strategyOptions = try c.decodeIfPresent([String: Double].self, forKey: .strategyOptions) ?? strategyOptions
+        pinned = try c.decodeIfPresent([String].self, forKey: .pinned) ?? pinned
         frozen = try c.decodeIfPresent([String].self, forKey: .frozen) ?? frozen
         earlyStop = try c.decodeIfPresent(EarlyStop.self, forKey: .earlyStop)
         logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? logEvery

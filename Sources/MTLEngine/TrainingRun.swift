@@ -95,6 +95,7 @@ final class TrainingRun {
         config.frozen = saved.frozen
         config.strategy = saved.strategy
         config.strategyOptions = saved.strategyOptions
+        config.pinned = saved.pinned
         weighting = config.strategy.make(options: config.strategyOptions, tasks: tasks.count, seed: config.seed,
                                          shared: SharedLayout(model))
         // Checked when the checkpoint was read, so a failure here cannot happen.
@@ -280,7 +281,17 @@ final class TrainingRun {
                 }
                 guard weight >= 0, weight.isFinite else { log(.warning, "loss weight must be a finite number ≥ 0"); continue }
                 config.lossWeights[t] = weight
-                log(.command, "weight \(task) = \(format(weight))")
+                var pin = ""
+                if case .setLossWeight = command, !config.pinned.contains(task) {
+                    config.pinned.append(task)
+                    if config.strategy != .fixed { pin = " (pinned: \(config.strategy.rawValue) leaves it)" }
+                }
+                log(.command, "weight \(task) = \(format(weight))\(pin)")
+                restartEarlyStopTracking()
+            case .unpinLossWeight(let task):
+                guard config.pinned.contains(task) else { log(.warning, "'\(task)' has no pinned weight"); continue }
+                config.pinned.removeAll { $0 == task }
+                log(.command, "weight \(task) unpinned: \(config.strategy.rawValue) sets it")
                 restartEarlyStopTracking()
             case .setStrategy(let strategy):
                 config.strategy = strategy
@@ -390,9 +401,9 @@ final class TrainingRun {
         }
     }
 
-    /// The weights multiplying each task's loss: the user's, times the strategy's.
+    /// The weights multiplying each task's loss: the user's, times the strategy's unless pinned.
     private func effectiveWeights() -> [Double] {
-        zip(config.lossWeights, strategyWeights).map { $0 * $1 }
+        tasks.indices.map { config.pinned.contains(tasks[$0]) ? config.lossWeights[$0] : config.lossWeights[$0] * strategyWeights[$0] }
     }
 
     /// Σ w_t · L_t over the tasks.
@@ -458,6 +469,7 @@ final class TrainingRun {
         snapshot.earlyStop = config.earlyStop
         snapshot.bestEpoch = config.earlyStop == nil ? nil : best?.epoch
         snapshot.frozen = Set(config.frozen)
+        snapshot.pinned = Set(config.pinned)
         channel.publish(snapshot)
     }
 }

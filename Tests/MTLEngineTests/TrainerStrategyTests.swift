@@ -127,4 +127,49 @@ import Testing
             .write(toFile: path, atomically: false, encoding: .utf8)
         #expect(throws: CheckpointError.self) { try Checkpoint.read(from: directory + "/run") }
     }
+
+    @Test func aTypedWeightIsPinnedAndTheStrategyKeepsTheOthers() {
+        let trainer = Trainer(setup(.uw, epochs: 5), startPaused: true)
+        trainer.start()
+        trainer.send(.setLossWeight(task: "task0", weight: 2))
+        trainer.send(.step(3))
+        let deadline = Date().addingTimeInterval(10)
+        while trainer.snapshot.step < 3, Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        let pinned = trainer.snapshot
+        #expect(pinned.pinned == ["task0"])
+        #expect(pinned.lossWeights[0] == 2)                          // the typed weight, not 2 × 1/(2e^s)
+        #expect(pinned.lossWeights[1] != 1 && pinned.lossWeights[2] != 1)   // uw sets the others
+        #expect(pinned.events.contains { $0.message == "weight task0 = 2 (pinned: uw leaves it)" })
+        trainer.send(.unpinLossWeight(task: "task0"))
+        trainer.send(.step(1))
+        while trainer.snapshot.step < 4, Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        #expect(trainer.snapshot.pinned.isEmpty)
+        #expect(trainer.snapshot.lossWeights[0] != 2 && abs(trainer.snapshot.lossWeights[0] - 2 * 0.82) < 0.1)
+        trainer.send(.stop)
+        trainer.waitUntilFinished()
+    }
+
+    @Test func baselinesTrainEachTaskAloneAndGiveDeltaP() throws {
+        let run = setup(.fixed, epochs: 2)
+        let baselines = BaselineRunner(run)
+        baselines.start()
+        let trainer = Trainer(run)
+        trainer.start()
+        trainer.waitUntilFinished()
+        #expect(baselines.waitUntilFinished(seconds: 30))
+        let results = baselines.snapshot.results
+        #expect(results.map { $0?.task } == ["task0", "task1", "task2"])
+        #expect(results.allSatisfy { $0?.test != nil && $0!.epochs == 2 })
+        let multi = try #require(trainer.snapshot.test)
+        let delta = try #require(BaselineRunner.deltaP(multi, baselines: results, kinds: trainer.snapshot.taskKinds, test: true))
+        let expected = try #require(Baselines.deltaP(multiTask: multi, singleTask: results.map { $0!.test! }, kinds: trainer.snapshot.taskKinds))
+        #expect(delta == expected && delta.isFinite)
+        // A single-task model on the same seed and split is the multi-task model with one head.
+        let alone = Trainer(run.singleTask(1))
+        alone.start()
+        alone.waitUntilFinished()
+        #expect(alone.snapshot.test?.first == results[1]?.test)
+        let reused = BaselineRunner(run, reusing: results.compactMap { $0 })
+        #expect(reused.snapshot.finished)
+    }
 }
