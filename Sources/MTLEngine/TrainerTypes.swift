@@ -163,6 +163,8 @@ public struct TrainerSnapshot: Sendable {
     public var stepInEpoch = 0
     public var stepsPerEpoch = 0
     public var samplesPerSecond: Double = 0
+    /// Wall time spent in training steps (not in validation or test passes).
+    public var trainingSeconds: Double = 0
     public var etaSeconds: Double?
     public var learningRate: Double = 0
     /// Weights multiplying each task's loss: the user's times the strategy's.

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import MTLData
 
@@ -153,6 +154,8 @@ final class TrainingRun {
     }
 
     private func trainStep() {
+        let began = DispatchTime.now()
+        defer { snapshot.trainingSeconds += Double(DispatchTime.now().uptimeNanoseconds - began.uptimeNanoseconds) / 1e9 }
         let start = position.batch * config.batchSize
         let rows = order[start..<min(start + config.batchSize, order.count)]
         batch.fill(rows, from: setup.inputs, kernel: model.config.kernel)

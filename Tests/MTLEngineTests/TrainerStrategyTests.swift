@@ -173,3 +173,32 @@ import Testing
         #expect(reused.snapshot.finished)
     }
 }
+
+/// The sweep on a small synthetic run: every row per seed, Δp against the same seed's baselines.
+struct SweepTests {
+    @Test func aSweepTrainsBaselinesAndEveryStrategyPerSeed() {
+        let tasks: [(kind: TaskKind, classes: Int)] = [(.multiclass, 3), (.regression, 1)]
+        let model = ModelConfig(trunk: .mlp, vocabulary: 0, embedding: 4, filters: 4, kernel: 1, hidden: [8],
+                                dropout: 0, features: 6, heads: SyntheticData.heads(tasks))
+        var training = TrainingConfig()
+        training.epochs = 2
+        training.batchSize = 16
+        let setup = SyntheticData.setup(rows: 120, tokens: 0, vocabulary: 0, features: 6, tasks: tasks, model: model, training: training)
+        var messages: [String] = []
+        let result = Sweep.run(setup, strategies: [(.fixed, [:]), (.gradnorm, ["alpha": 1.2])], seeds: [1, 2]) { messages.append($0) }
+        #expect(result.rows.map(\.name) == ["single-task", "fixed", "gradnorm:alpha=1.2"])
+        #expect(result.split == "test" && result.seeds == [1, 2])
+        #expect(messages.count == 2 * (2 + 2))
+        for row in result.rows {
+            #expect(row.metrics.count == 2 && row.metrics.allSatisfy { $0.count == 2 })
+            #expect(row.millisecondsPerStep.allSatisfy { $0 > 0 })
+        }
+        for seed in 0..<2 {
+            let expected = Baselines.deltaP(multiTask: result.rows[1].metrics[seed], singleTask: result.rows[0].metrics[seed],
+                                            kinds: result.kinds)
+            #expect(result.rows[1].deltaP[seed] == expected && expected != nil)
+        }
+        #expect(result.rows[1].metrics[0] != result.rows[1].metrics[1])   // seeds differ
+        #expect(meanAndDeviation([1, 3]) == (2, 2.squareRoot()))
+    }
+}
