@@ -26,6 +26,12 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed repeats; the median is reported.")
     var repeats = 5
 
+    @Option(help: ArgumentHelp("Loss-weighting strategy of the training steps: NAME[:k=v,...] (fixed, dwa, rlw, uw, gradnorm, pcgrad, famo).", valueName: "NAME"))
+    var strategy = "fixed"
+
+    @Option(name: .customLong("conflict-every"), help: "Measure the gradient conflict every N steps, as the trainer does (0: off, the default here).")
+    var conflictEvery = 0
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -45,16 +51,22 @@ struct Bench: ParsableCommand {
         }
         guard let trunk = TrunkKind(rawValue: model) else { fail("--model: expected cnn or mlp, got '\(model)'") }
         guard threads >= 1, steps >= 1, repeats >= 1 else { fail("--threads, --steps and --repeats must be ≥ 1") }
+        guard conflictEvery >= 0 else { fail("--conflict-every: expected a whole number ≥ 0, got \(conflictEvery)") }
+        let parsed: (WeightingStrategy, [String: Double])
+        switch WeightingStrategy.parse(strategy) {
+        case .success(let value): parsed = value
+        case .failure(let error): fail("--strategy: \(error)")
+        }
         Parallel.threads = threads
-        let result = Benchmark.run(trunk, steps: steps, repeats: repeats)
+        let result = Benchmark.run(trunk, steps: steps, repeats: repeats, strategy: parsed.0, options: parsed.1, conflictEvery: conflictEvery)
         if json {
             Console.shared.out(Report.jsonLine([
-                "model": trunk.rawValue, "threads": threads, "openblas_core": BLAS.coreName, "batch": result.batchSize,
+                "model": trunk.rawValue, "strategy": strategy, "conflict_every": conflictEvery, "threads": threads, "openblas_core": BLAS.coreName, "batch": result.batchSize,
                 "train_samples_per_s": result.trainMedian, "inference_samples_per_s": result.inferenceMedian,
                 "train_runs": result.train, "inference_runs": result.inference,
             ]))
         } else {
-            Console.shared.out("model \(trunk.rawValue) · batch \(result.batchSize) · \(threads) thread(s) · OpenBLAS core \(BLAS.coreName)")
+            Console.shared.out("model \(trunk.rawValue) · strategy \(strategy) · batch \(result.batchSize) · \(threads) thread(s) · OpenBLAS core \(BLAS.coreName)")
             Console.shared.out(String(format: "train      %9.0f samples/s (median of %d)", result.trainMedian, repeats))
             Console.shared.out(String(format: "inference  %9.0f samples/s (median of %d)", result.inferenceMedian, repeats))
         }

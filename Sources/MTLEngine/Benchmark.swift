@@ -34,7 +34,11 @@ public enum Benchmark {
     }
 
     /// Times `steps` training steps and `steps` inference batches, `repeats` times, after a warm-up.
-    public static func run(_ trunk: TrunkKind, steps: Int = 50, repeats: Int = 5) -> Result {
+    /// Training steps as the trainer takes them: the losses weighed by `strategy`, per-task
+    /// backward passes where it asks, and the gradient-conflict measure every `conflictEvery`
+    /// steps (0: never).
+    public static func run(_ trunk: TrunkKind, steps: Int = 50, repeats: Int = 5, strategy: WeightingStrategy = .fixed,
+                           options: [String: Double] = [:], conflictEvery: Int = 0) -> Result {
         let (config, batchSize, tokens) = config(trunk)
         let rows = SyntheticData.rows(count: batchSize * steps, tokens: tokens, vocabulary: config.vocabulary,
                                       features: 0, tasks: tasks, seed: 7)
@@ -44,8 +48,11 @@ public enum Benchmark {
         let optimizer = Optimizer(OptimizerConfig(kind: .adam, learningRate: 1e-3), parameterCount: model.parameterCount)
         let batch = Batch(capacity: batchSize, inputs: inputs)
         let work = model.workspace(batch: batchSize, maxTokens: inputs.maxTokens)
-        let weights: [Float] = [1, 1]
+        let unit = [Float](repeating: 1, count: tasks.count)
         let order = Array(0..<rows.count)
+        let weighting = strategy.make(options: options, tasks: tasks.count, seed: 1, shared: SharedLayout(model))
+        let backward = WeightedBackward(model: model)
+        let conflict = GradientConflict(tasks: tasks.indices.map { "task\($0)" }, layers: model.sharedLayers)
 
         func train(_ count: Int) -> Double {
             let start = DispatchTime.now().uptimeNanoseconds
@@ -54,9 +61,17 @@ public enum Benchmark {
                 batch.fill(order[at..<(at + batchSize)], from: inputs, kernel: config.kernel)
                 model.gradients.fill(0)
                 model.forward(batch, work, training: true, step: s)
-                _ = model.losses(batch, work, taskWeights: weights)
-                model.backward(batch, work, frozen: [])
+                let results = model.losses(batch, work, taskWeights: unit)
+                let step = WeightingStep(step: s, losses: results.map { Double($0.loss) }, present: results.map { $0.weightSum > 0 },
+                                         history: [], optimizer: optimizer.config)
+                var measured = conflictEvery > 0 && (s + 1) % conflictEvery == 0 ? conflict : nil
+                backward.run(batch, work, frozen: [], weights: weighting.weights(step), weighting: weighting, step: step,
+                             conflict: &measured)
                 optimizer.step(model, frozen: [])
+                weighting.afterStep(step) {
+                    model.forward(batch, work, training: true, step: s)
+                    return model.losses(batch, work, taskWeights: nil).map { Double($0.loss) }
+                }
             }
             return Double(count * batchSize) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
