@@ -59,12 +59,20 @@ public struct PreparedRun: Sendable {
     /// Where the spec came from: a spec.toml path, a checkpoint, or nil when inferred.
     public var specSource: String?
     public var table: Table
+    /// What the user should know about how the options were applied (a capped batch size, no
+    /// validation rows), one line each.
+    public var notes: [String] = []
 }
 
 public enum RunPreparation {
+    /// More epochs than anyone trains, small enough that step and time arithmetic cannot overflow.
+    public static let maxEpochs = 1_000_000
+
     /// Load, spec, split, encode and size the model; every problem is an error before training.
     public static func prepare(_ options: RunOptions) throws -> PreparedRun {
         try check(options)
+        if let save = options.saveDirectory { try checkSaveDirectory(save) }
+        var notes: [String] = []
         let source = try DatasetSource.load(options.data)
         let checkpoint = try options.resumeDirectory.map { try Checkpoint.read(from: $0) }
         var spec: DatasetSpec
@@ -88,7 +96,11 @@ public enum RunPreparation {
             for i in spec.inputs.indices where spec.inputs[i].kind == .text { spec.inputs[i].maxLength = maxLength }
         }
         if checkpoint == nil {
-            if let split = options.split { spec.splitFractions = try SplitFractions.check(split, file: "--split") }
+            if let split = options.split {
+                do { spec.splitFractions = try SplitFractions.check(split, file: "--split") } catch {
+                    throw UsageError("--split", error.message)
+                }
+            }
             if let column = options.splitColumn { spec.splitColumn = column }
         }
         for (task, weight) in options.lossWeights {
@@ -97,9 +109,13 @@ public enum RunPreparation {
             }
             spec.tasks[i].weight = weight
         }
+        if checkpoint == nil { try checkInputsAreNotTasks(spec, options, specFile: specSource ?? source.table.file) }
         let seed = checkpoint?.info.training.seed ?? options.seed
         let split = try DataSplit.make(source.table, spec: spec, seed: seed)
         if split.train.isEmpty { throw DataError(file: source.table.file, "no training rows after splitting") }
+        if split.validation.isEmpty {
+            notes.append("warning: there is no validation set (0 validation rows); validation metrics are not shown and early stopping is off")
+        }
         let encoder = try checkpoint?.info.encoder ?? DataEncoder.fit(source.table, spec: spec, trainRows: split.train)
         let rows = try encoder.encode(source.table)
 
@@ -117,7 +133,10 @@ public enum RunPreparation {
             model = try modelConfig(options, encoder: encoder, trunk: trunk, vectors: vectors)
             training = TrainingConfig()
             training.epochs = options.epochs ?? 10
-            training.batchSize = options.batchSize
+            training.batchSize = min(options.batchSize, split.train.count)
+            if options.batchSize > split.train.count {
+                notes.append("note: --batch-size \(options.batchSize) is more than the \(split.train.count) training rows; using \(split.train.count)")
+            }
             training.optimizer = OptimizerConfig(kind: options.optimizer, learningRate: Float(options.learningRate),
                                                  weightDecay: options.weightDecay.map(Float.init),
                                                  clipNorm: options.clipNorm.map(Float.init))
@@ -126,11 +145,11 @@ public enum RunPreparation {
             training.frozen = options.freeze
             training.strategy = options.strategy
             if let rule = options.earlyStop {
-                guard let parsed = EarlyStop.parse(rule, tasks: spec.tasks.map(\.name)) else {
-                    throw UsageError("--early-stop", "expected METRIC[:PATIENCE] with METRIC 'loss' or TASK.NAME (e.g. \(spec.tasks[0].name).macro_f1:3), got '\(rule)'")
+                do { training.earlyStop = try EarlyStop.parse(rule, tasks: spec.tasks.map { ($0.name, $0.kind) }) } catch {
+                    throw UsageError("--early-stop", error.description)
                 }
-                training.earlyStop = parsed
             }
+            try checkMemory(model, options, batch: training.batchSize, encoder: encoder)
             let probe = Model(model, seed: seed)
             for name in options.freeze where probe.layerNames(matching: name).isEmpty {
                 throw UsageError("--freeze", "no layer named '\(name)' (layers: \(probe.layers.map(\.name).joined(separator: ", ")), trunk, heads)")
@@ -140,7 +159,7 @@ public enum RunPreparation {
         var setup = TrainingSetup(encoder: encoder, inputs: inputs, split: split, model: model, training: training,
                                   saveDirectory: options.saveDirectory, resume: checkpoint)
         setup.vectors = vectors
-        return PreparedRun(setup: setup, spec: spec, specSource: specSource, table: source.table)
+        return PreparedRun(setup: setup, spec: spec, specSource: specSource, table: source.table, notes: notes)
     }
 
     /// The word vectors named by `--vectors` (relative to the working directory) or by the text
@@ -193,16 +212,81 @@ public enum RunPreparation {
     }
 
     static func check(_ o: RunOptions) throws {
-        if let epochs = o.epochs, epochs < 1 { throw UsageError("--epochs", "expected a whole number ≥ 1, got \(epochs)") }
+        if let epochs = o.epochs, !(1...maxEpochs).contains(epochs) {
+            throw UsageError("--epochs", "expected a whole number from 1 to \(maxEpochs), got \(epochs)")
+        }
         if o.batchSize < 1 { throw UsageError("--batch-size", "expected a whole number ≥ 1, got \(o.batchSize)") }
         if !(o.learningRate > 0 && o.learningRate.isFinite) { throw UsageError("--lr", "expected a number > 0, got \(o.learningRate)") }
+        if let decay = o.weightDecay, !(decay >= 0 && decay.isFinite) { throw UsageError("--weight-decay", "expected a number ≥ 0, got \(decay)") }
         if !(o.dropout >= 0 && o.dropout < 1) { throw UsageError("--dropout", "expected a number in [0, 1), got \(o.dropout)") }
-        if (o.embedding ?? 1) < 1 || o.filters < 1 { throw UsageError("--embedding/--filters", "expected whole numbers ≥ 1") }
+        if let embedding = o.embedding, embedding < 1 { throw UsageError("--embedding", "expected a whole number ≥ 1, got \(embedding)") }
+        if o.filters < 1 { throw UsageError("--filters", "expected a whole number ≥ 1, got \(o.filters)") }
         if o.kernel < 1 { throw UsageError("--kernel", "expected a whole number ≥ 1, got \(o.kernel)") }
         if let hidden = o.hidden, hidden.contains(where: { $0 < 1 }) { throw UsageError("--hidden", "expected widths ≥ 1") }
-        if let clip = o.clipNorm, !(clip > 0) { throw UsageError("--clip", "expected a number > 0") }
+        if let clip = o.clipNorm, !(clip > 0 && clip.isFinite) { throw UsageError("--clip", "expected a number > 0, got \(clip)") }
         for (task, weight) in o.lossWeights where !(weight >= 0 && weight.isFinite) {
             throw UsageError("--loss-weight", "weight of '\(task)' must be a finite number ≥ 0")
         }
+    }
+
+    /// The checkpoint directory can be made and written, before any time is spent training.
+    static func checkSaveDirectory(_ path: String) throws {
+        let files = FileManager.default
+        var isDirectory: ObjCBool = false
+        if files.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw UsageError("--save", "'\(path)' is a file; expected a directory for the checkpoint (it is created if missing)")
+            }
+            guard files.isWritableFile(atPath: path) else { throw UsageError("--save", "cannot write in '\(path)'") }
+            return
+        }
+        var ancestor = path
+        repeat {
+            let up = (ancestor as NSString).deletingLastPathComponent
+            ancestor = up.isEmpty ? "." : up
+        } while ancestor != "." && ancestor != "/" && !files.fileExists(atPath: ancestor, isDirectory: &isDirectory)
+        guard files.fileExists(atPath: ancestor, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else {
+            throw UsageError("--save", "cannot create '\(path)': '\(ancestor)' is a file, not a directory")
+        }
+        guard files.isWritableFile(atPath: ancestor) else {
+            throw UsageError("--save", "cannot create '\(path)': '\(ancestor)' is not writable")
+        }
+    }
+
+    /// A task's column given to the model as an input would let it read the answer.
+    static func checkInputsAreNotTasks(_ spec: DatasetSpec, _ options: RunOptions, specFile: String) throws {
+        for input in spec.inputs {
+            guard let task = spec.tasks.first(where: { $0.column == input.column }) else { continue }
+            let message = "column '\(input.column)' is both an input and the column of task '\(task.name)'; a column cannot be both input and task"
+            if options.inputs.contains(input.column) { throw UsageError("--input", message) }
+            if options.tasks.contains(where: { $0.name == task.name }) { throw UsageError("--task", message) }
+            throw DataError(file: specFile, line: task.sourceLine, key: "column", message)
+        }
+    }
+
+    /// Training memory against physical memory, before the model is allocated: names the flag
+    /// behind the largest part and says how much fits.
+    static func checkMemory(_ model: ModelConfig, _ options: RunOptions, batch: Int, encoder: DataEncoder) throws {
+        let maxTokens = encoder.text?.maxLength ?? 0
+        let need = MemoryBudget.training(model, batch: batch, maxTokens: maxTokens,
+                                         sparseWidth: model.trunk == .mlp ? maxTokens + encoder.featureWidth : 0)
+        let available = MemoryBudget.physicalBytes
+        guard need.bytes > available else { return }
+        let perParameter = 4 * MemoryBudget.parameterCopies
+        let largest = need.parts.max { $0.count < $1.count }!
+        let parameterBytes = need.parameters * perParameter
+        let flag = switch largest.name {
+        case _ where need.workspaceBytes > parameterBytes: "--batch-size"
+        case "embedding": "--embedding"
+        case "conv": model.embedding > model.filters ? "--embedding" : "--filters"
+        default: "--hidden"
+        }
+        let fits = (available - need.workspaceBytes) / perParameter
+        throw UsageError(flag, "the model would have \(MemoryBudget.format(count: need.parameters)) parameters and training needs about "
+            + "\(MemoryBudget.format(bytes: need.bytes)) (\(Int(perParameter)) bytes per parameter for weights, gradients, Adam moments and the best epoch, "
+            + "plus \(MemoryBudget.format(bytes: need.workspaceBytes)) of working memory for batches of \(batch)), more than this machine's "
+            + "\(MemoryBudget.format(bytes: available)) of memory; "
+            + (fits >= 1 ? "about \(MemoryBudget.format(count: fits)) parameters fit" : "the working memory alone does not fit"))
     }
 }
