@@ -131,7 +131,7 @@ public struct TrainingOptions: ParsableArguments {
         }
         o.dropout = dropout
         o.maxLength = maxLength
-        if let m = maxLength, m < 1 { throw UsageError("--max-length", "expected a whole number ≥ 1") }
+        if let m = maxLength, m < 1 { throw UsageError("--max-length", "expected a whole number ≥ 1, got \(m)") }
         o.freeze = freeze
         if let earlyStop { o.earlyStop = earlyStop == "off" ? nil : earlyStop }
         if let split {
@@ -144,7 +144,7 @@ public struct TrainingOptions: ParsableArguments {
             throw UsageError("--strategy", "expected \(WeightingStrategy.allCases.map(\.rawValue).joined(separator: " or ")), got '\(self.strategy)'")
         }
         o.strategy = strategy
-        if threads < 1 { throw UsageError("--threads", "expected a whole number ≥ 1") }
+        if threads < 1 { throw UsageError("--threads", "expected a whole number ≥ 1, got \(threads)") }
         o.saveDirectory = save
         o.resumeDirectory = resume
         return o

@@ -19,6 +19,8 @@ import Testing
             (["--weight-decay", "-1"], "--weight-decay", "expected a number ≥ 0, got -1.0"),
             (["--filters", "-3"], "--filters", "expected a whole number ≥ 1, got -3"),
             (["--split", "-0.1,0.6,0.5"], "--split", "fractions must be finite numbers ≥ 0, got -0.1"),
+            (["--max-length", "-1"], "--max-length", "expected a whole number ≥ 1, got -1"),
+            (["--threads", "-2"], "--threads", "expected a whole number ≥ 1, got -2"),
         ]
         for (flags, flag, message) in cases {
             try checks.expectOneLineError(["train", file] + flags, startsWith: flag, contains: message)
