@@ -110,6 +110,7 @@ public enum RunPreparation {
             spec.tasks[i].weight = weight
         }
         if checkpoint == nil { try checkInputsAreNotTasks(spec, options, specFile: specSource ?? source.table.file) }
+        if checkpoint == nil, specSource == nil, let note = blankColumnsNote(source.table, spec) { notes.append(note) }
         let seed = checkpoint?.info.training.seed ?? options.seed
         let split = try DataSplit.make(source.table, spec: spec, seed: seed)
         if split.train.isEmpty { throw DataError(file: source.table.file, "no training rows after splitting") }
@@ -134,7 +135,8 @@ public enum RunPreparation {
             training = TrainingConfig()
             training.epochs = options.epochs ?? 10
             training.batchSize = min(options.batchSize, split.train.count)
-            if options.batchSize > split.train.count {
+            // Said for a size the user chose; the default on a small sample is not worth a line.
+            if options.batchSize > split.train.count, options.batchSize != RunOptions(data: options.data).batchSize {
                 notes.append("note: --batch-size \(options.batchSize) is more than the \(split.train.count) training rows; using \(split.train.count)")
             }
             training.optimizer = OptimizerConfig(kind: options.optimizer, learningRate: Float(options.learningRate),
@@ -149,7 +151,7 @@ public enum RunPreparation {
                     throw UsageError("--early-stop", error.description)
                 }
             }
-            try checkMemory(model, options, batch: training.batchSize, encoder: encoder)
+            try checkMemory(model, batch: training.batchSize, rows: rows)
             let probe = Model(model, seed: seed)
             for name in options.freeze where probe.layerNames(matching: name).isEmpty {
                 throw UsageError("--freeze", "no layer named '\(name)' (layers: \(probe.layers.map(\.name).joined(separator: ", ")), trunk, heads)")
@@ -254,6 +256,17 @@ public enum RunPreparation {
         }
     }
 
+    /// Inference leaves out a column blank in every row; say so, since the user may have meant it as an input.
+    static func blankColumnsNote(_ table: Table, _ spec: DatasetSpec) -> String? {
+        let used = Set(spec.inputs.map(\.column) + spec.tasks.map(\.column))
+        let blank = table.header.indices.filter { c in
+            !used.contains(table.header[c]) && table.columns[c].allSatisfy { $0.allSatisfy(\.isWhitespace) }
+        }.map { "'\(table.header[$0])'" }
+        guard !blank.isEmpty else { return nil }
+        return "note: \(table.file): \(blank.count == 1 ? "column" : "columns") \(blank.prefix(5).joined(separator: ", ")) "
+            + "\(blank.count == 1 ? "is" : "are") blank in every row and not used"
+    }
+
     /// A task's column given to the model as an input would let it read the answer.
     static func checkInputsAreNotTasks(_ spec: DatasetSpec, _ options: RunOptions, specFile: String) throws {
         for input in spec.inputs {
@@ -267,26 +280,37 @@ public enum RunPreparation {
 
     /// Training memory against physical memory, before the model is allocated: names the flag
     /// behind the largest part and says how much fits.
-    static func checkMemory(_ model: ModelConfig, _ options: RunOptions, batch: Int, encoder: DataEncoder) throws {
-        let maxTokens = encoder.text?.maxLength ?? 0
-        let need = MemoryBudget.training(model, batch: batch, maxTokens: maxTokens,
-                                         sparseWidth: model.trunk == .mlp ? maxTokens + encoder.featureWidth : 0)
+    static func checkMemory(_ model: ModelConfig, batch: Int, rows: EncodedRows) throws {
+        // The longest encoded text, as the batches will hold it (not --max-length, a bound).
+        var maxTokens = 0
+        if !rows.tokenOffsets.isEmpty {
+            for r in 0..<rows.count { maxTokens = max(maxTokens, rows.tokenOffsets[r + 1] - rows.tokenOffsets[r]) }
+        }
+        let sparseWidth = model.trunk == .mlp ? maxTokens + rows.featureWidth : 0
+        let need = MemoryBudget.training(model, batch: batch, maxTokens: maxTokens, sparseWidth: sparseWidth)
         let available = MemoryBudget.physicalBytes
         guard need.bytes > available else { return }
         let perParameter = 4 * MemoryBudget.parameterCopies
-        let largest = need.parts.max { $0.count < $1.count }!
-        let parameterBytes = need.parameters * perParameter
-        let flag = switch largest.name {
-        case _ where need.workspaceBytes > parameterBytes: "--batch-size"
-        case "embedding": "--embedding"
-        case "conv": model.embedding > model.filters ? "--embedding" : "--filters"
-        default: "--hidden"
+        let single = MemoryBudget.training(model, batch: 1, maxTokens: maxTokens, sparseWidth: sparseWidth)
+        let flag: String
+        let fits: String
+        if single.bytes <= available, batch > 1 {
+            // The model fits; its batches do not.
+            flag = "--batch-size"
+            let perRow = (need.bytes - single.bytes) / Double(batch - 1)
+            fits = "batches of about \(MemoryBudget.format(count: 1 + ((available - single.bytes) / perRow).rounded(.down))) rows fit"
+        } else {
+            flag = switch need.parts.max(by: { $0.count < $1.count })!.name {
+            case "embedding": "--embedding"
+            case "conv": [("--embedding", model.embedding), ("--kernel", model.kernel), ("--filters", model.filters)].max { $0.1 < $1.1 }!.0
+            default: "--hidden"
+            }
+            let parameters = (available - single.workspaceBytes) / perParameter
+            fits = parameters >= 1 ? "about \(MemoryBudget.format(count: parameters)) parameters fit" : "even one row's working memory does not fit"
         }
-        let fits = (available - need.workspaceBytes) / perParameter
         throw UsageError(flag, "the model would have \(MemoryBudget.format(count: need.parameters)) parameters and training needs about "
             + "\(MemoryBudget.format(bytes: need.bytes)) (\(Int(perParameter)) bytes per parameter for weights, gradients, Adam moments and the best epoch, "
             + "plus \(MemoryBudget.format(bytes: need.workspaceBytes)) of working memory for batches of \(batch)), more than this machine's "
-            + "\(MemoryBudget.format(bytes: available)) of memory; "
-            + (fits >= 1 ? "about \(MemoryBudget.format(count: fits)) parameters fit" : "the working memory alone does not fit"))
+            + "\(MemoryBudget.format(bytes: available)) of memory; \(fits)")
     }
 }

@@ -34,6 +34,8 @@ import Testing
                                       contains: "parameters fit")
         try checks.expectOneLineError(["train", file, "--embedding", "100000000000"], startsWith: "--embedding",
                                       contains: "more than this machine's")
+        try checks.expectOneLineError(["train", file, "--kernel", "1000000000"], startsWith: "--kernel",
+                                      contains: "even one row's working memory does not fit")
         try checks.expectOneLineError(["open", file, "--dump-screen", "100000x100000"], startsWith: "--dump-screen",
                                       contains: "each side may be at most 10000")
         try checks.expectOneLineError(["open", file, "--dump-screen", "80x0"], startsWith: "--dump-screen", contains: "expected WIDTHxHEIGHT")
@@ -100,6 +102,11 @@ import Testing
         let blank = s.write("blank/data.csv", "text,y\n ,a\n,b\n,a\n ,b\n")
         s.write("blank/spec.toml", "[[input]]\ncolumn = \"text\"\nkind = \"text\"\n[[task]]\nname = \"y\"\nkind = \"binary\"\n")
         try checks.expectOneLineError(["train", s.path + "/blank"], startsWith: blank + ": column 'text'", contains: "text input is blank in every training row")
+        // Inferred, a blank column is left out, and the user is told.
+        let unused = s.write("unused.csv", "text,x,y\n ,1,a\n,2,b\n,3,a\n,4,b\n,5,a\n,6,b\n")
+        let inferred = try CLI.run(["train", unused, "--epochs", "1"])
+        #expect(inferred.status == 0, "\(inferred.stderr)")
+        #expect(inferred.stderrLines.first == "mtl-tui: note: \(unused): column 'text' is blank in every row and not used")
         let images = s.write("idx/train-images-idx3-ubyte", bytes: [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3])
         try checks.expectOneLineError(["train", images], startsWith: images, contains: "'train-labels-idx1-ubyte' beside them")
     }
