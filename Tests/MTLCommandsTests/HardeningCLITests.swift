@@ -25,6 +25,9 @@ import Testing
         for (flags, flag, message) in cases {
             try checks.expectOneLineError(["train", file] + flags, startsWith: flag, contains: message)
         }
+        // What the argument parser itself refuses is one line and exit 1 too.
+        try checks.expectOneLineError(["train", file, "--seed", "-1"], startsWith: "The value '-1' is invalid for '--seed <seed>'", contains: "see --help")
+        try checks.expectOneLineError(["train", file, "--epochs"], startsWith: "Missing value for '--epochs <epochs>'", contains: "see --help")
     }
 
     @Test func sizesBeyondMemoryAreRefusedBeforeAllocating() throws {
