@@ -16,10 +16,10 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("loss-weight"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Static weight of a task's loss (repeatable).", valueName: "NAME=W"))
     var lossWeights: [String] = []
 
-    @Option(parsing: .unconditional, help: "Passes over the training rows (default: 10; with --resume, the saved run's).")
+    @Option(parsing: .unconditional, help: "Passes over the training rows, 1 to 1000000 (default: 10; with --resume, the saved run's).")
     var epochs: Int?
 
-    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Rows per optimizer step.")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Rows per optimizer step (capped at the number of training rows).")
     var batchSize = 64
 
     @Option(name: .customLong("lr"), parsing: .unconditional, help: "Learning rate.")
