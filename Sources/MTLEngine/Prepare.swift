@@ -115,7 +115,7 @@ public enum RunPreparation {
         let split = try DataSplit.make(source.table, spec: spec, seed: seed)
         if split.train.isEmpty { throw DataError(file: source.table.file, "no training rows after splitting") }
         if split.validation.isEmpty {
-            notes.append("warning: there is no validation set (0 validation rows); validation metrics are not shown and early stopping is off")
+            notes.append("warning: there is no validation set (0 validation rows); validation metrics are not shown")
         }
         let encoder = try checkpoint?.info.encoder ?? DataEncoder.fit(source.table, spec: spec, trainRows: split.train)
         let rows = try encoder.encode(source.table)
