@@ -5,7 +5,8 @@ import MTLEngine
 /// Options shared by every command that trains.
 ///
 /// Numeric options parse their next argument unconditionally, so `--epochs -1` reaches the
-/// range checks ("expected a whole number ≥ 1, got -1") instead of reading as a missing value.
+/// range checks ("--epochs: expected a whole number from 1 to 1000000, got -1") instead of
+/// reading as a missing value.
 public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("input"), help: ArgumentHelp("Use this column as an input (repeatable). Default: inferred.", valueName: "COL"))
     var inputs: [String] = []
