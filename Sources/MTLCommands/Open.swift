@@ -26,24 +26,24 @@ struct Open: ParsableCommand {
     @Flag(help: "Draw with ASCII only (charts, art and borders), even on a UTF-8 terminal.")
     var ascii = false
 
-    @Option(name: .customLong("dump-screen"), help: ArgumentHelp("Train without a terminal, then print the screen at this size.", valueName: "WxH"))
+    @Option(name: .customLong("dump-screen"), help: ArgumentHelp("Train without a terminal, then print the screen at this size (each side at most \(Open.maxScreenSide)).", valueName: "WxH"))
     var dumpScreen: String?
 
-    @Option(help: ArgumentHelp("With --dump-screen: the view to print, 1-5.", valueName: "N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --dump-screen: the view to print, 1-5.", valueName: "N"))
     var view = 1
 
     func run() throws {
         let runOptions = exitOnUserError { try options.runOptions(data: data) }
+        let screen = exitOnUserError { try dumpScreen.map(Open.screenSize) }
         Parallel.threads = options.threads
         let themesDirectory = Themes.directory()
         let themes = exitOnUserError { try Themes.load(first: theme, directory: themesDirectory) }
         let prepared = exitOnUserError { try RunPreparation.prepare(runOptions) }
+        for note in prepared.notes { Console.shared.err("mtl-tui: \(note)") }
         let name = (data as NSString).lastPathComponent
         let context = WorkbenchContext(run: prepared, title: name)
         let saveDirectory = prepared.setup.saveDirectory ?? "runs/\(name)"
-        if let size = dumpScreen {
-            let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
-            guard parts.count == 2, parts.allSatisfy({ $0 > 0 }) else { fail("--dump-screen: expected WIDTHxHEIGHT like 120x40, got '\(size)'") }
+        if let parts = screen {
             guard let chosen = View(rawValue: view) else { fail("--view: expected 1 to 5, got \(view)") }
             let trainer = Trainer(prepared.setup)
             trainer.start()
@@ -61,6 +61,26 @@ struct Open: ParsableCommand {
         let workbench = Workbench(trainer: Trainer(prepared.setup), context: context, themes: themes,
                                   saveDirectory: saveDirectory, forceASCII: ascii, noColor: noColor)
         exitOnUserError { try workbench.run() }
+    }
+}
+
+extension Open {
+    /// Wider or taller than any terminal; bounds the grid `--dump-screen` allocates.
+    static let maxScreenSide = 10_000
+
+    /// `WIDTHxHEIGHT`, checked against the limit and the memory its grid and text take.
+    static func screenSize(_ text: String) throws -> [Int] {
+        let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+        guard parts.count == 2, let width = parts[0], let height = parts[1], width > 0, height > 0 else {
+            throw UsageError("--dump-screen", "expected WIDTHxHEIGHT like 120x40, got '\(text)'")
+        }
+        // Each cell is held in the grid, then printed as up to 4 bytes of UTF-8.
+        let bytes = Double(width) * Double(height) * Double(MemoryLayout<Cell>.stride + 4)
+        if width > maxScreenSide || height > maxScreenSide || bytes > MemoryBudget.physicalBytes {
+            throw UsageError("--dump-screen", "\(width)x\(height) is too large: each side may be at most \(maxScreenSide) "
+                + "(and the screen must fit in memory: this one needs about \(MemoryBudget.format(bytes: bytes)))")
+        }
+        return [width, height]
     }
 }
 

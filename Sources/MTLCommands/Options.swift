@@ -3,6 +3,10 @@ import MTLData
 import MTLEngine
 
 /// Options shared by every command that trains.
+///
+/// Numeric options parse their next argument unconditionally, so `--epochs -1` reaches the
+/// range checks ("--epochs: expected a whole number from 1 to 1000000, got -1") instead of
+/// reading as a missing value.
 public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("input"), help: ArgumentHelp("Use this column as an input (repeatable). Default: inferred.", valueName: "COL"))
     var inputs: [String] = []
@@ -10,52 +14,52 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("task"), help: ArgumentHelp("Train this column as a task, optionally with its kind: binary, multiclass, multilabel, regression (repeatable). Default: inferred.", valueName: "NAME[:KIND]"))
     var tasks: [String] = []
 
-    @Option(name: .customLong("loss-weight"), help: ArgumentHelp("Static weight of a task's loss (repeatable).", valueName: "NAME=W"))
+    @Option(name: .customLong("loss-weight"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Static weight of a task's loss (repeatable).", valueName: "NAME=W"))
     var lossWeights: [String] = []
 
-    @Option(help: "Passes over the training rows (default: 10; with --resume, the saved run's).")
+    @Option(parsing: .unconditional, help: "Passes over the training rows, 1 to 1000000 (default: 10; with --resume, the saved run's).")
     var epochs: Int?
 
-    @Option(name: .customLong("batch-size"), help: "Rows per optimizer step.")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Rows per optimizer step (capped at the number of training rows).")
     var batchSize = 64
 
-    @Option(name: .customLong("lr"), help: "Learning rate.")
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Learning rate.")
     var learningRate = 1e-3
 
     @Option(help: ArgumentHelp("adam, adamw or sgd (with momentum 0.9).", valueName: "NAME"))
     var optimizer = "adam"
 
-    @Option(name: .customLong("weight-decay"), help: "L2 penalty (decoupled for adamw; default 0.01 for adamw, else 0).")
+    @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "L2 penalty (decoupled for adamw; default 0.01 for adamw, else 0).")
     var weightDecay: Double?
 
-    @Option(name: .customLong("clip"), help: "Clip the global gradient norm to this value.")
+    @Option(name: .customLong("clip"), parsing: .unconditional, help: "Clip the global gradient norm to this value.")
     var clipNorm: Double?
 
-    @Option(help: "One seed for the split, initialisation, shuffling and dropout.")
+    @Option(parsing: .unconditional, help: "One seed for the split, initialisation, shuffling and dropout.")
     var seed: UInt64 = 42
 
     @Option(help: ArgumentHelp("cnn (text only) or mlp. Default: cnn when there is a text input.", valueName: "KIND"))
     var trunk: String?
 
-    @Option(help: "Embedding width of the cnn trunk (default: the word vectors' width, else 64).")
+    @Option(parsing: .unconditional, help: "Embedding width of the cnn trunk (default: the word vectors' width, else 64).")
     var embedding: Int?
 
     @Option(help: ArgumentHelp("Start the cnn trunk's embedding from these word vectors: a GloVe/word2vec text file, one 'word 0.1 -0.2 ...' per line. Default: the text input's 'vectors' in spec.toml; 'none' starts at random.", valueName: "FILE|none"))
     var vectors: String?
 
-    @Option(help: "Convolution filters of the cnn trunk.")
+    @Option(parsing: .unconditional, help: "Convolution filters of the cnn trunk.")
     var filters = 128
 
-    @Option(help: "Convolution kernel width of the cnn trunk.")
+    @Option(parsing: .unconditional, help: "Convolution kernel width of the cnn trunk.")
     var kernel = 5
 
-    @Option(help: ArgumentHelp("Widths of the trunk's dense layers, comma-separated. Default: 64 (cnn), 256,128 (mlp).", valueName: "W,W"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Widths of the trunk's dense layers, comma-separated. Default: 64 (cnn), 256,128 (mlp).", valueName: "W,W"))
     var hidden: String?
 
-    @Option(help: "Dropout after each dense layer of the trunk.")
+    @Option(parsing: .unconditional, help: "Dropout after each dense layer of the trunk.")
     var dropout = 0.2
 
-    @Option(name: .customLong("max-length"), help: "Tokens kept per text.")
+    @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Tokens kept per text.")
     var maxLength: Int?
 
     @Option(help: ArgumentHelp("Freeze a layer from the start: embedding, conv, dense, dense1, head.TASK, trunk or heads (repeatable).", valueName: "LAYER"))
@@ -64,13 +68,13 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("early-stop"), help: ArgumentHelp("Stop when a validation metric has not improved for PATIENCE epochs (default 3), then restore the best epoch's weights. METRIC: loss (the weighted validation loss) or TASK.METRIC like polarity.macro_f1. Default: loss; 'off' trains every epoch and keeps the last.", valueName: "METRIC[:PATIENCE]|off"))
     var earlyStop: String?
 
-    @Option(help: ArgumentHelp("Train,val,test fractions (like 0.8,0.1,0.1) or the name of a column holding train/val/test.", valueName: "F,F,F|COLUMN"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Train,val,test fractions (like 0.8,0.1,0.1) or the name of a column holding train/val/test.", valueName: "F,F,F|COLUMN"))
     var split: String?
 
     @Option(help: ArgumentHelp("fixed (the loss weights as given) or dwa (Dynamic Weight Average).", valueName: "NAME"))
     var strategy = "fixed"
 
-    @Option(help: "Threads for the engine's large loops (OpenBLAS itself stays on one).")
+    @Option(parsing: .unconditional, help: "Threads for the engine's large loops (OpenBLAS itself stays on one).")
     var threads = 1
 
     @Option(help: ArgumentHelp("Write a checkpoint here after each epoch and at the end.", valueName: "DIR"))
@@ -128,7 +132,7 @@ public struct TrainingOptions: ParsableArguments {
         }
         o.dropout = dropout
         o.maxLength = maxLength
-        if let m = maxLength, m < 1 { throw UsageError("--max-length", "expected a whole number ≥ 1") }
+        if let m = maxLength, m < 1 { throw UsageError("--max-length", "expected a whole number ≥ 1, got \(m)") }
         o.freeze = freeze
         if let earlyStop { o.earlyStop = earlyStop == "off" ? nil : earlyStop }
         if let split {
@@ -141,7 +145,7 @@ public struct TrainingOptions: ParsableArguments {
             throw UsageError("--strategy", "expected \(WeightingStrategy.allCases.map(\.rawValue).joined(separator: " or ")), got '\(self.strategy)'")
         }
         o.strategy = strategy
-        if threads < 1 { throw UsageError("--threads", "expected a whole number ≥ 1") }
+        if threads < 1 { throw UsageError("--threads", "expected a whole number ≥ 1, got \(threads)") }
         o.saveDirectory = save
         o.resumeDirectory = resume
         return o

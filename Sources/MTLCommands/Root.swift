@@ -27,6 +27,21 @@ public struct MTLTUI: ParsableCommand {
         defaultSubcommand: Open.self)
 
     public init() {}
+
+    /// Runs the command line. A value or option the argument parser refuses is, like every
+    /// other user error, one line and exit status 1 (help and version still print in full).
+    public static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                let message = message(for: error).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                fail(message.filter { !$0.isEmpty }.joined(separator: "; ") + " (see --help)")
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Prints a one-line error and exits 1 for the errors users cause; anything else is re-thrown.

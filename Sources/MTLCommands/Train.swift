@@ -24,6 +24,7 @@ struct Train: ParsableCommand {
         let runOptions = exitOnUserError { try options.runOptions(data: data) }
         Parallel.threads = options.threads
         let prepared = exitOnUserError { try RunPreparation.prepare(runOptions) }
+        for note in prepared.notes { Console.shared.err("mtl-tui: \(note)") }
         let printer = TrainingPrinter(prepared: prepared, json: json)
         printer.start()
         let trainer = Trainer(prepared.setup, observer: { printer.handle($0) })
@@ -56,6 +57,8 @@ final class TrainingPrinter: Sendable {
     }
 
     var tasks: [String] { prepared.setup.model.heads.map(\.name) }
+    /// Without validation rows the validation figures are empty: shown as "—", not as zeros.
+    var hasValidation: Bool { !prepared.setup.split.validation.isEmpty }
     var kinds: [TaskKind] { prepared.setup.model.heads.map(\.kind) }
 
     func start() {
@@ -115,18 +118,18 @@ final class TrainingPrinter: Sendable {
             }
         case .epoch(let record):
             if json {
+                var metrics: [String: Any] = ["train": Report.metricsObject(record.train, tasks: tasks, kinds: kinds)]
+                if hasValidation { metrics["val"] = Report.metricsObject(record.validation, tasks: tasks, kinds: kinds) }
                 Console.shared.out(Report.jsonLine([
                     "event": "epoch", "epoch": record.epoch, "step": record.step, "seconds": record.seconds,
-                    "total_val_loss": record.validationTotal,
-                    "metrics": ["train": Report.metricsObject(record.train, tasks: tasks, kinds: kinds),
-                                "val": Report.metricsObject(record.validation, tasks: tasks, kinds: kinds)],
+                    "total_val_loss": hasValidation ? record.validationTotal : NSNull(), "metrics": metrics,
                 ]))
             } else {
                 if showBar { Console.shared.err("\r\u{1B}[K", newline: false) }
                 let rate = Double(prepared.setup.split.train.count) / max(record.seconds, 1e-9)
-                Console.shared.out("epoch \(record.epoch)/\(prepared.setup.training.epochs) · \(String(format: "%.1f", record.seconds)) s · \(Report.count(Int(rate))) samples/s · val total loss \(Report.number(record.validationTotal))")
+                Console.shared.out("epoch \(record.epoch)/\(prepared.setup.training.epochs) · \(String(format: "%.1f", record.seconds)) s · \(Report.count(Int(rate))) samples/s · val total loss \(hasValidation ? Report.number(record.validationTotal) : "—")")
                 Console.shared.out(Report.metricsTable(rows: tasks.indices.map { t in
-                    (tasks[t], kinds[t], [("train", record.train[t]), ("val", record.validation[t])])
+                    (tasks[t], kinds[t], [("train", record.train[t])] + (hasValidation ? [("val", record.validation[t])] : []))
                 }))
             }
         case .event(let event):
@@ -156,12 +159,15 @@ final class TrainingPrinter: Sendable {
     }
 
     private func finish(_ snapshot: TrainerSnapshot) {
-        let validation = snapshot.history.last?.validation
+        // After early stopping the run ends with the restored epoch's weights: report that epoch.
+        let kept = snapshot.restoredEpoch.flatMap { epoch in snapshot.history.last { $0.epoch == epoch } } ?? snapshot.history.last
         if json {
             var metrics: [String: Any] = [:]
-            if let validation { metrics["val"] = Report.metricsObject(validation, tasks: tasks, kinds: kinds) }
+            if let kept, hasValidation { metrics["val"] = Report.metricsObject(kept.validation, tasks: tasks, kinds: kinds) }
             if let test = snapshot.test { metrics["test"] = Report.metricsObject(test, tasks: tasks, kinds: kinds) }
-            Console.shared.out(Report.jsonLine(["event": "done", "state": snapshot.state.rawValue, "step": snapshot.step, "metrics": metrics]))
+            var done: [String: Any] = ["event": "done", "state": snapshot.state.rawValue, "step": snapshot.step, "metrics": metrics]
+            if let kept { done["epoch"] = kept.epoch }
+            Console.shared.out(Report.jsonLine(done))
             return
         }
         if showBar { Console.shared.err("\r\u{1B}[K", newline: false) }

@@ -126,6 +126,7 @@ public struct DataEncoder: Sendable, Codable {
             switch input.kind {
             case .text:
                 let values = try column(table, input.column, role: "input")
+                try requireValues(table, input, trainRows.contains { !values[$0].allSatisfy(\.isWhitespace) })
                 let tokenized = trainRows.map { Tokenizer.tokens(values[$0]) }
                 let vocabulary = Vocabulary(counting: tokenized, minFrequency: input.minFrequency, maxSize: input.maxVocabulary)
                 var documentFrequency = [Int](repeating: 0, count: vocabulary.count)
@@ -143,6 +144,7 @@ public struct DataEncoder: Sendable, Codable {
                     guard let v = try number(table, values, r, input.column) else { continue }
                     sum += v; sumSquares += v * v; n += 1
                 }
+                try requireValues(table, input, n > 0)
                 let hasGaps = values.contains { $0.isEmpty }
                 let mean = n > 0 ? sum / n : 0
                 let variance = n > 0 ? max(sumSquares / n - mean * mean, 0) : 0
@@ -152,6 +154,7 @@ public struct DataEncoder: Sendable, Codable {
             case .categorical:
                 let values = try column(table, input.column, role: "input")
                 let categories = Set(trainRows.map { values[$0] }.filter { !$0.isEmpty }).sorted()
+                try requireValues(table, input, categories.contains { !$0.allSatisfy(\.isWhitespace) })
                 encoder.categorical.append(CategoricalEncoding(column: input.column, categories: categories))
             case .image:
                 encoder.image = try ImageDecoder.fit(table, input)
@@ -338,9 +341,23 @@ public struct DataEncoder: Sendable, Codable {
 
     // MARK: Cell helpers
 
+    /// An input that is blank in every training row would train on nothing: say so, naming it.
+    private static func requireValues(_ table: Table, _ input: InputSpec, _ hasValues: Bool) throws(DataError) {
+        guard !hasValues else { return }
+        let rows = input.kind == .text ? "blank" : "empty"
+        throw DataError(file: table.file, key: "column '\(input.column)'",
+                        "\(input.kind.rawValue) input is \(rows) in every training row; fill it or choose another input")
+    }
+
+    /// The values of a column the model reads. Labels may be missing from a JSON object, the
+    /// model's inputs may not: a missing key is an error at its line, `null` the explicit gap.
     static func column(_ table: Table, _ name: String, role: String) throws(DataError) -> [String] {
         guard let values = table.column(name) else {
             throw DataError(file: table.file, key: name, "no such \(role) column (columns: \(table.header.joined(separator: ", ")))")
+        }
+        if role != "task", let row = table.absentKeys[name] {
+            throw DataError(file: table.file, line: table.rowLines[row], key: "key '\(name)'",
+                            "missing from this object; the \(role) needs it in every row (write null for a missing value)")
         }
         return values
     }

@@ -14,6 +14,7 @@ public struct DatasetSource: Sendable {
             throw DataError(file: path, "no such file or directory")
         }
         if !isDirectory.boolValue {
+            if let pair = try idxPair(path) { return DatasetSource(table: try readIDX(pair), spec: nil, specFile: nil) }
             return DatasetSource(table: try readTable(path), spec: nil, specFile: nil)
         }
         let names: [String]
@@ -30,8 +31,9 @@ public struct DatasetSource: Sendable {
         } else if dataFiles.count > 1 {
             throw DataError(file: path, "holds several data files (\(dataFiles.joined(separator: ", "))); pass one of them")
         } else if imageFiles.count == 1, labelFiles.count == 1 {
-            table = try IDXReader.table(images: try readBytes(join(imageFiles[0])), imageFile: join(imageFiles[0]),
-                                        labels: try readBytes(join(labelFiles[0])), labelFile: join(labelFiles[0]))
+            table = try readIDX((join(imageFiles[0]), join(labelFiles[0])))
+        } else if imageFiles.count > 1 {
+            throw DataError(file: path, "holds several IDX image files (\(imageFiles.joined(separator: ", "))); pass one of them")
         } else {
             throw DataError(file: path, "holds no data file (.csv, .tsv, .jsonl, or an idx3-ubyte/idx1-ubyte pair)")
         }
@@ -47,6 +49,29 @@ public struct DatasetSource: Sendable {
             try source.spec!.check(against: table, specFile: specPath)
         }
         return source
+    }
+
+    /// For an IDX file given directly, the image file and the label file beside it, paired by
+    /// the MNIST naming (`train-images-idx3-ubyte` ↔ `train-labels-idx1-ubyte`, `t10k-…`); nil for
+    /// any other file. A missing partner is an error naming the file looked for.
+    static func idxPair(_ path: String) throws(DataError) -> (images: String, labels: String)? {
+        let name = (path as NSString).lastPathComponent
+        let isImages = name.contains("idx3-ubyte"), isLabels = name.contains("idx1-ubyte")
+        guard isImages || isLabels else { return nil }
+        let partnerName = isImages
+            ? name.replacingOccurrences(of: "images", with: "labels").replacingOccurrences(of: "idx3-ubyte", with: "idx1-ubyte")
+            : name.replacingOccurrences(of: "labels", with: "images").replacingOccurrences(of: "idx1-ubyte", with: "idx3-ubyte")
+        let partner = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(partnerName)
+        guard FileManager.default.fileExists(atPath: partner) else {
+            throw DataError(file: path, "IDX \(isImages ? "images need their labels" : "labels need their images") file "
+                            + "'\(partnerName)' beside them; it is not there (pass a directory holding one images/labels pair)")
+        }
+        return isImages ? (path, partner) : (partner, path)
+    }
+
+    static func readIDX(_ pair: (images: String, labels: String)) throws(DataError) -> Table {
+        try IDXReader.table(images: try readBytes(pair.images), imageFile: pair.images,
+                            labels: try readBytes(pair.labels), labelFile: pair.labels)
     }
 
     public static func readTable(_ path: String) throws(DataError) -> Table {

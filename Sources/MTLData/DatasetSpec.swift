@@ -336,6 +336,13 @@ private struct SpecReader {
 public enum SplitFractions {
     /// Train, validation, test fractions: three numbers ≥ 0 that sum to 1, train > 0.
     public static func check(_ fractions: [Double], file: String, line: Int? = nil) throws(DataError) -> [Double] {
+        if let bad = fractions.first(where: { !($0 >= 0 && $0.isFinite) }) {
+            throw DataError(file: file, line: line, key: "split", "fractions must be finite numbers ≥ 0, got \(bad)")
+        }
+        if fractions.count == 3, fractions[0] == 0 {
+            throw DataError(file: file, line: line, key: "split",
+                            "the train fraction is 0, so there would be no training rows (like 0.8,0.1,0.1)")
+        }
         guard fractions.count == 3, fractions.allSatisfy({ $0 >= 0 && $0.isFinite }), fractions[0] > 0,
               abs(fractions.reduce(0, +) - 1) < 1e-6 else {
             throw DataError(file: file, line: line, key: "split",

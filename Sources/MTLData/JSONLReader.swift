@@ -46,10 +46,17 @@ public enum JSONLReader {
             }
             if rows.isEmpty { throw DataError(file: file, "empty file: expected one JSON object per line") }
             var columns = Array(repeating: [String](), count: header.count)
-            for row in rows {
-                for c in 0..<header.count { columns[c].append(row[c] ?? "") }
+            var absent: [String: Int] = [:]
+            for (r, row) in rows.enumerated() {
+                for c in 0..<header.count {
+                    if let value = row[c] { columns[c].append(value); continue }
+                    columns[c].append("")
+                    if absent[header[c]] == nil { absent[header[c]] = r }
+                }
             }
-            return Table(file: file, header: header, columns: columns, rowLines: rowLines)
+            var table = Table(file: file, header: header, columns: columns, rowLines: rowLines)
+            table.absentKeys = absent
+            return table
         }
     }
 }
@@ -148,40 +155,63 @@ private struct FlatObjectParser {
             position += 1
             if b == UInt8(ascii: "\"") { break }
             if b != UInt8(ascii: "\\") { out.append(b); continue }
+            let escape = position - 1
             guard let e = peek() else { throw fail("unterminated escape") }
             position += 1
             switch e {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
             case UInt8(ascii: "n"): out.append(0x0A)
             case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "r"): out.append(0x0D)
             case UInt8(ascii: "b"): out.append(0x08)
             case UInt8(ascii: "f"): out.append(0x0C)
             case UInt8(ascii: "u"):
-                var scalar = try hex4()
-                if (0xD800...0xDBFF).contains(scalar) {
-                    guard peek() == UInt8(ascii: "\\") else { throw fail("unpaired surrogate in \\u escape") }
-                    position += 1
-                    guard peek() == UInt8(ascii: "u") else { throw fail("unpaired surrogate in \\u escape") }
-                    position += 1
-                    let low = try hex4()
-                    guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate in \\u escape") }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                var scalar = try hex4(escape: escape)
+                if (0xDC00...0xDFFF).contains(scalar) {
+                    throw fail("lone low surrogate in \\u escape (it must follow a high surrogate \\uD800-\\uDBFF)", at: escape)
                 }
-                guard let s = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape") }
-                if s == "\0" { throw fail("NUL character in a string") }
+                if (0xD800...0xDBFF).contains(scalar) {
+                    let low = position
+                    guard peek() == UInt8(ascii: "\\"), peek(1) == UInt8(ascii: "u") else {
+                        throw fail("unpaired high surrogate in \\u escape (expected a low surrogate \\uDC00-\\uDFFF after it)", at: escape)
+                    }
+                    position += 2
+                    let second = try hex4(escape: low)
+                    guard (0xDC00...0xDFFF).contains(second) else {
+                        throw fail("unpaired high surrogate in \\u escape (expected a low surrogate \\uDC00-\\uDFFF after it)", at: escape)
+                    }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (second - 0xDC00)
+                }
+                guard let s = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape", at: escape) }
+                if s == "\0" { throw fail("NUL character in a string", at: escape) }
                 out.append(contentsOf: Array(String(Character(s)).utf8))
-            default: out.append(e)
+            default:
+                throw fail("invalid escape '\\\(Character(Unicode.Scalar(e)))' (JSON allows \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)", at: escape)
             }
         }
         return String(decoding: out, as: UTF8.self)
     }
 
-    private mutating func hex4() throws(DataError) -> UInt32 {
-        guard position + 4 <= bytes.count else { throw fail("short \\u escape") }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[position..<position + 4]), as: UTF8.self)
-        guard let v = UInt32(text, radix: 16) else { throw fail("invalid \\u escape") }
+    /// Four hex digits after `\u`; `escape` is where the escape's backslash is, for errors.
+    private mutating func hex4(escape: Int) throws(DataError) -> UInt32 {
+        var value: UInt32 = 0
+        for i in 0..<4 {
+            guard let b = peek(i), let digit = hexDigit(b) else {
+                throw fail("short or invalid \\u escape (expected four hex digits)", at: escape)
+            }
+            value = value << 4 | digit
+        }
         position += 4
-        return v
+        return value
+    }
+
+    private func hexDigit(_ b: UInt8) -> UInt32? {
+        switch b {
+        case 0x30...0x39: UInt32(b - 0x30)
+        case 0x41...0x46: UInt32(b - 0x41 + 10)
+        case 0x61...0x66: UInt32(b - 0x61 + 10)
+        default: nil
+        }
     }
 
     private mutating func literal(_ word: String) throws(DataError) {
@@ -196,13 +226,13 @@ private struct FlatObjectParser {
         position += 1
     }
 
-    private func peek() -> UInt8? { position < bytes.count ? bytes[position] : nil }
+    private func peek(_ ahead: Int = 0) -> UInt8? { position + ahead < bytes.count ? bytes[position + ahead] : nil }
 
     private mutating func skipSpace() {
         while let b = peek(), b == 0x20 || b == 0x09 || b == 0x0D { position += 1 }
     }
 
-    private func fail(_ message: String) -> DataError {
-        DataError(file: file, line: line, column: position + 1, message)
+    private func fail(_ message: String, at offset: Int? = nil) -> DataError {
+        DataError(file: file, line: line, column: (offset ?? position) + 1, message)
     }
 }

@@ -87,7 +87,9 @@ public enum SpecInference {
             throw DataError(file: table.file, "no column looks like a label: name tasks with --task NAME[:KIND] or a spec.toml")
         }
         if spec.inputs.isEmpty {
-            throw DataError(file: table.file, "no input columns left: name one with --input COLUMN or a spec.toml")
+            let blank = table.header.filter { profiles[$0]!.role == .empty }
+            let why = blank.isEmpty ? "" : " (blank in every row: \(blank.prefix(5).joined(separator: ", ")))"
+            throw DataError(file: table.file, "no input columns left\(why): name one with --input COLUMN or a spec.toml")
         }
         return spec
     }
@@ -141,7 +143,8 @@ struct ColumnProfile {
         var present = 0, numeric = 0, integral = 0, withPipe = 0, words = 0, length = 0
         var hexLengths = Set<Int>()
         var allHex = true
-        for v in values where !v.isEmpty {
+        // A cell of spaces is as blank as an empty one.
+        for v in values where !v.allSatisfy(\.isWhitespace) {
             present += 1
             if distinct.count <= 1000 { distinct.insert(v) }
             // NaN and infinities count as numbers here, so the encoder reports them as bad numbers.

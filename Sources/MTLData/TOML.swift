@@ -1,5 +1,5 @@
-/// The part of TOML a dataset spec needs: `key = value` lines, `[table]` and `[[array]]`
-/// headers (one level), strings, integers, floats, booleans, arrays and inline tables.
+/// The part of TOML a dataset spec needs: `key = value` lines with bare, quoted or dotted keys
+/// (`a.b = 1` sets key `b` of table `a`), `[table]` and `[[array]]` headers (one level), strings, integers, floats, booleans, arrays and inline tables.
 /// Every value remembers its line so a bad key can be reported where it is.
 public enum TOMLValue: Sendable, Equatable {
     case string(String)
@@ -30,6 +30,8 @@ public struct TOMLTable: Sendable, Equatable {
     public var line: Int
     public var keys: [String] = []
     public var entries: [String: Entry] = [:]
+    /// Made by dotted keys (`a.b = 1`), so later dotted keys may add to it; an inline table may not grow.
+    public var isDotted = false
 
     public subscript(key: String) -> TOMLValue? { entries[key]?.value }
 }
@@ -71,7 +73,7 @@ private struct TOMLParser {
                 let isArray = peek(1) == UInt8(ascii: "[")
                 position += isArray ? 2 : 1
                 skipSpaces()
-                let name = try key()
+                let name = try keyPath().joined(separator: ".")
                 skipSpaces()
                 try expect(UInt8(ascii: "]"))
                 if isArray { try expect(UInt8(ascii: "]")) }
@@ -91,23 +93,16 @@ private struct TOMLParser {
                 continue
             }
             let entryLine = line
-            let name = try key()
+            let path = try keyPath()
             skipSpaces()
             try expect(UInt8(ascii: "="))
             skipSpaces()
             let value = try self.value()
             try endOfLine()
-            func insert(_ table: inout TOMLTable) throws(DataError) {
-                if table.entries[name] != nil {
-                    throw DataError(file: file, line: entryLine, key: name, "defined twice")
-                }
-                table.keys.append(name)
-                table.entries[name] = .init(value: value, line: entryLine)
-            }
             switch current {
-            case nil: try insert(&doc.root)
-            case let (section, nil)?: try insert(&doc.tables[section]!)
-            case let (section, index?)?: try insert(&doc.arrays[section]![index])
+            case nil: try insert(value, at: path, line: entryLine, into: &doc.root)
+            case let (section, nil)?: try insert(value, at: path, line: entryLine, into: &doc.tables[section]!)
+            case let (section, index?)?: try insert(value, at: path, line: entryLine, into: &doc.arrays[section]![index])
             }
         }
         return doc
@@ -160,18 +155,55 @@ private struct TOMLParser {
         if peek() == UInt8(ascii: "}") { position += 1; return .table(table) }
         while true {
             skipSpaces()
-            let name = try key()
+            let path = try keyPath()
             skipSpaces()
             try expect(UInt8(ascii: "="))
             skipSpaces()
             let v = try value()
-            if table.entries[name] != nil { throw DataError(file: file, line: line, key: name, "defined twice") }
-            table.keys.append(name)
-            table.entries[name] = .init(value: v, line: line)
+            try insert(v, at: path, line: line, into: &table)
             skipSpaces()
             if peek() == UInt8(ascii: ",") { position += 1; continue }
             try expect(UInt8(ascii: "}"))
             return .table(table)
+        }
+    }
+
+    /// Sets `path` (a dotted key: `a.b = 1` is key `b` of table `a`) to `value` in `table`,
+    /// creating the tables on the way. A key is defined once; an inline table is closed.
+    private func insert(_ value: TOMLValue, at path: [String], line entryLine: Int, into table: inout TOMLTable,
+                        fullKey: [String]? = nil) throws(DataError) {
+        let name = path[0]
+        let dotted = (fullKey ?? path).joined(separator: ".")
+        if path.count == 1 {
+            if table.entries[name] != nil { throw DataError(file: file, line: entryLine, key: dotted, "defined twice") }
+            table.keys.append(name)
+            table.entries[name] = .init(value: value, line: entryLine)
+            return
+        }
+        var inner: TOMLTable
+        switch table.entries[name]?.value {
+        case nil:
+            inner = TOMLTable(name: name, line: entryLine, isDotted: true)
+            table.keys.append(name)
+        case .table(let existing)? where existing.isDotted:
+            inner = existing
+        default:
+            throw DataError(file: file, line: entryLine, key: dotted, "'\(name)' is already defined as a value, not a table to add keys to")
+        }
+        try insert(value, at: Array(path.dropFirst()), line: entryLine, into: &inner, fullKey: fullKey ?? path)
+        table.entries[name] = .init(value: .table(inner), line: table.entries[name]?.line ?? entryLine)
+    }
+
+    /// A key: bare or quoted parts joined by dots (`a.b`, `"x.y".z`), spaces allowed around dots.
+    private mutating func keyPath() throws(DataError) -> [String] {
+        var path = [try key()]
+        while true {
+            let save = position
+            skipSpaces()
+            guard peek() == UInt8(ascii: ".") else { position = save; return path }
+            position += 1
+            skipSpaces()
+            path.append(try key())
         }
     }
 
@@ -186,12 +218,13 @@ private struct TOMLParser {
 
     private func isBareKeyByte(_ b: UInt8) -> Bool {
         (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
-            || b == UInt8(ascii: "_") || b == UInt8(ascii: "-") || b == UInt8(ascii: ".")
+            || b == UInt8(ascii: "_") || b == UInt8(ascii: "-")
     }
 
+    /// A bare value word: digits, letters, `_ - + .` (numbers like 1.5e-3, true, inf).
     private mutating func bareWord() -> String {
         let start = position
-        while let b = peek(), isBareKeyByte(b) || b == UInt8(ascii: "+") { position += 1 }
+        while let b = peek(), isBareKeyByte(b) || b == UInt8(ascii: "+") || b == UInt8(ascii: ".") { position += 1 }
         return String(decoding: bytes[start..<position], as: UTF8.self)
     }
 

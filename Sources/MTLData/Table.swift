@@ -4,20 +4,32 @@
 /// later error about a value can name its place in the file.
 public struct Table: Sendable {
     public var file: String
-    public var header: [String]
+    public var header: [String] { didSet { indexOf = Table.index(header) } }
     public var columns: [[String]]
     public var rowLines: [Int]
+    /// JSON Lines: for a key some rows lack, the first such row (a missing key is not an empty value).
+    public var absentKeys: [String: Int] = [:]
+    /// Column index by name, so looking a column up costs the same in a table of 100,000 columns.
+    private var indexOf: [String: Int]
 
     public init(file: String, header: [String], columns: [[String]], rowLines: [Int]) {
         self.file = file
         self.header = header
         self.columns = columns
         self.rowLines = rowLines
+        indexOf = Table.index(header)
+    }
+
+    private static func index(_ header: [String]) -> [String: Int] {
+        var index: [String: Int] = [:]
+        index.reserveCapacity(header.count)
+        for (i, name) in header.enumerated() where index[name] == nil { index[name] = i }
+        return index
     }
 
     public var rowCount: Int { rowLines.count }
 
-    public func columnIndex(_ name: String) -> Int? { header.firstIndex(of: name) }
+    public func columnIndex(_ name: String) -> Int? { indexOf[name] }
 
     public func column(_ name: String) -> [String]? {
         columnIndex(name).map { columns[$0] }

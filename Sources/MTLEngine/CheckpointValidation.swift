@@ -11,7 +11,7 @@ private enum Limit {
     static let denseLayers = 64
     static let tokens = 1 << 16
     static let imageSide = 1 << 14
-    static let epochs = 1_000_000_000
+    static let epochs = RunPreparation.maxEpochs
     static let batchSize = 1 << 24
 }
 
@@ -125,8 +125,11 @@ extension Checkpoint.Info {
         for name in t.frozen { try check.that(layers.contains(name), "training.frozen", "no layer named '\(name)'") }
         for name in t.pinned { try check.that(model.heads.contains { $0.name == name }, "training.pinned", "no task named '\(name)'") }
         if let rule = t.earlyStop {
-            try check.that(EarlyStop.parse("\(rule.metric):\(max(rule.patience, 0))", tasks: model.heads.map(\.name)) != nil && rule.patience >= 0,
-                           "training.earlyStop", "'\(rule.metric)' with patience \(rule.patience) is not a rule for these tasks")
+            do {
+                _ = try EarlyStop.parse("\(rule.metric):\(rule.patience)", tasks: model.heads.map { ($0.name, $0.kind) })
+            } catch {
+                throw check.failure("training.earlyStop", error.description)
+            }
         }
         try check.that(t.logEvery >= 0, "training.logEvery", "must be ≥ 0")
         try check.that(t.conflictEvery >= 0, "training.conflictEvery", "must be ≥ 0")

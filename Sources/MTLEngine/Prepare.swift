@@ -59,17 +59,22 @@ public struct PreparedRun: Sendable {
     /// Where the spec came from: a spec.toml path, a checkpoint, or nil when inferred.
     public var specSource: String?
     public var table: Table
+    /// What the user should know about how the options were applied (a capped batch size, no
+    /// validation rows), one line each.
+    public var notes: [String] = []
 }
 
 public enum RunPreparation {
+    /// More epochs than anyone trains, small enough that step and time arithmetic cannot overflow.
+    public static let maxEpochs = 1_000_000
+
     /// Load, spec, split, encode and size the model; every problem is an error before training.
     public static func prepare(_ options: RunOptions) throws -> PreparedRun {
         try check(options)
+        if let save = options.saveDirectory { try checkSaveDirectory(save) }
+        var notes: [String] = []
         let source = try DatasetSource.load(options.data)
         let checkpoint = try options.resumeDirectory.map { try Checkpoint.read(from: $0, for: .resume) }
-        if let directory = options.saveDirectory, let problem = Checkpoint.problem(saving: directory) {
-            throw UsageError("--save", "\(directory) \(problem)")
-        }
         var spec: DatasetSpec
         var specSource: String?
         if let checkpoint {
@@ -91,7 +96,11 @@ public enum RunPreparation {
             for i in spec.inputs.indices where spec.inputs[i].kind == .text { spec.inputs[i].maxLength = maxLength }
         }
         if checkpoint == nil {
-            if let split = options.split { spec.splitFractions = try SplitFractions.check(split, file: "--split") }
+            if let split = options.split {
+                do { spec.splitFractions = try SplitFractions.check(split, file: "--split") } catch {
+                    throw UsageError("--split", error.message)
+                }
+            }
             if let column = options.splitColumn { spec.splitColumn = column }
         }
         for (task, weight) in options.lossWeights {
@@ -100,6 +109,8 @@ public enum RunPreparation {
             }
             spec.tasks[i].weight = weight
         }
+        if checkpoint == nil { try checkInputsAreNotTasks(spec, options, specFile: specSource ?? source.table.file) }
+        if checkpoint == nil, specSource == nil, let note = blankColumnsNote(source.table, spec) { notes.append(note) }
         let seed = checkpoint?.info.training.seed ?? options.seed
         let split = try DataSplit.make(source.table, spec: spec, seed: seed)
         if split.train.isEmpty { throw DataError(file: source.table.file, "no training rows after splitting") }
@@ -107,6 +118,9 @@ public enum RunPreparation {
             let batchSize = checkpoint.info.training.batchSize
             try checkpoint.info.checkResumable(batchesPerEpoch: max(1, (split.train.count + batchSize - 1) / batchSize),
                                                file: (directory as NSString).appendingPathComponent("model.json"))
+        }
+        if split.validation.isEmpty {
+            notes.append("warning: there is no validation set (0 validation rows); validation metrics are not shown")
         }
         let encoder = try checkpoint?.info.encoder ?? DataEncoder.fit(source.table, spec: spec, trainRows: split.train)
         let rows = try encoder.encode(source.table)
@@ -125,7 +139,11 @@ public enum RunPreparation {
             model = try modelConfig(options, encoder: encoder, trunk: trunk, vectors: vectors)
             training = TrainingConfig()
             training.epochs = options.epochs ?? 10
-            training.batchSize = options.batchSize
+            training.batchSize = min(options.batchSize, split.train.count)
+            // Said for a size the user chose; the default on a small sample is not worth a line.
+            if options.batchSize > split.train.count, options.batchSize != RunOptions(data: options.data).batchSize {
+                notes.append("note: --batch-size \(options.batchSize) is more than the \(split.train.count) training rows; using \(split.train.count)")
+            }
             training.optimizer = OptimizerConfig(kind: options.optimizer, learningRate: Float(options.learningRate),
                                                  weightDecay: options.weightDecay.map(Float.init),
                                                  clipNorm: options.clipNorm.map(Float.init))
@@ -134,11 +152,11 @@ public enum RunPreparation {
             training.frozen = options.freeze
             training.strategy = options.strategy
             if let rule = options.earlyStop {
-                guard let parsed = EarlyStop.parse(rule, tasks: spec.tasks.map(\.name)) else {
-                    throw UsageError("--early-stop", "expected METRIC[:PATIENCE] with METRIC 'loss' or TASK.NAME (e.g. \(spec.tasks[0].name).macro_f1:3), got '\(rule)'")
+                do { training.earlyStop = try EarlyStop.parse(rule, tasks: spec.tasks.map { ($0.name, $0.kind) }) } catch {
+                    throw UsageError("--early-stop", error.description)
                 }
-                training.earlyStop = parsed
             }
+            try checkMemory(model, batch: training.batchSize, rows: rows)
             let probe = Model(model, seed: seed)
             for name in options.freeze where probe.layerNames(matching: name).isEmpty {
                 throw UsageError("--freeze", "no layer named '\(name)' (layers: \(probe.layers.map(\.name).joined(separator: ", ")), trunk, heads)")
@@ -148,7 +166,7 @@ public enum RunPreparation {
         var setup = TrainingSetup(encoder: encoder, inputs: inputs, split: split, model: model, training: training,
                                   saveDirectory: options.saveDirectory, resume: checkpoint)
         setup.vectors = vectors
-        return PreparedRun(setup: setup, spec: spec, specSource: specSource, table: source.table)
+        return PreparedRun(setup: setup, spec: spec, specSource: specSource, table: source.table, notes: notes)
     }
 
     /// The word vectors named by `--vectors` (relative to the working directory) or by the text
@@ -201,16 +219,109 @@ public enum RunPreparation {
     }
 
     static func check(_ o: RunOptions) throws {
-        if let epochs = o.epochs, epochs < 1 { throw UsageError("--epochs", "expected a whole number ≥ 1, got \(epochs)") }
+        if let epochs = o.epochs, !(1...maxEpochs).contains(epochs) {
+            throw UsageError("--epochs", "expected a whole number from 1 to \(maxEpochs), got \(epochs)")
+        }
         if o.batchSize < 1 { throw UsageError("--batch-size", "expected a whole number ≥ 1, got \(o.batchSize)") }
         if !(o.learningRate > 0 && o.learningRate.isFinite) { throw UsageError("--lr", "expected a number > 0, got \(o.learningRate)") }
+        if let decay = o.weightDecay, !(decay >= 0 && decay.isFinite) { throw UsageError("--weight-decay", "expected a number ≥ 0, got \(decay)") }
         if !(o.dropout >= 0 && o.dropout < 1) { throw UsageError("--dropout", "expected a number in [0, 1), got \(o.dropout)") }
-        if (o.embedding ?? 1) < 1 || o.filters < 1 { throw UsageError("--embedding/--filters", "expected whole numbers ≥ 1") }
+        if let embedding = o.embedding, embedding < 1 { throw UsageError("--embedding", "expected a whole number ≥ 1, got \(embedding)") }
+        if o.filters < 1 { throw UsageError("--filters", "expected a whole number ≥ 1, got \(o.filters)") }
         if o.kernel < 1 { throw UsageError("--kernel", "expected a whole number ≥ 1, got \(o.kernel)") }
         if let hidden = o.hidden, hidden.contains(where: { $0 < 1 }) { throw UsageError("--hidden", "expected widths ≥ 1") }
-        if let clip = o.clipNorm, !(clip > 0) { throw UsageError("--clip", "expected a number > 0") }
+        if let clip = o.clipNorm, !(clip > 0 && clip.isFinite) { throw UsageError("--clip", "expected a number > 0, got \(clip)") }
         for (task, weight) in o.lossWeights where !(weight >= 0 && weight.isFinite) {
             throw UsageError("--loss-weight", "weight of '\(task)' must be a finite number ≥ 0")
         }
+    }
+
+    /// The checkpoint directory can be made and written, before any time is spent training.
+    static func checkSaveDirectory(_ path: String) throws {
+        let files = FileManager.default
+        var isDirectory: ObjCBool = false
+        if files.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw UsageError("--save", "'\(path)' is a file; expected a directory for the checkpoint (it is created if missing)")
+            }
+            guard files.isWritableFile(atPath: path) else { throw UsageError("--save", "cannot write in '\(path)'") }
+            // A save replaces the directory as a whole, from a sibling staged beside it.
+            let parent = ((path as NSString).standardizingPath as NSString).deletingLastPathComponent
+            guard files.isWritableFile(atPath: parent.isEmpty ? "." : parent) else {
+                throw UsageError("--save", "cannot save in '\(path)': a save replaces it from beside it, and '\(parent)' is not writable")
+            }
+            if let problem = Checkpoint.problem(saving: path) { throw UsageError("--save", "'\(path)' \(problem)") }
+            return
+        }
+        var ancestor = path
+        repeat {
+            let up = (ancestor as NSString).deletingLastPathComponent
+            ancestor = up.isEmpty ? "." : up
+        } while ancestor != "." && ancestor != "/" && !files.fileExists(atPath: ancestor, isDirectory: &isDirectory)
+        guard files.fileExists(atPath: ancestor, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else {
+            throw UsageError("--save", "cannot create '\(path)': '\(ancestor)' is a file, not a directory")
+        }
+        guard files.isWritableFile(atPath: ancestor) else {
+            throw UsageError("--save", "cannot create '\(path)': '\(ancestor)' is not writable")
+        }
+    }
+
+    /// Inference leaves out a column blank in every row; say so, since the user may have meant it as an input.
+    static func blankColumnsNote(_ table: Table, _ spec: DatasetSpec) -> String? {
+        let used = Set(spec.inputs.map(\.column) + spec.tasks.map(\.column))
+        let blank = table.header.indices.filter { c in
+            !used.contains(table.header[c]) && table.columns[c].allSatisfy { $0.allSatisfy(\.isWhitespace) }
+        }.map { "'\(table.header[$0])'" }
+        guard !blank.isEmpty else { return nil }
+        return "note: \(table.file): \(blank.count == 1 ? "column" : "columns") \(blank.prefix(5).joined(separator: ", ")) "
+            + "\(blank.count == 1 ? "is" : "are") blank in every row and not used"
+    }
+
+    /// A task's column given to the model as an input would let it read the answer.
+    static func checkInputsAreNotTasks(_ spec: DatasetSpec, _ options: RunOptions, specFile: String) throws {
+        for input in spec.inputs {
+            guard let task = spec.tasks.first(where: { $0.column == input.column }) else { continue }
+            let message = "column '\(input.column)' is both an input and the column of task '\(task.name)'; a column cannot be both input and task"
+            if options.inputs.contains(input.column) { throw UsageError("--input", message) }
+            if options.tasks.contains(where: { $0.name == task.name }) { throw UsageError("--task", message) }
+            throw DataError(file: specFile, line: task.sourceLine, key: "column", message)
+        }
+    }
+
+    /// Training memory against physical memory, before the model is allocated: names the flag
+    /// behind the largest part and says how much fits.
+    static func checkMemory(_ model: ModelConfig, batch: Int, rows: EncodedRows) throws {
+        // The longest encoded text, as the batches will hold it (not --max-length, a bound).
+        var maxTokens = 0
+        if !rows.tokenOffsets.isEmpty {
+            for r in 0..<rows.count { maxTokens = max(maxTokens, rows.tokenOffsets[r + 1] - rows.tokenOffsets[r]) }
+        }
+        let sparseWidth = model.trunk == .mlp ? maxTokens + rows.featureWidth : 0
+        let need = MemoryBudget.training(model, batch: batch, maxTokens: maxTokens, sparseWidth: sparseWidth)
+        let available = MemoryBudget.physicalBytes
+        guard need.bytes > available else { return }
+        let perParameter = 4 * MemoryBudget.parameterCopies
+        let single = MemoryBudget.training(model, batch: 1, maxTokens: maxTokens, sparseWidth: sparseWidth)
+        let flag: String
+        let fits: String
+        if single.bytes <= available, batch > 1 {
+            // The model fits; its batches do not.
+            flag = "--batch-size"
+            let perRow = (need.bytes - single.bytes) / Double(batch - 1)
+            fits = "batches of about \(MemoryBudget.format(count: 1 + ((available - single.bytes) / perRow).rounded(.down))) rows fit"
+        } else {
+            flag = switch need.parts.max(by: { $0.count < $1.count })!.name {
+            case "embedding": "--embedding"
+            case "conv": [("--embedding", model.embedding), ("--kernel", model.kernel), ("--filters", model.filters)].max { $0.1 < $1.1 }!.0
+            default: "--hidden"
+            }
+            let parameters = (available - single.workspaceBytes) / perParameter
+            fits = parameters >= 1 ? "about \(MemoryBudget.format(count: parameters)) parameters fit" : "even one row's working memory does not fit"
+        }
+        throw UsageError(flag, "the model would have \(MemoryBudget.format(count: need.parameters)) parameters and training needs about "
+            + "\(MemoryBudget.format(bytes: need.bytes)) (\(Int(perParameter)) bytes per parameter for weights, gradients, Adam moments and the best epoch, "
+            + "plus \(MemoryBudget.format(bytes: need.workspaceBytes)) of working memory for batches of \(batch)), more than this machine's "
+            + "\(MemoryBudget.format(bytes: available)) of memory; \(fits)")
     }
 }

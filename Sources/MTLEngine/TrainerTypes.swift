@@ -59,21 +59,42 @@ public struct EarlyStop: Sendable, Codable, Equatable {
     /// The default: the weighted validation loss, patience 3 (as most Keras set-ups use).
     public static let standard = EarlyStop(metric: "loss", patience: 3)
 
-    /// Parses `METRIC[:PATIENCE]`, e.g. `loss`, `domain.macro_f1:5`.
-    public static func parse(_ text: String, tasks: [String]) -> EarlyStop? {
+    /// Parses `METRIC[:PATIENCE]`, e.g. `loss`, `domain.macro_f1:5`, for tasks of these kinds.
+    /// A metric must be one its task reports (`mae` is a regression metric, not a binary one).
+    /// Throws a one-line explanation of what is wrong and what would do.
+    public static func parse(_ text: String, tasks: [(name: String, kind: TaskKind)]) throws(Invalid) -> EarlyStop {
+        let example = tasks.first.map { "\($0.name).\(TaskMetrics.names(for: $0.kind)[1]):3" } ?? "loss:3"
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count <= 2, let metric = parts.first, !metric.isEmpty else { return nil }
+        guard parts.count <= 2, let metric = parts.first, !metric.isEmpty else {
+            throw Invalid("expected METRIC[:PATIENCE] with METRIC 'loss' or TASK.METRIC (e.g. \(example)), got '\(text)'")
+        }
         var patience = standard.patience
         if parts.count == 2 {
-            guard let p = Int(parts[1]), p >= 0 else { return nil }
+            guard let p = Int(parts[1]), p >= 0 else {
+                throw Invalid("patience must be a whole number ≥ 0, got '\(parts[1])' in '\(text)'")
+            }
             patience = p
         }
         if metric != "loss" {
-            let pieces = metric.split(separator: ".", maxSplits: 1).map(String.init)
-            let valid = ["loss", "accuracy", "macro_f1", "precision", "recall", "auc", "mae", "rmse", "r2"]
-            guard pieces.count == 2, tasks.contains(pieces[0]), valid.contains(pieces[1]) else { return nil }
+            let pieces = metric.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard pieces.count == 2 else {
+                throw Invalid("expected METRIC[:PATIENCE] with METRIC 'loss' or TASK.METRIC (e.g. \(example)), got '\(text)'")
+            }
+            guard let task = tasks.first(where: { $0.name == pieces[0] }) else {
+                throw Invalid("no task named '\(pieces[0])' in '\(text)' (tasks: \(tasks.map(\.name).joined(separator: ", ")))")
+            }
+            let names = TaskMetrics.names(for: task.kind)
+            guard names.contains(pieces[1]) else {
+                throw Invalid("task '\(task.name)' (\(task.kind.rawValue)) has no metric '\(pieces[1])' (its metrics: \(names.joined(separator: ", ")))")
+            }
         }
         return EarlyStop(metric: metric, patience: patience)
+    }
+
+    /// Why a rule does not parse.
+    public struct Invalid: Error, Sendable, CustomStringConvertible {
+        public var description: String
+        init(_ description: String) { self.description = description }
     }
 }
 

@@ -136,7 +136,7 @@ func reviewsCSV(rows: Int = 120) -> String {
         try expectOneLineError(["train", file, "--optimizer", "adagrad"], startsWith: "--optimizer", contains: "expected adam, adamw or sgd")
         try expectOneLineError(["train", file, "--freeze", "conv9"], startsWith: "--freeze", contains: "no layer named 'conv9'")
         try expectOneLineError(["train", file, "--loss-weight", "nope=2"], startsWith: "--loss-weight", contains: "no task named 'nope'")
-        try expectOneLineError(["train", file, "--early-stop", "label.f1"], startsWith: "--early-stop", contains: "METRIC[:PATIENCE]")
+        try expectOneLineError(["train", file, "--early-stop", "label.f1"], startsWith: "--early-stop", contains: "has no metric 'f1' (its metrics: loss, accuracy, macro_f1")
         try expectOneLineError(["train", file, "--split", "0.5,0.1,0.1"], startsWith: "--split", contains: "sum to 1")
         try expectOneLineError(["eval", s.path, file], startsWith: s.path, contains: "not a checkpoint directory")
     }

@@ -1,0 +1,77 @@
+import Foundation
+
+/// Sizes checked against the machine's memory before anything large is allocated, so an absurd
+/// `--hidden`, `--embedding` or `--dump-screen` is a one-line error that says what fits, not an
+/// abort in the allocator. Estimates are in `Double` so no size can overflow while being checked.
+public enum MemoryBudget {
+    /// Installed physical memory in bytes.
+    public static var physicalBytes: Double { Double(ProcessInfo.processInfo.physicalMemory) }
+
+    /// Float buffers the size of the parameters while training: the parameters, their gradients,
+    /// Adam's two moments and early stopping's copy of the best epoch.
+    public static let parameterCopies = 5.0
+
+    /// What training a model of `config` on batches of `batch` rows needs.
+    public struct Training: Sendable {
+        public var parameters: Double
+        /// Per part of the model (`embedding`, `conv`, `dense`, `heads`): its parameter count.
+        public var parts: [(name: String, count: Double)]
+        /// Activations, gradients and the batch itself, for `batch` rows.
+        public var workspaceBytes: Double
+        public var bytes: Double { parameters * 4 * MemoryBudget.parameterCopies + workspaceBytes }
+    }
+
+    /// - Parameters:
+    ///   - maxTokens: the longest text in tokens (0 without text).
+    ///   - sparseWidth: the most non-zero bag-of-words and feature values of one row (mlp over text).
+    public static func training(_ config: ModelConfig, batch: Int, maxTokens: Int, sparseWidth: Int) -> Training {
+        let b = Double(batch), t = Double(max(maxTokens, config.kernel))
+        let v = Double(config.vocabulary), e = Double(config.embedding)
+        let k = Double(config.kernel), f = Double(config.filters)
+        var parts: [(String, Double)] = []
+        var workspace = 0.0
+        if config.trunk == .cnn {
+            parts.append(("embedding", v * e))
+            parts.append(("conv", e * k * f + f))
+            let unique = min(v, b * t)
+            // Token slots and ids, gathered rows and their filter table, pooled maxima, weight scratch.
+            workspace += 8 * v + 16 * b * t + 4 * unique * (e + k * f) + 8 * b * f + 8 * k * f * e
+        }
+        var width = Double(config.trunkInput)
+        var dense = 0.0
+        for h in config.hidden.map(Double.init) {
+            dense += width * h + h
+            width = h
+        }
+        parts.append(("dense", dense))
+        let outputs = config.heads.reduce(0.0) { $0 + Double($1.outputs) }
+        parts.append(("heads", width * outputs + outputs))
+        let hidden = config.hidden.reduce(0.0) { $0 + Double($1) }
+        let trunkInput = config.trunk == .cnn ? Double(config.trunkInput) : 0
+        // Per row: trunk input and its gradient, three buffers per dense layer and per head,
+        // the row's features, tokens and sparse values.
+        workspace += 4 * b * (2 * trunkInput + 3 * hidden + 4 * outputs + Double(config.features) + t)
+        workspace += 8 * b * Double(sparseWidth)
+        return Training(parameters: parts.reduce(0) { $0 + $1.1 }, parts: parts, workspaceBytes: workspace)
+    }
+
+    /// `1.5 GB`, `512 MB`, `20 TB`.
+    public static func format(bytes: Double) -> String {
+        let units = ["bytes", "KB", "MB", "GB", "TB", "PB", "EB"]
+        var value = bytes, unit = 0
+        while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
+        return unit == 0 ? "\(Int(value)) bytes" : String(format: value < 10 ? "%.1f" : "%.0f", value) + " " + units[unit]
+    }
+
+    /// `1,234,567`, or `1.2e+21` beyond what a whole number shows readably.
+    public static func format(count: Double) -> String {
+        guard count < 1e15 else { return String(format: "%.1e", count) }
+        let digits = String(Int(count))
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return out
+    }
+}

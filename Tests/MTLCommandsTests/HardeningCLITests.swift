@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+
+/// Bad flag values and settings: one line naming the flag, exit 1, before any training.
+@Suite(.serialized) struct HardeningCLITests {
+    let checks = BadInputTests()
+    let penguins = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("sample-data/penguins").path
+
+    @Test func negativeNumbersReachTheRangeChecks() throws {
+        let s = Scratch()
+        let file = s.write("ok.csv", reviewsCSV())
+        let cases: [([String], String, String)] = [
+            (["--epochs", "-1"], "--epochs", "expected a whole number from 1 to 1000000, got -1"),
+            (["--epochs", "9223372036854775807"], "--epochs", "got 9223372036854775807"),
+            (["--lr", "-0.1"], "--lr", "expected a number > 0, got -0.1"),
+            (["--loss-weight", "label=-1"], "--loss-weight", "weight of 'label' must be a finite number ≥ 0"),
+            (["--batch-size", "-5"], "--batch-size", "expected a whole number ≥ 1, got -5"),
+            (["--weight-decay", "-1"], "--weight-decay", "expected a number ≥ 0, got -1.0"),
+            (["--filters", "-3"], "--filters", "expected a whole number ≥ 1, got -3"),
+            (["--split", "-0.1,0.6,0.5"], "--split", "fractions must be finite numbers ≥ 0, got -0.1"),
+            (["--max-length", "-1"], "--max-length", "expected a whole number ≥ 1, got -1"),
+            (["--threads", "-2"], "--threads", "expected a whole number ≥ 1, got -2"),
+        ]
+        for (flags, flag, message) in cases {
+            try checks.expectOneLineError(["train", file] + flags, startsWith: flag, contains: message)
+        }
+        // What the argument parser itself refuses is one line and exit 1 too.
+        try checks.expectOneLineError(["train", file, "--seed", "-1"], startsWith: "The value '-1' is invalid for '--seed <seed>'", contains: "see --help")
+        try checks.expectOneLineError(["train", file, "--epochs"], startsWith: "Missing value for '--epochs <epochs>'", contains: "see --help")
+    }
+
+    @Test func sizesBeyondMemoryAreRefusedBeforeAllocating() throws {
+        let s = Scratch()
+        let file = s.write("ok.csv", reviewsCSV())
+        try checks.expectOneLineError(["train", file, "--trunk", "mlp", "--hidden", "1000000,1000000"], startsWith: "--hidden",
+                                      contains: "parameters fit")
+        try checks.expectOneLineError(["train", file, "--embedding", "100000000000"], startsWith: "--embedding",
+                                      contains: "more than this machine's")
+        try checks.expectOneLineError(["train", file, "--kernel", "1000000000"], startsWith: "--kernel",
+                                      contains: "even one row's working memory does not fit")
+        try checks.expectOneLineError(["open", file, "--dump-screen", "100000x100000"], startsWith: "--dump-screen",
+                                      contains: "each side may be at most 10000")
+        try checks.expectOneLineError(["open", file, "--dump-screen", "80x0"], startsWith: "--dump-screen", contains: "expected WIDTHxHEIGHT")
+    }
+
+    @Test func aBatchLargerThanTheTrainingRowsIsCappedAndSaid() throws {
+        let s = Scratch()
+        let file = s.write("ok.csv", reviewsCSV(rows: 40))
+        let result = try CLI.run(["train", file, "--epochs", "1", "--batch-size", "10000000"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let note = try #require(result.stderrLines.first { $0.hasPrefix("mtl-tui: note: --batch-size 10000000 is more than the ") })
+        let rows = note.split(separator: " ")[8]
+        #expect(note.hasSuffix("\(rows) training rows; using \(rows)"), "\(note)")
+        #expect(result.stdout.contains("epoch 1/1"))
+    }
+
+    @Test func earlyStopNamesTheMetricsTheTaskHas() throws {
+        let s = Scratch()
+        let file = s.write("ok.csv", reviewsCSV())
+        try checks.expectOneLineError(["train", file, "--early-stop", "label.mae:1"], startsWith: "--early-stop",
+                                      contains: "task 'label' (binary) has no metric 'mae' (its metrics: loss, accuracy, macro_f1, precision, recall, auc)")
+    }
+
+    @Test func splitsWithoutTrainingOrValidationRows() throws {
+        let s = Scratch()
+        let file = s.write("ok.csv", reviewsCSV(rows: 40))
+        try checks.expectOneLineError(["train", file, "--split", "0,0,1"], startsWith: "--split", contains: "there would be no training rows")
+        let text = try CLI.run(["train", file, "--epochs", "1", "--split", "1,0,0"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stderr.contains("warning: there is no validation set"), "\(text.stderr)")
+        #expect(text.stdout.contains("val total loss —"), "\(text.stdout)")
+        #expect(!text.stdout.contains("0.0000"), "\(text.stdout)")
+        let json = try CLI.run(["train", file, "--epochs", "1", "--split", "1,0,0", "--json"])
+        let epoch = json.stdout.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        }.first { $0["event"] as? String == "epoch" }
+        #expect(epoch?["total_val_loss"] is NSNull)
+        #expect((epoch?["metrics"] as? [String: Any])?["val"] == nil)
+    }
+
+    @Test func aColumnCannotBeBothInputAndTask() throws {
+        let s = Scratch()
+        let file = s.write("ok.csv", reviewsCSV())
+        try checks.expectOneLineError(["train", file, "--input", "label", "--task", "label"], startsWith: "--input",
+                                      contains: "column 'label' is both an input and the column of task 'label'")
+        // A spec.toml's task named as an input by the flag.
+        try checks.expectOneLineError(["train", penguins, "--input", "species"], startsWith: "--input",
+                                      contains: "column 'species' is both an input and the column of task 'species'; a column cannot be both input and task")
+        s.write("both-dir/data.csv", reviewsCSV())
+        let both = s.write("both-dir/spec.toml", "[[input]]\ncolumn = \"label\"\nkind = \"categorical\"\n[[task]]\nname = \"label\"\nkind = \"binary\"\n")
+        try checks.expectOneLineError(["train", s.path + "/both-dir"], startsWith: both + ":5: column", contains: "both an input and")
+    }
+
+    @Test func saveToARegularFileIsRefusedBeforeTraining() throws {
+        let s = Scratch()
+        let file = s.write("ok.csv", reviewsCSV())
+        let taken = s.write("taken", "not a directory")
+        try checks.expectOneLineError(["train", file, "--save", taken], startsWith: "--save", contains: "is a file; expected a directory")
+        try checks.expectOneLineError(["train", file, "--save", taken + "/run"], startsWith: "--save", contains: "is a file, not a directory")
+    }
+
+    @Test func anInputBlankInEveryRowAndAnIDXFileGivenDirectly() throws {
+        let s = Scratch()
+        let blank = s.write("blank/data.csv", "text,y\n ,a\n,b\n,a\n ,b\n")
+        s.write("blank/spec.toml", "[[input]]\ncolumn = \"text\"\nkind = \"text\"\n[[task]]\nname = \"y\"\nkind = \"binary\"\n")
+        try checks.expectOneLineError(["train", s.path + "/blank"], startsWith: blank + ": column 'text'", contains: "text input is blank in every training row")
+        // Inferred, a blank column is left out, and the user is told.
+        let unused = s.write("unused.csv", "text,x,y\n ,1,a\n,2,b\n,3,a\n,4,b\n,5,a\n,6,b\n")
+        let inferred = try CLI.run(["train", unused, "--epochs", "1"])
+        #expect(inferred.status == 0, "\(inferred.stderr)")
+        #expect(inferred.stderrLines.first == "mtl-tui: note: \(unused): column 'text' is blank in every row and not used")
+        let images = s.write("idx/train-images-idx3-ubyte", bytes: [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3])
+        try checks.expectOneLineError(["train", images], startsWith: images, contains: "'train-labels-idx1-ubyte' beside them")
+    }
+
+    @Test func theDoneEventReportsTheKeptEpoch() throws {
+        let result = try CLI.run(["train", penguins, "--epochs", "30", "--early-stop", "sex.accuracy:1", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let events = result.stdout.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        }
+        let restored = events.compactMap { $0["message"] as? String }.first { $0.hasPrefix("restored the parameters of epoch ") }
+        let kept = restored.flatMap { Int($0.dropFirst("restored the parameters of epoch ".count).prefix { $0.isNumber }) }
+        let epochs = events.filter { $0["event"] as? String == "epoch" }
+        let done = try #require(events.first { $0["event"] as? String == "done" })
+        let keptEpoch = try #require(kept, "the run should stop early and restore an earlier epoch")
+        #expect(keptEpoch < epochs.count)
+        #expect(done["epoch"] as? Int == keptEpoch)
+        let keptRecord = try #require(epochs.first { $0["epoch"] as? Int == keptEpoch })
+        let expected = (keptRecord["metrics"] as? [String: Any])?["val"] as? NSDictionary
+        let reported = (done["metrics"] as? [String: Any])?["val"] as? NSDictionary
+        #expect(expected != nil && reported == expected)
+    }
+}
