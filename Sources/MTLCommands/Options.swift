@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import MTLData
 import MTLEngine
@@ -71,8 +72,17 @@ public struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Train,val,test fractions (like 0.8,0.1,0.1) or the name of a column holding train/val/test.", valueName: "F,F,F|COLUMN"))
     var split: String?
 
-    @Option(help: ArgumentHelp("fixed (the loss weights as given) or dwa (Dynamic Weight Average).", valueName: "NAME"))
-    var strategy = "fixed"
+    @Option(help: ArgumentHelp("How the task losses are weighed: fixed (your weights), dwa, rlw, uw, gradnorm (alpha, lr, every), pcgrad (every) or famo (lr, decay), with options as NAME:k=v,... e.g. gradnorm:alpha=1.5,every=4. Default: the spec's 'strategy', else fixed.", valueName: "NAME[:k=v,...]"))
+    var strategy: String?
+
+    @Option(name: .customLong("conflict-every"), parsing: .unconditional, help: "Measure the tasks' gradient conflict on the shared layers every N steps (0: off).")
+    var conflictEvery = 10
+
+    @Flag(help: "Also train one model per task alone (same trunk, settings, seed and split) and report each task's metrics beside the multi-task model's, with Δp: LibMTL's mean over tasks of the mean over metrics of ±(multi − single)/single, in percent, + for higher-is-better metrics; higher is better.")
+    var baselines = false
+
+    @Option(name: .customLong("baselines-dir"), help: ArgumentHelp("Keep the baselines here: reuse those an earlier run saved for the same data and split, else train and save them (implies --baselines).", valueName: "DIR"))
+    var baselinesDirectory: String?
 
     @Option(parsing: .unconditional, help: "Threads for the engine's large loops (OpenBLAS itself stays on one).")
     var threads = 1
@@ -84,6 +94,17 @@ public struct TrainingOptions: ParsableArguments {
     var resume: String?
 
     public init() {}
+
+    /// The baselines of `--baselines`: reused from `--baselines-dir` when it holds them for this
+    /// data, split and settings, else trained.
+    func baselineRunner(_ setup: TrainingSetup) throws -> BaselineRunner {
+        guard let directory = baselinesDirectory else { return BaselineRunner(setup) }
+        if let save, (save as NSString).standardizingPath == (directory as NSString).standardizingPath {
+            throw UsageError("--baselines-dir", "must differ from --save: a save replaces its directory as a whole")
+        }
+        guard let saved = BaselineStore.load(directory, for: setup) else { return BaselineRunner(setup) }
+        return BaselineRunner(setup, reusing: saved)
+    }
 
     /// The run options for `data`; every malformed value is a `UsageError` naming its flag.
     func runOptions(data: String) throws -> RunOptions {
@@ -141,10 +162,15 @@ public struct TrainingOptions: ParsableArguments {
             else if parts.count == 1, parts[0] == nil { o.splitColumn = split }
             else { throw UsageError("--split", "expected three fractions like 0.8,0.1,0.1 or a column name, got '\(split)'") }
         }
-        guard let strategy = WeightingStrategy(rawValue: strategy) else {
-            throw UsageError("--strategy", "expected \(WeightingStrategy.allCases.map(\.rawValue).joined(separator: " or ")), got '\(self.strategy)'")
+        if let strategy {
+            switch WeightingStrategy.parse(strategy) {
+            case .success(let (name, options)): o.strategy = (name, options)
+            case .failure(let error): throw UsageError("--strategy", error.description)
+            }
         }
-        o.strategy = strategy
+        guard conflictEvery >= 0 else { throw UsageError("--conflict-every", "expected a whole number ≥ 0, got \(conflictEvery)") }
+        o.conflictEvery = conflictEvery
+        o.baselines = baselines || baselinesDirectory != nil
         if threads < 1 { throw UsageError("--threads", "expected a whole number ≥ 1, got \(threads)") }
         o.saveDirectory = save
         o.resumeDirectory = resume

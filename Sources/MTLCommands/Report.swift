@@ -38,7 +38,34 @@ enum Report {
         return out
     }
 
+    /// `{"LAYER":{"cosine":{"A|B":c},"magnitude_similarity":{"A|B":m}}}`; null where not measured.
+    static func conflictObject(_ conflict: GradientConflict) -> [String: Any] {
+        var out: [String: Any] = [:]
+        let pairs = conflict.pairNames
+        for layer in conflict.layers {
+            func values(_ v: [Double]) -> [String: Any] {
+                Dictionary(uniqueKeysWithValues: zip(pairs, v).map { ($0, $1.isNaN ? NSNull() : $1 as Any) })
+            }
+            out[layer.name] = ["cosine": values(layer.cosine), "magnitude_similarity": values(layer.magnitudeSimilarity)]
+        }
+        return out
+    }
+
     // MARK: Tables
+
+    /// Per task and Δp metric: multi-task, single-task and the relative change (+ is better).
+    static func baselineTable(tasks: [String], kinds: [TaskKind], multi: [TaskMetrics], single: [TaskMetrics]) -> String {
+        var table = [["task", "metric", "multi-task", "single-task", "change"]]
+        for t in tasks.indices {
+            for name in Baselines.deltaMetrics(for: kinds[t]) {
+                let n = multi[t].value(name), b = single[t].value(name)
+                var change = "—"
+                if let n, let b, b != 0 { change = String(format: "%+.1f %%", (TaskMetrics.higherIsBetter(name) ? 100 : -100) * (n - b) / b) }
+                table.append([tasks[t], name, n.map(number) ?? "—", b.map(number) ?? "—", change])
+            }
+        }
+        return align(table)
+    }
 
     /// Columns: task, each set's loss (train loss, val loss…), then the last set's other metrics,
     /// blank where a task does not report them.

@@ -28,14 +28,29 @@ struct Train: ParsableCommand {
         let printer = TrainingPrinter(prepared: prepared, json: json)
         printer.start()
         let trainer = Trainer(prepared.setup, observer: { printer.handle($0) })
+        let baselines = runOptions.baselines ? exitOnUserError { try options.baselineRunner(prepared.setup) } : nil
+        if let baselines, baselines.snapshot.finished, let directory = options.baselinesDirectory {
+            Console.shared.err("mtl-tui: reusing the single-task baselines saved in \(directory)")
+        }
         StopSignals.install()
         trainer.start()
+        baselines?.start()
         // Headless, a divergence cannot be steered: stop the run and report it.
         // SIGINT/SIGTERM/SIGHUP stop at the next batch (and save, with --save).
         while !trainer.waitUntilFinished(seconds: 0.1) {
-            if trainer.snapshot.state == .diverged || StopSignals.received { trainer.send(.stop) }
+            if trainer.snapshot.state == .diverged || StopSignals.received { trainer.send(.stop); baselines?.stop() }
+        }
+        if let baselines {
+            if !json, !baselines.snapshot.finished { Console.shared.err("mtl-tui: waiting for the single-task baselines…") }
+            while !baselines.waitUntilFinished(seconds: 0.1) { if StopSignals.received { baselines.stop() } }
+            if let failure = baselines.snapshot.failure { Console.shared.err("mtl-tui: a baseline did not finish: \(failure)") }
+            if let directory = options.baselinesDirectory, baselines.snapshot.failure == nil {
+                let results = baselines.snapshot.results.compactMap { $0 }
+                exitOnUserError { try BaselineStore.save(results, to: directory, for: prepared.setup) }
+            }
         }
         let final = trainer.snapshot
+        printer.finish(final, baselines: baselines?.snapshot)
         if let divergence = final.divergence { fail("training diverged: \(divergence)") }
         if final.state == .stopped {
             Console.shared.err("mtl-tui: stopped at step \(final.step)\(prepared.setup.saveDirectory.map { "; checkpoint in \($0)" } ?? "")")
@@ -49,6 +64,8 @@ final class TrainingPrinter: Sendable {
     let prepared: PreparedRun
     let json: Bool
     private let lastBar = Mutex(Date.distantPast)
+    /// The latest gradient-conflict measurement, attached to the step event of the same step.
+    private let latestConflict = Mutex<(Int, GradientConflict)?>(nil)
     private let showBar = isatty(STDERR_FILENO) != 0
 
     init(prepared: PreparedRun, json: Bool) {
@@ -106,13 +123,19 @@ final class TrainingPrinter: Sendable {
 
     func handle(_ progress: TrainerProgress) {
         switch progress {
-        case .started, .gradientConflict:
+        case .started:
             break
+        case let .gradientConflict(step, conflict):
+            if json { latestConflict.withLock { $0 = (step, conflict) } }
         case let .step(step, epoch, stepInEpoch, stepsPerEpoch, losses, total):
             if json {
                 var lossObject: [String: Any] = [:]
                 for (t, loss) in losses.enumerated() { lossObject[tasks[t]] = loss.map { Double($0) } ?? NSNull() }
-                Console.shared.out(Report.jsonLine(["event": "step", "step": step, "epoch": epoch, "loss": lossObject, "total": Double(total)]))
+                var event: [String: Any] = ["event": "step", "step": step, "epoch": epoch, "loss": lossObject, "total": Double(total)]
+                if let (measured, conflict) = latestConflict.withLock({ $0 }), measured == step {
+                    event["gradients"] = Report.conflictObject(conflict)
+                }
+                Console.shared.out(Report.jsonLine(event))
             } else if showBar {
                 drawBar(epoch: epoch, stepInEpoch: stepInEpoch, stepsPerEpoch: stepsPerEpoch, total: total)
             }
@@ -139,8 +162,8 @@ final class TrainingPrinter: Sendable {
                 if showBar { Console.shared.err("\r\u{1B}[K", newline: false) }
                 Console.shared.err("[step \(event.step)] \(TerminalText.neutralized(event.message))")
             }
-        case .finished(let snapshot):
-            finish(snapshot)
+        case .finished:
+            break   // Train.run reports the end, once the baselines have finished too
         }
     }
 
@@ -158,15 +181,31 @@ final class TrainingPrinter: Sendable {
         Console.shared.err("\r\u{1B}[Kepoch \(epoch)/\(prepared.setup.training.epochs) \(bar) \(stepInEpoch)/\(stepsPerEpoch) · loss \(String(format: "%.4f", total))", newline: false)
     }
 
-    private func finish(_ snapshot: TrainerSnapshot) {
+    func finish(_ snapshot: TrainerSnapshot, baselines: BaselineRunner.Snapshot?) {
         // After early stopping the run ends with the restored epoch's weights: report that epoch.
         let kept = snapshot.restoredEpoch.flatMap { epoch in snapshot.history.last { $0.epoch == epoch } } ?? snapshot.history.last
+        let single = baselines.map { $0.results }
+        let validation = hasValidation ? kept?.validation : nil
         if json {
             var metrics: [String: Any] = [:]
-            if let kept, hasValidation { metrics["val"] = Report.metricsObject(kept.validation, tasks: tasks, kinds: kinds) }
+            if let validation { metrics["val"] = Report.metricsObject(validation, tasks: tasks, kinds: kinds) }
             if let test = snapshot.test { metrics["test"] = Report.metricsObject(test, tasks: tasks, kinds: kinds) }
             var done: [String: Any] = ["event": "done", "state": snapshot.state.rawValue, "step": snapshot.step, "metrics": metrics]
             if let kept { done["epoch"] = kept.epoch }
+            if let single, single.allSatisfy({ $0 != nil }) {
+                let results = single.map { $0! }
+                var object: [String: Any] = [:], delta: [String: Any] = [:]
+                if validation != nil {
+                    object["val"] = Report.metricsObject(results.map(\.validation), tasks: tasks, kinds: kinds)
+                    delta["val"] = validation.flatMap { BaselineRunner.deltaP($0, baselines: single, kinds: kinds, test: false) } ?? NSNull()
+                }
+                if let test = snapshot.test, results.allSatisfy({ $0.test != nil }) {
+                    object["test"] = Report.metricsObject(results.map { $0.test! }, tasks: tasks, kinds: kinds)
+                    delta["test"] = BaselineRunner.deltaP(test, baselines: single, kinds: kinds, test: true) ?? NSNull()
+                }
+                done["baselines"] = object
+                done["delta_p"] = delta
+            }
             Console.shared.out(Report.jsonLine(done))
             return
         }
@@ -174,6 +213,16 @@ final class TrainingPrinter: Sendable {
         if let test = snapshot.test {
             Console.shared.out("test (\(prepared.setup.split.test.count) rows):")
             Console.shared.out(Report.metricsTable(rows: tasks.indices.map { (tasks[$0], kinds[$0], [("test", test[$0])]) }))
+        }
+        if let single, single.allSatisfy({ $0 != nil }) {
+            let results = single.map { $0! }
+            let (name, multi, alone) = snapshot.test.map { test in ("test", test, results.compactMap(\.test)) }
+                ?? ("val", validation ?? [], results.map(\.validation))
+            guard multi.count == tasks.count, alone.count == tasks.count else { return }
+            Console.shared.out("multi-task vs single-task (\(name)):")
+            Console.shared.out(Report.baselineTable(tasks: tasks, kinds: kinds, multi: multi, single: alone))
+            let delta = Baselines.deltaP(multiTask: multi, singleTask: alone, kinds: kinds)
+            Console.shared.out("Δp \(delta.map { String(format: "%+.2f %%", $0) } ?? "—") (LibMTL: mean over tasks of the mean over metrics of ±(multi − single)/single; higher is better)")
         }
     }
 }

@@ -20,6 +20,8 @@ public struct DatasetSpec: Sendable, Equatable, Codable {
     public var splitColumn: String?
     /// Train, validation and test fractions when there is no split column.
     public var splitFractions: [Double]
+    /// `strategy = "NAME[:k=v,...]"`: how the task losses are weighed, unless `--strategy` says.
+    public var strategy: String?
 
     public init(inputs: [InputSpec], tasks: [TaskSpec], idColumn: String? = nil,
                 splitColumn: String? = nil, splitFractions: [Double] = [0.8, 0.1, 0.1]) {
@@ -118,7 +120,7 @@ extension DatasetSpec {
     public static func parse(toml text: String, file: String) throws(DataError) -> DatasetSpec {
         let doc = try TOMLDocument.parse(text, file: file)
         let reader = SpecReader(file: file)
-        try reader.allow(doc.root, ["id", "split_column", "split"])
+        try reader.allow(doc.root, ["id", "split_column", "split", "strategy"])
         for name in doc.tables.keys.sorted() {
             throw DataError(file: file, line: doc.tables[name]!.line, key: "[\(name)]",
                             "unknown section (expected [[input]] or [[task]])")
@@ -130,6 +132,7 @@ extension DatasetSpec {
         var spec = DatasetSpec(inputs: [], tasks: [])
         spec.idColumn = try reader.string(doc.root, "id")
         spec.splitColumn = try reader.string(doc.root, "split_column")
+        spec.strategy = try reader.string(doc.root, "strategy")
         if let fractions = try reader.numbers(doc.root, "split") {
             spec.splitFractions = try reader.checkedSplit(fractions, line: doc.root.entries["split"]!.line)
         }
@@ -218,6 +221,7 @@ extension DatasetSpec {
         var lines: [String] = []
         if let idColumn { lines.append("id = \(quoted(idColumn))") }
         if let splitColumn { lines.append("split_column = \(quoted(splitColumn))") }
+        if let strategy { lines.append("strategy = \(quoted(strategy))") }
         else { lines.append("split = [\(splitFractions.map { format($0) }.joined(separator: ", "))]") }
         for input in inputs {
             lines.append("")

@@ -1,3 +1,4 @@
+import Foundation
 import MTLData
 
 /// Does sharing help? Each task trained alone (same data, split, trunk, settings and seed) as
@@ -53,5 +54,49 @@ extension TrainingSetup {
         single.saveDirectory = nil
         single.resume = nil
         return single
+    }
+}
+
+/// Baselines saved beside a run's checkpoints (`--baselines-dir`), reused only for the same data,
+/// split and settings: `baselines.json` holds their metrics and a key made of what they depend on.
+public enum BaselineStore {
+    struct File: Codable {
+        var format = "mtl-tui-baselines"
+        var version = 1
+        var key: String
+        var results: [BaselineRunner.Result]
+    }
+
+    /// What a baseline depends on: the split's rows, the architecture and the settings that
+    /// shape training (not the multi-task strategy or loss weights, which baselines do not use).
+    public static func key(_ setup: TrainingSetup) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for row in setup.split.train + [-1] + setup.split.validation + [-1] + setup.split.test {
+            hash = (hash ^ UInt64(bitPattern: Int64(row))) &* 0x100_0000_01b3
+        }
+        let t = setup.training, m = setup.model
+        let settings = "\(t.epochs) \(t.batchSize) \(t.optimizer) \(t.seed) \(t.earlyStop.map { "\($0.metric):\($0.patience)" } ?? "off") \(t.frozen)"
+        let model = "\(m.trunk) \(m.vocabulary) \(m.embedding) \(m.filters) \(m.kernel) \(m.hidden) \(m.dropout) \(m.features) \(m.heads.map { "\($0.name):\($0.kind)" })"
+        return "rows \(setup.inputs.rows.count) split \(String(hash, radix: 16)) | \(model) | \(settings)"
+    }
+
+    /// The saved results in `directory` when they were trained for this setup, else nil.
+    public static func load(_ directory: String, for setup: TrainingSetup) -> [BaselineRunner.Result]? {
+        let path = (directory as NSString).appendingPathComponent("baselines.json")
+        guard let data = FileManager.default.contents(atPath: path),
+              let file = try? JSONDecoder().decode(File.self, from: data),
+              file.format == "mtl-tui-baselines", file.key == key(setup),
+              file.results.map(\.task) == setup.model.heads.map(\.name) else { return nil }
+        return file.results
+    }
+
+    public static func save(_ results: [BaselineRunner.Result], to directory: String, for setup: TrainingSetup) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let data = try encoder.encode(File(key: key(setup), results: results))
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = (directory as NSString).appendingPathComponent("baselines.json")
+        try CheckpointDirectory.replaceFile(path, with: [UInt8](data))
     }
 }

@@ -108,6 +108,23 @@ enum CheckpointDirectory {
         return checkpointFiles.contains(String(name[..<range.lowerBound])) && Int(name[range.upperBound...]) != nil
     }
 
+    /// Writes `bytes` to `path` through a temp file beside it, fsynced and renamed over it: the
+    /// file is the old one or the new one whenever the process dies. (Foundation's `.atomic`
+    /// leaves a `TemporaryDirectory.*` folder behind in the temp directory on Linux.)
+    static func replaceFile(_ path: String, with bytes: [UInt8]) throws {
+        let temporary = path + ".tmp-\(getpid())"
+        do {
+            try writeDurably(bytes, to: temporary)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw CheckpointError(path, "rename failed: \(lastError())")
+        }
+    }
+
     private static func writeDurably(_ bytes: [UInt8], to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw CheckpointError(path, "cannot write: \(lastError())") }

@@ -45,7 +45,11 @@ public struct RunOptions: Sendable {
     public var earlyStop: String? = EarlyStop.standard.metric
     public var split: [Double]?
     public var splitColumn: String?
-    public var strategy: WeightingStrategy = .fixed
+    /// `--strategy`: nil takes the spec's `strategy`, else fixed.
+    public var strategy: (WeightingStrategy, [String: Double])?
+    public var conflictEvery = 10
+    /// Train single-task baselines beside the run.
+    public var baselines = false
     public var saveDirectory: String?
     public var resumeDirectory: String?
 
@@ -150,7 +154,8 @@ public enum RunPreparation {
             training.seed = seed
             training.lossWeights = spec.tasks.map(\.weight)
             training.frozen = options.freeze
-            training.strategy = options.strategy
+            (training.strategy, training.strategyOptions) = try strategy(options, spec: spec, specFile: source.specFile)
+            training.conflictEvery = options.conflictEvery
             if let rule = options.earlyStop {
                 do { training.earlyStop = try EarlyStop.parse(rule, tasks: spec.tasks.map { ($0.name, $0.kind) }) } catch {
                     throw UsageError("--early-stop", error.description)
@@ -167,6 +172,25 @@ public enum RunPreparation {
                                   saveDirectory: options.saveDirectory, resume: checkpoint)
         setup.vectors = vectors
         return PreparedRun(setup: setup, spec: spec, specSource: specSource, table: source.table, notes: notes)
+    }
+
+    /// `--strategy`, else the spec's `strategy = "NAME[:k=v,...]"`, else fixed; a strategy that
+    /// weighs tasks against each other needs two of them.
+    static func strategy(_ options: RunOptions, spec: DatasetSpec, specFile: String?) throws -> (WeightingStrategy, [String: Double]) {
+        var chosen = options.strategy ?? (.fixed, [:])
+        if options.strategy == nil, let text = spec.strategy {
+            switch WeightingStrategy.parse(text) {
+            case .success(let value): chosen = value
+            case .failure(let error): throw DataError(file: specFile ?? "spec.toml", key: "strategy", error.description)
+            }
+        }
+        if chosen.0 != .fixed, spec.tasks.count < 2 {
+            throw UsageError("--strategy", "\(chosen.0.rawValue) weighs tasks against each other; this run has one task (\(spec.tasks.map(\.name).joined()))")
+        }
+        if options.baselines, spec.tasks.count < 2 {
+            throw UsageError("--baselines", "single-task baselines compare a multi-task model with one model per task; this run has one task")
+        }
+        return chosen
     }
 
     /// The word vectors named by `--vectors` (relative to the working directory) or by the text
