@@ -128,7 +128,7 @@ import Testing
             try TOMLDocument.parse("a = { b = 1 }\na.c = 2\n", file: "s.toml")
         }
         // In a spec, a dotted key under an unknown name is reported at its line and key.
-        #expect(throws: DataError(file: "spec.toml", line: 1, key: "a", "unknown key (expected one of id, split, split_column)")) {
+        #expect(throws: DataError(file: "spec.toml", line: 1, key: "a", "unknown key (expected one of id, split, split_column, strategy)")) {
             try DatasetSpec.parse(toml: "a.b = 1\n[[input]]\ncolumn = \"t\"\n[[task]]\nname = \"y\"\nkind = \"binary\"\n", file: "spec.toml")
         }
     }
