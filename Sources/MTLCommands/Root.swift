@@ -19,11 +19,13 @@ public struct MTLTUI: ParsableCommand {
           mtl-tui sample-data/penguins --epochs 50  # the workbench on other data
           mtl-tui train sample-data/vader-domains   # headless
           mtl-tui train reviews.csv --task domain --task stars:regression --loss-weight stars=0.5
+          mtl-tui train sample-data/vader-domains --strategy uw --baselines   # does sharing help?
+          mtl-tui sweep sample-data/vader-domains --seeds 3                   # every strategy, compared
           mtl-tui train sample-data/penguins --epochs 50 --save runs/penguins
           mtl-tui eval runs/penguins sample-data/penguins
           mtl-tui predict runs/penguins new-penguins.csv > predictions.csv
         """,
-        subcommands: [Open.self, Train.self, Evaluate.self, Predict.self, Bench.self],
+        subcommands: [Open.self, Train.self, SweepCommand.self, Evaluate.self, Predict.self, Bench.self],
         defaultSubcommand: Open.self)
 
     public init() {}

@@ -43,6 +43,9 @@ public struct TaskMetrics: Sendable, Codable, Equatable {
         }
     }
 
+    /// The one metric a summary shows for a task: macro-F1 for classes, MAE for regression.
+    public static func mainMetric(for kind: TaskKind) -> String { kind == .regression ? "mae" : "macro_f1" }
+
     /// Whether a larger value is better.
     public static func higherIsBetter(_ name: String) -> Bool {
         !["loss", "mae", "rmse"].contains(name)

@@ -72,3 +72,30 @@ import Testing
         #expect(!off.stdout.contains("\"gradients\""))
     }
 }
+
+/// `sweep` through the binary: one row per strategy and the baselines, Δp, cost.
+@Suite(.serialized) struct SweepCLITests {
+    @Test func sweepPrintsOneRowPerStrategyWithDeltaPAndCost() throws {
+        let result = try CLI.run(["sweep", StrategyCLITests.penguins, "--epochs", "3", "--seeds", "2",
+                                  "--strategy", "fixed,gradnorm:alpha=1.2,every=2,uw"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasSuffix("test split (51 rows), seeds 42, 43") == true, "\(result.stdout)")
+        #expect(lines[1].contains("species macro_f1") && lines[1].contains("Δp %") && lines[1].contains("ms/step"))
+        #expect(lines.dropFirst(2).map { $0.split(separator: " ").first.map(String.init) ?? "" }
+                == ["single-task", "fixed", "gradnorm:alpha=1.2,every=2", "uw"])
+        #expect(lines[3].contains("(1.00×)") && lines[3].contains(" ± "))
+
+        let json = try CLI.run(["sweep", StrategyCLITests.penguins, "--epochs", "2", "--seeds", "1", "--strategy", "fixed,rlw", "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let rows = try #require(object["rows"] as? [[String: Any]])
+        #expect(rows.map { $0["name"] as? String } == ["single-task", "fixed", "rlw"])
+        #expect(rows[0]["delta_p"] is NSNull && (rows[1]["delta_p"] as? [String: Any])?["mean"] is Double)
+
+        for (flags, message) in [(["--seeds", "0"], "--seeds: expected a whole number from 1 to 100, got 0"),
+                                 (["--strategy", "fixed,bogus"], "--strategy: expected one of fixed, dwa, rlw, uw, gradnorm, pcgrad, famo, got 'bogus'")] {
+            let bad = try CLI.run(["sweep", StrategyCLITests.penguins] + flags)
+            #expect(bad.status == 1 && bad.stderrLines == ["mtl-tui: error: \(message)"], "\(bad.stderr)")
+        }
+    }
+}
