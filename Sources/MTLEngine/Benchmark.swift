@@ -50,7 +50,7 @@ public enum Benchmark {
         let work = model.workspace(batch: batchSize, maxTokens: inputs.maxTokens)
         let unit = [Float](repeating: 1, count: tasks.count)
         let order = Array(0..<rows.count)
-        let weighting = strategy.make(options: options, tasks: tasks.count, seed: 1, shared: SharedLayout(model))
+        let weighting = strategy.make(options: options, tasks: tasks.count, seed: 1)
         let backward = WeightedBackward(model: model)
         let conflict = GradientConflict(tasks: tasks.indices.map { "task\($0)" }, layers: model.sharedLayers)
 

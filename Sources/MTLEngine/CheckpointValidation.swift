@@ -139,8 +139,7 @@ extension Checkpoint.Info {
         }
         if let state = weighting {
             try check.that(state.strategy == t.strategy, "weighting.strategy", "\(state.strategy.rawValue), but training.strategy is \(t.strategy.rawValue)")
-            let fresh = t.strategy.make(options: t.strategyOptions, tasks: model.heads.count, seed: t.seed,
-                                        shared: SharedLayout(tensors: Model.tensors(of: model)))
+            let fresh = t.strategy.make(options: t.strategyOptions, tasks: model.heads.count, seed: t.seed)
             if let problem = fresh.restore(state) { throw check.failure("weighting", problem) }
         }
     }

@@ -294,37 +294,8 @@ public final class Model {
         backwardTrunk(batch, work, frozen: frozen)
     }
 
-    /// Like `backward`, but each task's gradient on the shared (trunk) parameters goes to
-    /// `taskGradients[t]` (`sharedCount` floats each) instead of being summed; the heads'
-    /// gradients accumulate into `gradients` as usual. `gradients[0..<sharedCount]` is left
-    /// for the caller to fill with a combination of the task gradients. Costs one trunk
-    /// backward pass per task.
-    public func backwardPerTask(_ batch: Batch, _ work: Workspace, frozen: Set<String>, into taskGradients: [FloatBuffer]) {
-        precondition(taskGradients.count == heads.count && taskGradients.allSatisfy { $0.count >= sharedCount })
-        for t in heads.indices {
-            backwardHeads(t..<(t + 1), batch, work, frozen: frozen)
-            gradients.pointer.update(repeating: 0, count: sharedCount)
-            backwardTrunk(batch, work, frozen: frozen)
-            taskGradients[t].pointer.update(from: gradients.pointer, count: sharedCount)
-        }
-    }
-
-    /// Parameters every task shares: the trunk, which the layout puts before the heads.
-    public var sharedCount: Int { tensors.first { $0.layer.hasPrefix("head.") }?.offset ?? parameters.count }
-
-    /// The trunk layers in buffer order, each with its range in the flat buffer.
-    public var sharedLayers: [LayerRange] { layers.filter { !$0.name.hasPrefix("head.") } }
-
-    /// Multiplies each task's logit gradient (left by `losses` with unit weights) by its weight.
-    public func scaleLogitGradients(_ work: Workspace, batch: Int, by weights: [Float]) {
-        for t in heads.indices where weights[t] != 1 {
-            let g = work.logitGradient[t].pointer, count = batch * config.heads[t].outputs
-            for i in 0..<count { g[i] *= weights[t] }
-        }
-    }
-
     /// Heads `tasks` back-propagate their logit gradients into the gradient at the trunk's output.
-    private func backwardHeads(_ tasks: Range<Int>, _ batch: Batch, _ work: Workspace, frozen: Set<String>) {
+    func backwardHeads(_ tasks: Range<Int>, _ batch: Batch, _ work: Workspace, frozen: Set<String>) {
         let n = batch.count
         let p = UnsafePointer(parameters.pointer)
         let top = topGradient(work)
@@ -335,20 +306,21 @@ public final class Model {
         }
     }
 
-    private func topGradient(_ work: Workspace) -> UnsafeMutablePointer<Float> {
+    func topGradient(_ work: Workspace) -> UnsafeMutablePointer<Float> {
         dense.isEmpty ? work.trunkInputGradient.pointer : work.hiddenGradient[dense.count - 1].pointer
     }
 
-    private func topInput(_ batch: Batch, _ work: Workspace) -> UnsafePointer<Float> {
+    func topInput(_ batch: Batch, _ work: Workspace) -> UnsafePointer<Float> {
         if let last = work.hidden.last { return UnsafePointer(last.pointer) }
         return config.trunk == .cnn ? UnsafePointer(work.trunkInput.pointer) : UnsafePointer(batch.features.pointer)
     }
 
-    /// The gradient at the trunk's output (left by `backwardHeads`) down through the trunk.
-    private func backwardTrunk(_ batch: Batch, _ work: Workspace, frozen: Set<String>) {
+    /// The gradient at the trunk's output (left by `backwardHeads`) down through the trunk,
+    /// accumulating into `g` (laid out as the parameters; the model's gradients by default).
+    func backwardTrunk(_ batch: Batch, _ work: Workspace, frozen: Set<String>, into g: UnsafeMutablePointer<Float>? = nil) {
         let n = batch.count
         let p = UnsafePointer(parameters.pointer)
-        let g = gradients.pointer
+        let g = g ?? gradients.pointer
         let lastIndex = dense.count - 1
         let convLearns = textConv != nil && !(frozen.contains("conv") && frozen.contains("embedding"))
         for i in stride(from: lastIndex, through: 0, by: -1) {

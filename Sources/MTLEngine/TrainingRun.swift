@@ -47,8 +47,7 @@ final class TrainingRun {
         strategyWeights = [Double](repeating: 1, count: tasks.count)
         unitWeights = [Float](repeating: 1, count: tasks.count)
         model = Model(setup.model, seed: config.seed)
-        weighting = config.strategy.make(options: config.strategyOptions, tasks: tasks.count, seed: config.seed,
-                                         shared: SharedLayout(model))
+        weighting = config.strategy.make(options: config.strategyOptions, tasks: tasks.count, seed: config.seed)
         weightedBackward = WeightedBackward(model: model)
         if tasks.count >= 2, config.conflictEvery > 0, model.sharedCount > 0 {
             conflict = GradientConflict(tasks: tasks, layers: model.sharedLayers)
@@ -97,8 +96,7 @@ final class TrainingRun {
         config.strategy = saved.strategy
         config.strategyOptions = saved.strategyOptions
         config.pinned = saved.pinned
-        weighting = config.strategy.make(options: config.strategyOptions, tasks: tasks.count, seed: config.seed,
-                                         shared: SharedLayout(model))
+        weighting = config.strategy.make(options: config.strategyOptions, tasks: tasks.count, seed: config.seed)
         // Checked when the checkpoint was read, so a failure here cannot happen.
         if let state = checkpoint.info.weighting, let problem = weighting.restore(state) { log(.warning, "weighting state not restored: \(problem)") }
     }
@@ -299,7 +297,7 @@ final class TrainingRun {
             case .setStrategy(let strategy):
                 config.strategy = strategy
                 config.strategyOptions = [:]
-                weighting = strategy.make(tasks: tasks.count, seed: config.seed, shared: SharedLayout(model))
+                weighting = strategy.make(tasks: tasks.count, seed: config.seed)
                 strategyWeights = [Double](repeating: 1, count: tasks.count)
                 log(.command, "weighting strategy \(strategy.rawValue)")
                 restartEarlyStopTracking()

@@ -30,9 +30,9 @@ import Testing
 
     /// The strategy named by a fixture entry (variants such as `gradnorm_uneven` share a strategy),
     /// put in the state the reference started from.
-    static func strategy(_ entry: String, inputs: JSON, tasks: Int, shared: SharedLayout) throws -> (LossWeighting, [EpochRecord]) {
+    static func strategy(_ entry: String, inputs: JSON, tasks: Int) throws -> (LossWeighting, [EpochRecord]) {
         let kind = try #require(WeightingStrategy(rawValue: String(entry.split(separator: "_")[0])))
-        let weighting = kind.make(tasks: tasks, seed: 0, shared: shared)
+        let weighting = kind.make(tasks: tasks, seed: 0)
         var history: [EpochRecord] = []
         switch weighting {
         case is DynamicWeightAverage:
@@ -66,8 +66,7 @@ import Testing
             let loaded = try PyTorchParityTests.build(base)   // every strategy starts from the fixture's parameters
             let (model, batch, work) = (loaded.model, loaded.batch, loaded.work)
             let tasks = model.config.heads.count
-            let (weighting, history) = try Self.strategy(entry, inputs: expected["inputs"] as? JSON ?? [:], tasks: tasks,
-                                                         shared: SharedLayout(model))
+            let (weighting, history) = try Self.strategy(entry, inputs: expected["inputs"] as? JSON ?? [:], tasks: tasks)
             let optimizerConfig = OptimizerConfig(kind: .adam, learningRate: Float(try #require(adam["lr"] as? Double)))
 
             model.gradients.fill(0)

@@ -80,12 +80,10 @@ struct WeightingTests {
         // g1·g2 = −1 < 0: each loses its component along the other; g3 conflicts with nobody.
         let g1 = FloatBuffer([1, 0]), g2 = FloatBuffer([-1, 1]), g3 = FloatBuffer([0, 0])
         let shared = FloatBuffer(count: 2)
-        PCGrad.project([g1, g2, g3], weights: [1, 1, 1], orders: [[1, 2, 0], [0, 2, 1], [0, 1, 2]],
-                       scratch: FloatBuffer(count: 2), into: shared.pointer)
+        PCGrad.project([g1, g2, g3], weights: [1, 1, 1], orders: [[1, 2, 0], [0, 2, 1], [0, 1, 2]], into: shared.pointer)
         // g1' = g1 − (−1/2)·g2 = (0.5, 0.5); g2' = g2 − (−1/1)·g1 = (0, 1); sum (0.5, 1.5).
         #expect(abs(shared[0] - 0.5) < 1e-6 && abs(shared[1] - 1.5) < 1e-6)
-        PCGrad.project([g1, FloatBuffer([1, 1])], weights: [2, 1], orders: [[1], [0]], scratch: FloatBuffer(count: 2),
-                       into: shared.pointer)
+        PCGrad.project([g1, FloatBuffer([1, 1])], weights: [2, 1], orders: [[1], [0]], into: shared.pointer)
         #expect(shared[0] == 3 && shared[1] == 1)   // no conflict: the weighted sum 2·g1 + g2
     }
 
@@ -129,19 +127,18 @@ struct WeightingTests {
     @Test func stateRoundTripsAndBadStateIsRefused() {
         let step = WeightingStep(step: 0, losses: [2, 0.5], present: [true, true], history: [],
                                  optimizer: OptimizerConfig(kind: .adam, learningRate: 0.1))
-        let shared = SharedLayout(tensors: [])
         for strategy in WeightingStrategy.allCases {
-            let a = strategy.make(tasks: 2, seed: 1, shared: shared)
+            let a = strategy.make(tasks: 2, seed: 1)
             _ = a.weights(step)
             a.afterStep(step) { [1, 0.4] }
-            let b = strategy.make(tasks: 2, seed: 1, shared: shared)
+            let b = strategy.make(tasks: 2, seed: 1)
             #expect(b.restore(a.state) == nil, "\(strategy)")
             #expect(b.state == a.state, "\(strategy)")
             #expect(b.weights(step) == a.weights(step), "\(strategy)")
         }
-        let uw = WeightingStrategy.uw.make(tasks: 3, seed: 1, shared: shared)
+        let uw = WeightingStrategy.uw.make(tasks: 3, seed: 1)
         #expect(uw.restore(WeightingState(strategy: .uw, values: ["log_variance": [0, .nan, 0]])) != nil)
-        #expect(WeightingStrategy.famo.make(tasks: 2, seed: 1, shared: shared).restore(WeightingState(strategy: .famo)) != nil)
+        #expect(WeightingStrategy.famo.make(tasks: 2, seed: 1).restore(WeightingState(strategy: .famo)) != nil)
     }
 
     @Test func strategiesParseWithOptionsAndRefuseWhatTheyDoNotTake() throws {

@@ -5,8 +5,9 @@ import MTLData
 /// On the last shared layer's weight W, Gᵢ = ‖∇_W wᵢLᵢ‖ and Ḡ their mean; L̃ᵢ = Lᵢ / Lᵢ(0) (the
 /// first step's losses), rᵢ = L̃ᵢ / mean L̃. The weights take an SGD step of `learningRate` on
 /// Σᵢ |Gᵢ − Ḡ·rᵢ^α| (the target held constant) and are renormalised to Σ w = K; the model is
-/// updated with Σ wᵢLᵢ (the weights before that step). Recomputed every `every` steps; the
-/// steps between use the last weights on the plain (summed) backward pass.
+/// updated with Σ wᵢLᵢ (the weights before that step), on the plain summed backward pass:
+/// the norms on W cost a few small products per task (`Model.lastDenseWeightGradientNorms`).
+/// Updated every `every` steps.
 /// LibMTL's `GradNorm.py` differs: softmax-parameterised weights and all shared parameters.
 final class GradNorm: LossWeighting {
     var taskWeights: [Double]
@@ -14,31 +15,25 @@ final class GradNorm: LossWeighting {
     let alpha: Double
     let learningRate: Double
     let every: Int
-    let lastWeight: Range<Int>
 
-    init(tasks: Int, alpha: Double, learningRate: Double, every: Int, shared: SharedLayout) {
+    init(tasks: Int, alpha: Double, learningRate: Double, every: Int) {
         taskWeights = [Double](repeating: 1, count: tasks)
         self.alpha = alpha
         self.learningRate = learningRate
         self.every = every
-        lastWeight = shared.lastWeight
     }
 
     var strategy: WeightingStrategy { .gradnorm }
 
-    func needsTaskGradients(at step: Int) -> Bool { step % every == 0 && !lastWeight.isEmpty }
+    func needsLastLayerNorms(at step: Int) -> Bool { step % every == 0 }
 
     func weights(_ step: WeightingStep) -> [Double] {
         if initialLosses == nil, step.present.allSatisfy({ $0 }) { initialLosses = step.losses }
         return taskWeights
     }
 
-    func combine(_ gradients: [FloatBuffer], weights: [Double], step: WeightingStep, into shared: UnsafeMutablePointer<Float>) {
-        weightedSum(gradients, weights: weights, count: gradients[0].count, into: shared)
+    func observe(lastLayerNorms norms: [Double], weights: [Double], step: WeightingStep) {
         guard let initial = initialLosses, step.present.allSatisfy({ $0 }), initial.allSatisfy({ $0 > 0 }) else { return }
-        let norms = gradients.map { g in
-            Double(sumOfSquares(g.pointer + lastWeight.lowerBound, count: lastWeight.count)).squareRoot()
-        }
         taskWeights = Self.update(weights: taskWeights, effective: weights, norms: norms, losses: step.losses,
                                   initialLosses: initial, alpha: alpha, learningRate: learningRate)
     }
@@ -92,16 +87,13 @@ final class PCGrad: LossWeighting {
     let tasks: Int
     let seed: UInt64
     let every: Int
-    /// gᵢ′ while it is projected.
-    private let scratch: FloatBuffer
     /// The orders to use instead of drawing them (a parity test replays PyTorch's).
     var fixedOrders: [[Int]]?
 
-    init(tasks: Int, seed: UInt64, every: Int, count: Int) {
+    init(tasks: Int, seed: UInt64, every: Int) {
         self.tasks = tasks
         self.seed = seed
         self.every = every
-        scratch = FloatBuffer(count: max(count, 1))
     }
 
     var strategy: WeightingStrategy { .pcgrad }
@@ -113,30 +105,35 @@ final class PCGrad: LossWeighting {
     func combine(_ gradients: [FloatBuffer], weights: [Double], step: WeightingStep, into shared: UnsafeMutablePointer<Float>) {
         var random = SeededRandom(seed: seed, stream: 12, index: UInt64(step.step))
         let orders = fixedOrders ?? (0..<tasks).map { _ in Array(0..<tasks).shuffled(using: &random) }
-        Self.project(gradients, weights: weights, orders: orders, scratch: scratch, into: shared)
+        Self.project(gradients, weights: weights, orders: orders, into: shared)
     }
 
     /// shared = Σᵢ gᵢ′ with `orders[i]` the order of the j projected off task i's gradient.
-    static func project(_ gradients: [FloatBuffer], weights: [Double], orders: [[Int]], scratch: FloatBuffer,
-                        into shared: UnsafeMutablePointer<Float>) {
-        let count = gradients[0].count
-        let squaredNorms = gradients.map { Double(sumOfSquares($0.pointer, count: count)) }
-        let g = scratch.pointer
-        shared.update(repeating: 0, count: count)
-        for i in gradients.indices where weights[i] != 0 {
-            let scale = Float(weights[i])
-            for k in 0..<count { g[k] = scale * gradients[i].pointer[k] }
-            for j in orders[i] where j != i && weights[j] > 0 {
-                let d = dot(g, gradients[j].pointer, count: count)
-                if d < 0 {
-                    // (gᵢ′·wⱼgⱼ) / ‖wⱼgⱼ‖² · wⱼgⱼ = (gᵢ′·gⱼ) / ‖gⱼ‖² · gⱼ: the task weight cancels.
-                    let factor = Float(d / (squaredNorms[j] + 1e-8))
-                    let other = gradients[j].pointer
-                    for k in 0..<count { g[k] -= factor * other[k] }
-                }
+    ///
+    /// Every gᵢ′ stays a combination Σₘ cᵢₘ gₘ of the task gradients, so the projections work on
+    /// the coefficients with the Gram matrix Gₘⱼ = gₘ·gⱼ (gᵢ′·gⱼ = Σₘ cᵢₘ Gₘⱼ): K(K+1)/2 dot
+    /// products and one weighted sum touch the (large) vectors, instead of a pass per projection.
+    /// (gᵢ′·wⱼgⱼ) / ‖wⱼgⱼ‖² · wⱼgⱼ = (gᵢ′·gⱼ) / ‖gⱼ‖² · gⱼ: the other task's weight cancels.
+    static func project(_ gradients: [FloatBuffer], weights: [Double], orders: [[Int]], into shared: UnsafeMutablePointer<Float>) {
+        let k = gradients.count, count = gradients[0].count
+        var gram = [[Double]](repeating: [Double](repeating: 0, count: k), count: k)
+        for i in 0..<k {
+            for j in i..<k {
+                gram[i][j] = dot(gradients[i].pointer, gradients[j].pointer, count: count)
+                gram[j][i] = gram[i][j]
             }
-            for k in 0..<count { shared[k] += g[k] }
         }
+        var total = [Double](repeating: 0, count: k)
+        for i in 0..<k where weights[i] != 0 {
+            var c = [Double](repeating: 0, count: k)
+            c[i] = weights[i]
+            for j in orders[i] where j != i && weights[j] > 0 {
+                let d = (0..<k).reduce(0) { $0 + c[$1] * gram[$1][j] }
+                if d < 0 { c[j] -= d / (gram[j][j] + 1e-8) }
+            }
+            for m in 0..<k { total[m] += c[m] }
+        }
+        weightedSum(gradients, weights: total, count: count, into: shared)
     }
 }
 

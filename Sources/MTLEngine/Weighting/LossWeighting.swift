@@ -14,34 +14,6 @@ public struct WeightingStep {
     public var optimizer: OptimizerConfig
 }
 
-/// The shared (trunk) part of the model, as strategies that work on gradients see it.
-public struct SharedLayout: Sendable {
-    /// Trunk layers with their ranges in the flat buffer; together they are `0..<count`.
-    public var layers: [LayerRange]
-    public var count: Int
-    /// The last shared layer's weight: where GradNorm measures each task's gradient.
-    public var lastWeight: Range<Int>
-
-    public init(_ model: Model) { self.init(tensors: model.tensors) }
-
-    /// From a model's tensors (trunk first, heads last), without the model.
-    public init(tensors: [ParameterTensor]) {
-        let shared = tensors.filter { !$0.layer.hasPrefix("head.") }
-        var layers: [LayerRange] = []
-        for tensor in shared {
-            if let last = layers.last, last.name == tensor.layer {
-                layers[layers.count - 1].count += tensor.count
-            } else {
-                layers.append(LayerRange(name: tensor.layer, offset: tensor.offset, count: tensor.count))
-            }
-        }
-        self.layers = layers
-        count = shared.last.map { $0.offset + $0.count } ?? 0
-        let weight = shared.last { $0.name.hasSuffix(".weight") }
-        lastWeight = weight.map { $0.offset..<($0.offset + $0.count) } ?? 0..<0
-    }
-}
-
 /// A strategy's own state, saved in checkpoints: named vectors (learned log-variances, task
 /// logits, their optimizer moments, …), so a resumed run continues exactly.
 public struct WeightingState: Sendable, Codable, Equatable {
@@ -54,12 +26,13 @@ public struct WeightingState: Sendable, Codable, Equatable {
     }
 }
 
-/// How the task losses combine into one update. A strategy either sets weights on the losses
-/// (`weights`), or also combines each task's gradient on the shared parameters (`combine`),
-/// which costs one trunk backward pass per task on the steps it asks for them.
+/// How the task losses combine into one update. A strategy sets weights on the losses
+/// (`weights`); it may also watch each task's gradient norm on the last dense layer (`observe`,
+/// a few small products per task), or combine each task's gradient on the shared parameters
+/// (`combine`, one trunk backward pass per task on the steps it asks for them).
 ///
 /// ```swift
-/// let weighting = try WeightingStrategy.gradnorm.make(options: ["alpha": 1.5], tasks: 3, seed: 42, shared: SharedLayout(model))
+/// let weighting = WeightingStrategy.pcgrad.make(options: ["every": 2], tasks: 3, seed: 42)
 /// let w = weighting.weights(step)                   // after the forward pass
 /// if weighting.needsTaskGradients(at: step.step) { weighting.combine(gradients, weights: w, into: shared) }
 /// weighting.afterStep(step) { recomputedLosses }    // after the optimizer step
@@ -70,6 +43,10 @@ public protocol LossWeighting: AnyObject {
     func needsTaskGradients(at step: Int) -> Bool
     /// Weights multiplying each task's loss this step (times the user's weights).
     func weights(_ step: WeightingStep) -> [Double]
+    /// True on the steps where `observe` needs each task's ‖∇_W Lₜ‖ on the last dense layer.
+    func needsLastLayerNorms(at step: Int) -> Bool
+    /// Each task's ‖∇_W Lₜ‖ (unweighted) on the last dense layer, and this step's weights.
+    func observe(lastLayerNorms: [Double], weights: [Double], step: WeightingStep)
     /// The shared gradient from the tasks' gradients `gradients[t]` (of the unweighted losses)
     /// and this step's `weights`. Only called when `needsTaskGradients`; the default is Σ wₜ gₜ.
     func combine(_ gradients: [FloatBuffer], weights: [Double], step: WeightingStep, into shared: UnsafeMutablePointer<Float>)
@@ -83,6 +60,8 @@ public protocol LossWeighting: AnyObject {
 
 extension LossWeighting {
     public func needsTaskGradients(at step: Int) -> Bool { false }
+    public func needsLastLayerNorms(at step: Int) -> Bool { false }
+    public func observe(lastLayerNorms: [Double], weights: [Double], step: WeightingStep) {}
     public func combine(_ gradients: [FloatBuffer], weights: [Double], step: WeightingStep, into shared: UnsafeMutablePointer<Float>) {
         weightedSum(gradients, weights: weights, count: gradients.first?.count ?? 0, into: shared)
     }
@@ -149,15 +128,15 @@ extension WeightingStrategy {
     }
 
     /// A fresh strategy for `tasks` tasks; `options` override `defaultOptions`.
-    public func make(options: [String: Double] = [:], tasks: Int, seed: UInt64, shared: SharedLayout) -> LossWeighting {
+    public func make(options: [String: Double] = [:], tasks: Int, seed: UInt64) -> LossWeighting {
         let o = defaultOptions.merging(options) { $1 }
         switch self {
         case .fixed: return FixedWeighting()
         case .dwa: return DynamicWeightAverage(tasks: tasks, temperature: o["temperature"]!)
         case .rlw: return RandomLossWeighting(tasks: tasks, seed: seed)
         case .uw: return UncertaintyWeighting(tasks: tasks)
-        case .gradnorm: return GradNorm(tasks: tasks, alpha: o["alpha"]!, learningRate: o["lr"]!, every: Int(o["every"]!), shared: shared)
-        case .pcgrad: return PCGrad(tasks: tasks, seed: seed, every: Int(o["every"]!), count: shared.count)
+        case .gradnorm: return GradNorm(tasks: tasks, alpha: o["alpha"]!, learningRate: o["lr"]!, every: Int(o["every"]!))
+        case .pcgrad: return PCGrad(tasks: tasks, seed: seed, every: Int(o["every"]!))
         case .famo: return FAMO(tasks: tasks, learningRate: o["lr"]!, decay: o["decay"]!)
         }
     }

@@ -80,7 +80,7 @@ struct SmallAdam: Equatable {
         second = [Double](repeating: 0, count: count)
     }
 
-    /// One step on `values` with `gradient` (decoupled from nothing: `decay` is PyTorch Adam's L2 term).
+    /// One Adam step on `values`; `decay` is PyTorch Adam's L2 term (added to the gradient).
     mutating func step(_ values: inout [Double], gradient: [Double], learningRate: Double, beta1: Double = 0.9,
                        beta2: Double = 0.999, epsilon: Double = 1e-8, decay: Double = 0) {
         steps += 1

@@ -13,6 +13,8 @@ final class WeightedBackward {
     let model: Model
     /// Each task's gradient on the shared parameters (of its unweighted loss), once needed.
     private(set) var taskGradients: [FloatBuffer] = []
+    /// Where the last dense layer's per-task gradients are formed (the parameters' size), once needed.
+    private var scratch: FloatBuffer?
 
     init(model: Model) { self.model = model }
 
@@ -20,6 +22,12 @@ final class WeightedBackward {
     /// strategy's combination on the trunk. `conflict`, when given, is measured on this step.
     func run(_ batch: Batch, _ work: Model.Workspace, frozen: Set<String>, weights: [Double], weighting: LossWeighting,
              step: WeightingStep, conflict: inout GradientConflict?) {
+        if weighting.needsLastLayerNorms(at: step.step) {
+            if scratch == nil { scratch = FloatBuffer(count: model.parameterCount) }
+            if let norms = model.lastDenseWeightGradientNorms(batch, work, scratch: scratch!) {
+                weighting.observe(lastLayerNorms: norms, weights: weights, step: step)
+            }
+        }
         let perTask = weighting.needsTaskGradients(at: step.step) || conflict != nil
         guard perTask, model.sharedCount > 0 else {
             model.scaleLogitGradients(work, batch: batch.count, by: weights.map(Float.init))
