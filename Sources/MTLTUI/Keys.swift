@@ -26,8 +26,8 @@ public enum Action: Sendable, Equatable {
     case show(View)
     case toggleLogY, smoothMore, smoothLess
     case up, down, left, right, open
-    case increase, decrease, edit, toggleFreeze, halveRate, doubleRate
-    case misclassified, wrongOnAll, search, nextTask, cycleTheme, nextStrategy, toggleEarlyStop, moreEpochs
+    case increase, decrease, edit, unpin, toggleFreeze, halveRate, doubleRate
+    case misclassified, wrongOnAll, search, nextTask, cycleTheme, nextStrategy, pickStrategy, toggleEarlyStop, moreEpochs
 }
 
 /// One line of the key table: the keys, how help names them, what they do and where.
@@ -67,9 +67,11 @@ public enum KeyMap {
         KeyBinding(keys: [.right], label: "→", help: "move right", views: [.confusion], action: .right),
         KeyBinding(keys: c("+="), label: "+", help: "raise the selected task's loss weight", views: [.controls], action: .increase),
         KeyBinding(keys: c("-"), label: "-", help: "lower the selected task's loss weight", views: [.controls], action: .decrease),
-        KeyBinding(keys: c("e"), label: "e", help: "type the selected task's loss weight", views: [.controls], action: .edit),
+        KeyBinding(keys: c("e"), label: "e", help: "type the selected task's loss weight and pin it (strategies set the others)", views: [.controls], action: .edit),
+        KeyBinding(keys: c("u"), label: "u", help: "unpin the selected task's weight (back to the strategy)", views: [.controls], action: .unpin),
         KeyBinding(keys: c("f"), label: "f", help: "freeze or unfreeze the selected layer", views: [.controls], action: .toggleFreeze),
-        KeyBinding(keys: c("w"), label: "w", help: "next loss-weighting strategy (fixed, dwa)", views: [.controls], action: .nextStrategy),
+        KeyBinding(keys: c("w"), label: "w", help: "next loss-weighting strategy (\(WeightingStrategy.allCases.map(\.rawValue).joined(separator: ", ")))", views: [.controls], action: .nextStrategy),
+        KeyBinding(keys: c("W"), label: "W", help: "pick a loss-weighting strategy from a list", views: [], action: .pickStrategy),
         KeyBinding(keys: c("x"), label: "x", help: "early stopping on or off (off: every epoch runs, the last is kept)", views: [.controls], action: .toggleEarlyStop),
         KeyBinding(keys: c("<"), label: "<", help: "halve the learning rate", views: [.controls, .dashboard], action: .halveRate),
         KeyBinding(keys: c(">"), label: ">", help: "double the learning rate", views: [.controls, .dashboard], action: .doubleRate),

@@ -26,6 +26,9 @@ public enum Screen {
         case .confusion: ConfusionView.draw(&grid, snapshot, state, context, y: body.y, height: body.height)
         case .help: HelpView.draw(&grid, y: body.y, height: body.height)
         }
+        if let cursor = state.picker {
+            StrategyPicker.draw(&grid, snapshot, cursor: cursor, unicode: state.unicode, y: body.y, height: body.height)
+        }
         footer(&grid, snapshot, state, y: height - 1)
         return grid
     }
@@ -84,13 +87,17 @@ public enum Screen {
             grid.put(" diverged: \(divergence) · lower the rate (<) and resume (space)", x: 0, y: y, style: Style(.bad, bold: true))
             return
         }
+        if state.picker != nil {
+            grid.put(" pick a loss-weighting strategy: j k or arrows move · enter apply · esc close", x: 0, y: y, style: Style(.muted))
+            return
+        }
         if let note = state.note {
             grid.put(" " + note, x: 0, y: y, style: Style(.warning))
             return
         }
         let hints: String = switch state.view {
         case .dashboard: "space pause · n step · l log-y · [ ] smoothing · < > rate · s save · ? help · q quit"
-        case .controls: "↑↓ select · + - weight · e type weight · f freeze · w strategy · < > rate · ? help · q quit"
+        case .controls: "↑↓ select · + - weight · e type weight (pins it) · u unpin · f freeze · w W strategy · < > rate · ? help"
         case .examples: "↑↓ move · enter detail · m misclassified · a wrong on all · / search · T task · esc clear"
         case .confusion: "arrows select a cell · enter show its examples · T task · ? help · q quit"
         case .help: "esc or ? back"

@@ -30,6 +30,8 @@ public struct ViewState: Sendable {
     public var confusionRow = 0
     public var confusionColumn = 0
     public var prompt: Prompt?
+    /// The strategy picker (W), when open: the row of `WeightingStrategy.allCases` under its cursor.
+    public var picker: Int?
     /// The early-stopping rule `x` turned off, to turn the same one back on.
     public var earlyStopTurnedOff: EarlyStop?
     public var unicode = true
