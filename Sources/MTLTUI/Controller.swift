@@ -141,6 +141,11 @@ public enum Controller {
             guard !list.isEmpty else { return }
             state.exampleCursor = max(0, min(list.count - 1, state.exampleCursor + delta))
             state.exampleRow = examples.rows[list[state.exampleCursor]]
+        case .gradients:
+            let ranked = snapshot.conflict?.layersByConflict.map(\.name) ?? []
+            guard !ranked.isEmpty else { return }
+            let current = state.gradientLayer.flatMap { ranked.firstIndex(of: $0) } ?? 0
+            state.gradientLayer = ranked[max(0, min(ranked.count - 1, current + delta))]
         case .confusion:
             let classes = context.classes.indices.contains(state.task) ? context.classes[state.task].count : 0
             guard classes > 0 else { return }

@@ -7,7 +7,7 @@ public enum Key: Hashable, Sendable {
 }
 
 public enum View: Int, CaseIterable, Sendable {
-    case dashboard = 1, controls, examples, confusion, help
+    case dashboard = 1, controls, examples, confusion, help, gradients
 
     public var title: String {
         switch self {
@@ -16,6 +16,7 @@ public enum View: Int, CaseIterable, Sendable {
         case .examples: "Hard examples"
         case .confusion: "Confusion"
         case .help: "Help"
+        case .gradients: "Gradients"
         }
     }
 }
@@ -51,7 +52,7 @@ public enum KeyMap {
         KeyBinding(keys: c("s"), label: "s", help: "save a checkpoint", views: [], action: .save),
         KeyBinding(keys: c("q"), label: "q", help: "quit (asks while training, offers to save)", views: [], action: .quit),
         KeyBinding(keys: c("?"), label: "?", help: "help: this list", views: [], action: .help),
-        KeyBinding(keys: c("12345"), label: "1-5", help: "dashboard, controls, hard examples, confusion, help", views: [], action: .show(.dashboard)),
+        KeyBinding(keys: c("123456"), label: "1-6", help: "dashboard, controls, hard examples, confusion, help, gradients", views: [], action: .show(.dashboard)),
         KeyBinding(keys: [.tab], label: "tab", help: "next view", views: [], action: .nextView),
         KeyBinding(keys: [.backTab], label: "shift-tab", help: "previous view", views: [], action: .previousView),
         KeyBinding(keys: [.escape], label: "esc", help: "back: close the detail, prompt or help", views: [], action: .back),
@@ -61,8 +62,8 @@ public enum KeyMap {
         KeyBinding(keys: c("l"), label: "l", help: "log-scale loss axis", views: [.dashboard], action: .toggleLogY),
         KeyBinding(keys: c("]"), label: "]", help: "smooth the curves more", views: [.dashboard], action: .smoothMore),
         KeyBinding(keys: c("["), label: "[", help: "smooth the curves less", views: [.dashboard], action: .smoothLess),
-        KeyBinding(keys: [.up, .character("k")], label: "↑ k", help: "move up", views: [.controls, .examples, .confusion], action: .up),
-        KeyBinding(keys: [.down, .character("j")], label: "↓ j", help: "move down", views: [.controls, .examples, .confusion], action: .down),
+        KeyBinding(keys: [.up, .character("k")], label: "↑ k", help: "move up", views: [.controls, .examples, .confusion, .gradients], action: .up),
+        KeyBinding(keys: [.down, .character("j")], label: "↓ j", help: "move down", views: [.controls, .examples, .confusion, .gradients], action: .down),
         KeyBinding(keys: [.left, .character("h")], label: "← h", help: "move left", views: [.confusion], action: .left),
         KeyBinding(keys: [.right], label: "→", help: "move right", views: [.confusion], action: .right),
         KeyBinding(keys: c("+="), label: "+", help: "raise the selected task's loss weight", views: [.controls], action: .increase),

@@ -25,6 +25,7 @@ public enum Screen {
         case .examples: ExamplesView.draw(&grid, snapshot, state, context, y: body.y, height: body.height)
         case .confusion: ConfusionView.draw(&grid, snapshot, state, context, y: body.y, height: body.height)
         case .help: HelpView.draw(&grid, y: body.y, height: body.height)
+        case .gradients: GradientsView.draw(&grid, snapshot, state, y: body.y, height: body.height)
         }
         if let cursor = state.picker {
             StrategyPicker.draw(&grid, snapshot, cursor: cursor, unicode: state.unicode, y: body.y, height: body.height)
@@ -101,6 +102,7 @@ public enum Screen {
         case .examples: "↑↓ move · enter detail · m misclassified · a wrong on all · / search · T task · esc clear"
         case .confusion: "arrows select a cell · enter show its examples · T task · ? help · q quit"
         case .help: "esc or ? back"
+        case .gradients: "↑↓ j k select a layer · W strategy · ? help · q quit"
         }
         grid.put(" " + hints, x: 0, y: y, style: Style(.muted))
     }
