@@ -8,8 +8,9 @@ public enum Screen {
     public static let minimumWidth = 60
     public static let minimumHeight = 20
 
+    /// `baselines`: the single-task baselines' progress and results, when the run has them.
     public static func render(_ snapshot: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext,
-                              width: Int, height: Int) -> Grid {
+                              width: Int, height: Int, baselines: BaselineRunner.Snapshot? = nil) -> Grid {
         var grid = Grid(width: width, height: height)
         guard width >= minimumWidth, height >= minimumHeight else {
             let message = "enlarge the terminal: \(width)×\(height), need \(minimumWidth)×\(minimumHeight)"
@@ -20,8 +21,8 @@ public enum Screen {
         statusBar(&grid, snapshot, state, y: 1)
         let body = (y: 2, height: height - 3)
         switch state.view {
-        case .dashboard: Dashboard.draw(&grid, snapshot, state, context, y: body.y, height: body.height)
-        case .controls: ControlsView.draw(&grid, snapshot, state, context, y: body.y, height: body.height)
+        case .dashboard: Dashboard.draw(&grid, snapshot, state, context, baselines, y: body.y, height: body.height)
+        case .controls: ControlsView.draw(&grid, snapshot, state, context, baselines, y: body.y, height: body.height)
         case .examples: ExamplesView.draw(&grid, snapshot, state, context, y: body.y, height: body.height)
         case .confusion: ConfusionView.draw(&grid, snapshot, state, context, y: body.y, height: body.height)
         case .help: HelpView.draw(&grid, y: body.y, height: body.height)

@@ -5,7 +5,8 @@ import MTLEngine
 /// View 2: task weights and layers to steer, the learning rate, the weighting strategy and the
 /// log of every change.
 enum ControlsView {
-    static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext, y: Int, height: Int) {
+    static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext,
+                     _ baselines: BaselineRunner.Snapshot?, y: Int, height: Int) {
         let left = min(56, grid.width / 2)
         var row = y
         let adaptive = s.strategy != .fixed
@@ -38,7 +39,7 @@ enum ControlsView {
                      : Style(frozen ? .info : .text), limit: left - 2)
             row += 1
         }
-        // Right: rate, strategy, pins, early stopping, event log.
+        // Right: rate, strategy, pins, early stopping, baselines, event log.
         let x = left + 1, width = grid.width - x - 1
         for r in y..<(y + height) { grid.put(state.unicode ? "│" : "|", x: left - 1, y: r, style: Style(.border)) }
         var line = y
@@ -56,6 +57,7 @@ enum ControlsView {
             "early stop \(rule.metric), patience \(rule.patience)" + (s.bestEpoch.map { " · best epoch \($0)" } ?? "")
         } ?? "early stop off"
         put(stopping + " (x)")
+        if let baselines { put(BaselineText.progress(baselines), Style(.info)) }
         line += 1
         put("Changes and events", Style(.title, bold: true))
         let rows = y + height - line
