@@ -39,8 +39,11 @@ public enum Screen {
         grid.fill(x: 0, y: 0, width: grid.width, height: 1, style: Style(.title, background: .selectedBackground))
         var x = grid.put(" mtl-tui ", x: 0, y: 0, style: Style(.title, background: .selectedBackground, bold: true))
         x += grid.put(context.title + " ", x: x, y: 0, style: Style(.title, background: .selectedBackground))
+        // Every view by number and name; when that does not fit, the others by number only, so
+        // the current view's name is always there.
+        let compact = x + View.allCases.reduce(0) { $0 + TextWidth.of(" \($1.rawValue) \($1.title) ") } > grid.width
         for view in View.allCases {
-            let label = " \(view.rawValue) \(view.title) "
+            let label = view == state.view || !compact ? " \(view.rawValue) \(view.title) " : " \(view.rawValue) "
             guard x + TextWidth.of(label) <= grid.width else { break }
             let style = view == state.view ? Style(.selectedBackground, background: .title, bold: true)
                 : Style(.title, background: .selectedBackground)

@@ -155,5 +155,8 @@ import Testing
         #expect(grid.row(0).contains(" 6 Gradients "))
         let x = Array(grid.row(0)).firstIndex(of: "G")!
         #expect(grid[x, 0].style.bold)   // the current view's tab
+        // Too narrow for every name: the others by number, the current one still named.
+        let narrow = Screen.render(Fixture.run.snapshot, state, Fixture.run.context, width: 80, height: 24).row(0)
+        #expect(narrow.contains(" 1  2  3  4  5  6 Gradients "), "\(narrow)")
     }
 }
