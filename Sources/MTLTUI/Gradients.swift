@@ -16,10 +16,10 @@ enum GradientsView {
         let selected = state.gradientLayer.flatMap { name in ranked.firstIndex { $0.name == name } } ?? 0
         var header = "Gradient conflict · \(conflict.tasks.count) tasks · \(conflict.layers.count) shared layer\(conflict.layers.count == 1 ? "" : "s")"
         if let first = conflict.steps.first, let last = conflict.steps.last {
-            header += " · \(conflict.steps.count) measurement\(conflict.steps.count == 1 ? "" : "s"), steps \(first)–\(last)"
+            header += " · \(conflict.steps.count) measurement\(conflict.steps.count == 1 ? "" : "s"), steps \(first)-\(last)"
         }
         grid.put(header, x: 1, y: y, style: Style(.title, bold: true), limit: grid.width - 2)
-        grid.put("cosine: + the tasks agree, − they conflict · magnitude similarity: 1 same size, near 0 one task dominates",
+        grid.put("cosine: + the tasks agree, - they conflict · magnitude similarity: 1 same size, near 0 one task dominates",
                  x: 1, y: y + 1, style: Style(.muted), limit: grid.width - 2)
         guard !conflict.steps.isEmpty else {
             grid.put("no measurement yet: the first comes within the next few steps", x: 1, y: y + 3, style: Style(.muted))
@@ -72,7 +72,7 @@ enum GradientsView {
             for j in 0..<k {
                 let cx = x + labelWidth + j * cellWidth
                 if i == j {
-                    grid.put("  ·", x: cx, y: line, style: Style(.muted))
+                    grid.put("  " + Glyph.dot(unicode), x: cx, y: line, style: Style(.muted))
                     continue
                 }
                 let p = conflict.pair(i, j)
@@ -91,7 +91,7 @@ enum GradientsView {
         let range = first...max(last, first + 1)
         grid.put("pair".padded(pairWidth) + "cosine  EMA     mag sim", x: x, y: line, style: Style(.muted, bold: true), limit: width)
         if sparkWidth >= 8 {
-            grid.put("cosine at steps \(conflict.steps.first!)–\(conflict.steps.last!), −1 to +1", x: sparkX, y: line,
+            grid.put("cosine at steps \(conflict.steps.first!)-\(conflict.steps.last!), -1 to +1", x: sparkX, y: line,
                      style: Style(.muted, bold: true), limit: sparkWidth)
         }
         line += 1

@@ -139,4 +139,6 @@ enum Glyph {
     static func pin(_ unicode: Bool) -> String { unicode ? "●" : "*" }
     static func current(_ unicode: Bool) -> String { unicode ? "●" : "*" }
     static func marker(_ unicode: Bool) -> String { unicode ? "▲" : "^" }
+    static func arrow(_ unicode: Bool) -> String { unicode ? "→" : "->" }
+    static func dot(_ unicode: Bool) -> String { unicode ? "·" : "." }
 }

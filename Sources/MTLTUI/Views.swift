@@ -10,7 +10,7 @@ enum ControlsView {
         let left = min(56, grid.width / 2)
         var row = y
         let adaptive = s.strategy != .fixed
-        grid.put("Tasks · weight" + (adaptive ? " yours → in force" : "") + " · \(Glyph.pin(state.unicode)) pinned",
+        grid.put("Tasks · weight" + (adaptive ? " yours \(Glyph.arrow(state.unicode)) in force" : "") + " · \(Glyph.pin(state.unicode)) pinned",
                  x: 1, y: row, style: Style(.title, bold: true), limit: left - 2)
         row += 1
         for (t, name) in s.tasks.enumerated() where row < y + height {
@@ -20,7 +20,9 @@ enum ControlsView {
             var text = (selected ? Glyph.cursor(state.unicode) : " ") + (pinned ? Glyph.pin(state.unicode) : " ") + " "
                 + name.padded(16) + " weight " + LineChart.format(weight).padded(6)
             // What the strategy makes of it: the weight the loss is multiplied by now.
-            if adaptive, s.lossWeights.indices.contains(t) { text += "→ " + LineChart.format(s.lossWeights[t]).padded(7) }
+            if adaptive, s.lossWeights.indices.contains(t) {
+                text += Glyph.arrow(state.unicode).padded(2) + " " + LineChart.format(s.lossWeights[t]).padded(6)
+            }
             text += s.taskKinds[t].rawValue
             grid.put(text, x: 1, y: row, style: selected ? Style(.selectedText, background: .selectedBackground, bold: true) : Style(Role.task(t)), limit: left - 2)
             row += 1

@@ -75,12 +75,12 @@ import Testing
     @Test func theCosineMatrixShowsSignedShadedValues() throws {
         for unicode in [true, false] {
             let grid = Self.render(try Self.snapshot(), unicode: unicode)
-            let full = unicode ? "██" : "##"
+            let full = unicode ? "██" : "##", dot = unicode ? "·" : "."
             let header = try #require(find("cosine  alpha", in: grid))
             let rows = (1...3).map { grid.row(header.y + $0) }
-            #expect(rows[0].contains("alpha     ·         -1.00 \(full)    -1.00 \(full)"), "\(grid.text)")
-            #expect(rows[1].contains("beta    -1.00 \(full)      ·         +1.00 \(full)"), "\(grid.text)")
-            #expect(rows[2].contains("gamma   -1.00 \(full)    +1.00 \(full)      ·"), "\(grid.text)")
+            #expect(rows[0].contains("alpha     \(dot)         -1.00 \(full)    -1.00 \(full)"), "\(grid.text)")
+            #expect(rows[1].contains("beta    -1.00 \(full)      \(dot)         +1.00 \(full)"), "\(grid.text)")
+            #expect(rows[2].contains("gamma   -1.00 \(full)    +1.00 \(full)      \(dot)"), "\(grid.text)")
             let conflictCell = try #require(find("-1.00", in: grid, from: header.y + 1))
             #expect(grid[conflictCell.x, conflictCell.y].style == Style(.bad, bold: true))
             #expect(grid[conflictCell.x + 6, conflictCell.y].text == (unicode ? "█" : "#"))
@@ -89,7 +89,7 @@ import Testing
             // The selected layer changed: trunk.0's matrix has the zero cosines, dim and unshaded.
             let other = Self.render(try Self.snapshot(), unicode: unicode) { $0.gradientLayer = "trunk.0" }
             let otherHeader = try #require(find("cosine  alpha", in: other))
-            #expect(other.row(otherHeader.y + 1).contains("alpha     ·         +1.00 \(full)    +0.00"), "\(other.text)")
+            #expect(other.row(otherHeader.y + 1).contains("alpha     \(dot)         +1.00 \(full)    +0.00"), "\(other.text)")
             let zero = try #require(find("+0.00", in: other, from: otherHeader.y + 1))
             #expect(other[zero.x, zero.y].style == Style(.good, dim: true))
         }
@@ -103,7 +103,7 @@ import Testing
         let ag = try #require(find("alpha|gamma", in: grid))
         #expect(grid.row(ab.y).contains("alpha|beta   -1.00   +0.71   1.00"), "\(grid.text)")
         #expect(grid.row(ag.y).contains("alpha|gamma  -1.00   -1.00   0.80"), "\(grid.text)")
-        #expect(grid.text.contains("cosine at steps 10–30, −1 to +1"))
+        #expect(grid.text.contains("cosine at steps 10-30, -1 to +1"))
         // alpha|beta: +1 (█) at step 10, 0 (▅) at 20, −1 (▁) at 30.
         let line = Array(grid.row(ab.y))
         let blocks = line.enumerated().filter { "▁▂▃▄▅▆▇█".contains($0.element) }
