@@ -167,18 +167,30 @@ public struct LineChart {
 
 /// One row of block characters showing a value over the same x range as a chart above it.
 public enum Sparkline {
+    /// `points` in x order. `yRange` fixes the lowest and highest block (nil: 0 to the largest value); `styleOf` gives
+    /// each cell a style from its value (nil: `style` throughout).
     public static func draw(_ points: [(x: Double, y: Double)], xRange: ClosedRange<Double>, into grid: inout Grid,
-                            x: Int, y: Int, width: Int, style: Style, unicode: Bool) {
+                            x: Int, y: Int, width: Int, style: Style, unicode: Bool,
+                            yRange: ClosedRange<Double>? = nil, styleOf: ((Double) -> Style)? = nil) {
         guard width > 0, let top = points.map(\.y).max(), !points.isEmpty else { return }
         let levels = unicode ? Array("▁▂▃▄▅▆▇█") : Array("_.-=*#")
+        let low = yRange?.lowerBound ?? 0, high = yRange?.upperBound ?? top
         let span = max(xRange.upperBound - xRange.lowerBound, 1e-12)
+        var next = 0   // the first point after the column's x (points are in x order)
         for column in 0..<width {
             let at = xRange.lowerBound + span * Double(column) / Double(max(width - 1, 1))
             // The value in force at this x: the last point at or before it.
-            guard let value = points.last(where: { $0.x <= at })?.y ?? points.first?.y else { continue }
-            let level = top > 0 ? Int((value / top * Double(levels.count - 1)).rounded()) : 0
-            grid.put(String(levels[max(0, min(levels.count - 1, level))]), x: x + column, y: y, style: style)
+            while next < points.count, points[next].x <= at { next += 1 }
+            let value = points[max(next - 1, 0)].y
+            let level = high > low ? Int(((value - low) / (high - low) * Double(levels.count - 1)).rounded()) : 0
+            grid.put(String(levels[max(0, min(levels.count - 1, level))]), x: x + column, y: y, style: styleOf?(value) ?? style)
         }
+    }
+
+    /// The column of a sparkline `width` wide that shows `value` on the x axis.
+    public static func column(of value: Double, xRange: ClosedRange<Double>, width: Int) -> Int {
+        let span = max(xRange.upperBound - xRange.lowerBound, 1e-12)
+        return max(0, min(width - 1, Int(((value - xRange.lowerBound) / span * Double(max(width - 1, 1))).rounded(.up))))
     }
 }
 

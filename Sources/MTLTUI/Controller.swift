@@ -6,6 +6,7 @@ public enum Controller {
     public static func handle(_ key: Key, state: inout ViewState, snapshot: TrainerSnapshot, context: WorkbenchContext) -> [Effect] {
         state.note = nil
         if let prompt = state.prompt { return handlePrompt(prompt, key: key, state: &state, snapshot: snapshot) }
+        if let cursor = state.picker { return StrategyPicker.handle(key, cursor: cursor, state: &state) }
         guard let action = KeyMap.action(for: key, in: state.view) else { return [] }
         let tasks = snapshot.tasks.count
         switch action {
@@ -57,6 +58,8 @@ public enum Controller {
             let all = WeightingStrategy.allCases
             let next = all[((all.firstIndex(of: snapshot.strategy) ?? 0) + 1) % all.count]
             return [.command(.setStrategy(next))]
+        case .pickStrategy:
+            state.picker = WeightingStrategy.allCases.firstIndex(of: snapshot.strategy) ?? 0
         case .toggleEarlyStop:
             if let rule = snapshot.earlyStop {
                 state.earlyStopTurnedOff = rule
@@ -79,6 +82,14 @@ public enum Controller {
             if state.controlsRow < tasks {
                 state.prompt = .weight(task: state.controlsRow, text: "")
             }
+        case .unpin:
+            guard state.controlsRow < tasks else { return [] }
+            let task = snapshot.tasks[state.controlsRow]
+            guard snapshot.pinned.contains(task) else {
+                state.note = "\(task) is not pinned (e types a weight and pins it)"
+                return []
+            }
+            return [.command(.unpinLossWeight(task: task))]
         case .toggleFreeze:
             return toggleFreeze(state, snapshot)
         case .misclassified:
@@ -130,6 +141,11 @@ public enum Controller {
             guard !list.isEmpty else { return }
             state.exampleCursor = max(0, min(list.count - 1, state.exampleCursor + delta))
             state.exampleRow = examples.rows[list[state.exampleCursor]]
+        case .gradients:
+            let ranked = snapshot.conflict?.layersByConflict.map(\.name) ?? []
+            guard !ranked.isEmpty else { return }
+            let current = state.gradientLayer.flatMap { ranked.firstIndex(of: $0) } ?? 0
+            state.gradientLayer = ranked[max(0, min(ranked.count - 1, current + delta))]
         case .confusion:
             let classes = context.classes.indices.contains(state.task) ? context.classes[state.task].count : 0
             guard classes > 0 else { return }

@@ -4,9 +4,10 @@ import MTLEngine
 /// View 1: a loss chart per task (raw, smoothed, validation points, change markers, the task's
 /// weight under it) and a table of the latest and best validation metrics.
 enum Dashboard {
-    static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext, y: Int, height: Int) {
+    static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext,
+                     _ baselines: BaselineRunner.Snapshot?, y: Int, height: Int) {
         let tasks = s.tasks.count
-        let tableHeight = min(tasks + 1, max(height / 3, 2))
+        let tableHeight = min(tasks + 1 + (baselines == nil ? 0 : 1), max(height / 3, 2))
         let chartsHeight = height - tableHeight - 1
         let columns = grid.width >= 120 && tasks > 1 ? 2 : 1
         let panelRows = max(1, (tasks + columns - 1) / columns)
@@ -20,7 +21,7 @@ enum Dashboard {
         } else {
             grid.put("enlarge the terminal to see the loss charts", x: 1, y: y, style: Style(.muted))
         }
-        metricsTable(&grid, s, context, y: y + chartsHeight + 1, height: tableHeight)
+        metricsTable(&grid, s, context, baselines, y: y + chartsHeight + 1, height: tableHeight)
     }
 
     static func panel(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ t: Int, x: Int, y: Int, width: Int, height: Int) {
@@ -57,21 +58,26 @@ enum Dashboard {
         }
     }
 
-    /// Per task: the latest validation loss and headline metric, and the best epoch's (marked *).
-    static func metricsTable(_ grid: inout Grid, _ s: TrainerSnapshot, _ context: WorkbenchContext, y: Int, height: Int) {
-        let columns = [("task", 14), ("val loss", 10), ("best", 14), ("metric", 10), ("latest", 8), ("best", 16), ("test", 8)]
+    /// Per task: the latest validation loss and headline metric, and the best epoch's (marked *);
+    /// with baselines, the task trained alone (`single`) and a last line with Δp.
+    static func metricsTable(_ grid: inout Grid, _ s: TrainerSnapshot, _ context: WorkbenchContext,
+                             _ baselines: BaselineRunner.Snapshot?, y: Int, height: Int) {
+        var columns = [("task", 14), ("val loss", 10), ("best", 14), ("metric", 10), ("latest", 8), ("best", 16), ("test", 8)]
+        if baselines != nil { columns.append(("single", 14)) }
         var x = 1
         for (name, w) in columns {
             grid.put(name, x: x, y: y, style: Style(.muted, bold: true), limit: w)
             x += w
         }
-        for t in 0..<min(s.tasks.count, height - 1) {
+        let rows = min(s.tasks.count, height - 1 - (baselines == nil ? 0 : 1))
+        for t in 0..<max(rows, 0) {
             let row = y + 1 + t
             let kind = s.taskKinds[t]
             let metric = kind == .regression ? "mae" : "macro_f1"
             let higher = TaskMetrics.higherIsBetter(metric)
             let values = s.history.map { $0.validation[t] }
             var cells = [s.tasks[t], "—", "—", metric, "—", "—", "—"]
+            if let baselines { cells.append(BaselineText.cell(baselines, task: t, metric: metric)) }
             if let last = values.last {
                 cells[1] = LineChart.format(last.loss)
                 let bestLoss = values.indices.min { values[$0].loss < values[$1].loss }!
@@ -86,9 +92,14 @@ enum Dashboard {
             if let test = s.test?[t], let v = test.value(metric) { cells[6] = LineChart.format(v) }
             x = 1
             for (i, (_, w)) in columns.enumerated() {
-                grid.put(cells[i], x: x, y: row, style: i == 0 ? Style(Role.task(t), bold: true) : .plain, limit: w - 1)
+                grid.put(cells[i], x: x, y: row, style: i == 0 ? Style(Role.task(t), bold: true) : i == 7 ? Style(.info) : .plain, limit: w - 1)
                 x += w
             }
+        }
+        if let baselines, height >= 2 {
+            let (text, value) = BaselineText.deltaP(s, baselines)
+            let role: Role = value.map { $0 >= 0 ? .good : .bad } ?? .muted
+            grid.put(text, x: 1, y: y + 1 + max(rows, 0), style: Style(role, bold: value != nil), limit: grid.width - 2)
         }
     }
 }

@@ -109,3 +109,36 @@ public struct Grid: Sendable, Equatable {
 
     public var text: String { (0..<height).map { row($0) }.joined(separator: "\n") }
 }
+
+extension Grid {
+    /// A frame around (x, y, width, height), its inside cleared; `title` sits in the top edge.
+    /// Box-drawing characters, or `+ - |` without Unicode.
+    public mutating func box(x: Int, y: Int, width: Int, height: Int, title: String = "", style: Style = Style(.border), unicode: Bool) {
+        guard width >= 2, height >= 2 else { return }
+        let (h, v, corners) = unicode ? ("─", "│", ["┌", "┐", "└", "┘"]) : ("-", "|", ["+", "+", "+", "+"])
+        fill(x: x, y: y, width: width, height: height)
+        for column in x + 1..<x + width - 1 {
+            put(h, x: column, y: y, style: style)
+            put(h, x: column, y: y + height - 1, style: style)
+        }
+        for row in y + 1..<y + height - 1 {
+            put(v, x: x, y: row, style: style)
+            put(v, x: x + width - 1, y: row, style: style)
+        }
+        put(corners[0], x: x, y: y, style: style)
+        put(corners[1], x: x + width - 1, y: y, style: style)
+        put(corners[2], x: x, y: y + height - 1, style: style)
+        put(corners[3], x: x + width - 1, y: y + height - 1, style: style)
+        if !title.isEmpty { put(" \(title) ", x: x + 2, y: y, style: Style(.title, bold: true), limit: width - 4) }
+    }
+}
+
+/// Glyphs with an ASCII stand-in for terminals without Unicode (`--ascii`, non-UTF-8 locales).
+enum Glyph {
+    static func cursor(_ unicode: Bool) -> String { unicode ? "▶" : ">" }
+    static func pin(_ unicode: Bool) -> String { unicode ? "●" : "*" }
+    static func current(_ unicode: Bool) -> String { unicode ? "●" : "*" }
+    static func marker(_ unicode: Bool) -> String { unicode ? "▲" : "^" }
+    static func arrow(_ unicode: Bool) -> String { unicode ? "→" : "->" }
+    static func dot(_ unicode: Bool) -> String { unicode ? "·" : "." }
+}

@@ -7,7 +7,7 @@ public enum Key: Hashable, Sendable {
 }
 
 public enum View: Int, CaseIterable, Sendable {
-    case dashboard = 1, controls, examples, confusion, help
+    case dashboard = 1, controls, examples, confusion, help, gradients
 
     public var title: String {
         switch self {
@@ -16,6 +16,7 @@ public enum View: Int, CaseIterable, Sendable {
         case .examples: "Hard examples"
         case .confusion: "Confusion"
         case .help: "Help"
+        case .gradients: "Gradients"
         }
     }
 }
@@ -26,8 +27,8 @@ public enum Action: Sendable, Equatable {
     case show(View)
     case toggleLogY, smoothMore, smoothLess
     case up, down, left, right, open
-    case increase, decrease, edit, toggleFreeze, halveRate, doubleRate
-    case misclassified, wrongOnAll, search, nextTask, cycleTheme, nextStrategy, toggleEarlyStop, moreEpochs
+    case increase, decrease, edit, unpin, toggleFreeze, halveRate, doubleRate
+    case misclassified, wrongOnAll, search, nextTask, cycleTheme, nextStrategy, pickStrategy, toggleEarlyStop, moreEpochs
 }
 
 /// One line of the key table: the keys, how help names them, what they do and where.
@@ -51,7 +52,7 @@ public enum KeyMap {
         KeyBinding(keys: c("s"), label: "s", help: "save a checkpoint", views: [], action: .save),
         KeyBinding(keys: c("q"), label: "q", help: "quit (asks while training, offers to save)", views: [], action: .quit),
         KeyBinding(keys: c("?"), label: "?", help: "help: this list", views: [], action: .help),
-        KeyBinding(keys: c("12345"), label: "1-5", help: "dashboard, controls, hard examples, confusion, help", views: [], action: .show(.dashboard)),
+        KeyBinding(keys: c("123456"), label: "1-6", help: "dashboard, controls, hard examples, confusion, help, gradients", views: [], action: .show(.dashboard)),
         KeyBinding(keys: [.tab], label: "tab", help: "next view", views: [], action: .nextView),
         KeyBinding(keys: [.backTab], label: "shift-tab", help: "previous view", views: [], action: .previousView),
         KeyBinding(keys: [.escape], label: "esc", help: "back: close the detail, prompt or help", views: [], action: .back),
@@ -61,15 +62,17 @@ public enum KeyMap {
         KeyBinding(keys: c("l"), label: "l", help: "log-scale loss axis", views: [.dashboard], action: .toggleLogY),
         KeyBinding(keys: c("]"), label: "]", help: "smooth the curves more", views: [.dashboard], action: .smoothMore),
         KeyBinding(keys: c("["), label: "[", help: "smooth the curves less", views: [.dashboard], action: .smoothLess),
-        KeyBinding(keys: [.up, .character("k")], label: "↑ k", help: "move up", views: [.controls, .examples, .confusion], action: .up),
-        KeyBinding(keys: [.down, .character("j")], label: "↓ j", help: "move down", views: [.controls, .examples, .confusion], action: .down),
+        KeyBinding(keys: [.up, .character("k")], label: "↑ k", help: "move up", views: [.controls, .examples, .confusion, .gradients], action: .up),
+        KeyBinding(keys: [.down, .character("j")], label: "↓ j", help: "move down", views: [.controls, .examples, .confusion, .gradients], action: .down),
         KeyBinding(keys: [.left, .character("h")], label: "← h", help: "move left", views: [.confusion], action: .left),
         KeyBinding(keys: [.right], label: "→", help: "move right", views: [.confusion], action: .right),
         KeyBinding(keys: c("+="), label: "+", help: "raise the selected task's loss weight", views: [.controls], action: .increase),
         KeyBinding(keys: c("-"), label: "-", help: "lower the selected task's loss weight", views: [.controls], action: .decrease),
-        KeyBinding(keys: c("e"), label: "e", help: "type the selected task's loss weight", views: [.controls], action: .edit),
+        KeyBinding(keys: c("e"), label: "e", help: "type the selected task's loss weight and pin it (strategies set the others)", views: [.controls], action: .edit),
+        KeyBinding(keys: c("u"), label: "u", help: "unpin the selected task's weight (back to the strategy)", views: [.controls], action: .unpin),
         KeyBinding(keys: c("f"), label: "f", help: "freeze or unfreeze the selected layer", views: [.controls], action: .toggleFreeze),
-        KeyBinding(keys: c("w"), label: "w", help: "next loss-weighting strategy (fixed, dwa)", views: [.controls], action: .nextStrategy),
+        KeyBinding(keys: c("w"), label: "w", help: "next loss-weighting strategy (\(WeightingStrategy.allCases.map(\.rawValue).joined(separator: ", ")))", views: [.controls], action: .nextStrategy),
+        KeyBinding(keys: c("W"), label: "W", help: "pick a loss-weighting strategy from a list", views: [], action: .pickStrategy),
         KeyBinding(keys: c("x"), label: "x", help: "early stopping on or off (off: every epoch runs, the last is kept)", views: [.controls], action: .toggleEarlyStop),
         KeyBinding(keys: c("<"), label: "<", help: "halve the learning rate", views: [.controls, .dashboard], action: .halveRate),
         KeyBinding(keys: c(">"), label: ">", help: "double the learning rate", views: [.controls, .dashboard], action: .doubleRate),

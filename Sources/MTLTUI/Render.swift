@@ -8,8 +8,9 @@ public enum Screen {
     public static let minimumWidth = 60
     public static let minimumHeight = 20
 
+    /// `baselines`: the single-task baselines' progress and results, when the run has them.
     public static func render(_ snapshot: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext,
-                              width: Int, height: Int) -> Grid {
+                              width: Int, height: Int, baselines: BaselineRunner.Snapshot? = nil) -> Grid {
         var grid = Grid(width: width, height: height)
         guard width >= minimumWidth, height >= minimumHeight else {
             let message = "enlarge the terminal: \(width)×\(height), need \(minimumWidth)×\(minimumHeight)"
@@ -20,11 +21,15 @@ public enum Screen {
         statusBar(&grid, snapshot, state, y: 1)
         let body = (y: 2, height: height - 3)
         switch state.view {
-        case .dashboard: Dashboard.draw(&grid, snapshot, state, context, y: body.y, height: body.height)
-        case .controls: ControlsView.draw(&grid, snapshot, state, context, y: body.y, height: body.height)
+        case .dashboard: Dashboard.draw(&grid, snapshot, state, context, baselines, y: body.y, height: body.height)
+        case .controls: ControlsView.draw(&grid, snapshot, state, context, baselines, y: body.y, height: body.height)
         case .examples: ExamplesView.draw(&grid, snapshot, state, context, y: body.y, height: body.height)
         case .confusion: ConfusionView.draw(&grid, snapshot, state, context, y: body.y, height: body.height)
         case .help: HelpView.draw(&grid, y: body.y, height: body.height)
+        case .gradients: GradientsView.draw(&grid, snapshot, state, y: body.y, height: body.height)
+        }
+        if let cursor = state.picker {
+            StrategyPicker.draw(&grid, snapshot, cursor: cursor, unicode: state.unicode, y: body.y, height: body.height)
         }
         footer(&grid, snapshot, state, y: height - 1)
         return grid
@@ -34,8 +39,11 @@ public enum Screen {
         grid.fill(x: 0, y: 0, width: grid.width, height: 1, style: Style(.title, background: .selectedBackground))
         var x = grid.put(" mtl-tui ", x: 0, y: 0, style: Style(.title, background: .selectedBackground, bold: true))
         x += grid.put(context.title + " ", x: x, y: 0, style: Style(.title, background: .selectedBackground))
+        // Every view by number and name; when that does not fit, the others by number only, so
+        // the current view's name is always there.
+        let compact = x + View.allCases.reduce(0) { $0 + TextWidth.of(" \($1.rawValue) \($1.title) ") } > grid.width
         for view in View.allCases {
-            let label = " \(view.rawValue) \(view.title) "
+            let label = view == state.view || !compact ? " \(view.rawValue) \(view.title) " : " \(view.rawValue) "
             guard x + TextWidth.of(label) <= grid.width else { break }
             let style = view == state.view ? Style(.selectedBackground, background: .title, bold: true)
                 : Style(.title, background: .selectedBackground)
@@ -84,16 +92,21 @@ public enum Screen {
             grid.put(" diverged: \(divergence) · lower the rate (<) and resume (space)", x: 0, y: y, style: Style(.bad, bold: true))
             return
         }
+        if state.picker != nil {
+            grid.put(" pick a loss-weighting strategy: j k or arrows move · enter apply · esc close", x: 0, y: y, style: Style(.muted))
+            return
+        }
         if let note = state.note {
             grid.put(" " + note, x: 0, y: y, style: Style(.warning))
             return
         }
         let hints: String = switch state.view {
         case .dashboard: "space pause · n step · l log-y · [ ] smoothing · < > rate · s save · ? help · q quit"
-        case .controls: "↑↓ select · + - weight · e type weight · f freeze · w strategy · < > rate · ? help · q quit"
+        case .controls: "↑↓ select · + - weight · e type weight (pins it) · u unpin · f freeze · w W strategy · < > rate · ? help"
         case .examples: "↑↓ move · enter detail · m misclassified · a wrong on all · / search · T task · esc clear"
         case .confusion: "arrows select a cell · enter show its examples · T task · ? help · q quit"
         case .help: "esc or ? back"
+        case .gradients: "↑↓ j k select a layer · W strategy · ? help · q quit"
         }
         grid.put(" " + hints, x: 0, y: y, style: Style(.muted))
     }

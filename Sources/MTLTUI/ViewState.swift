@@ -30,6 +30,11 @@ public struct ViewState: Sendable {
     public var confusionRow = 0
     public var confusionColumn = 0
     public var prompt: Prompt?
+    /// The strategy picker (W), when open: the row of `WeightingStrategy.allCases` under its cursor.
+    public var picker: Int?
+    /// Gradients view: the layer shown in detail, by name (the ranking moves as training goes);
+    /// nil shows the most conflicted.
+    public var gradientLayer: String?
     /// The early-stopping rule `x` turned off, to turn the same one back on.
     public var earlyStopTurnedOff: EarlyStop?
     public var unicode = true

@@ -2,19 +2,28 @@ import Foundation
 import MTLData
 import MTLEngine
 
-/// View 2: task weights and layers to steer, the learning rate and the log of every change.
+/// View 2: task weights and layers to steer, the learning rate, the weighting strategy and the
+/// log of every change.
 enum ControlsView {
-    static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext, y: Int, height: Int) {
+    static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext,
+                     _ baselines: BaselineRunner.Snapshot?, y: Int, height: Int) {
         let left = min(56, grid.width / 2)
         var row = y
-        grid.put("Tasks · loss weights", x: 1, y: row, style: Style(.title, bold: true))
+        let adaptive = s.strategy != .fixed
+        grid.put("Tasks · weight" + (adaptive ? " yours \(Glyph.arrow(state.unicode)) in force" : "") + " · \(Glyph.pin(state.unicode)) pinned",
+                 x: 1, y: row, style: Style(.title, bold: true), limit: left - 2)
         row += 1
         for (t, name) in s.tasks.enumerated() where row < y + height {
             let weight = s.userWeights.indices.contains(t) ? s.userWeights[t] : 1
-            var text = (t == state.controlsRow ? "▶ " : "  ") + name.padded(16) + " weight " + LineChart.format(weight).padded(8)
-                + " " + s.taskKinds[t].rawValue
-            if s.strategy != .fixed, s.lossWeights.indices.contains(t) { text += " (×\(LineChart.format(s.lossWeights[t] / max(weight, 1e-12))))" }
+            let pinned = s.pinned.contains(name)
             let selected = t == state.controlsRow
+            var text = (selected ? Glyph.cursor(state.unicode) : " ") + (pinned ? Glyph.pin(state.unicode) : " ") + " "
+                + name.padded(16) + " weight " + LineChart.format(weight).padded(6)
+            // What the strategy makes of it: the weight the loss is multiplied by now.
+            if adaptive, s.lossWeights.indices.contains(t) {
+                text += Glyph.arrow(state.unicode).padded(2) + " " + LineChart.format(s.lossWeights[t]).padded(6)
+            }
+            text += s.taskKinds[t].rawValue
             grid.put(text, x: 1, y: row, style: selected ? Style(.selectedText, background: .selectedBackground, bold: true) : Style(Role.task(t)), limit: left - 2)
             row += 1
         }
@@ -25,24 +34,35 @@ enum ControlsView {
             let index = s.tasks.count + i
             let frozen = s.frozen.contains(layer.name)
             let count = Screen.compact(Double(layer.parameters))
-            let text = (index == state.controlsRow ? "▶ " : "  ") + layer.name.padded(18)
+            let text = (index == state.controlsRow ? Glyph.cursor(state.unicode) + " " : "  ") + layer.name.padded(18)
                 + String(repeating: " ", count: max(0, 9 - count.count)) + count + "  " + (frozen ? "frozen" : "trainable")
             let selected = index == state.controlsRow
             grid.put(text, x: 1, y: row, style: selected ? Style(.selectedText, background: .selectedBackground, bold: true)
                      : Style(frozen ? .info : .text), limit: left - 2)
             row += 1
         }
-        // Right: rate, strategy, event log.
+        // Right: rate, strategy, pins, early stopping, baselines, event log.
         let x = left + 1, width = grid.width - x - 1
         for r in y..<(y + height) { grid.put(state.unicode ? "│" : "|", x: left - 1, y: r, style: Style(.border)) }
-        grid.put("learning rate \(LineChart.format(s.learningRate))  (< halve, > double)", x: x, y: y, style: Style(.highlight), limit: width)
-        grid.put("strategy \(s.strategy.rawValue) (w) · state \(s.state.rawValue) · step \(s.step)", x: x, y: y + 1, style: .plain, limit: width)
+        var line = y
+        func put(_ text: String, _ style: Style = .plain) {
+            grid.put(text, x: x, y: line, style: style, limit: width)
+            line += 1
+        }
+        put("learning rate \(LineChart.format(s.learningRate))  (< halve, > double)", Style(.highlight))
+        put("strategy \(s.strategy.rawValue) (w next, W pick) · state \(s.state.rawValue) · step \(s.step)")
+        put("  " + s.strategy.summary, Style(.muted))
+        let pinned = s.tasks.filter { s.pinned.contains($0) }
+        put(pinned.isEmpty ? "no pinned weights (e types a weight and pins it)"
+            : "pinned \(pinned.joined(separator: ", ")): the strategy leaves \(pinned.count == 1 ? "it" : "them") (u unpins)")
         let stopping = s.earlyStop.map { rule in
             "early stop \(rule.metric), patience \(rule.patience)" + (s.bestEpoch.map { " · best epoch \($0)" } ?? "")
         } ?? "early stop off"
-        grid.put(stopping + " (x)", x: x, y: y + 2, style: .plain, limit: width)
-        grid.put("Changes and events", x: x, y: y + 4, style: Style(.title, bold: true), limit: width)
-        let rows = height - 5
+        put(stopping + " (x)")
+        if let baselines { put(BaselineText.progress(baselines), Style(.info)) }
+        line += 1
+        put("Changes and events", Style(.title, bold: true))
+        let rows = y + height - line
         for (i, event) in s.events.suffix(max(rows, 0)).enumerated() {
             let role: Role = switch event.kind {
             case .command: .highlight
@@ -50,7 +70,7 @@ enum ControlsView {
             case .warning: .warning
             case .error: .bad
             }
-            grid.put("step \(event.step)  \(event.message)", x: x, y: y + 5 + i, style: Style(role), limit: width)
+            grid.put("step \(event.step)  \(event.message)", x: x, y: line + i, style: Style(role), limit: width)
         }
     }
 }

@@ -18,11 +18,15 @@ public final class Workbench {
     let saveDirectory: String
     let forceASCII: Bool
     let noColor: Bool
+    /// Single-task baselines trained beside the run, when asked for: started with the trainer,
+    /// stopped on quit; the dashboard compares the run with them.
+    let baselines: BaselineRunner?
     var state = ViewState()
 
     public init(trainer: Trainer, context: WorkbenchContext, themes: [Theme], saveDirectory: String,
-                forceASCII: Bool = false, noColor: Bool = false) {
+                forceASCII: Bool = false, noColor: Bool = false, baselines: BaselineRunner? = nil) {
         self.trainer = trainer
+        self.baselines = baselines
         self.context = context
         self.themes = themes.isEmpty ? [Theme.builtIn] : themes
         self.saveDirectory = saveDirectory
@@ -37,11 +41,13 @@ public final class Workbench {
         StopSignals.install()
         state.unicode = terminal.unicode
         trainer.start()
+        if let baselines, !baselines.snapshot.finished { baselines.start() }
         var saveOnExit = false
         loop: while !StopSignals.received {
             let snapshot = trainer.snapshot
             let (width, height) = terminal.size
-            terminal.draw(Screen.render(snapshot, state, context, width: width, height: height), theme: themes[themeIndex])
+            terminal.draw(Screen.render(snapshot, state, context, width: width, height: height, baselines: baselines?.snapshot),
+                          theme: themes[themeIndex])
             guard let key = terminal.readKey(milliseconds: 50) else { continue }
             for effect in Controller.handle(key, state: &state, snapshot: snapshot, context: context) {
                 switch effect {
@@ -61,6 +67,7 @@ public final class Workbench {
         }
         if saveOnExit { trainer.send(.save(saveDirectory)) }
         if trainer.snapshot.state.isActive { trainer.send(.stop) }
+        baselines?.stop()
         // Let a save or the final evaluation finish; never hang on exit.
         trainer.waitUntilFinished(seconds: 10)
     }

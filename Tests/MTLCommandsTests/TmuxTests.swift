@@ -150,6 +150,25 @@ func step(in screen: String) -> Int? {
         #expect(session.wait(seconds: 5) { !$0.contains("PAUSED") && !$0.contains("1 Dashboard") } != nil)
     }
 
+    /// View 6 on a live two-task run shows the cosine matrix; W picks uw, and Controls shows it.
+    @Test func gradientsViewAndStrategyPicker() throws {
+        let session = try TmuxSession("'\(CLI.binary)' sample-data/penguins --epochs 100000 --early-stop off")
+        #expect(session.wait { $0.contains("RUNNING") } != nil)
+        try session.keys("6")
+        let gradients = session.wait { $0.contains("Gradient conflict · 2 tasks") && $0.contains("cosine  species") && $0.contains("species|sex") }
+        #expect(gradients != nil, "\(session.screen())")
+        #expect(session.screen().range(of: #"species\s+·\s+[+-]\d\.\d\d"#, options: .regularExpression) != nil, "\(session.screen())")
+        try session.keys("W")
+        #expect(session.wait { $0.contains("Loss weighting") && $0.contains("uncertainty weighting: a learned log-variance") } != nil, "\(session.screen())")
+        try session.keys("j", "j", "j", "Enter")
+        #expect(session.wait { $0.contains("weights uw") && !$0.contains("Loss weighting") } != nil, "\(session.screen())")
+        try session.keys("2")
+        #expect(session.wait { $0.contains("strategy uw (w next, W pick)") && $0.contains("uncertainty weighting: a learned log-variance") } != nil,
+                "\(session.screen())")
+        try session.keys("q", "y")
+        #expect(session.exitStatus() == 0)
+    }
+
     @Test func interruptLeavesThroughEndwin() throws {
         let session = try TmuxSession("'\(CLI.binary)' sample-data/penguins --epochs 100000 --early-stop off")
         #expect(session.wait { $0.contains("RUNNING") } != nil)
