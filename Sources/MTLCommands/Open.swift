@@ -10,7 +10,7 @@ struct Open: ParsableCommand {
         commandName: "open",
         abstract: "Open the workbench: train while watching every task, and steer the run (the default command).",
         discussion: """
-        Views: 1 dashboard, 2 controls, 3 hard examples, 4 confusion, 5 help (? anywhere). \
+        Views: 1 dashboard, 2 controls, 3 hard examples, 4 confusion, 5 help (? anywhere), 6 gradients. \
         space pauses and resumes, n runs one step, s saves a checkpoint, q quits. \
         --dump-screen WxH trains without a terminal and prints one view as text instead.
         """)
@@ -29,7 +29,7 @@ struct Open: ParsableCommand {
     @Option(name: .customLong("dump-screen"), help: ArgumentHelp("Train without a terminal, then print the screen at this size (each side at most \(Open.maxScreenSide)).", valueName: "WxH"))
     var dumpScreen: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("With --dump-screen: the view to print, 1-5.", valueName: "N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --dump-screen: the view to print, 1-\(View.allCases.count).", valueName: "N"))
     var view = 1
 
     func run() throws {
@@ -43,15 +43,19 @@ struct Open: ParsableCommand {
         let name = (data as NSString).lastPathComponent
         let context = WorkbenchContext(run: prepared, title: name)
         let saveDirectory = prepared.setup.saveDirectory ?? "runs/\(name)"
+        let baselines = runOptions.baselines ? exitOnUserError { try options.baselineRunner(prepared.setup) } : nil
         if let parts = screen {
-            guard let chosen = View(rawValue: view) else { fail("--view: expected 1 to 5, got \(view)") }
+            guard let chosen = View(rawValue: view) else { fail("--view: expected 1 to \(View.allCases.count), got \(view)") }
             let trainer = Trainer(prepared.setup)
             trainer.start()
+            baselines?.start()
             trainer.waitUntilFinished()
+            baselines?.waitUntilFinished()
             var state = ViewState()
             state.view = chosen
             state.unicode = !ascii
-            Console.shared.out(Screen.render(trainer.snapshot, state, context, width: parts[0], height: parts[1]).text)
+            Console.shared.out(Screen.render(trainer.snapshot, state, context, width: parts[0], height: parts[1],
+                                             baselines: baselines?.snapshot).text)
             return
         }
         guard isatty(STDOUT_FILENO) != 0, isatty(STDIN_FILENO) != 0 else {
@@ -59,8 +63,11 @@ struct Open: ParsableCommand {
         }
         let noColor = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
         let workbench = Workbench(trainer: Trainer(prepared.setup), context: context, themes: themes,
-                                  saveDirectory: saveDirectory, forceASCII: ascii, noColor: noColor)
+                                  saveDirectory: saveDirectory, forceASCII: ascii, noColor: noColor, baselines: baselines)
         exitOnUserError { try workbench.run() }
+        if let baselines, let directory = options.baselinesDirectory, baselines.snapshot.finished, baselines.snapshot.failure == nil {
+            exitOnUserError { try BaselineStore.save(baselines.snapshot.results.compactMap { $0 }, to: directory, for: prepared.setup) }
+        }
     }
 }
 
