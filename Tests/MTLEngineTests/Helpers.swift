@@ -1,4 +1,6 @@
+import Foundation
 import MTLData
+import Testing
 @testable import MTLEngine
 
 /// A small model with one batch of synthetic data loaded, for gradient and parity checks.
@@ -64,5 +66,15 @@ struct Harness {
         let down = loss()
         model.parameters[i] = saved
         return (up - down) / Double(2 * h)
+    }
+}
+
+/// The same files, byte for byte, in two checkpoint directories (a resumed run against an
+/// uninterrupted one).
+func expectSameFiles(_ a: String, _ b: String, _ files: [String] = ["model.safetensors", "optimizer.safetensors"],
+                     _ comment: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
+    for file in files {
+        let x = FileManager.default.contents(atPath: "\(a)/\(file)"), y = FileManager.default.contents(atPath: "\(b)/\(file)")
+        #expect(x != nil && x == y, "\(comment) \(file)", sourceLocation: sourceLocation)
     }
 }

@@ -76,11 +76,7 @@ import Testing
         let c = Trainer(second)
         c.start()
         c.waitUntilFinished()
-        for file in ["model.safetensors", "optimizer.safetensors"] {
-            let x = FileManager.default.contents(atPath: "\(directory)/straight/\(file)")
-            let y = FileManager.default.contents(atPath: "\(directory)/resumed/\(file)")
-            #expect(x != nil && x == y, "\(strategy) \(file)")
-        }
+        expectSameFiles(directory + "/straight", directory + "/resumed", ["model.safetensors", "optimizer.safetensors"], "\(strategy)")
         let straightState = try Checkpoint.read(from: directory + "/straight").info.weighting
         let resumedState = try Checkpoint.read(from: directory + "/resumed").info.weighting
         #expect(straightState == resumedState, "\(strategy)")

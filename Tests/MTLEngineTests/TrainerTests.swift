@@ -150,11 +150,7 @@ import Testing
         c.start()
         c.waitUntilFinished()
 
-        for file in ["model.safetensors", "optimizer.safetensors"] {
-            let x = FileManager.default.contents(atPath: "\(directory)/straight/\(file)")
-            let y = FileManager.default.contents(atPath: "\(directory)/resumed/\(file)")
-            #expect(x != nil && x == y, "\(file)")
-        }
+        expectSameFiles(directory + "/straight", directory + "/resumed")
         #expect(c.snapshot.history.count == 3)
         #expect(c.snapshot.history.last == a.snapshot.history.last.map { var r = $0; r.seconds = c.snapshot.history.last!.seconds; return r })
     }

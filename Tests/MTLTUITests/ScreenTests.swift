@@ -17,6 +17,19 @@ enum Fixture {
         }
     }()
 
+    /// The effects of `keys` pressed in `view`.
+    static func press(_ keys: [Key], view: View, snapshot: TrainerSnapshot, _ state: inout ViewState) -> [Effect] {
+        state.view = view
+        return keys.flatMap { Controller.handle($0, state: &state, snapshot: snapshot, context: run.context) }
+    }
+
+    /// The fixture's run as if still training.
+    static var running: TrainerSnapshot {
+        var s = run.snapshot
+        s.state = .running
+        return s
+    }
+
     static func render(_ view: View, width: Int, height: Int, _ adjust: (inout ViewState) -> Void = { _ in }) -> Grid {
         var state = ViewState()
         state.view = view
@@ -122,15 +135,10 @@ enum Fixture {
 @Suite struct ControllerTests {
     func press(_ keys: [Key], view: View = .dashboard, snapshot: TrainerSnapshot = Fixture.run.snapshot,
                _ state: inout ViewState) -> [Effect] {
-        state.view = view
-        return keys.flatMap { Controller.handle($0, state: &state, snapshot: snapshot, context: Fixture.run.context) }
+        Fixture.press(keys, view: view, snapshot: snapshot, &state)
     }
 
-    var running: TrainerSnapshot {
-        var s = Fixture.run.snapshot
-        s.state = .running
-        return s
-    }
+    var running: TrainerSnapshot { Fixture.running }
 
     @Test func spacePausesAndResumes() {
         var state = ViewState()

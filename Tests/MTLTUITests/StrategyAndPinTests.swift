@@ -7,15 +7,10 @@ import Testing
 /// The strategy picker and pinned weights.
 @Suite struct StrategyAndPinTests {
     func press(_ keys: [Key], view: View, snapshot: TrainerSnapshot, _ state: inout ViewState) -> [Effect] {
-        state.view = view
-        return keys.flatMap { Controller.handle($0, state: &state, snapshot: snapshot, context: Fixture.run.context) }
+        Fixture.press(keys, view: view, snapshot: snapshot, &state)
     }
 
-    var running: TrainerSnapshot {
-        var s = Fixture.run.snapshot
-        s.state = .running
-        return s
-    }
+    var running: TrainerSnapshot { Fixture.running }
 
     /// `w` steps through every strategy, in order, and wraps; its help names them all.
     @Test func wCyclesThroughEveryStrategy() {

@@ -26,19 +26,13 @@ final class UncertaintyWeighting: LossWeighting {
                   beta2: Double(o.beta2), epsilon: Double(o.epsilon))
     }
 
-    var state: WeightingState {
-        var values = ["log_variance": logVariance]
-        adam.save(into: &values, prefix: "adam")
-        return WeightingState(strategy: .uw, values: values)
-    }
+    var state: WeightingState { adam.state(.uw, key: "log_variance", values: logVariance) }
 
     func restore(_ state: WeightingState) -> String? {
-        guard let s = state.values["log_variance"], s.count == logVariance.count, s.allSatisfy({ $0.isFinite && abs($0) < 100 }),
-              let adam = SmallAdam.restore(state.values, prefix: "adam", count: s.count) else {
+        guard let (s, adam) = SmallAdam.restore(state, key: "log_variance", count: logVariance.count, bound: 100) else {
             return "uw needs log_variance and its adam moments for \(logVariance.count) tasks"
         }
-        logVariance = s
-        self.adam = adam
+        (logVariance, self.adam) = (s, adam)
         return nil
     }
 }
@@ -82,19 +76,13 @@ final class FAMO: LossWeighting {
         adam.step(&logits, gradient: gradient, learningRate: learningRate, decay: decay)
     }
 
-    var state: WeightingState {
-        var values = ["logits": logits]
-        adam.save(into: &values, prefix: "adam")
-        return WeightingState(strategy: .famo, values: values)
-    }
+    var state: WeightingState { adam.state(.famo, key: "logits", values: logits) }
 
     func restore(_ state: WeightingState) -> String? {
-        guard let xi = state.values["logits"], xi.count == logits.count, xi.allSatisfy({ $0.isFinite && abs($0) < 1e6 }),
-              let adam = SmallAdam.restore(state.values, prefix: "adam", count: xi.count) else {
+        guard let (xi, adam) = SmallAdam.restore(state, key: "logits", count: logits.count, bound: 1e6) else {
             return "famo needs logits and their adam moments for \(logits.count) tasks"
         }
-        logits = xi
-        self.adam = adam
+        (logits, self.adam) = (xi, adam)
         return nil
     }
 }

@@ -93,21 +93,21 @@ struct SmallAdam: Equatable {
         }
     }
 
-    func save(into values: inout [String: [Double]], prefix: String) {
-        values[prefix + "_m"] = first
-        values[prefix + "_v"] = second
-        values[prefix + "_steps"] = [Double(steps)]
+    /// A strategy's state: the learned `values` under `key`, and these moments.
+    func state(_ strategy: WeightingStrategy, key: String, values: [Double]) -> WeightingState {
+        WeightingState(strategy: strategy, values: [key: values, "adam_m": first, "adam_v": second, "adam_steps": [Double(steps)]])
     }
 
-    /// The moments saved under `prefix`, or nil when absent or malformed.
-    static func restore(_ values: [String: [Double]], prefix: String, count: Int) -> SmallAdam? {
-        guard let m = values[prefix + "_m"], let v = values[prefix + "_v"], let s = values[prefix + "_steps"]?.first,
-              m.count == count, v.count == count, m.allSatisfy(\.isFinite), v.allSatisfy({ $0.isFinite && $0 >= 0 }),
-              s >= 0, s == s.rounded(), s < 1e15 else { return nil }
+    /// The learned vector under `key` (`count` finite values below `bound` in size) and its
+    /// moments, or nil when absent or malformed.
+    static func restore(_ state: WeightingState, key: String, count: Int, bound: Double) -> ([Double], SmallAdam)? {
+        let v = state.values
+        guard let values = v[key], let m = v["adam_m"], let s = v["adam_v"], let steps = v["adam_steps"]?.first,
+              values.count == count, m.count == count, s.count == count,
+              values.allSatisfy({ $0.isFinite && abs($0) < bound }), m.allSatisfy(\.isFinite),
+              s.allSatisfy({ $0.isFinite && $0 >= 0 }), steps >= 0, steps == steps.rounded(), steps < 1e15 else { return nil }
         var adam = SmallAdam(count: count)
-        adam.first = m
-        adam.second = v
-        adam.steps = Int(s)
-        return adam
+        (adam.first, adam.second, adam.steps) = (m, s, Int(steps))
+        return (values, adam)
     }
 }
