@@ -72,7 +72,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("Train,val,test fractions (like 0.8,0.1,0.1) or the name of a column holding train/val/test.", valueName: "F,F,F|COLUMN"))
     var split: String?
 
-    @Option(help: ArgumentHelp("How the task losses are weighed: fixed (your weights), dwa, rlw, uw, gradnorm (alpha, lr, every), pcgrad (every) or famo (lr, decay), with options as NAME:k=v,... e.g. gradnorm:alpha=1.5,every=4. Default: the spec's 'strategy', else fixed.", valueName: "NAME[:k=v,...]"))
+    @Option(help: ArgumentHelp("How the task losses are weighed: fixed (your weights), dwa, rlw, uw, gradnorm (alpha, lr, every), pcgrad (every) or famo (lr, decay, every), with options as NAME:k=v,... e.g. gradnorm:alpha=1.5,every=4. Default: the spec's 'strategy', else fixed.", valueName: "NAME[:k=v,...]"))
     var strategy: String?
 
     @Option(name: .customLong("conflict-every"), parsing: .unconditional, help: "Measure the tasks' gradient conflict on the shared layers every N steps (0: off).")

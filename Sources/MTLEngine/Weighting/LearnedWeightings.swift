@@ -42,17 +42,20 @@ final class UncertaintyWeighting: LossWeighting {
 /// c = Σ zᵢ/Dᵢ held constant, i.e. task weights zᵢ / (c·Dᵢ). After the step the same batch's new
 /// losses give δᵢ = log Dᵢ(before) − log Dᵢ(after), and ξ takes an Adam step on Jᵀδ (J the
 /// softmax Jacobian at ξ) with its own rate and weight decay (0.025 and 0.001, the authors').
+/// That update costs a forward pass; with `every` N it is made on every N-th step only.
 final class FAMO: LossWeighting {
     var logits: [Double]
     var adam: SmallAdam
     let learningRate: Double
     let decay: Double
+    let every: Int
 
-    init(tasks: Int, learningRate: Double, decay: Double) {
+    init(tasks: Int, learningRate: Double, decay: Double, every: Int = 1) {
         logits = [Double](repeating: 0, count: tasks)
         adam = SmallAdam(count: tasks)
         self.learningRate = learningRate
         self.decay = decay
+        self.every = every
     }
 
     var strategy: WeightingStrategy { .famo }
@@ -66,6 +69,7 @@ final class FAMO: LossWeighting {
     }
 
     func afterStep(_ step: WeightingStep, lossesAfter: () -> [Double]) {
+        guard step.step % every == 0 else { return }
         let after = lossesAfter()
         let delta = logits.indices.map { t in
             step.present[t] && after[t].isFinite ? log(step.losses[t] + 1e-8) - log(after[t] + 1e-8) : 0

@@ -89,7 +89,7 @@ extension WeightingStrategy {
         case .uw: "uncertainty weighting: a learned log-variance per task"
         case .gradnorm: "GradNorm: balances gradient norms on the last shared layer (α)"
         case .pcgrad: "PCGrad: projects away conflicting task gradients (K trunk passes)"
-        case .famo: "FAMO: task logits that even out the loss decrease rates (O(1) per step)"
+        case .famo: "FAMO: task logits that even out the loss decrease rates (one extra forward pass)"
         }
     }
 
@@ -100,7 +100,7 @@ extension WeightingStrategy {
         case .dwa: ["temperature": 2]
         case .gradnorm: ["alpha": 1.5, "lr": 0.025, "every": 1]
         case .pcgrad: ["every": 1]
-        case .famo: ["lr": 0.025, "decay": 0.001]
+        case .famo: ["lr": 0.025, "decay": 0.001, "every": 1]
         }
     }
 
@@ -137,7 +137,7 @@ extension WeightingStrategy {
         case .uw: return UncertaintyWeighting(tasks: tasks)
         case .gradnorm: return GradNorm(tasks: tasks, alpha: o["alpha"]!, learningRate: o["lr"]!, every: Int(o["every"]!))
         case .pcgrad: return PCGrad(tasks: tasks, seed: seed, every: Int(o["every"]!))
-        case .famo: return FAMO(tasks: tasks, learningRate: o["lr"]!, decay: o["decay"]!)
+        case .famo: return FAMO(tasks: tasks, learningRate: o["lr"]!, decay: o["decay"]!, every: Int(o["every"]!))
         }
     }
 }
