@@ -50,7 +50,9 @@ for name in "${names[@]}"; do
             -rss_limit_mb=2048 -exact_artifact_path="$artifact.min" "$artifact" >>"$log" 2>&1 || true
     done
     rm -rf "$scratch"
+    # Fork mode's status lines: "#EXECS: cov: … exec/s: RECENT … time: SECONDSs …".
     stats=$(grep -E '^#[0-9]+: cov' "$log" | tail -1 || true)
-    echo "   last status: ${stats:-none (see $log)}"
+    execs=$(sed -E 's/^#([0-9]+):.*/\1/' <<<"$stats") time=$(sed -E 's/.* time: ([0-9]+)s.*/\1/' <<<"$stats")
+    [ -n "$stats" ] && echo "   $execs executions in ${time}s ($((execs / (time > 0 ? time : 1))) exec/s); last: $stats"
     echo "   corpus entries: $(find "$work" -type f | wc -l), findings: $(find "$findings" -type f ! -name '*.min' | wc -l)"
 done

@@ -1,6 +1,7 @@
 // Word vectors (GloVe / word2vec text): the input is written to a temporary file, which
 // WordVectors.load reads for a small fixed vocabulary that includes contractions. Thrown
-// errors are the expected outcome for bad input.
+// errors are the expected outcome for bad input; vectors that load must have the documented
+// shape (`values` is ids.count × dimension), since the embedding copies them by that shape.
 import Foundation
 import MTLData
 
@@ -13,6 +14,9 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = Data(bytes: data, count: size)
     guard FileManager.default.createFile(atPath: path, contents: bytes) else { fatalError("cannot write \(path)") }
     defer { unlink(path) }
-    _ = try? WordVectors.load(path, for: vocabulary)
+    if let vectors = try? WordVectors.load(path, for: vocabulary) {
+        precondition(vectors.values.count == vectors.ids.count * vectors.dimension,
+                     "\(vectors.ids.count) vectors of dimension \(vectors.dimension) hold \(vectors.values.count) values")
+    }
     return 0
 }
