@@ -13,7 +13,10 @@ final class TmuxSession {
         try Self.tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", script])
     }
 
-    deinit { _ = try? Self.tmux(["kill-session", "-t", name]) }
+    deinit {
+        _ = try? Self.tmux(["kill-session", "-t", name])
+        unlink(exitFile)
+    }
 
     /// Runs tmux and returns what it printed. Spawned directly and reaped with waitpid: the
     /// first call starts the tmux server, which keeps inherited descriptors open, and
