@@ -54,7 +54,7 @@ public final class CheckpointFixture: Sendable {
             _ = FileManager.default.createFile(atPath: directory + "/" + file, contents: Data(contents))
         }
         _ = FileManager.default.createFile(atPath: directory + "/" + name, contents: Data(buffer: bytes))
-        _ = try? Checkpoint.read(from: directory)
+        _ = try? Checkpoint.read(from: directory, for: .resume)   // the resume path reads every file
     }
 
     /// Removes the temporary directories (libFuzzer exits normally after -max_total_time).
