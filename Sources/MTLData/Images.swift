@@ -118,8 +118,15 @@ public enum IDXReader {
             let o = 4 + 4 * d
             dims.append(Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3]))
         }
-        let expected = dims.reduce(1, *)
         let payload = bytes.count - 4 - 4 * rank
+        var expected = 1
+        for d in dims {
+            let (product, overflow) = expected.multipliedReportingOverflow(by: d)
+            guard !overflow, product <= payload else {
+                throw DataError(file: file, "truncated IDX file: \(payload) data bytes, fewer than \(dims.map(String.init).joined(separator: "×")) needs")
+            }
+            expected = product
+        }
         guard payload >= expected else {
             throw DataError(file: file, "truncated IDX file: \(payload) data bytes, expected \(expected) for \(dims.map(String.init).joined(separator: "×"))")
         }
