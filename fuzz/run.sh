@@ -46,10 +46,11 @@ for name in "${names[@]}"; do
         case $artifact in *.min) continue ;; esac
         [ -e "$artifact.min" ] && continue
         minimised=$((minimised + 1))
-        TMPDIR=$scratch "$bin/fuzz-$name" -minimize_crash=1 -max_total_time=10 -timeout=10 \
+        TMPDIR=$scratch timeout 60 "$bin/fuzz-$name" -minimize_crash=1 -max_total_time=10 -timeout=10 \
             -rss_limit_mb=2048 -exact_artifact_path="$artifact.min" "$artifact" >>"$log" 2>&1 || true
     done
-    rm -rf "$scratch"
+    sleep 11   # a minimisation step cut off by timeout may still be writing in $scratch
+    rm -rf "$scratch" || true
     # Fork mode's status lines: "#EXECS: cov: … exec/s: RECENT … time: SECONDSs …".
     stats=$(grep -E '^#[0-9]+: cov' "$log" | tail -1 || true)
     execs=$(sed -E 's/^#([0-9]+):.*/\1/' <<<"$stats") time=$(sed -E 's/.* time: ([0-9]+)s.*/\1/' <<<"$stats")

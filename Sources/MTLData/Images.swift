@@ -122,8 +122,8 @@ public enum IDXReader {
         var expected = 1
         for d in dims {
             let (product, overflow) = expected.multipliedReportingOverflow(by: d)
-            guard !overflow, product <= payload else {
-                throw DataError(file: file, "truncated IDX file: \(payload) data bytes, fewer than \(dims.map(String.init).joined(separator: "×")) needs")
+            guard !overflow else {
+                throw DataError(file: file, "IDX header dimensions \(dims.map(String.init).joined(separator: "×")) are larger than any file")
             }
             expected = product
         }

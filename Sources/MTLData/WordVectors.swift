@@ -133,7 +133,9 @@ public struct WordVectors: Sendable {
         }
 
         static func isSeparator(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
-        static func fields(_ text: String) -> [Substring] { text.split(whereSeparator: { $0 == " " || $0 == "\t" }) }
+        /// Split by bytes, as the fields are counted: a space followed by a combining mark is one
+        /// `Character` but still a separator (a fuzzing finding: the counts disagreed).
+        static func fields(_ text: String) -> [Substring] { text.utf8.split(whereSeparator: isSeparator).map { Substring($0) } }
     }
 
     private mutating func append(id: Int, _ vector: [Float]) {

@@ -55,3 +55,26 @@ import Testing
         }
     }
 }
+
+/// The word-vector reader's finding: a space followed by a combining mark counted as a
+/// separator by bytes but not when the numbers were split, so a word got fewer numbers.
+@Suite struct WordVectorFindingsTests {
+    @Test func wordVectorFindingsLoadWithTheirShapeOrAreRefused() throws {
+        let found = FuzzFindingsTests.inputs("wordvectors")
+        #expect(!found.isEmpty)
+        let vocabulary = Vocabulary(tokens: ["<pad>", "<unk>", "the", "good", "bad", "movie", "do", "n't", "don't", "film", "'s", "film's", "!", "a"])
+        let path = NSTemporaryDirectory() + "mtl-tui-vectors-finding-\(UUID().uuidString).txt"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for bytes in found {
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            do {
+                let vectors = try WordVectors.load(path, for: vocabulary)
+                #expect(vectors.values.count == vectors.ids.count * vectors.dimension)
+            } catch {
+                // Refused with a DataError (the only error `load` throws): fine.
+            }
+        }
+        try Data("do 0.5 \u{0365}\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: DataError.self) { try WordVectors.load(path, for: vocabulary) }
+    }
+}
