@@ -29,7 +29,10 @@ enum Dashboard {
         let series = s.lossSeries.indices.contains(t) ? s.lossSeries[t] : Series()
         let raw = series.buckets.map { (x: Double($0.lastStep), y: Double($0.mean)) }
         let smooth = zip(raw, exponentialMovingAverage(raw.map(\.y), smoothing: state.smoothing)).map { (x: $0.0.x, y: $0.1) }
-        let validation = s.history.compactMap { r in r.validation.indices.contains(t) ? (x: Double(r.step), y: r.validation[t].loss) : nil }
+        // An epoch without validation rows for the task (a split with none) has no point to plot.
+        let validation = s.history.compactMap { r in
+            r.validation.indices.contains(t) && r.validation[t].count > 0 ? (x: Double(r.step), y: r.validation[t].loss) : nil
+        }
         var title = "\(s.tasks[t])  loss \(smooth.last.map { LineChart.format($0.y) } ?? "—")"
         if let v = validation.last { title += "  val \(LineChart.format(v.y))" }
         let weight = s.lossWeights.indices.contains(t) ? s.lossWeights[t] : 1
@@ -75,18 +78,20 @@ enum Dashboard {
             let kind = s.taskKinds[t]
             let metric = kind == .regression ? "mae" : "macro_f1"
             let higher = TaskMetrics.higherIsBetter(metric)
-            let values = s.history.map { $0.validation[t] }
+            // Epochs without validation rows for the task show "—", not a loss of 0.
+            let measured = s.history.filter { $0.validation.indices.contains(t) && $0.validation[t].count > 0 }
+            let values = measured.map { $0.validation[t] }
             var cells = [s.tasks[t], "—", "—", metric, "—", "—", "—"]
             if let baselines { cells.append(BaselineText.cell(baselines, task: t, metric: metric)) }
             if let last = values.last {
                 cells[1] = LineChart.format(last.loss)
                 let bestLoss = values.indices.min { values[$0].loss < values[$1].loss }!
-                cells[2] = "\(LineChart.format(values[bestLoss].loss)) e\(s.history[bestLoss].epoch)"
+                cells[2] = "\(LineChart.format(values[bestLoss].loss)) e\(measured[bestLoss].epoch)"
                 if let v = last.value(metric) { cells[4] = LineChart.format(v) }
                 let scored = values.indices.filter { values[$0].value(metric) != nil }
                 if let best = (higher ? scored.max { values[$0].value(metric)! < values[$1].value(metric)! }
                                       : scored.min { values[$0].value(metric)! < values[$1].value(metric)! }) {
-                    cells[5] = "\(LineChart.format(values[best].value(metric)!)) e\(s.history[best].epoch)\(best == values.count - 1 ? " *" : "")"
+                    cells[5] = "\(LineChart.format(values[best].value(metric)!)) e\(measured[best].epoch)\(best == values.count - 1 ? " *" : "")"
                 }
             }
             if let test = s.test?[t], let v = test.value(metric) { cells[6] = LineChart.format(v) }
