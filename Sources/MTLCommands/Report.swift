@@ -1,7 +1,6 @@
 import Foundation
 import MTLData
 import MTLEngine
-import Synchronization
 
 /// Human and JSON-lines output of headless commands.
 enum Report {
@@ -114,7 +113,7 @@ enum Report {
 /// Writes lines to stdout or stderr from any thread, one whole line at a time.
 final class Console: Sendable {
     static let shared = Console()
-    private let lock = Mutex(())
+    private let lock = Locked(())
 
     /// Whether stdout is a terminal (else a file or a pipe).
     static let stdoutIsTerminal = isatty(STDOUT_FILENO) != 0

@@ -4,7 +4,6 @@ import Foundation
 import MTLData
 import MTLEngine
 import MTLTUI
-import Synchronization
 
 /// `mtl-tui train DATA`: trains headless, printing progress and per-epoch metrics.
 struct Train: ParsableCommand {
@@ -63,9 +62,9 @@ struct Train: ParsableCommand {
 final class TrainingPrinter: Sendable {
     let prepared: PreparedRun
     let json: Bool
-    private let lastBar = Mutex(Date.distantPast)
+    private let lastBar = Locked(Date.distantPast)
     /// The latest gradient-conflict measurement, attached to the step event of the same step.
-    private let latestConflict = Mutex<(Int, GradientConflict)?>(nil)
+    private let latestConflict = Locked<(Int, GradientConflict)?>(nil)
     private let showBar = isatty(STDERR_FILENO) != 0
 
     init(prepared: PreparedRun, json: Bool) {

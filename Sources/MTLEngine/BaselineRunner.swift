@@ -32,7 +32,7 @@ public final class BaselineRunner: Sendable {
     }
 
     public let setup: TrainingSetup
-    private let shared: Mutex<Snapshot>
+    private let shared: Locked<Snapshot>
     private let stopRequested = Atomic<Bool>(false)
     private let queue = DispatchQueue(label: "mtl-tui.baselines", qos: .utility)
     private let done = DispatchSemaphore(value: 0)
@@ -43,7 +43,7 @@ public final class BaselineRunner: Sendable {
         snapshot.tasks = setup.model.heads.map(\.name)
         snapshot.results = snapshot.tasks.map { task in saved.first { $0.task == task } }
         snapshot.finished = snapshot.results.allSatisfy { $0 != nil }
-        shared = Mutex(snapshot)
+        shared = Locked(snapshot)
     }
 
     public var snapshot: Snapshot { shared.withLock { $0 } }

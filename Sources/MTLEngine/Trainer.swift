@@ -1,7 +1,6 @@
 import Dispatch
 import Foundation
 import MTLData
-import Synchronization
 
 /// Everything a run needs, prepared before it starts (all plain values, safe to hand over).
 public struct TrainingSetup: Sendable {
@@ -53,8 +52,8 @@ public enum TrainerProgress: Sendable {
 /// ```
 public final class Trainer: Sendable {
     public let setup: TrainingSetup
-    private let inbox = Mutex<[TrainerCommand]>([])
-    private let shared = Mutex(TrainerSnapshot())
+    private let inbox = Locked<[TrainerCommand]>([])
+    private let shared = Locked(TrainerSnapshot())
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let queue = DispatchQueue(label: "mtl-tui.trainer", qos: .userInitiated)

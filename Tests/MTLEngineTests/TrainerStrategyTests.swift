@@ -1,6 +1,5 @@
 import Foundation
 import MTLData
-import Synchronization
 import Testing
 @testable import MTLEngine
 
@@ -102,7 +101,7 @@ import Testing
     }
 
     final class ConflictRecorder: Sendable {
-        let recorded = Mutex<[Int]>([])
+        let recorded = Locked<[Int]>([])
         func callAsFunction(_ progress: TrainerProgress) {
             if case let .gradientConflict(step, _) = progress { recorded.withLock { $0.append(step) } }
         }

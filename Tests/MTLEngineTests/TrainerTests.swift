@@ -1,6 +1,5 @@
 import Foundation
 import MTLData
-import Synchronization
 import Testing
 @testable import MTLEngine
 
@@ -29,7 +28,7 @@ import Testing
     }
 
     final class Recorder: Sendable {
-        let steps = Mutex<[(step: Int, losses: [Float?], total: Float)]>([])
+        let steps = Locked<[(step: Int, losses: [Float?], total: Float)]>([])
         func callAsFunction(_ progress: TrainerProgress) {
             if case let .step(step, _, _, _, losses, total) = progress { steps.withLock { $0.append((step, losses, total)) } }
         }
