@@ -7,10 +7,10 @@ extension Model {
     public var sharedLayers: [LayerRange] { layers.filter { !$0.name.hasPrefix("head.") } }
 
     /// Multiplies each task's logit gradient (left by `losses` with unit weights) by its weight.
-    public func scaleLogitGradients(_ work: Workspace, batch: Int, by weights: [Float]) {
+    public func scaleLogitGradients(_ work: Workspace, batch: Int, by weights: [Double]) {
         for t in heads.indices where weights[t] != 1 {
-            let g = work.logitGradient[t].pointer, count = batch * config.heads[t].outputs
-            for i in 0..<count { g[i] *= weights[t] }
+            let g = work.logitGradient[t].pointer, count = batch * config.heads[t].outputs, w = Float(weights[t])
+            for i in 0..<count { g[i] *= w }
         }
     }
 

@@ -29,11 +29,17 @@ final class TrainingRun {
     /// The loss-weighting strategy and its state; `strategyWeights` are its latest weights.
     var weighting: LossWeighting
     var strategyWeights: [Double]
+    /// The weights multiplying each task's loss (the user's, times the strategy's unless pinned),
+    /// updated in place each step, with the step's losses: a plain step allocates nothing.
+    var effective: [Double]
+    var stepLosses: [Double]
+    var stepPresent: [Bool]
     let weightedBackward: WeightedBackward
     /// Task gradients' agreement on the shared layers, measured every `config.conflictEvery` steps.
     var conflict: GradientConflict?
     /// Derived from the config when a command changes it, not per step.
     var frozen: Set<String> = []
+    var pinned: [Bool]
     let unitWeights: [Float]
     var lastPublish = Date.distantPast
     var lastStepTime: Date?
@@ -46,6 +52,10 @@ final class TrainingRun {
         if config.lossWeights.count != tasks.count { config.lossWeights = [Double](repeating: 1, count: tasks.count) }
         strategyWeights = [Double](repeating: 1, count: tasks.count)
         unitWeights = [Float](repeating: 1, count: tasks.count)
+        effective = [Double](repeating: 1, count: tasks.count)
+        stepLosses = [Double](repeating: 0, count: tasks.count)
+        stepPresent = [Bool](repeating: false, count: tasks.count)
+        pinned = [Bool](repeating: false, count: tasks.count)
         model = Model(setup.model, seed: config.seed)
         weighting = config.strategy.make(options: config.strategyOptions, tasks: tasks.count, seed: config.seed)
         weightedBackward = WeightedBackward(model: model)
@@ -165,10 +175,15 @@ final class TrainingRun {
             diverge("\(tasks[bad]) loss is \(results[bad].loss) at step \(position.step + 1); the update was skipped")
             return
         }
-        let step = WeightingStep(step: position.step, losses: results.map { Double($0.loss) }, present: results.map { $0.weightSum > 0 },
+        for t in tasks.indices {
+            stepLosses[t] = Double(results[t].loss)
+            stepPresent[t] = results[t].weightSum > 0
+        }
+        let step = WeightingStep(step: position.step, losses: stepLosses, present: stepPresent,
                                  history: snapshot.history, optimizer: config.optimizer)
         strategyWeights = weighting.weights(step)
-        let weights = effectiveWeights()
+        updateEffectiveWeights()
+        let weights = effective
         let measuring = conflict != nil && (position.step + 1) % config.conflictEvery == 0
         var measured = measuring ? conflict : nil
         weightedBackward.run(batch, work, frozen: frozen, weights: weights, weighting: weighting, step: step, conflict: &measured)
@@ -206,7 +221,7 @@ final class TrainingRun {
     private func endEpoch() -> Bool {
         let train = trainAccumulators.map { $0.metrics() }
         let (validation, examples) = evaluator.evaluate(setup.split.validation, inputs: setup.inputs, step: position.step)
-        let total = Self.weightedLoss(effectiveWeights(), validation)
+        let total = Self.weightedLoss(effective, validation)
         let record = EpochRecord(epoch: position.epoch + 1, step: position.step, train: train, validation: validation,
                                  validationTotal: total, seconds: Date().timeIntervalSince(epochStarted))
         snapshot.history.append(record)
@@ -389,6 +404,8 @@ final class TrainingRun {
 
     private func refreshDerived() {
         frozen = Set(config.frozen)
+        pinned = tasks.map { config.pinned.contains($0) }
+        updateEffectiveWeights()
     }
 
     /// A point in each task's weight trace where its weight changed since the last one (checked
@@ -402,9 +419,9 @@ final class TrainingRun {
         }
     }
 
-    /// The weights multiplying each task's loss: the user's, times the strategy's unless pinned.
-    private func effectiveWeights() -> [Double] {
-        tasks.indices.map { config.pinned.contains(tasks[$0]) ? config.lossWeights[$0] : config.lossWeights[$0] * strategyWeights[$0] }
+    /// `effective`: the user's weights, times the strategy's unless pinned.
+    private func updateEffectiveWeights() {
+        for t in tasks.indices { effective[t] = pinned[t] ? config.lossWeights[t] : config.lossWeights[t] * strategyWeights[t] }
     }
 
     /// Σ w_t · L_t over the tasks.
@@ -462,7 +479,7 @@ final class TrainingRun {
         snapshot.stepInEpoch = position.batch
         snapshot.epoch = min(position.epoch, max(config.epochs - 1, 0))
         snapshot.learningRate = Double(config.optimizer.learningRate)
-        snapshot.lossWeights = effectiveWeights()
+        snapshot.lossWeights = effective
         traceWeights(snapshot.lossWeights)
         snapshot.conflict = conflict
         snapshot.userWeights = config.lossWeights

@@ -89,9 +89,12 @@ final class PCGrad: LossWeighting {
     let every: Int
     /// The orders to use instead of drawing them (a parity test replays PyTorch's).
     var fixedOrders: [[Int]]?
+    /// PCGrad weighs no loss: the same stored array every step, no allocation.
+    private let ones: [Double]
 
     init(tasks: Int, seed: UInt64, every: Int) {
         self.tasks = tasks
+        ones = [Double](repeating: 1, count: tasks)
         self.seed = seed
         self.every = every
     }
@@ -100,7 +103,7 @@ final class PCGrad: LossWeighting {
 
     func needsTaskGradients(at step: Int) -> Bool { step % every == 0 }
 
-    func weights(_ step: WeightingStep) -> [Double] { [Double](repeating: 1, count: tasks) }
+    func weights(_ step: WeightingStep) -> [Double] { ones }
 
     func combine(_ gradients: [FloatBuffer], weights: [Double], step: WeightingStep, into shared: UnsafeMutablePointer<Float>) {
         var random = SeededRandom(seed: seed, stream: 12, index: UInt64(step.step))

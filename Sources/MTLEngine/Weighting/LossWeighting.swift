@@ -131,7 +131,7 @@ extension WeightingStrategy {
     public func make(options: [String: Double] = [:], tasks: Int, seed: UInt64) -> LossWeighting {
         let o = defaultOptions.merging(options) { $1 }
         switch self {
-        case .fixed: return FixedWeighting()
+        case .fixed: return FixedWeighting(tasks: tasks)
         case .dwa: return DynamicWeightAverage(tasks: tasks, temperature: o["temperature"]!)
         case .rlw: return RandomLossWeighting(tasks: tasks, seed: seed)
         case .uw: return UncertaintyWeighting(tasks: tasks)

@@ -3,8 +3,13 @@ import MTLData
 
 /// Σ wₜ Lₜ with the user's weights alone.
 final class FixedWeighting: LossWeighting {
+    /// Returned as it is every step: handing out a stored array allocates nothing.
+    private let ones: [Double]
+
+    init(tasks: Int) { ones = [Double](repeating: 1, count: tasks) }
+
     var strategy: WeightingStrategy { .fixed }
-    func weights(_ step: WeightingStep) -> [Double] { [Double](repeating: 1, count: step.losses.count) }
+    func weights(_ step: WeightingStep) -> [Double] { ones }
 }
 
 /// Dynamic Weight Average (Liu et al. 2019, eq. 7): wₖ = K·exp(rₖ/T) / Σᵢ exp(rᵢ/T) with

@@ -30,7 +30,7 @@ final class WeightedBackward {
         }
         let perTask = weighting.needsTaskGradients(at: step.step) || conflict != nil
         guard perTask, model.sharedCount > 0 else {
-            model.scaleLogitGradients(work, batch: batch.count, by: weights.map(Float.init))
+            model.scaleLogitGradients(work, batch: batch.count, by: weights)
             model.backward(batch, work, frozen: frozen)
             return
         }
