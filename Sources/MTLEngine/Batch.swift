@@ -11,6 +11,10 @@ public struct ModelInputs: Sendable {
     public var sparseValues: [Float] = []
     public var maxTokens: Int
     public var maxSparse: Int = 0
+    /// The wide path's input: sublinear TF-IDF over the word 1–2-grams, then the dense features.
+    public var wide = SparseTable()
+    /// The bag's input: each row's n-grams weighted 1/count, so the product is their mean embedding.
+    public var bag = SparseTable()
 
     public init(rows: EncodedRows, idf: [Float]?, kernel: Int) {
         self.rows = rows
@@ -51,6 +55,58 @@ public struct ModelInputs: Sendable {
     public var isSparse: Bool { !sparseOffsets.isEmpty }
 }
 
+/// Sparse rows in CSR form, owned: row `r` holds `values[offsets[r]..<offsets[r+1]]` at `columns[…]`.
+public struct SparseTable: Sendable {
+    public var offsets: [Int] = []
+    public var columns: [Int32] = []
+    public var values: [Float] = []
+    /// The most non-zeros in one row.
+    public var widest = 0
+
+    public init() {}
+
+    public var isEmpty: Bool { offsets.isEmpty }
+
+    /// Appends one row (columns ascending).
+    public mutating func append(columns newColumns: [Int32], values newValues: [Float]) {
+        if offsets.isEmpty { offsets = [0] }
+        columns += newColumns
+        values += newValues
+        offsets.append(columns.count)
+        widest = max(widest, newColumns.count)
+    }
+}
+
+/// A batch's share of a `SparseTable`, in buffers allocated once at the largest batch size.
+public final class SparseBatch: @unchecked Sendable {
+    let offsets: Buffer<Int>
+    let columns: Buffer<Int32>
+    let values: FloatBuffer
+    public let rows: SparseRows
+
+    init(capacity: Int, widest: Int) {
+        offsets = Buffer(count: capacity + 1, zero: 0)
+        columns = Buffer(count: max(capacity * widest, 1), zero: 0)
+        values = FloatBuffer(count: max(capacity * widest, 1))
+        rows = SparseRows(offsets: offsets.pointer, columns: columns.pointer, values: values.pointer)
+    }
+
+    /// Copies the table's rows `indices` in, one after another.
+    func fill(_ indices: ArraySlice<Int>, from table: SparseTable) {
+        guard !table.isEmpty else { return }
+        var cursor = 0
+        offsets[0] = 0
+        for (b, row) in indices.enumerated() {
+            for j in table.offsets[row]..<table.offsets[row + 1] {
+                columns[cursor] = table.columns[j]
+                values[cursor] = table.values[j]
+                cursor += 1
+            }
+            offsets[b + 1] = cursor
+        }
+    }
+}
+
 /// One mini-batch, in buffers allocated once at the largest batch size and refilled each step.
 public final class Batch: @unchecked Sendable {
     public let capacity: Int
@@ -63,6 +119,11 @@ public final class Batch: @unchecked Sendable {
     public let lengths: Buffer<Int>
     public let sparse: SparseRows
     private let sparseStorage: (Buffer<Int>, Buffer<Int32>, FloatBuffer)
+    private let wideBatch: SparseBatch
+    private let bagBatch: SparseBatch
+    /// The wide path's and the bag's rows (see `ModelInputs`).
+    public var wide: SparseRows { wideBatch.rows }
+    public var bag: SparseRows { bagBatch.rows }
     /// Dense features `[B, featureWidth]`.
     public let features: FloatBuffer
     public let featureWidth: Int
@@ -82,6 +143,8 @@ public final class Batch: @unchecked Sendable {
         sparseStorage = (Buffer(count: capacity + 1, zero: 0), Buffer(count: max(capacity * inputs.maxSparse, 1), zero: 0),
                          FloatBuffer(count: max(capacity * inputs.maxSparse, 1)))
         sparse = SparseRows(offsets: sparseStorage.0.pointer, columns: sparseStorage.1.pointer, values: sparseStorage.2.pointer)
+        wideBatch = SparseBatch(capacity: capacity, widest: inputs.wide.widest)
+        bagBatch = SparseBatch(capacity: capacity, widest: inputs.bag.widest)
         featureWidth = r.featureWidth
         features = FloatBuffer(count: capacity * max(r.featureWidth, 1))
         widths = r.targets.map(\.width)
@@ -98,6 +161,8 @@ public final class Batch: @unchecked Sendable {
         var tokenCursor = 0
         var sparseCursor = 0
         sparse.offsets[0] = 0
+        wideBatch.fill(indices, from: inputs.wide)
+        bagBatch.fill(indices, from: inputs.bag)
         for (b, row) in indices.enumerated() {
             rows[b] = row
             if !r.tokenOffsets.isEmpty {

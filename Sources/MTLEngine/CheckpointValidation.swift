@@ -9,6 +9,7 @@ private enum Limit {
     static let features = 100_000_000
     static let outputs = 1 << 20
     static let denseLayers = 64
+    static let experts = 64
     static let tokens = 1 << 16
     static let imageSide = 1 << 14
     static let epochs = RunPreparation.maxEpochs
@@ -66,7 +67,12 @@ extension Checkpoint.Info {
         switch model.trunk {
         case .cnn: try check.that(model.vocabulary >= 2, "model.vocabulary", "the cnn trunk needs a text vocabulary")
         case .mlp: try check.that(!model.hidden.isEmpty, "model.hidden", "the mlp trunk needs at least one dense layer")
+        case .bag: try check.that(model.ngrams >= 1, "model.ngrams", "the bag trunk needs word n-grams")
         }
+        try check.that((0...Limit.vocabulary).contains(model.ngrams), "model.ngrams", "expected 0 to \(Limit.vocabulary), got \(model.ngrams)")
+        try check.that(!model.wide || model.wideInputs > 0, "model.wide", "the wide path has no inputs")
+        try check.that((1...Limit.experts).contains(model.sharing.experts), "model.sharing", "expected 1 to \(Limit.experts) experts, got \(model.sharing.experts)")
+        try check.that((1...Limit.width).contains(model.recurrent), "model.recurrent", "expected 1 to \(Limit.width), got \(model.recurrent)")
         try check.that(model.vocabulary + model.features > 0, "model", "the model has no inputs")
     }
 

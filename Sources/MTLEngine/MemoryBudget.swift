@@ -30,27 +30,41 @@ public enum MemoryBudget {
         let k = Double(config.kernel), f = Double(config.filters)
         var parts: [(String, Double)] = []
         var workspace = 0.0
-        if config.trunk == .cnn {
+        var width: Double
+        switch config.trunk {
+        case .cnn:
             parts.append(("embedding", v * e))
             parts.append(("conv", e * k * f + f))
             let unique = min(v, b * t)
             // Token slots and ids, gathered rows and their filter table, pooled maxima, weight scratch.
             workspace += 8 * v + 16 * b * t + 4 * unique * (e + k * f) + 8 * b * f + 8 * k * f * e
+            width = f + Double(config.features)
+        case .bag:
+            parts.append(("embedding", Double(config.ngrams) * e))
+            width = e + Double(config.features)
+        case .mlp:
+            width = v + Double(config.features)
         }
-        var width = Double(config.trunkInput)
+        let pooled = config.trunk == .mlp ? 0 : width
         var dense = 0.0
         for h in config.hidden.map(Double.init) {
             dense += width * h + h
             width = h
         }
         parts.append(("dense", dense))
+        let experts = Double(config.sharing.experts)
+        if experts > 1 {
+            parts = parts.map { ($0.0 + " ×\(config.sharing.experts)", $0.1 * experts) }
+            parts.append(("gates", Double(config.heads.count) * (Double(config.gateInputs) + 1) * experts))
+        }
         let outputs = config.heads.reduce(0.0) { $0 + Double($1.outputs) }
+        if config.wide { parts.append(("wide", (Double(config.wideInputs) + 1) * outputs)) }
         parts.append(("heads", width * outputs + outputs))
         let hidden = config.hidden.reduce(0.0) { $0 + Double($1) }
-        let trunkInput = config.trunk == .cnn ? Double(config.trunkInput) : 0
-        // Per row: trunk input and its gradient, three buffers per dense layer and per head,
-        // the row's features, tokens and sparse values.
-        workspace += 4 * b * (2 * trunkInput + 3 * hidden + 4 * outputs + Double(config.features) + t)
+        // Per row and expert: pooled input and its gradient, three buffers per dense layer; per
+        // row: four per head, the row's features, tokens and sparse values.
+        workspace += 4 * b * experts * (2 * pooled + 3 * hidden + 3 * width)
+        workspace += 4 * b * (4 * outputs + Double(config.features) + t)
         workspace += 8 * b * Double(sparseWidth)
         return Training(parameters: parts.reduce(0) { $0 + $1.1 }, parts: parts, workspaceBytes: workspace)
     }

@@ -108,18 +108,14 @@ import Testing
         let c = f.config
         let loaded = try Self.build(f)
         let (model, heads, batch, work) = (loaded.model, loaded.heads, loaded.batch, loaded.work)
-        let config = model.config
         model.forward(batch, work, training: false, step: 0)
         for (key, expected) in f.activations {
             let actual: [Float]
-            if key == "pooled" {
-                actual = (0..<f.batch).flatMap { b in (0..<c.filters).map { work.trunkInput[b * config.trunkInput + $0] } }
-            } else if key.hasPrefix("logits.") {
+            if key.hasPrefix("logits.") {
                 let t = heads.firstIndex { $0.name == key.dropFirst(7) }!
                 actual = Array(work.logits[t].array.prefix(expected.values.count))
             } else {
-                let i = model.denseNames.firstIndex(of: key)!
-                actual = Array(work.hidden[i].array.prefix(expected.values.count))
+                actual = try #require(model.activation(key, work, batch: f.batch), "activation \(key)")
             }
             #expect(Self.relativeError(actual, expected.values) <= 1e-4, "activation \(key)")
         }

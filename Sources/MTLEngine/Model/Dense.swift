@@ -27,11 +27,16 @@ public struct Dense: Sendable {
     }
 
     /// Sparse x (CSR rows over `in` columns) → y `[B, out]`: each non-zero adds one weight row.
+    /// With `accumulate`, adds to what y holds (the wide path adds to the heads' logits).
     public func forward(_ x: SparseRows, into y: UnsafeMutablePointer<Float>, batch: Int,
-                        parameters p: UnsafePointer<Float>) {
+                        parameters p: UnsafePointer<Float>, accumulate: Bool = false) {
         for b in 0..<batch {
             let out = y + b * outputs
-            out.update(from: p + bias, count: outputs)
+            if accumulate {
+                for o in 0..<outputs { out[o] += p[bias + o] }
+            } else {
+                out.update(from: p + bias, count: outputs)
+            }
             for j in x.offsets[b]..<x.offsets[b + 1] {
                 let v = x.values[j]
                 let row = p + weight + Int(x.columns[j]) * outputs

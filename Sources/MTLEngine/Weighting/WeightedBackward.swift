@@ -36,21 +36,12 @@ final class WeightedBackward {
         }
         if taskGradients.isEmpty { taskGradients = model.config.heads.map { _ in FloatBuffer(count: model.sharedCount) } }
         model.backwardPerTask(batch, work, frozen: frozen, into: taskGradients)
-        scaleHeadGradients(by: weights)
+        model.scaleTaskLayerGradients(by: weights)
         if weighting.needsTaskGradients(at: step.step) {
             weighting.combine(taskGradients, weights: weights, step: step, into: model.gradients.pointer)
         } else {
             weightedSum(taskGradients, weights: weights, count: model.sharedCount, into: model.gradients.pointer)
         }
         conflict?.record(taskGradients, step: step.step + 1)
-    }
-
-    /// The heads' gradients came from unweighted logit gradients; each head is one task's.
-    private func scaleHeadGradients(by weights: [Double]) {
-        for (t, head) in model.config.heads.enumerated() where weights[t] != 1 {
-            guard let layer = model.layer(named: "head.\(head.name)") else { continue }
-            let g = model.gradients.pointer + layer.offset, scale = Float(weights[t])
-            for i in 0..<layer.count { g[i] *= scale }
-        }
     }
 }
