@@ -14,8 +14,11 @@ struct Bench: ParsableCommand {
         and PyTorch for comparison.
         """)
 
-    @Option(help: ArgumentHelp("cnn or mlp.", valueName: "KIND"))
+    @Option(help: ArgumentHelp("cnn, mlp or bag, optionally +wide (cnn+wide).", valueName: "KIND"))
     var model = "cnn"
+
+    @Option(help: ArgumentHelp("hard or mmoe:E.", valueName: "SHARING"))
+    var sharing = "hard"
 
     @Option(help: "Threads for the engine's large loops (OpenBLAS itself stays on one).")
     var threads = 1
@@ -49,7 +52,9 @@ struct Bench: ParsableCommand {
             }
             return
         }
-        guard let trunk = TrunkKind(rawValue: model) else { fail("--model: expected cnn or mlp, got '\(model)'") }
+        let architecture: (trunk: TrunkKind, wide: Bool)
+        do { architecture = try RunPreparation.parseArchitecture(model) } catch { fail("--model: expected \(TrunkKind.summary), got '\(model)'") }
+        guard let sharing = Sharing(parsing: sharing), sharing.experts >= 1 else { fail("--sharing: expected hard or mmoe:E, got '\(self.sharing)'") }
         guard threads >= 1, steps >= 1, repeats >= 1 else { fail("--threads, --steps and --repeats must be ≥ 1") }
         guard conflictEvery >= 0 else { fail("--conflict-every: expected a whole number ≥ 0, got \(conflictEvery)") }
         let parsed: (WeightingStrategy, [String: Double])
@@ -58,15 +63,15 @@ struct Bench: ParsableCommand {
         case .failure(let error): fail("--strategy: \(error)")
         }
         Parallel.threads = threads
-        let result = Benchmark.run(trunk, steps: steps, repeats: repeats, strategy: parsed.0, options: parsed.1, conflictEvery: conflictEvery)
+        let result = Benchmark.run(architecture.trunk, wide: architecture.wide, sharing: sharing, steps: steps, repeats: repeats, strategy: parsed.0, options: parsed.1, conflictEvery: conflictEvery)
         if json {
             Console.shared.out(Report.jsonLine([
-                "model": trunk.rawValue, "strategy": strategy, "conflict_every": conflictEvery, "threads": threads, "openblas_core": BLAS.coreName, "batch": result.batchSize,
+                "model": result.model, "strategy": strategy, "conflict_every": conflictEvery, "threads": threads, "openblas_core": BLAS.coreName, "batch": result.batchSize,
                 "train_samples_per_s": result.trainMedian, "inference_samples_per_s": result.inferenceMedian,
                 "train_runs": result.train, "inference_runs": result.inference,
             ]))
         } else {
-            Console.shared.out("model \(trunk.rawValue) · strategy \(strategy) · batch \(result.batchSize) · \(threads) thread(s) · OpenBLAS core \(BLAS.coreName)")
+            Console.shared.out("model \(result.model) · strategy \(strategy) · batch \(result.batchSize) · \(threads) thread(s) · OpenBLAS core \(BLAS.coreName)")
             Console.shared.out(String(format: "train      %9.0f samples/s (median of %d)", result.trainMedian, repeats))
             Console.shared.out(String(format: "inference  %9.0f samples/s (median of %d)", result.inferenceMedian, repeats))
         }

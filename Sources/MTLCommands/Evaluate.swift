@@ -17,7 +17,7 @@ struct LoadedCheckpoint {
         table = source.table
         let rows = try checkpoint.info.encoder.encode(table, requireLabels: requireLabels)
         let config = checkpoint.info.model
-        inputs = ModelInputs(rows: rows, idf: config.trunk == .mlp ? checkpoint.info.encoder.text?.idf : nil, kernel: config.kernel)
+        inputs = ModelInputs(rows: rows, encoder: checkpoint.info.encoder, model: config)
         model = checkpoint.makeModel()
     }
 

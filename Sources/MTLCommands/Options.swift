@@ -39,8 +39,11 @@ public struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "One seed for the split, initialisation, shuffling and dropout.")
     var seed: UInt64 = 42
 
-    @Option(help: ArgumentHelp("cnn (text only) or mlp. Default: cnn when there is a text input.", valueName: "KIND"))
+    @Option(help: ArgumentHelp("The model: cnn, bag (text only) or mlp, each optionally with a wide linear path over word 1–2-gram TF-IDF and the features (cnn+wide, mlp+wide, …). Default: cnn when there is a text input, else mlp.", valueName: "KIND[+wide]"))
     var trunk: String?
+
+    @Option(help: ArgumentHelp("How tasks share the trunk: hard (one trunk) or mmoe:E (E expert trunks, a softmax gate per task; Ma et al. 2018).", valueName: "hard|mmoe:E"))
+    var sharing: String?
 
     @Option(parsing: .unconditional, help: "Embedding width of the cnn trunk (default: the word vectors' width, else 64).")
     var embedding: Int?
@@ -136,9 +139,10 @@ public struct TrainingOptions: ParsableArguments {
         o.weightDecay = weightDecay
         o.clipNorm = clipNorm
         o.seed = seed
-        if let trunk {
-            guard let kind = TrunkKind(rawValue: trunk) else { throw UsageError("--trunk", "expected cnn or mlp, got '\(trunk)'") }
-            o.trunk = kind
+        if let trunk { (o.trunk, o.wide) = try RunPreparation.parseArchitecture(trunk) }
+        if let sharing {
+            guard let parsed = Sharing(parsing: sharing) else { throw UsageError("--sharing", "expected hard or mmoe:E, got '\(sharing)'") }
+            o.sharing = parsed
         }
         o.embedding = embedding
         o.vectors = vectors

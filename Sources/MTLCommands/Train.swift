@@ -107,17 +107,22 @@ final class TrainingPrinter: Sendable {
     func modelSummary() -> String {
         let m = prepared.setup.model
         var parts: [String] = []
-        if m.trunk == .cnn {
+        switch m.trunk {
+        case .cnn:
             let start = prepared.setup.vectors.map { " from \(($0.file as NSString).lastPathComponent) (\(Report.count($0.ids.count)) words)" } ?? ""
             parts.append("embedding \(m.vocabulary)×\(m.embedding)\(start)")
             parts.append("conv \(m.filters)×\(m.kernel)")
             parts.append("max pool")
-        } else {
+        case .bag:
+            parts.append("mean of \(Report.count(m.ngrams)) word 1–2-gram embeddings ×\(m.embedding)")
+        case .mlp:
             parts.append(m.vocabulary > 0 ? "tf-idf \(m.vocabulary) + \(m.features) features" : "\(m.features) features")
         }
         parts += m.hidden.map { "dense \($0)" }
+        if case .mmoe(let experts) = m.sharing { parts = ["\(experts) experts of [" + parts.joined(separator: " → ") + "]", "a gate per task"] }
         parts.append(m.heads.count == 1 ? "1 head" : "\(m.heads.count) heads")
-        return "\(m.trunk.rawValue): " + parts.joined(separator: " → ")
+        let wide = m.wide ? " + wide: tf-idf \(Report.count(m.ngrams)) word 1–2-grams + \(m.features) features → heads" : ""
+        return "\(m.trunk.rawValue): " + parts.joined(separator: " → ") + wide
     }
 
     func handle(_ progress: TrainerProgress) {

@@ -53,6 +53,30 @@ public struct ModelInputs: Sendable {
     }
 
     public var isSparse: Bool { !sparseOffsets.isEmpty }
+
+    /// The inputs `model` reads from rows the encoder made: the unigram TF-IDF rows for the mlp
+    /// and the gates, the n-gram rows for the bag and the wide path.
+    public init(rows: EncodedRows, encoder: DataEncoder, model: ModelConfig) {
+        self.init(rows: rows, idf: model.needsUnigramTFIDF ? encoder.text?.idf : nil, kernel: model.kernel)
+        let ngrams = encoder.text?.ngrams
+        for r in 0..<rows.count where model.needsNGrams {
+            var ids: [Int32] = [], counts: [Float] = []
+            if let ngrams, !rows.ngramOffsets.isEmpty {
+                ids = Array(rows.ngramIDs[rows.ngramOffsets[r]..<rows.ngramOffsets[r + 1]])
+                counts = Array(rows.ngramCounts[rows.ngramOffsets[r]..<rows.ngramOffsets[r + 1]])
+                if model.trunk == .bag { bag.append(columns: ids, values: ngrams.meanWeights(counts: counts)) }
+            }
+            if model.wide {
+                let tfidf = ngrams?.tfidf(ids: ids, counts: counts) ?? []
+                var columns = ids, values = tfidf
+                for j in 0..<rows.featureWidth {
+                    let v = rows.features[r * rows.featureWidth + j]
+                    if v != 0 { columns.append(Int32(model.ngrams + j)); values.append(v) }
+                }
+                wide.append(columns: columns, values: values)
+            }
+        }
+    }
 }
 
 /// Sparse rows in CSR form, owned: row `r` holds `values[offsets[r]..<offsets[r+1]]` at `columns[…]`.

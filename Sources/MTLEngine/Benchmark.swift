@@ -9,7 +9,7 @@ import MTLData
 ///   Adam 1e-3, batch 128, 40 tokens per row (a few dozen non-zeros).
 public enum Benchmark {
     public struct Result: Sendable {
-        public var model: TrunkKind
+        public var model: String
         public var batchSize: Int
         /// Samples per second of each timed repeat.
         public var train: [Double]
@@ -21,7 +21,15 @@ public enum Benchmark {
 
     public static let tasks: [(kind: TaskKind, classes: Int)] = [(.multiclass, 3), (.multiclass, 10)]
 
-    public static func config(_ model: TrunkKind) -> (ModelConfig, batch: Int, tokens: Int) {
+    public static func config(_ model: TrunkKind, wide: Bool = false, sharing: Sharing = .hard) -> (ModelConfig, batch: Int, tokens: Int) {
+        var (config, batch, tokens) = trunkConfig(model)
+        config.wide = wide
+        config.sharing = sharing
+        if wide { config.ngrams = 50_000 }
+        return (config, batch, tokens)
+    }
+
+    private static func trunkConfig(_ model: TrunkKind) -> (ModelConfig, batch: Int, tokens: Int) {
         let heads = SyntheticData.heads(tasks)
         switch model {
         case .cnn:
@@ -40,13 +48,14 @@ public enum Benchmark {
     /// Training steps as the trainer takes them: the losses weighed by `strategy`, per-task
     /// backward passes where it asks, and the gradient-conflict measure every `conflictEvery`
     /// steps (0: never).
-    public static func run(_ trunk: TrunkKind, steps: Int = 50, repeats: Int = 5, strategy: WeightingStrategy = .fixed,
-                           options: [String: Double] = [:], conflictEvery: Int = 0) -> Result {
-        let (config, batchSize, tokens) = config(trunk)
+    public static func run(_ trunk: TrunkKind, wide: Bool = false, sharing: Sharing = .hard, steps: Int = 50, repeats: Int = 5,
+                           strategy: WeightingStrategy = .fixed, options: [String: Double] = [:], conflictEvery: Int = 0) -> Result {
+        let (config, batchSize, tokens) = config(trunk, wide: wide, sharing: sharing)
         let rows = SyntheticData.rows(count: batchSize * steps, tokens: tokens, vocabulary: config.vocabulary,
                                       features: 0, tasks: tasks, seed: 7)
-        let inputs = ModelInputs(rows: rows, idf: trunk == .mlp ? [Float](repeating: 1, count: config.vocabulary) : nil,
+        var inputs = ModelInputs(rows: rows, idf: config.needsUnigramTFIDF ? [Float](repeating: 1, count: config.vocabulary) : nil,
                                  kernel: config.kernel)
+        if config.needsNGrams { (inputs.wide, inputs.bag) = SyntheticData.ngramTables(rows, ngrams: config.ngrams, seed: 7) }
         let model = Model(config, seed: 1)
         let optimizer = Optimizer(OptimizerConfig(kind: .adam, learningRate: 1e-3), parameterCount: model.parameterCount)
         let batch = Batch(capacity: batchSize, inputs: inputs)
@@ -92,7 +101,7 @@ public enum Benchmark {
 
         _ = train(5)
         _ = infer(5)
-        var result = Result(model: trunk, batchSize: batchSize, train: [], inference: [])
+        var result = Result(model: config.summary, batchSize: batchSize, train: [], inference: [])
         for _ in 0..<repeats {
             result.train.append(train(steps))
             result.inference.append(infer(steps))

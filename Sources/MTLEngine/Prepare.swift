@@ -29,6 +29,9 @@ public struct RunOptions: Sendable {
     public var clipNorm: Double?
     public var seed: UInt64 = 42
     public var trunk: TrunkKind?
+    /// The wide path beside the trunk; nil takes the default for the data.
+    public var wide: Bool?
+    public var sharing: Sharing = .hard
     /// Nil: the word vectors' width, else 64.
     public var embedding: Int?
     public var filters = 128
@@ -126,7 +129,11 @@ public enum RunPreparation {
         if split.validation.isEmpty {
             notes.append("warning: there is no validation set (0 validation rows); validation metrics are not shown")
         }
-        let encoder = try checkpoint?.info.encoder ?? DataEncoder.fit(source.table, spec: spec, trainRows: split.train)
+        let hasText = spec.inputs.contains { $0.kind == .text }
+        let architecture = try self.architecture(options, hasText: hasText)
+        let wantsNGrams = architecture.trunk == .bag || architecture.wide
+        let encoder = try checkpoint?.info.encoder ?? DataEncoder.fit(source.table, spec: spec, trainRows: split.train,
+                                                                       ngrams: wantsNGrams && hasText ? NGramSettings() : nil)
         let rows = try encoder.encode(source.table)
 
         let model: ModelConfig
@@ -137,10 +144,9 @@ public enum RunPreparation {
             training = checkpoint.info.training
             if let epochs = options.epochs { training.epochs = epochs }
         } else {
-            let trunk = try trunkKind(options, encoder: encoder)
-            // Only the cnn trunk has an embedding for vectors to start.
-            if trunk == .cnn { vectors = try loadVectors(options, spec: spec, specFile: source.specFile, encoder: encoder) }
-            model = try modelConfig(options, encoder: encoder, trunk: trunk, vectors: vectors)
+            // Only the cnn trunk has a word embedding for vectors to start.
+            if architecture.trunk == .cnn { vectors = try loadVectors(options, spec: spec, specFile: source.specFile, encoder: encoder) }
+            model = try modelConfig(options, encoder: encoder, trunk: architecture.trunk, wide: architecture.wide, vectors: vectors)
             training = TrainingConfig()
             training.epochs = options.epochs ?? 10
             training.batchSize = min(options.batchSize, split.train.count)
@@ -167,7 +173,7 @@ public enum RunPreparation {
                 throw UsageError("--freeze", "no layer named '\(name)' (layers: \(probe.layers.map(\.name).joined(separator: ", ")), trunk, heads)")
             }
         }
-        let inputs = ModelInputs(rows: rows, idf: model.trunk == .mlp ? encoder.text?.idf : nil, kernel: model.kernel)
+        let inputs = ModelInputs(rows: rows, encoder: encoder, model: model)
         var setup = TrainingSetup(encoder: encoder, inputs: inputs, split: split, model: model, training: training,
                                   saveDirectory: options.saveDirectory, resume: checkpoint)
         setup.vectors = vectors
@@ -214,32 +220,54 @@ public enum RunPreparation {
         return try WordVectors.load(path, for: vocabulary)
     }
 
-    /// `--trunk`, else cnn when there is a text input.
-    static func trunkKind(_ options: RunOptions, encoder: DataEncoder) throws -> TrunkKind {
-        let hasText = encoder.text != nil
+    /// `--trunk`, else cnn when there is a text input; the wide path as asked, else off.
+    static func architecture(_ options: RunOptions, hasText: Bool) throws -> (trunk: TrunkKind, wide: Bool) {
         let trunk = options.trunk ?? (hasText ? .cnn : .mlp)
-        if trunk == .cnn, !hasText {
-            throw UsageError("--trunk", "the cnn trunk needs a text input; this data has none (use --trunk mlp)")
+        if trunk.needsText, !hasText {
+            throw UsageError("--trunk", "the \(trunk) trunk needs a text input; this data has none (use --trunk mlp or mlp+wide)")
         }
-        return trunk
+        if case .mmoe(let experts) = options.sharing, !(2...64).contains(experts) {
+            throw UsageError("--sharing", "mmoe needs 2 to 64 experts, got \(experts)")
+        }
+        return (trunk, options.wide ?? false)
+    }
+
+    /// The trunk's dense layers when `--hidden` is not given; the bag goes straight into the heads.
+    static func defaultHidden(_ trunk: TrunkKind) -> [Int] {
+        switch trunk {
+        case .cnn: [64]
+        case .mlp: [256, 128]
+        case .bag: []
+        }
+    }
+
+    /// Parses `--trunk`: `cnn`, `mlp`, `bag`, each optionally `+wide`.
+    public static func parseArchitecture(_ text: String) throws -> (trunk: TrunkKind, wide: Bool) {
+        let parts = text.split(separator: "+", omittingEmptySubsequences: false).map(String.init)
+        guard (1...2).contains(parts.count), let trunk = TrunkKind(rawValue: parts[0]), parts.count == 1 || parts[1] == "wide" else {
+            throw UsageError("--trunk", "expected \(TrunkKind.summary), got '\(text)'")
+        }
+        return (trunk, parts.count == 2)
     }
 
     /// The architecture for this data, these options and the chosen trunk.
-    static func modelConfig(_ options: RunOptions, encoder: DataEncoder, trunk: TrunkKind, vectors: WordVectors?) throws -> ModelConfig {
+    static func modelConfig(_ options: RunOptions, encoder: DataEncoder, trunk: TrunkKind, wide: Bool,
+                            vectors: WordVectors?) throws -> ModelConfig {
         let vocabulary = encoder.text?.vocabulary.count ?? 0
         let heads = encoder.tasks.map { task in
             HeadConfig(name: task.spec.name, kind: task.spec.kind,
                        outputs: task.spec.kind == .multiclass || task.spec.kind == .multilabel ? task.classes.count : 1,
                        regressionLoss: task.spec.loss)
         }
-        let hidden = options.hidden ?? (trunk == .cnn ? [64] : [256, 128])
+        let hidden = options.hidden ?? defaultHidden(trunk)
         if let vectors, let width = options.embedding, width != vectors.dimension {
             throw UsageError("--embedding", "the word vectors in \(vectors.file) have \(vectors.dimension) dimensions; the embedding width must match (got \(width)), or pass --vectors none")
         }
         let embedding = options.embedding ?? vectors?.dimension ?? 64
         return ModelConfig(trunk: trunk, vocabulary: vocabulary, embedding: embedding, filters: options.filters,
                            kernel: trunk == .cnn ? options.kernel : 1, hidden: hidden, dropout: Float(options.dropout),
-                           features: encoder.featureWidth, heads: heads)
+                           features: encoder.featureWidth, heads: heads, ngrams: encoder.text?.ngrams?.count ?? 0,
+                           wide: wide, sharing: options.sharing)
     }
 
     static func check(_ o: RunOptions) throws {

@@ -60,8 +60,26 @@ public enum SyntheticData {
         let train = count * 8 / 10, validation = count / 10
         let split = DataSplit(train: Array(0..<train), validation: Array(train..<(train + validation)),
                               test: Array((train + validation)..<count))
-        let inputs = ModelInputs(rows: data, idf: model.trunk == .mlp && tokens > 0 ? [Float](repeating: 1, count: vocabulary) : nil,
+        var inputs = ModelInputs(rows: data, idf: model.needsUnigramTFIDF ? [Float](repeating: 1, count: vocabulary) : nil,
                                  kernel: model.kernel)
+        if model.needsNGrams { (inputs.wide, inputs.bag) = ngramTables(data, ngrams: model.ngrams, seed: seed) }
         return TrainingSetup(encoder: encoder, inputs: inputs, split: split, model: model, training: training)
+    }
+
+    /// Synthetic n-gram rows: each row's tokens and adjacent pairs folded into `0..<ngrams` (distinct, ascending),
+    /// wide values drawn at random with the dense features appended, bag values 1/count.
+    public static func ngramTables(_ data: EncodedRows, ngrams: Int, seed: UInt64) -> (wide: SparseTable, bag: SparseTable) {
+        var random = SeededRandom(seed: seed, stream: 78)
+        var wide = SparseTable(), bag = SparseTable()
+        for r in 0..<data.count {
+            let ids = data.tokenOffsets.isEmpty ? [] : data.tokenIDs[data.tokenOffsets[r]..<data.tokenOffsets[r + 1]]
+            let bigrams = zip(ids, ids.dropFirst()).map { (Int($0) * 7919 + Int($1)) % ngrams }
+            let columns = Set(ids.map { Int($0) % ngrams } + bigrams).map(Int32.init).sorted()
+            bag.append(columns: columns, values: columns.map { _ in 1 / Float(max(columns.count, 1)) })
+            let features = (0..<data.featureWidth).map { Int32(ngrams + $0) }
+            wide.append(columns: columns + features,
+                        values: columns.map { _ in random.nextFloat() } + data.features[(r * data.featureWidth)..<((r + 1) * data.featureWidth)])
+        }
+        return (wide, bag)
     }
 }

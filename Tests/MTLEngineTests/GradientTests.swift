@@ -40,6 +40,23 @@ import Testing
         check(Harness(trunk: .mlp, tasks: [(.binary, 2), (.multilabel, 3)], tokens: 0, features: 5, hidden: [6]))
     }
 
+    @Test func bagOfNGramsWithFeatures() {
+        check(Harness(trunk: .bag, tasks: [(.multiclass, 3), (.binary, 2)], features: 2, hidden: [], ngrams: 11))
+        check(Harness(trunk: .bag, tasks: [(.multilabel, 3)], hidden: [5], ngrams: 7))
+    }
+
+    @Test func widePathBesideEachTrunk() {
+        check(Harness(trunk: .cnn, tasks: [(.multiclass, 3), (.regression, 1)], features: 2, wide: true, ngrams: 9))
+        check(Harness(trunk: .mlp, tasks: [(.binary, 2)], tokens: 0, features: 4, hidden: [5], wide: true))
+        check(Harness(trunk: .bag, tasks: [(.multilabel, 3)], hidden: [], wide: true, ngrams: 8))
+    }
+
+    @Test func mixtureOfExpertsWithGatesPerTask() {
+        check(Harness(trunk: .cnn, tasks: [(.multiclass, 3), (.binary, 2)], features: 2, hidden: [5], sharing: .mmoe(experts: 3)))
+        check(Harness(trunk: .mlp, tasks: [(.multiclass, 3), (.regression, 1)], tokens: 0, features: 4, hidden: [5],
+                      sharing: .mmoe(experts: 2), wide: true))
+    }
+
     @Test func huberLossOnBothSidesOfDelta() {
         // Targets scaled so that some residuals fall beyond δ = 1 and some within.
         check(Harness(trunk: .mlp, tasks: [(.regression, 1)], rows: 12, tokens: 0, features: 4, hidden: [5],

@@ -15,7 +15,7 @@ struct Harness {
     init(trunk: TrunkKind, tasks: [(kind: TaskKind, classes: Int)], rows: Int = 6, tokens: Int = 9,
          vocabulary: Int = 23, features: Int = 0, hidden: [Int] = [7], lengths: [Int]? = nil,
          embedding: Int = 5, filters: Int = 6, kernel: Int = 3, regression: RegressionLoss = .mse,
-         targetScale: Float = 1, seed: UInt64 = 1) {
+         targetScale: Float = 1, seed: UInt64 = 1, sharing: Sharing = .hard, wide: Bool = false, ngrams: Int = 0) {
         var data = SyntheticData.rows(count: rows, tokens: tokens, vocabulary: vocabulary, features: features, tasks: tasks, seed: seed)
         if let lengths {
             var ids: [Int32] = [], offsets = [0]
@@ -32,12 +32,15 @@ struct Harness {
             data.targets[t].values = data.targets[t].values.map { $0 * targetScale }
         }
         let config = ModelConfig(trunk: trunk, vocabulary: tokens > 0 ? vocabulary : 0, embedding: embedding, filters: filters,
-                                 kernel: kernel, hidden: hidden, dropout: 0, features: features, heads: heads)
+                                 kernel: kernel, hidden: hidden, dropout: 0, features: features, heads: heads,
+                                 ngrams: ngrams, wide: wide, sharing: sharing)
         model = Model(config, seed: seed)
         // Larger than default initial values, so that every unit is active somewhere.
         var random = SeededRandom(seed: seed, stream: 77)
         for i in 0..<model.parameterCount { model.parameters[i] = (random.nextFloat() * 2 - 1) * 0.5 }
-        inputs = ModelInputs(rows: data, idf: trunk == .mlp && tokens > 0 ? [Float](repeating: 1, count: vocabulary) : nil, kernel: kernel)
+        var inputs = ModelInputs(rows: data, idf: config.needsUnigramTFIDF ? [Float](repeating: 1, count: vocabulary) : nil, kernel: kernel)
+        if ngrams > 0 { (inputs.wide, inputs.bag) = SyntheticData.ngramTables(data, ngrams: ngrams, seed: seed) }
+        self.inputs = inputs
         batch = Batch(capacity: rows, inputs: inputs)
         batch.fill(Array(0..<rows)[...], from: inputs, kernel: kernel)
         work = model.workspace(batch: rows, maxTokens: inputs.maxTokens)

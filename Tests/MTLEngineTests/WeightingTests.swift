@@ -10,9 +10,12 @@ struct WeightingTests {
 
     func buffers(_ model: Model) -> [FloatBuffer] { model.config.heads.map { _ in FloatBuffer(count: model.sharedCount) } }
 
-    @Test(arguments: [TrunkKind.cnn, .mlp])
-    func perTaskGradientsSumToTheSummedBackwardPass(trunk: TrunkKind) {
-        let h = Harness(trunk: trunk, tasks: Self.tasks, features: 3)
+    @Test(arguments: ["cnn", "mlp", "bag+wide", "cnn, mmoe:3", "mlp+wide, mmoe:2"])
+    func perTaskGradientsSumToTheSummedBackwardPass(model name: String) {
+        let trunk = TrunkKind(rawValue: String(name.prefix { $0.isLetter }))!
+        let sharing: Sharing = name.contains("mmoe") ? .mmoe(experts: Int(String(name.last!))!) : .hard
+        let h = Harness(trunk: trunk, tasks: Self.tasks, features: 3, hidden: trunk == .bag ? [] : [7], sharing: sharing,
+                        wide: name.contains("wide"), ngrams: name.contains("wide") || trunk == .bag ? 10 : 0)
         let summed = h.analyticGradient()   // weights h.weights, scaled into the logit gradients
         let model = h.model
         model.gradients.fill(0)
