@@ -10,6 +10,11 @@ public struct EncodedRows: Sendable {
     public var features: [Float]
     public var featureWidth: Int
     public var targets: [TaskTargets]
+    /// Word 1–2-grams of row `r` (`wide`, `bag`): ids `ngramIDs[ngramOffsets[r]..<ngramOffsets[r+1]]`
+    /// ascending with their counts in `ngramCounts`; all empty when the encoder has no n-grams.
+    public var ngramOffsets: [Int] = []
+    public var ngramIDs: [Int32] = []
+    public var ngramCounts: [Float] = []
 
     public init(count: Int, tokenIDs: [Int32], tokenOffsets: [Int], features: [Float], featureWidth: Int, targets: [TaskTargets]) {
         self.count = count
@@ -60,6 +65,9 @@ public struct DataEncoder: Sendable, Codable {
         public var maxLength: Int
         /// Smoothed inverse document frequency per token id, for the bag-of-words trunk.
         public var idf: [Float]
+        /// Word 1–2-grams for `wide` and `bag`; nil when the model reads none (and in checkpoints
+        /// saved before they existed, which have no such key).
+        public var ngrams: NGramVocabulary? = nil
     }
 
     public struct NumericEncoding: Sendable, Codable {
@@ -113,7 +121,9 @@ public struct DataEncoder: Sendable, Codable {
 
     // MARK: Fitting
 
-    public static func fit(_ table: Table, spec: DatasetSpec, trainRows: [Int]) throws(DataError) -> DataEncoder {
+    /// - Parameter ngrams: fit word 1–2-grams of the text input too (for `wide`, `bag`), with these settings.
+    public static func fit(_ table: Table, spec: DatasetSpec, trainRows: [Int],
+                           ngrams: NGramSettings? = nil) throws(DataError) -> DataEncoder {
         var encoder = DataEncoder(spec: spec)
         let textInputs = spec.inputs.filter { $0.kind == .text }
         if textInputs.count > 1 {
@@ -137,6 +147,12 @@ public struct DataEncoder: Sendable, Codable {
                 let idf = documentFrequency.map { Float(log((1 + n) / (1 + Double($0))) + 1) }
                 encoder.text = TextEncoding(column: input.column, vocabulary: vocabulary,
                                             maxLength: input.maxLength ?? 200, idf: idf)
+                if let ngrams {
+                    encoder.text?.ngrams = try NGramVocabulary.fit(
+                        tokenized, minDocumentFrequency: ngrams.minDocumentFrequency ?? input.ngramMinDF ?? NGramSettings.defaultMinDocumentFrequency,
+                        maxFeatures: ngrams.maxFeatures ?? input.maxNGrams ?? NGramSettings.defaultMaxFeatures,
+                        memoryBudget: ngrams.memoryBudget, column: input.column, file: table.file)
+                }
             case .numeric:
                 let values = try column(table, input.column, role: "input")
                 var sum = 0.0, sumSquares = 0.0, n = 0.0
@@ -159,6 +175,9 @@ public struct DataEncoder: Sendable, Codable {
             case .image:
                 encoder.image = try ImageDecoder.fit(table, input)
             }
+        }
+        if ngrams != nil, encoder.text == nil {
+            throw DataError(file: table.file, "word n-gram features (wide, bag) need a text input")
         }
         for task in spec.tasks {
             encoder.tasks.append(try fitTask(table, task, trainRows: trainRows))
@@ -254,10 +273,18 @@ public struct DataEncoder: Sendable, Codable {
             let values = try DataEncoder.column(table, text.column, role: "input")
             rows.tokenOffsets.reserveCapacity(n + 1)
             rows.tokenOffsets.append(0)
+            if text.ngrams != nil { rows.ngramOffsets = [0] }
             for r in 0..<n {
-                let ids = Tokenizer.tokens(values[r]).prefix(text.maxLength).map(text.vocabulary.id)
-                rows.tokenIDs += ids
+                let tokens = Tokenizer.tokens(values[r])
+                rows.tokenIDs += tokens.prefix(text.maxLength).map(text.vocabulary.id)
                 rows.tokenOffsets.append(rows.tokenIDs.count)
+                // The whole text, not the first maxLength tokens: a bag of n-grams has no length to fit.
+                if let ngrams = text.ngrams {
+                    let (ids, counts) = ngrams.encode(tokens)
+                    rows.ngramIDs += ids
+                    rows.ngramCounts += counts
+                    rows.ngramOffsets.append(rows.ngramIDs.count)
+                }
             }
         }
         let width = featureWidth

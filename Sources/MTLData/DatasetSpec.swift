@@ -49,6 +49,11 @@ public struct InputSpec: Sendable, Equatable, Codable {
     public var maxVocabulary: Int
     /// Text: a GloVe/word2vec text file (relative to spec.toml) that starts the embedding.
     public var vectors: String?
+    /// Text: word 1–2-grams (`wide`, `bag`) in fewer training rows than this are dropped; nil: 2.
+    /// Optional, so specs saved in checkpoints before the key existed still decode.
+    public var ngramMinDF: Int?
+    /// Text: `wide` and `bag` keep at most this many word 1–2-grams, most frequent first; nil: 200,000.
+    public var maxNGrams: Int?
     /// Image: `hex` (one column, two hex digits per pixel) or `columns` (prefix0, prefix1, ...).
     public var imageEncoding: String?
     public var width: Int?
@@ -138,7 +143,7 @@ extension DatasetSpec {
         }
         for table in doc.arrays["input"] ?? [] {
             try reader.allow(table, ["column", "kind", "max_length", "min_frequency", "max_vocabulary",
-                                     "vectors", "encoding", "width", "height"])
+                                     "vectors", "encoding", "width", "height", "ngram_min_df", "max_ngrams"])
             guard let column = try reader.string(table, "column") else {
                 throw DataError(file: file, line: table.line, key: "[[input]]", "missing key 'column'")
             }
@@ -154,6 +159,11 @@ extension DatasetSpec {
             input.vectors = try reader.string(table, "vectors")
             if input.vectors != nil, kind != .text {
                 throw reader.error(table, "vectors", "word vectors apply to a text input only")
+            }
+            input.ngramMinDF = try reader.positiveInt(table, "ngram_min_df")
+            input.maxNGrams = try reader.positiveInt(table, "max_ngrams")
+            for key in ["ngram_min_df", "max_ngrams"] where kind != .text && table[key] != nil {
+                throw reader.error(table, key, "word n-grams apply to a text input only")
             }
             input.imageEncoding = try reader.string(table, "encoding")
             if let encoding = input.imageEncoding, encoding != "hex", encoding != "columns" {
@@ -233,6 +243,8 @@ extension DatasetSpec {
                 if input.minFrequency != 1 { lines.append("min_frequency = \(input.minFrequency)") }
                 if input.maxVocabulary != 20000 { lines.append("max_vocabulary = \(input.maxVocabulary)") }
                 if let vectors = input.vectors { lines.append("vectors = \(quoted(vectors))") }
+                if let minDF = input.ngramMinDF { lines.append("ngram_min_df = \(minDF)") }
+                if let maxNGrams = input.maxNGrams { lines.append("max_ngrams = \(maxNGrams)") }
             }
             if let encoding = input.imageEncoding { lines.append("encoding = \(quoted(encoding))") }
             if let width = input.width { lines.append("width = \(width)") }
