@@ -69,7 +69,7 @@ public struct NGramVocabulary: Sendable, Codable, Equatable {
 
         // Pass 1: token ids, the rows as id runs, unigram counts and document frequencies.
         let total = documents.reduce(0) { $0 + $1.count }
-        guard total < Int(Int32.max) else {
+        guard total < Int(Int32.max), documents.count < Int(Int32.max) else {
             throw DataError(file: file, key: "column '\(column)'",
                             "the training rows have \(total) tokens; word n-grams count at most \(Int32.max)")
         }
@@ -198,6 +198,26 @@ public struct NGramVocabulary: Sendable, Codable, Equatable {
     public func meanWeights(counts: [Float]) -> [Float] {
         let total = counts.reduce(0, +)
         return total > 0 ? counts.map { $0 / total } : counts
+    }
+
+    /// `tfidf` of every row of `rows`, aligned with `rows.ngramIDs`.
+    public func tfidfValues(of rows: EncodedRows) -> [Float] {
+        perRow(rows) { ids, counts in tfidf(ids: ids, counts: counts) }
+    }
+
+    /// `meanWeights` of every row of `rows`, aligned with `rows.ngramIDs`.
+    public func meanWeightValues(of rows: EncodedRows) -> [Float] {
+        perRow(rows) { _, counts in meanWeights(counts: counts) }
+    }
+
+    private func perRow(_ rows: EncodedRows, _ values: ([Int32], [Float]) -> [Float]) -> [Float] {
+        var out: [Float] = []
+        out.reserveCapacity(rows.ngramIDs.count)
+        for r in 0..<max(rows.ngramOffsets.count - 1, 0) {
+            let range = rows.ngramOffsets[r]..<rows.ngramOffsets[r + 1]
+            out += values(Array(rows.ngramIDs[range]), Array(rows.ngramCounts[range]))
+        }
+        return out
     }
 
     // MARK: Saving
