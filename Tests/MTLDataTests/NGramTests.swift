@@ -114,6 +114,14 @@ import Testing
             #expect(Array(rows.ngramIDs[rows.ngramOffsets[r]..<rows.ngramOffsets[r + 1]]) == expected.ids)
             #expect(Array(rows.ngramCounts[rows.ngramOffsets[r]..<rows.ngramOffsets[r + 1]]) == expected.counts)
         }
+        let tfidf = vocabulary.tfidfValues(of: rows), mean = vocabulary.meanWeightValues(of: rows)
+        #expect(tfidf.count == rows.ngramIDs.count && mean.count == rows.ngramIDs.count)
+        // Row 1 "bad film!": film, !, "film !" once each; the mean weighs them alike.
+        let third: Float = 1.0 / 3
+        #expect(Array(mean[5..<8]) == [third, third, third])
+        let idf = vocabulary.idf[0...2].map { Double($0) }
+        let norm = idf.map { $0 * $0 }.reduce(0, +).squareRoot()
+        for (value, expected) in zip(tfidf[5..<8], idf.map { $0 / norm }) { #expect(abs(Double(value) - expected) < 1e-6) }
         // The spec's keys apply unless the settings say otherwise.
         spec.inputs[0].ngramMinDF = 1
         spec.inputs[0].maxNGrams = 2
