@@ -71,7 +71,7 @@ public enum Benchmark {
             for s in 0..<count {
                 let at = (s % steps) * batchSize
                 batch.fill(order[at..<(at + batchSize)], from: inputs, kernel: config.kernel)
-                model.gradients.fill(0)
+                model.beginStep(batch)
                 model.forward(batch, work, training: true, step: s)
                 let results = model.losses(batch, work, taskWeights: unit)
                 let step = WeightingStep(step: s, losses: results.map { Double($0.loss) }, present: results.map { $0.weightSum > 0 },

@@ -25,7 +25,8 @@ public struct OptimizerConfig: Sendable, Codable, Equatable {
     }
 }
 
-/// One loop over the flat buffers, layer range by layer range. Frozen layers are skipped
+/// One loop over the flat buffers, layer range by layer range (only the batch's rows of the
+/// n-gram tables: see `RowSparseTensor`). Frozen layers are skipped
 /// entirely: their values, moments and step counts stay exactly as they were (as with
 /// `requires_grad = False` in PyTorch), so unfreezing resumes their own schedule.
 public final class Optimizer {
@@ -46,7 +47,7 @@ public final class Optimizer {
     public func gradientNorm(_ model: Model, frozen: Set<String>) -> Float {
         var sum: Double = 0
         for layer in model.layers where !frozen.contains(layer.name) {
-            sum += Double(sumOfSquares(model.gradients.pointer + layer.offset, count: layer.count))
+            sum += sumOfSquaredGradients(model, layer)
         }
         return Float(sum.squareRoot())
     }
@@ -60,11 +61,13 @@ public final class Optimizer {
         for layer in model.layers where !frozen.contains(layer.name) {
             let t = (layerSteps[layer.name] ?? 0) + 1
             layerSteps[layer.name] = t
-            let p = model.parameters.pointer + layer.offset, g = model.gradients.pointer + layer.offset
-            let m = first.pointer + layer.offset, v = config.kind == .sgd ? nil : second.pointer + layer.offset
-            Parallel.split(layer.count, minimum: 1 << 15) { part in
-                update(p: p + part.lowerBound, g: g + part.lowerBound, m: m + part.lowerBound, v: v.map { $0 + part.lowerBound },
-                       count: part.count, step: t, gradientScale: gradientScale)
+            updateRanges(model, layer) { range in
+                let p = model.parameters.pointer + range.lowerBound, g = model.gradients.pointer + range.lowerBound
+                let m = first.pointer + range.lowerBound, v = config.kind == .sgd ? nil : second.pointer + range.lowerBound
+                Parallel.split(range.count, minimum: 1 << 15) { part in
+                    update(p: p + part.lowerBound, g: g + part.lowerBound, m: m + part.lowerBound, v: v.map { $0 + part.lowerBound },
+                           count: part.count, step: t, gradientScale: gradientScale)
+                }
             }
         }
         return norm

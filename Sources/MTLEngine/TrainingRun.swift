@@ -167,7 +167,7 @@ final class TrainingRun {
         let start = position.batch * config.batchSize
         let rows = order[start..<min(start + config.batchSize, order.count)]
         batch.fill(rows, from: setup.inputs, kernel: model.config.kernel)
-        model.gradients.fill(0)
+        model.beginStep(batch)
         model.forward(batch, work, training: true, step: position.step)
         let results = model.losses(batch, work, taskWeights: unitWeights)
         position.batch += 1

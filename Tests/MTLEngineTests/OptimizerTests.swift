@@ -56,3 +56,51 @@ import Testing
         #expect(abs(length - 1) < 1e-4)
     }
 }
+
+/// The n-gram tables are updated row by row (PyTorch's SparseAdam): the rows a batch touches
+/// take exactly the dense update, the others and their moments stay as they were.
+@Suite struct RowSparseUpdateTests {
+    @Test func onlyTouchedRowsMoveAndTheirUpdateIsAdams() throws {
+        let h = Harness(trunk: .bag, tasks: [(.multiclass, 3), (.binary, 2)], rows: 6, features: 2, hidden: [],
+                        wide: true, ngrams: 40)
+        let model = h.model
+        let dense = Model(model.config, seed: 1)
+        dense.parameters.pointer.update(from: model.parameters.pointer, count: model.parameterCount)
+        let sparseAdam = Optimizer(OptimizerConfig(kind: .adam, learningRate: 0.05), parameterCount: model.parameterCount)
+        let denseAdam = Optimizer(OptimizerConfig(kind: .adam, learningRate: 0.05), parameterCount: model.parameterCount)
+        let table = try #require(model.rowSparse.first { $0.source == .bag })
+
+        // Step 1 on rows 0–2, step 2 on rows 3–5: the second batch leaves some rows of the first untouched.
+        for (step, rows) in [[0, 1, 2], [3, 4, 5]].enumerated() {
+            h.batch.fill(rows[...], from: h.inputs, kernel: 3)
+            let before = model.parameters.array, firstBefore = sparseAdam.first.array
+            model.beginStep(h.batch)
+            model.forward(h.batch, h.work, training: true, step: step)
+            _ = model.losses(h.batch, h.work, taskWeights: [1, 1])
+            model.backward(h.batch, h.work, frozen: [])
+            dense.gradients.pointer.update(from: model.gradients.pointer, count: model.parameterCount)
+            // The reference updates every row, as dense Adam does.
+            dense.touched.bag = (0..<Int32(table.rows)).map { $0 }
+            dense.touched.wide = (0..<Int32(model.config.wideInputs)).map { $0 }
+            sparseAdam.step(model, frozen: [])
+            denseAdam.step(dense, frozen: [])
+            let touched = Set(model.touched.bag.map(Int.init))
+            #expect(!touched.isEmpty && touched.count < table.rows)
+            for row in 0..<table.rows {
+                let range = (table.offset + row * table.width)..<(table.offset + (row + 1) * table.width)
+                if touched.contains(row) {
+                    // Moments of a row untouched at step 1 start from zero in both, so the updates agree.
+                    if step == 0 { for i in range { #expect(model.parameters[i] == dense.parameters[i]) } }
+                } else {
+                    for i in range {
+                        #expect(model.parameters[i] == before[i], "row \(row) untouched at step \(step + 1)")
+                        #expect(sparseAdam.first[i] == firstBefore[i])
+                    }
+                }
+            }
+        }
+        // Gradients of the previous step's rows are cleared by the next beginStep.
+        model.beginStep(h.batch)
+        #expect(model.gradients.array.allSatisfy { $0 == 0 })
+    }
+}

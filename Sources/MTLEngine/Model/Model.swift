@@ -25,6 +25,10 @@ public final class Model {
     /// Layer names of the heads, `head.TASK`.
     let headNames: [String]
     let seed: UInt64
+    /// The tensors updated row by row (see `RowSparseTensor`), and the rows the batch touches.
+    let rowSparse: [RowSparseTensor]
+    let rowSparseByLayer: [String: RowSparseTensor]
+    let touched: TouchedRows
 
     public init(_ config: ModelConfig, seed: UInt64) {
         precondition(!config.trunk.needsText || config.usesText || (config.trunk == .bag && config.ngrams > 0),
@@ -41,6 +45,9 @@ public final class Model {
         layers = plan.layout.layers
         parameters = FloatBuffer(count: plan.layout.total)
         gradients = FloatBuffer(count: plan.layout.total)
+        rowSparse = Model.rowSparseTensors(plan.layout.tensors, config)
+        rowSparseByLayer = Dictionary(uniqueKeysWithValues: rowSparse.map { ($0.layer, $0) })
+        touched = TouchedRows(columns: rowSparse.isEmpty ? 0 : max(config.wideInputs, config.ngrams))
         initialize()
     }
 

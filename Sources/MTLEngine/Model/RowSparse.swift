@@ -1,0 +1,119 @@
+/// Tensors with one row per n-gram (the bag's embedding, the wide paths' weights) have up to
+/// hundreds of thousands of rows, of which a batch touches a few thousand. Zeroing their
+/// gradients and updating every row each step would cost more than the rest of the step, so
+/// they are updated as PyTorch's `SparseAdam` does for `nn.EmbeddingBag(sparse=True)` (and
+/// TensorFlow's LazyAdam): only the rows the batch touched; the others, moments included,
+/// stay as they are. The same batch gives the same rows, so resuming stays exact.
+struct RowSparseTensor {
+    enum Source { case bag, wide }
+    let layer: String
+    let offset: Int
+    let rows: Int
+    let width: Int
+    let source: Source
+}
+
+/// The rows of each source the current batch touches, and those of the previous step (whose
+/// gradients are the only non-zero ones left to clear).
+final class TouchedRows {
+    var bag: [Int32] = []
+    var wide: [Int32] = []
+    private var stamp: [UInt32]
+    private var round: UInt32 = 0
+
+    init(columns: Int) { stamp = [UInt32](repeating: 0, count: columns) }
+
+    subscript(source: RowSparseTensor.Source) -> [Int32] { source == .bag ? bag : wide }
+
+    /// Distinct columns of `rows`, in first-seen order; `into` keeps its capacity between steps.
+    func collect(_ rows: SparseRows, batch: Int, into out: inout [Int32]) {
+        out.removeAll(keepingCapacity: true)
+        round &+= 1
+        if round == 0 {
+            for i in stamp.indices { stamp[i] = 0 }
+            round = 1
+        }
+        for j in rows.offsets[0]..<rows.offsets[batch] {
+            let c = Int(rows.columns[j])
+            if stamp[c] != round {
+                stamp[c] = round
+                out.append(Int32(c))
+            }
+        }
+    }
+}
+
+extension Model {
+    /// The row-sparse tensors of a model with `config`, in buffer order.
+    static func rowSparseTensors(_ tensors: [ParameterTensor], _ config: ModelConfig) -> [RowSparseTensor] {
+        tensors.compactMap { t in
+            if config.trunk == .bag, t.name == "trunk.\(t.layer).weight", t.layer.hasSuffix("embedding") {
+                return RowSparseTensor(layer: t.layer, offset: t.offset, rows: t.shape[0], width: t.shape[1], source: .bag)
+            }
+            if t.layer.hasPrefix("wide."), t.name.hasSuffix(".weight") {
+                return RowSparseTensor(layer: t.layer, offset: t.offset, rows: t.shape[0], width: t.shape[1], source: .wide)
+            }
+            return nil
+        }
+    }
+
+    /// Clears the gradients for a new step (the previous step's rows of the row-sparse tensors,
+    /// everything else in full) and notes the rows `batch` touches. Call before `forward`.
+    public func beginStep(_ batch: Batch) {
+        guard !rowSparse.isEmpty else {
+            gradients.fill(0)
+            return
+        }
+        var cleared = 0
+        for tensor in rowSparse {
+            (gradients.pointer + cleared).update(repeating: 0, count: tensor.offset - cleared)
+            for row in touched[tensor.source] {
+                (gradients.pointer + tensor.offset + Int(row) * tensor.width).update(repeating: 0, count: tensor.width)
+            }
+            cleared = tensor.offset + tensor.rows * tensor.width
+        }
+        (gradients.pointer + cleared).update(repeating: 0, count: gradients.count - cleared)
+        if config.trunk == .bag {
+            var rows = touched.bag
+            touched.collect(batch.bag, batch: batch.count, into: &rows)
+            touched.bag = rows
+        }
+        if config.wide {
+            var rows = touched.wide
+            touched.collect(batch.wide, batch: batch.count, into: &rows)
+            touched.wide = rows
+        }
+    }
+}
+
+extension Optimizer {
+    /// Σ g² over the layer's gradient: only the touched rows of a row-sparse tensor (the others are zero).
+    func sumOfSquaredGradients(_ model: Model, _ layer: LayerRange) -> Double {
+        guard let tensor = model.rowSparseByLayer[layer.name] else {
+            return Double(sumOfSquares(model.gradients.pointer + layer.offset, count: layer.count))
+        }
+        var sum = Double(sumOfSquares(model.gradients.pointer + layer.offset, count: tensor.offset - layer.offset))
+        let end = tensor.offset + tensor.rows * tensor.width
+        sum += Double(sumOfSquares(model.gradients.pointer + end, count: layer.offset + layer.count - end))
+        for row in model.touched[tensor.source] {
+            sum += Double(sumOfSquares(model.gradients.pointer + tensor.offset + Int(row) * tensor.width, count: tensor.width))
+        }
+        return sum
+    }
+
+    /// The parts of `layer` one step updates: all of it, or for a row-sparse tensor its touched
+    /// rows and the layer's other tensors (the bias).
+    func updateRanges(_ model: Model, _ layer: LayerRange, _ body: (Range<Int>) -> Void) {
+        guard let tensor = model.rowSparseByLayer[layer.name] else {
+            body(layer.offset..<(layer.offset + layer.count))
+            return
+        }
+        if tensor.offset > layer.offset { body(layer.offset..<tensor.offset) }
+        for row in model.touched[tensor.source] {
+            let start = tensor.offset + Int(row) * tensor.width
+            body(start..<(start + tensor.width))
+        }
+        let end = tensor.offset + tensor.rows * tensor.width
+        if end < layer.offset + layer.count { body(end..<(layer.offset + layer.count)) }
+    }
+}
