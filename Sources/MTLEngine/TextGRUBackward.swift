@@ -72,26 +72,30 @@ extension TextGRU {
                 let best = maxGradient + i * h, arg = argmax + i * h, mean = meanGradient + i * h
                 let dh = carry + i * h
                 let input = tableGradient + Int(slots[row]) * g, recurrent = recurrentGradient + row * g
-                var j = 0
-                while j < h {
-                    let n8 = min(8, h - j)
-                    var pooled = GateMath.load(mean + j, n8)
-                    pooled.replace(with: pooled + GateMath.load(best + j, n8), where: GateMath.load(arg + j, n8) .== step)
-                    let gradient = GateMath.load(dh + j, n8) + pooled
-                    let r = GateMath.load(cache + j, n8), z = GateMath.load(cache + h + j, n8)
-                    let n = GateMath.load(cache + 2 * h + j, n8), nh = GateMath.load(cache + 3 * h + j, n8)
+                // As in forward: full eight-lane blocks, then the row's tail.
+                @inline(__always) func block(_ j: Int, _ lanes: Int) {
+                    var pooled = GateMath.load(mean + j, lanes)
+                    pooled.replace(with: pooled + GateMath.load(best + j, lanes), where: GateMath.load(arg + j, lanes) .== step)
+                    let gradient = GateMath.load(dh + j, lanes) + pooled
+                    let r = GateMath.load(cache + j, lanes), z = GateMath.load(cache + h + j, lanes)
+                    let n = GateMath.load(cache + 2 * h + j, lanes), nh = GateMath.load(cache + 3 * h + j, lanes)
                     let an = gradient * (1 - z) * (1 - n * n)
                     let ar = an * nh * r * (1 - r)
-                    let az = gradient * (GateMath.load(before + j, n8) - n) * z * (1 - z)
-                    GateMath.store(ar, recurrent + j, n8)
-                    GateMath.store(az, recurrent + h + j, n8)
-                    GateMath.store(an * r, recurrent + 2 * h + j, n8)
-                    GateMath.store(GateMath.load(input + j, n8) + ar, input + j, n8)
-                    GateMath.store(GateMath.load(input + h + j, n8) + az, input + h + j, n8)
-                    GateMath.store(GateMath.load(input + 2 * h + j, n8) + an, input + 2 * h + j, n8)
-                    GateMath.store(gradient * z, dh + j, n8)
+                    let az = gradient * (GateMath.load(before + j, lanes) - n) * z * (1 - z)
+                    GateMath.store(ar, recurrent + j, lanes)
+                    GateMath.store(az, recurrent + h + j, lanes)
+                    GateMath.store(an * r, recurrent + 2 * h + j, lanes)
+                    GateMath.store(GateMath.load(input + j, lanes) + ar, input + j, lanes)
+                    GateMath.store(GateMath.load(input + h + j, lanes) + az, input + h + j, lanes)
+                    GateMath.store(GateMath.load(input + 2 * h + j, lanes) + an, input + 2 * h + j, lanes)
+                    GateMath.store(gradient * z, dh + j, lanes)
+                }
+                var j = 0
+                while j + 8 <= h {
+                    block(j, 8)
                     j += 8
                 }
+                if j < h { block(j, h - j) }
             }
             // [A, 3H] × [3H, H]: the recurrent side's share of dL/dh_{t−1}.
             if t > 0 { BLAS.gemm(rows, h, g, recurrentGradient + base * g, weightHH, carry, beta: 1) }
