@@ -276,3 +276,64 @@ func relativeError(_ actual: [Double], _ expected: [Double]) -> Double {
         }
     }
 }
+
+/// The layer's forward + backward at the `bench --model gru` shape (Embedding 5000×64 → GRU 128,
+/// batch 64, length 200), timed. Off by default; run it in a release build on one core:
+///
+///     swift build -c release --build-tests
+///     MTL_GRU_BENCH=1 taskset -c 0 swift test -c release --skip-build --filter TextGRUBenchmark
+@Suite(.serialized) struct TextGRUBenchmark {
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["MTL_GRU_BENCH"] != nil), arguments: [false, true])
+    func forwardAndBackward(bidirectional: Bool) {
+        let batch = 64, length = 200, steps = 20
+        var layout = LayoutBuilder()
+        let layer = TextGRU.add(to: &layout, prefix: "trunk", vocabulary: 5000, embedding: 64, hidden: 128,
+                                bidirectional: bidirectional)
+        let p = FloatBuffer(count: layout.total), g = FloatBuffer(count: layout.total)
+        var random = SeededRandom(seed: 7)
+        layer.initialize(parameters: p.pointer, random: &random)
+        let tokens = Buffer<Int32>(count: batch * length, zero: 0)
+        for i in 0..<tokens.count { tokens[i] = Int32(2 + Int(random.next() % 4998)) }
+        let starts = Buffer<Int>(count: batch, zero: 0), lengths = Buffer<Int>(count: batch, zero: length)
+        for b in 0..<batch { starts[b] = b * length }
+        let work = TextGRU.Workspace(layer, batch: batch, maxTokens: batch * length)
+        let output = FloatBuffer(count: batch * layer.outputWidth)
+        let dy = FloatBuffer((0..<(batch * layer.outputWidth)).map { _ in random.nextFloat() - 0.5 })
+        func step() {
+            layer.forward(tokens: tokens.pointer, starts: starts.pointer, lengths: lengths.pointer, batch: batch,
+                          output: output.pointer, outputStride: layer.outputWidth, parameters: p.pointer,
+                          workspace: work, training: true)
+            layer.backward(batch: batch, outputGradient: dy.pointer, gradientStride: layer.outputWidth, parameters: p.pointer,
+                           gradients: g.pointer, workspace: work, gruFrozen: false, embeddingFrozen: false)
+        }
+        /// Wall-clock and this thread's CPU seconds of `body` (CPU time: what a busy machine's
+        /// other processes do not inflate as much).
+        func seconds(_ body: () -> Void) -> (wall: Double, cpu: Double) {
+            func cpu() -> Double {
+                var t = timespec()
+                clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+                return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+            }
+            let start = DispatchTime.now().uptimeNanoseconds, startCPU = cpu()
+            body()
+            return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cpu() - startCPU)
+        }
+        step()
+        var forward: [Double] = [], wall: [Double] = [], cpu: [Double] = []
+        for _ in 0..<steps {
+            forward.append(seconds {
+                layer.forward(tokens: tokens.pointer, starts: starts.pointer, lengths: lengths.pointer, batch: batch,
+                              output: output.pointer, outputStride: layer.outputWidth, parameters: p.pointer,
+                              workspace: work, training: true)
+            }.cpu)
+            let both = seconds(step)
+            wall.append(both.wall)
+            cpu.append(both.cpu)
+        }
+        let f = median(forward), w = median(wall), c = median(cpu)
+        print(String(format: "TextGRU %@ B=%d L=%d E=64 H=128, %d thread(s), OpenBLAS %@: forward %.1f ms CPU; forward+backward %.1f ms wall = %.0f samples/s, %.1f ms CPU = %.0f samples/s",
+                     bidirectional ? "bidirectional" : "unidirectional", batch, length, Parallel.threads, BLAS.coreName,
+                     f * 1e3, w * 1e3, Double(batch) / w, c * 1e3, Double(batch) / c))
+        #expect(output.array.allSatisfy(\.isFinite) && g.array.allSatisfy(\.isFinite))
+    }
+}
