@@ -209,6 +209,31 @@ func relativeError(_ actual: [Double], _ expected: [Double]) -> Double {
     }
 }
 
+/// Two threads (the directions side by side, the token tables in two parts) change no bit.
+@Suite(.serialized) struct TextGRUParallelTests {
+    func run(threads: Int) -> (output: [Float], gradients: [Float]) {
+        Parallel.threads = threads
+        defer { Parallel.threads = 1 }
+        // ~800 distinct tokens: enough for the tables to split in two.
+        let c = GRUCase(vocabulary: 2000, embedding: 8, hidden: 16, bidirectional: true,
+                        lengths: (0..<16).map { 30 + 3 * $0 }, seed: 4)
+        let output = FloatBuffer(count: c.batch * c.width)
+        c.forward(into: output, stride: c.width)
+        #expect(c.workspace.distinct >= 512)
+        var random = SeededRandom(seed: 6)
+        let dy = FloatBuffer((0..<(c.batch * c.width)).map { _ in random.nextFloat() - 0.5 })
+        let g = FloatBuffer(count: c.parameters.count)
+        c.backward(dy, stride: c.width, into: g)
+        return (output.array, g.array)
+    }
+
+    @Test func twoThreadsGiveTheSameBits() {
+        let one = run(threads: 1), two = run(threads: 2)
+        #expect(one.output.map(\.bitPattern) == two.output.map(\.bitPattern))
+        #expect(one.gradients.map(\.bitPattern) == two.gradients.map(\.bitPattern))
+    }
+}
+
 /// The layer against `torch.nn.GRU` on a packed batch (fixtures by `scripts/gru_fixtures.py`).
 @Suite struct TextGRUPyTorchParityTests {
     struct Tensor: Decodable {
