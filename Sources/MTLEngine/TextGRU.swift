@@ -111,8 +111,9 @@ public struct TextGRU: Sendable {
         let gatheredGradient: FloatBuffer  // [U, E]
         let zeros: FloatBuffer             // [B, H] the state before the first step
         let directions: [DirectionWork]
-        /// Set by forward: batch size, steps (the longest length), packed rows, distinct tokens.
-        var batch = 0, steps = 0, rows = 0, distinct = 0
+        /// Set by forward: batch size, steps (the longest length), packed rows, distinct tokens,
+        /// and whether it kept what backward needs.
+        var batch = 0, steps = 0, rows = 0, distinct = 0, training = false
 
         /// `maxTokens`: the most tokens a batch holds in all (Σ lengths), as for `TextConv`.
         public init(_ layer: TextGRU, batch: Int, maxTokens: Int) {
@@ -137,9 +138,9 @@ public struct TextGRU: Sendable {
             let b = Double(batch), n = Double(maxTokens), h = Double(hidden), e = Double(embedding)
             let u = Double(min(vocabulary, maxTokens))
             let shared = 8 * b + 4 * b + 16 * n + 4 * Double(vocabulary) + 4 * u + 8 * u * e + 4 * b * h
-            // Per direction: slots; table and its gradient; states, gates, recurrent gradient,
-            // previous states; the step's recurrent product, carry and pooling buffers.
-            let direction = 4 * n + 8 * u * 3 * h + 4 * n * h * (1 + 4 + 3 + 1) + 4 * b * h * (3 + 1 + 5)
+            // Per direction: slots; table and its gradient; states, gates, recurrent gradient;
+            // the step's recurrent product, carry and pooling buffers.
+            let direction = 4 * n + 8 * u * 3 * h + 4 * n * h * (1 + 4 + 3) + 4 * b * h * (3 + 1 + 5)
             return shared + direction * (bidirectional ? 2 : 1)
         }
     }
@@ -158,7 +159,6 @@ public struct TextGRU: Sendable {
         let maxGradient: FloatBuffer       // [B, H] the pooled output's gradient, in length order
         let meanGradient: FloatBuffer      // [B, H] the same for the mean, divided by the length
         let recurrentGradient: FloatBuffer // [N, 3H] dL/d(W_hh·h + b_hh) of each row
-        let previous: FloatBuffer          // [N, H] the state each row started from
         let tableGradient: FloatBuffer     // [U, 3H] dL/d(W_ih·x + b_ih) summed per distinct token
 
         init(hidden h: Int, batch b: Int, rows n: Int, unique u: Int) {
@@ -174,7 +174,6 @@ public struct TextGRU: Sendable {
             maxGradient = FloatBuffer(count: b * h)
             meanGradient = FloatBuffer(count: b * h)
             recurrentGradient = FloatBuffer(count: n * 3 * h)
-            previous = FloatBuffer(count: n * h)
             tableGradient = FloatBuffer(count: u * 3 * h)
         }
     }
@@ -212,6 +211,7 @@ public struct TextGRU: Sendable {
         Parallel.split(directions.count, minimum: 1) { part in
             for d in part { recur(d, parameters: p, workspace: w, training: training) }
         }
+        w.training = training
         // Pooled output, back in the samples' order.
         let count = directions.count
         for (d, work) in w.directions.enumerated() {
@@ -242,15 +242,18 @@ public struct TextGRU: Sendable {
             }
             order[i] = b
         }
+        var total = 0
+        for b in 0..<batch { total += lengths[b] }
+        precondition(total <= w.maxTokens, "the batch holds more tokens than the workspace")
         let steps = lengths[order[0]]
-        var running = batch, total = 0
+        var running = batch
+        total = 0
         for t in 0..<steps {
             while lengths[order[running - 1]] <= t { running -= 1 }
             w.active[t] = running
             w.stepOffset[t] = total
             total += running
         }
-        precondition(total <= w.maxTokens, "the batch holds more tokens than the workspace")
         w.stepOffset[steps] = total
         w.batch = batch
         w.steps = steps

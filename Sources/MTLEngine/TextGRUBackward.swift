@@ -6,7 +6,7 @@ extension TextGRU {
     public func backward(batch: Int, outputGradient dy: UnsafePointer<Float>, gradientStride: Int,
                          parameters p: UnsafePointer<Float>, gradients g: UnsafeMutablePointer<Float>,
                          workspace w: Workspace, gruFrozen: Bool, embeddingFrozen: Bool) {
-        precondition(batch == w.batch, "backward follows the forward pass of the same batch")
+        precondition(batch == w.batch && w.training, "backward follows a training forward pass of the same batch")
         if gruFrozen, embeddingFrozen { return }
         Parallel.split(directions.count, minimum: 1) { part in
             for d in part {
@@ -103,25 +103,27 @@ extension TextGRU {
     }
 
     /// Direction d's weight and bias gradients from the rows' gradients `backThroughTime` left:
-    /// dW_ih += [3H, U] × [U, E], dW_hh += [3H, N'] × [N', H] over the rows after each sample's
-    /// first step, and the biases as column sums.
+    /// dW_ih += [3H, U] × [U, E], the biases as column sums, and dW_hh += [3H, A] × [A, H] summed
+    /// over steps t ≥ 1, pairing step t's rows with step t−1's states. Step s + 1 continues the
+    /// rows of step s in both when step s runs as many rows as step s − 1 did, so each such run
+    /// of steps is one product (a batch of equal lengths is one).
     private func weightGradients(_ d: Int, gradients g: UnsafeMutablePointer<Float>, workspace w: Workspace) {
         let work = w.directions[d], offsets = directions[d]
         let h = hidden, gw = 3 * hidden, e = embedding
         let tableGradient = UnsafePointer(work.tableGradient.pointer)
         let recurrentGradient = UnsafePointer(work.recurrentGradient.pointer)
+        let states = UnsafePointer(work.states.pointer)
         BLAS.gemm(gw, e, w.distinct, tableGradient, transA: true, w.gathered.pointer, g + offsets.weightIH, beta: 1)
         addColumnSums(tableGradient, rows: w.distinct, columns: gw, into: g + offsets.biasIH)
         addColumnSums(recurrentGradient, rows: w.rows, columns: gw, into: g + offsets.biasHH)
-        // (Forward folded b_hr and b_hz into the table; that changes no gradient: each bias
-        // still gets its own side's column sums.)
-        let first = w.active[0]
-        guard w.rows > first else { return }
-        let previous = work.previous.pointer
-        for t in 1..<w.steps {
-            (previous + w.stepOffset[t] * h).update(from: work.states.pointer + w.stepOffset[t - 1] * h, count: w.active[t] * h)
+        var t = 1
+        while t < w.steps {
+            var end = t + 1
+            while end < w.steps, w.active[end - 1] == w.active[end - 2] { end += 1 }
+            let first = w.stepOffset[t], rows = w.stepOffset[end] - first
+            BLAS.gemm(gw, h, rows, recurrentGradient + first * gw, transA: true, states + w.stepOffset[t - 1] * h,
+                      g + offsets.weightHH, beta: 1)
+            t = end
         }
-        BLAS.gemm(gw, h, w.rows - first, recurrentGradient + first * gw, transA: true, previous + first * h,
-                  g + offsets.weightHH, beta: 1)
     }
 }
