@@ -1,8 +1,8 @@
 """Writes the PyTorch parity fixtures for the GRU text trunk (Tests/MTLEngineTests/Fixtures/gru_*.json).
 
 Run by hand (the tests need no Python):
-    python3 -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch==2.13.0+cpu
-    /tmp/torchenv/bin/python scripts/gru_fixtures.py
+    python3 -m venv VENV && VENV/bin/pip install torch==2.13.0+cpu     (VENV: any new directory)
+    VENV/bin/python scripts/gru_fixtures.py
 
 Each case is Embedding -> nn.GRU (batch_first, one layer, packed by the samples' lengths so each
 direction runs exactly over a sample's own tokens) -> [max over time || mean over time] of the

@@ -307,9 +307,13 @@ func relativeError(_ actual: [Double], _ expected: [Double]) -> Double {
 ///
 ///     swift build -c release --build-tests
 ///     MTL_GRU_BENCH=1 taskset -c 0 swift test -c release --skip-build --filter TextGRUBenchmark
+///
+/// `MTL_GRU_BENCH=2` runs it on two threads (then the CPU figure counts only the calling thread).
 @Suite(.serialized) struct TextGRUBenchmark {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["MTL_GRU_BENCH"] != nil), arguments: [false, true])
     func forwardAndBackward(bidirectional: Bool) {
+        Parallel.threads = Int(ProcessInfo.processInfo.environment["MTL_GRU_BENCH"] ?? "") ?? 1
+        defer { Parallel.threads = 1 }
         let batch = 64, length = 200, steps = 20
         var layout = LayoutBuilder()
         let layer = TextGRU.add(to: &layout, prefix: "trunk", vocabulary: 5000, embedding: 64, hidden: 128,
