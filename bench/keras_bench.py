@@ -16,6 +16,11 @@ if model_name == "cnn":
     h = layers.Conv1D(128, 5, activation="relu")(h)
     h = layers.GlobalMaxPooling1D()(h)
     h = layers.Dense(64, activation="relu")(h)
+elif model_name == "gru":
+    inp = keras.Input((s["tokens"],), dtype="int32")
+    h = layers.Embedding(s["vocabulary"], 64)(inp)
+    h = layers.GRU(128, return_sequences=True)(h)
+    h = layers.Concatenate()([layers.GlobalMaxPooling1D()(h), layers.GlobalAveragePooling1D()(h)])
 else:
     inp = keras.Input((s["vocabulary"],))
     h = layers.Dense(256, activation="relu")(inp)
@@ -26,12 +31,14 @@ model = keras.Model(inp, [out3, out10])
 model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=["sparse_categorical_crossentropy"] * 2)
 model.fit(x, [y3, y10], batch_size=s["batch"], epochs=1, verbose=0)       # compile and warm up
 model.predict(x, batch_size=s["batch"], verbose=0)
-train, infer = [], []
+train, infer, train_cpu, infer_cpu = [], [], [], []
 for _ in range(repeats):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     model.fit(x, [y3, y10], batch_size=s["batch"], epochs=1, verbose=0, shuffle=False)
     train.append(len(x) / (time.perf_counter() - start))
-    start = time.perf_counter()
+    train_cpu.append(len(x) / (time.process_time() - cpu))
+    start, cpu = time.perf_counter(), time.process_time()
     model.predict(x, batch_size=s["batch"], verbose=0)
     infer.append(len(x) / (time.perf_counter() - start))
-report("keras-jax", model_name, threads, train, infer)
+    infer_cpu.append(len(x) / (time.process_time() - cpu))
+report("keras-jax", model_name, threads, train, infer, train_cpu, infer_cpu)

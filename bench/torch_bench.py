@@ -12,7 +12,7 @@ model_name, threads, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 torch.set_num_threads(threads)
 s = SHAPES[model_name]
 x, y3, y10 = (torch.from_numpy(a) for a in data(model_name))
-x = x.long() if model_name == "cnn" else x
+x = x.long() if model_name in ("cnn", "gru") else x
 y3, y10 = y3.long(), y10.long()
 
 
@@ -24,6 +24,10 @@ class Net(nn.Module):
             self.conv = nn.Conv1d(64, 128, 5)
             self.dense = nn.Linear(128, 64)
             width = 64
+        elif model_name == "gru":
+            self.embedding = nn.Embedding(s["vocabulary"], 64)
+            self.gru = nn.GRU(64, 128, batch_first=True)
+            width = 256
         else:
             self.dense1 = nn.Linear(s["vocabulary"], 256)
             self.dense2 = nn.Linear(256, 128)
@@ -35,6 +39,9 @@ class Net(nn.Module):
         if model_name == "cnn":
             h = torch.relu(self.conv(self.embedding(x).transpose(1, 2))).max(dim=2).values
             h = torch.relu(self.dense(h))
+        elif model_name == "gru":
+            out, _ = self.gru(self.embedding(x))                                # [B, L, 128]
+            h = torch.cat([out.max(dim=1).values, out.mean(dim=1)], dim=1)    # [B, 256]
         else:
             h = torch.relu(self.dense2(torch.relu(self.dense1(x))))
         return self.a(h), self.b(h)
@@ -63,12 +70,14 @@ def infer_epoch():
 
 train_epoch()
 infer_epoch()
-train, infer = [], []
+train, infer, train_cpu, infer_cpu = [], [], [], []
 for _ in range(repeats):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     train_epoch()
     train.append(len(x) / (time.perf_counter() - start))
-    start = time.perf_counter()
+    train_cpu.append(len(x) / (time.process_time() - cpu))
+    start, cpu = time.perf_counter(), time.process_time()
     infer_epoch()
     infer.append(len(x) / (time.perf_counter() - start))
-report("pytorch", model_name, threads, train, infer)
+    infer_cpu.append(len(x) / (time.process_time() - cpu))
+report("pytorch", model_name, threads, train, infer, train_cpu, infer_cpu)
