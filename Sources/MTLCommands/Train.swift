@@ -212,6 +212,9 @@ final class TrainingPrinter: Sendable {
         if let test = snapshot.test {
             Console.shared.out("test (\(prepared.setup.split.test.count) rows):")
             Console.shared.out(Report.metricsTable(rows: tasks.indices.map { (tasks[$0], kinds[$0], [("test", test[$0])]) }))
+            for line in Report.labelTables(test, tasks: tasks, classes: prepared.setup.encoder.tasks.map(\.classes)) {
+                Console.shared.out(line)
+            }
         }
         if let single, single.allSatisfy({ $0 != nil }) {
             let results = single.map { $0! }
