@@ -60,10 +60,11 @@ public enum TaskLoss {
                     let z = logits[i], y = targets[i] * (1 - epsilon) + epsilon / 2
                     let positive = positiveWeights?[c] ?? 1
                     probabilities[i] = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
-                    // Stable BCE with logits, p·y·softplus(−z) + (1 − y)·softplus(z), written with
-                    // softplus(−z) = softplus(z) − z and softplus(z) = max(z, 0) + log(1 + e^{−|z|}).
-                    let softplus = max(z, 0) + log1p(exp(-abs(z)))
-                    sum += (positive * y + 1 - y) * softplus - positive * y * z
+                    // Stable BCE with logits, p·y·softplus(−z) + (1 − y)·softplus(z), written as the
+                    // plain BCE max(z, 0) − z·y + log(1 + e^{−|z|}) plus (p − 1)·y·softplus(−z), so
+                    // p = 1 and ε = 0 give the plain loss bit for bit.
+                    let tail = log1p(exp(-abs(z)))
+                    sum += max(z, 0) - z * y + tail + (positive - 1) * y * (max(-z, 0) + tail)
                 }
                 rowLoss[b] = sum / Float(width)
                 total += Double(weights[b]) * Double(rowLoss[b])
@@ -94,10 +95,11 @@ public enum TaskLoss {
                     case .multiclass:
                         d = probabilities[i] - (1 - epsilon) * (Int(targets[b]) == c ? 1 : 0) - epsilon / Float(width)
                     case .binary, .multilabel:
-                        // ∂/∂z of the BCE above: σ(z)·(p·y + 1 − y) − p·y (σ(z) − y when p = 1).
+                        // ∂/∂z of the BCE above: σ(z) − y + (p − 1)·y·(σ(z) − 1).
                         let y = targets[i] * (1 - epsilon) + epsilon / 2
                         let positive = positiveWeights?[c] ?? 1
-                        d = (probabilities[i] * (positive * y + 1 - y) - positive * y) / (kind == .multilabel ? Float(width) : 1)
+                        let sigma = probabilities[i]
+                        d = (sigma - y + (positive - 1) * y * (sigma - 1)) / (kind == .multilabel ? Float(width) : 1)
                     case .regression:
                         let r = logits[i] - targets[i]
                         d = regression == .mse ? 2 * r : max(-1, min(1, r))
