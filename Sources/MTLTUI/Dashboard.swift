@@ -6,8 +6,9 @@ import MTLEngine
 enum Dashboard {
     static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext,
                      _ baselines: BaselineRunner.Snapshot?, y: Int, height: Int) {
-        let tasks = s.taskKinds.reduce(0) { $0 + tableMetrics($1).count }
-        let tableHeight = min(tasks + 1 + (baselines == nil ? 0 : 1), max(height / 3, 2))
+        let tasks = s.tasks.count
+        let tableLines = s.taskKinds.reduce(0) { $0 + tableMetrics($1).count }
+        let tableHeight = min(tableLines + 1 + (baselines == nil ? 0 : 1), max(height / 3, 2))
         let chartsHeight = height - tableHeight - 1
         let columns = grid.width >= 120 && tasks > 1 ? 2 : 1
         let panelRows = max(1, (tasks + columns - 1) / columns)
@@ -71,7 +72,7 @@ enum Dashboard {
     /// with baselines, the task trained alone (`single`) and a last line with Δp.
     static func metricsTable(_ grid: inout Grid, _ s: TrainerSnapshot, _ context: WorkbenchContext,
                              _ baselines: BaselineRunner.Snapshot?, y: Int, height: Int) {
-        var columns = [("task", 14), ("val loss", 10), ("best", 14), ("metric", 10), ("latest", 8), ("best", 16), ("test", 8)]
+        var columns = [("task", 14), ("val loss", 10), ("best", 14), ("metric", 11), ("latest", 8), ("best", 15), ("test", 8)]
         if baselines != nil { columns.append(("single", 14)) }
         var x = 1
         for (name, w) in columns {
