@@ -16,8 +16,10 @@ Writes Tests/MTLEngineTests/Fixtures/losses_options.json:
 Losses follow mtl-tui's definition L = sum_i w_i l_i / sum_i w_i over rows (w_i = 0: label
 missing), with each row's l_i from PyTorch with reduction='none':
   - multiclass: F.cross_entropy(z, y, label_smoothing=eps);
-  - binary / multilabel: F.binary_cross_entropy_with_logits(z, y*(1-eps) + eps/2, pos_weight=p),
-    a multi-label row's loss the mean over its labels.
+  - binary / multilabel: F.binary_cross_entropy_with_logits(z, y*(1-eps) + eps/2, weight=1 + (p-1)*y),
+    a multi-label row's loss the mean over its labels. Without smoothing that weight is exactly
+    pos_weight=p (checked below); with smoothing it weighs each label by its true value, so a
+    negative's eps/2 target mass is not multiplied by p.
 "gradient" is dL/dz from autograd. Metrics come from sklearn.metrics with zero_division=0.
 """
 import json
@@ -45,8 +47,12 @@ def loss_case(name, kind, rows, width, eps, pos_weight, generator, scale=2.0):
     else:
         y = (torch.rand(rows, width, generator=generator) < 0.35).double()
         smoothed = y * (1 - eps) + eps / 2
-        pw = None if pos_weight is None else torch.tensor(pos_weight, dtype=torch.float64)
-        row = F.binary_cross_entropy_with_logits(z, smoothed, pos_weight=pw, reduction="none").mean(dim=1)
+        pw = torch.ones(width, dtype=torch.float64) if pos_weight is None else torch.tensor(pos_weight, dtype=torch.float64)
+        element = 1 + (pw - 1) * y
+        row = F.binary_cross_entropy_with_logits(z, smoothed, weight=element, reduction="none").mean(dim=1)
+        if eps == 0:
+            same = F.binary_cross_entropy_with_logits(z, y, pos_weight=pw, reduction="none").mean(dim=1)
+            assert torch.allclose(row, same), "weight=1+(p-1)*y equals pos_weight=p without smoothing"
         targets = y.flatten().tolist()
     loss = (w * row).sum() / w.sum()
     loss.backward()

@@ -14,9 +14,12 @@ import MTLData
 /// - `labelSmoothing` ε: multiclass targets become (1 − ε)·onehot + ε/K
 ///   (`cross_entropy(label_smoothing=ε)`); binary and multi-label targets y·(1 − ε) + ε/2, so an
 ///   over-confident logit stops paying off;
-/// - `positiveWeights` p_c (binary, multi-label): the positive term of label c's BCE is
-///   multiplied by p_c (`BCEWithLogitsLoss(pos_weight=p)`), so a rare label's few positives
-///   weigh as much as its many negatives.
+/// - `positiveWeights` p_c (binary, multi-label): label c's BCE is multiplied by p_c where the
+///   true label is positive, so a rare label's few positives weigh as much as its many
+///   negatives. Without smoothing this is exactly `BCEWithLogitsLoss(pos_weight=p)`. With
+///   smoothing, PyTorch's pos_weight would also multiply the ε/2 target mass of every negative,
+///   and with p = 100 drive a rare label's negatives to σ = 0.84; weighting by the true label
+///   (`BCEWithLogitsLoss(weight=1 + (p − 1)·y)`) keeps the smoothed optimum at ε/2.
 public enum TaskLoss {
     public struct Result {
         public var loss: Float
@@ -60,11 +63,10 @@ public enum TaskLoss {
                     let z = logits[i], y = targets[i] * (1 - epsilon) + epsilon / 2
                     let positive = positiveWeights?[c] ?? 1
                     probabilities[i] = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z))
-                    // Stable BCE with logits, p·y·softplus(−z) + (1 − y)·softplus(z), written as the
-                    // plain BCE max(z, 0) − z·y + log(1 + e^{−|z|}) plus (p − 1)·y·softplus(−z), so
-                    // p = 1 and ε = 0 give the plain loss bit for bit.
-                    let tail = log1p(exp(-abs(z)))
-                    sum += max(z, 0) - z * y + tail + (positive - 1) * y * (max(-z, 0) + tail)
+                    // Stable BCE with logits: max(z, 0) − z·y + log(1 + e^{−|z|}), weighed by
+                    // 1 + (p − 1)·[true label positive] (exactly 1 when p = 1).
+                    let weight = 1 + (positive - 1) * targets[i]
+                    sum += weight * (max(z, 0) - z * y + log1p(exp(-abs(z))))
                 }
                 rowLoss[b] = sum / Float(width)
                 total += Double(weights[b]) * Double(rowLoss[b])
@@ -95,11 +97,10 @@ public enum TaskLoss {
                     case .multiclass:
                         d = probabilities[i] - (1 - epsilon) * (Int(targets[b]) == c ? 1 : 0) - epsilon / Float(width)
                     case .binary, .multilabel:
-                        // ∂/∂z of the BCE above: σ(z) − y + (p − 1)·y·(σ(z) − 1).
-                        let y = targets[i] * (1 - epsilon) + epsilon / 2
-                        let positive = positiveWeights?[c] ?? 1
-                        let sigma = probabilities[i]
-                        d = (sigma - y + (positive - 1) * y * (sigma - 1)) / (kind == .multilabel ? Float(width) : 1)
+                        // ∂/∂z of the BCE above: (1 + (p − 1)·y)·(σ(z) − y_ε).
+                        let smoothed = targets[i] * (1 - epsilon) + epsilon / 2
+                        let weight = 1 + ((positiveWeights?[c] ?? 1) - 1) * targets[i]
+                        d = weight * (probabilities[i] - smoothed) / (kind == .multilabel ? Float(width) : 1)
                     case .regression:
                         let r = logits[i] - targets[i]
                         d = regression == .mse ? 2 * r : max(-1, min(1, r))
