@@ -98,7 +98,7 @@ enum Report {
             guard let thresholds = m.thresholds, let precision = m.precision, let recall = m.recall,
                   let f1 = m.f1, let support = m.support, thresholds.count == classes[t].count else { continue }
             let tuned = thresholds.contains { $0 != Double(DecisionThresholds.standard) }
-            lines.append("\(tasks[t]): per-label decision thresholds \(tuned ? "tuned on the validation rows" : "0.5 (none tuned)")")
+            lines.append("\(tasks[t]): per-label decision thresholds \(tuned ? "tuned on the validation rows" : "0.5 for every label")")
             var table = [["label", "threshold", "precision", "recall", "f1", "support"]]
             for c in thresholds.indices {
                 table.append([classes[t][c], String(format: "%.2f", thresholds[c]), number(precision[c]), number(recall[c]),
