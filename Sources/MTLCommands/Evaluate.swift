@@ -55,7 +55,9 @@ struct Evaluate: ParsableCommand {
         } else {
             Console.shared.out("\(loaded.table.file): \(loaded.table.rowCount) rows")
             Console.shared.out(Report.metricsTable(rows: heads.indices.map { (heads[$0].name, heads[$0].kind, [("eval", metrics[$0])]) }))
-            for line in Report.labelTables(metrics, tasks: heads.map(\.name), classes: loaded.checkpoint.info.encoder.tasks.map(\.classes)) {
+            let tuned = heads.map { loaded.checkpoint.info.thresholds?[$0.name] != nil }
+            for line in Report.labelTables(metrics, tasks: heads.map(\.name), classes: loaded.checkpoint.info.encoder.tasks.map(\.classes),
+                                           tuned: tuned) {
                 Console.shared.out(line)
             }
         }

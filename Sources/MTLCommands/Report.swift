@@ -92,13 +92,15 @@ enum Report {
 
     /// Per multi-label task: which decision thresholds the metrics used, then per label its
     /// threshold, precision, recall, F1 and support (the rarest labels are where a model fails).
-    static func labelTables(_ metrics: [TaskMetrics], tasks: [String], classes: [[String]]) -> [String] {
+    /// `tuned`: per task, whether its thresholds were tuned (a checkpoint that keeps them).
+    static func labelTables(_ metrics: [TaskMetrics], tasks: [String], classes: [[String]], tuned: [Bool]) -> [String] {
         var lines: [String] = []
         for (t, m) in metrics.enumerated() {
             guard let thresholds = m.thresholds, let precision = m.precision, let recall = m.recall,
                   let f1 = m.f1, let support = m.support, thresholds.count == classes[t].count else { continue }
-            let tuned = thresholds.contains { $0 != Double(DecisionThresholds.standard) }
-            lines.append("\(tasks[t]): per-label decision thresholds \(tuned ? "tuned on the validation rows" : "0.5 for every label")")
+            let rule = tuned[t] ? "tuned on the validation rows (0.5 where they hold fewer than \(DecisionThresholds.minimumPositives) positives)"
+                : "0.5 for every label (none were tuned)"
+            lines.append("\(tasks[t]): decision thresholds \(rule)")
             var table = [["label", "threshold", "precision", "recall", "f1", "support"]]
             for c in thresholds.indices {
                 table.append([classes[t][c], String(format: "%.2f", thresholds[c]), number(precision[c]), number(recall[c]),

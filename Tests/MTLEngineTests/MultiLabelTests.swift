@@ -188,8 +188,10 @@ import Testing
                           0, 0, 0,
                           0, 0, 0,
                           1, 1, 0]
-        let tuned = DecisionThresholds.tune(probabilities: p, targets: y, mask: [1, 1, 1, 1, 0], labels: 3)
+        let tuned = DecisionThresholds.tune(probabilities: p, targets: y, mask: [1, 1, 1, 1, 0], labels: 3, minimumPositives: 1)
         #expect(tuned == [0.3, 0.5, 0.75])
+        // By default two positives are too few to move a threshold.
+        #expect(DecisionThresholds.tune(probabilities: p, targets: y, mask: [1, 1, 1, 1, 0], labels: 3) == [0.5, 0.5, 0.5])
         let m = MultiLabelMetricTests.metrics(probabilities: p, targets: y, labels: 3, thresholds: tuned, mask: [1, 1, 1, 1, 0])
         #expect(m.microF1 == 1 && m.subsetAccuracy == 1)
         #expect(DecisionThresholds.problem([0.5, 0.5], labels: 3) != nil)
