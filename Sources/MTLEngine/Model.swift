@@ -16,7 +16,8 @@ public struct HeadConfig: Sendable, Codable, Equatable {
     public var regressionLoss: RegressionLoss
     /// Label smoothing ε of this head's loss (classification), in [0, 1); 0 is off.
     public var labelSmoothing: Float
-    /// Per-label BCE `pos_weight` (binary: one, multi-label: one per label); nil weighs 1.
+    /// Per label, the factor of its BCE where the true label is positive (`TaskLoss`; PyTorch's
+    /// `pos_weight` without smoothing), from a multi-label task's class weights; nil weighs 1.
     public var positiveWeights: [Float]?
 
     public init(name: String, kind: TaskKind, outputs: Int, regressionLoss: RegressionLoss = .mse,

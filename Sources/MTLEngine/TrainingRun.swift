@@ -404,6 +404,7 @@ final class TrainingRun {
                 m.recall = m.recall.map { [$0.reduce(0, +) / Double(max($0.count, 1))] }
                 m.f1 = nil
                 m.support = nil
+                m.thresholds = nil
                 return m
             }
         }
