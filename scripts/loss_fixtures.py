@@ -2,8 +2,8 @@
 multi-label metrics.
 
 Run by hand (the tests need no Python):
-    python3 -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch==2.13.0+cpu scikit-learn
-    /tmp/torchenv/bin/python scripts/loss_fixtures.py
+    python3 -m venv torchenv && torchenv/bin/pip install torch==2.13.0+cpu scikit-learn
+    torchenv/bin/python scripts/loss_fixtures.py
 
 Writes Tests/MTLEngineTests/Fixtures/losses_options.json:
 
