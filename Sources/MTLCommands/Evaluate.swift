@@ -24,7 +24,8 @@ struct LoadedCheckpoint {
     func run(batchSize: Int = 256) -> (metrics: [TaskMetrics], examples: ExampleTable) {
         let batch = Batch(capacity: batchSize, inputs: inputs)
         let work = model.workspace(batch: batchSize, maxTokens: inputs.maxTokens)
-        let evaluator = Evaluator(model: model, tasks: checkpoint.info.encoder.tasks, batch: batch, work: work)
+        var evaluator = Evaluator(model: model, tasks: checkpoint.info.encoder.tasks, batch: batch, work: work)
+        evaluator.useThresholds(checkpoint.info.thresholds)
         return evaluator.evaluate(Array(0..<table.rowCount), inputs: inputs, step: checkpoint.info.position.step)
     }
 }
@@ -54,6 +55,11 @@ struct Evaluate: ParsableCommand {
         } else {
             Console.shared.out("\(loaded.table.file): \(loaded.table.rowCount) rows")
             Console.shared.out(Report.metricsTable(rows: heads.indices.map { (heads[$0].name, heads[$0].kind, [("eval", metrics[$0])]) }))
+            let tuned = heads.map { loaded.checkpoint.info.thresholds?[$0.name] != nil }
+            for line in Report.labelTables(metrics, tasks: heads.map(\.name), classes: loaded.checkpoint.info.encoder.tasks.map(\.classes),
+                                           tuned: tuned) {
+                Console.shared.out(line)
+            }
         }
     }
 }
@@ -62,7 +68,7 @@ struct Evaluate: ParsableCommand {
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write predictions as CSV to stdout: the row id, then per task the label and its probability (or the value).",
-        discussion: "With --probabilities every class's probability follows, in columns named TASK.CLASS (sigmoid outputs for binary and multi-label tasks, softmax for multiclass).")
+        discussion: "With --probabilities every class's probability follows, in columns named TASK.CLASS (sigmoid outputs for binary and multi-label tasks, softmax for multiclass). A multi-label task's predicted set holds each label whose probability reaches its decision threshold (tuned on the validation rows when the checkpoint has them, else 0.5).")
 
     @Argument(help: "A checkpoint directory written by --save.")
     var checkpoint: String
@@ -100,7 +106,8 @@ struct Predict: ParsableCommand {
                     let best = outputs.indices.max { outputs[$0] < outputs[$1] }!
                     cells += [task.classes[best], String(format: "%.4f", outputs[best])]
                 case .multilabel:
-                    let chosen = outputs.indices.filter { outputs[$0] >= 0.5 }
+                    let thresholds = loaded.checkpoint.info.thresholds?[task.spec.name]
+                    let chosen = outputs.indices.filter { outputs[$0] >= thresholds?[$0] ?? DecisionThresholds.standard }
                     cells += [chosen.map { task.classes[$0] }.joined(separator: "|"),
                               chosen.map { String(format: "%.4f", outputs[$0]) }.joined(separator: "|")]
                 }

@@ -96,6 +96,10 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Continue the run saved in this checkpoint directory, with its saved settings (only --epochs changes them; steer the rest in the workbench).", valueName: "DIR"))
     var resume: String?
 
+    // Regularisation of the classification losses.
+    @Option(name: .customLong("label-smoothing"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Label smoothing of the classification losses, in [0, 1): X for every classification task, TASK=X for one (repeatable; a task's own wins). Multiclass targets become (1-X)·onehot + X/K, binary and multi-label targets y·(1-X) + X/2. Default: the spec's label_smoothing, else 0.", valueName: "X|TASK=X"))
+    var labelSmoothing: [String] = []
+
     public init() {}
 
     /// The baselines of `--baselines`: reused from `--baselines-dir` when it holds them for this
@@ -178,6 +182,13 @@ public struct TrainingOptions: ParsableArguments {
         if threads < 1 { throw UsageError("--threads", "expected a whole number ≥ 1, got \(threads)") }
         o.saveDirectory = save
         o.resumeDirectory = resume
+        o.labelSmoothing = try labelSmoothing.map { item in
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard let value = Double(parts.last!), parts.count == 1 || !parts[0].isEmpty else {
+                throw UsageError("--label-smoothing", "expected X or TASK=X with X in [0, 1), got '\(item)'")
+            }
+            return (parts.count == 2 ? parts[0] : nil, value)
+        }
         return o
     }
 }

@@ -32,6 +32,9 @@ enum Report {
             if let confusion = m.confusion { values["confusion"] = confusion }
             if let precision = m.precision { values["precision_per_class"] = precision }
             if let recall = m.recall { values["recall_per_class"] = recall }
+            if let f1 = m.f1 { values["f1_per_class"] = f1 }
+            if let support = m.support { values["support_per_class"] = support }
+            if let thresholds = m.thresholds { values["thresholds"] = thresholds }
             out[tasks[t]] = values
         }
         return out
@@ -85,6 +88,27 @@ enum Report {
             table.append(cells)
         }
         return align(table)
+    }
+
+    /// Per multi-label task: which decision thresholds the metrics used, then per label its
+    /// threshold, precision, recall, F1 and support (the rarest labels are where a model fails).
+    /// `tuned`: per task, whether its thresholds were tuned (a checkpoint that keeps them).
+    static func labelTables(_ metrics: [TaskMetrics], tasks: [String], classes: [[String]], tuned: [Bool]) -> [String] {
+        var lines: [String] = []
+        for (t, m) in metrics.enumerated() {
+            guard let thresholds = m.thresholds, let precision = m.precision, let recall = m.recall,
+                  let f1 = m.f1, let support = m.support, thresholds.count == classes[t].count else { continue }
+            let rule = tuned[t] ? "tuned on the validation rows (0.5 where they hold fewer than \(DecisionThresholds.minimumPositives) positives)"
+                : "0.5 for every label (none were tuned)"
+            lines.append("\(tasks[t]): decision thresholds \(rule)")
+            var table = [["label", "threshold", "precision", "recall", "f1", "support"]]
+            for c in thresholds.indices {
+                table.append([classes[t][c], String(format: "%.2f", thresholds[c]), number(precision[c]), number(recall[c]),
+                              number(f1[c]), "\(support[c])"])
+            }
+            lines.append(align(table))
+        }
+        return lines
     }
 
     /// Columns padded to their widest cell in terminal columns (labels may be wide or hold

@@ -217,6 +217,11 @@ final class TrainingPrinter: Sendable {
         if let test = snapshot.test {
             Console.shared.out("test (\(prepared.setup.split.test.count) rows):")
             Console.shared.out(Report.metricsTable(rows: tasks.indices.map { (tasks[$0], kinds[$0], [("test", test[$0])]) }))
+            // The run tunes thresholds on the validation rows when it has any (TrainingRun.finish).
+            for line in Report.labelTables(test, tasks: tasks, classes: prepared.setup.encoder.tasks.map(\.classes),
+                                           tuned: tasks.map { _ in hasValidation }) {
+                Console.shared.out(line)
+            }
         }
         if let single, single.allSatisfy({ $0 != nil }) {
             let results = single.map { $0! }

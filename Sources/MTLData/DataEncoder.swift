@@ -99,6 +99,9 @@ public struct DataEncoder: Sendable, Codable {
         /// Regression: targets are trained as (y - mean) / std; metrics convert back.
         public var mean: Double
         public var std: Double
+        /// Per class: the factor of a row's loss by its true class (binary, multiclass). Multi-label:
+        /// per label, the BCE weight of its positives (PyTorch's `pos_weight`), since a row has
+        /// no single class to weigh by.
         public var classWeights: [Float]
 
         public init(spec: TaskSpec, classes: [String], mean: Double = 0, std: Double = 1, classWeights: [Float]? = nil) {
@@ -208,6 +211,7 @@ public struct DataEncoder: Sendable, Codable {
             if encoding.classes.count < 2 {
                 throw DataError(file: table.file, key: "column '\(task.column)'", "multi-label task needs at least 2 labels, found \(encoding.classes.count)")
             }
+            encoding.classWeights = try positiveWeights(table, task, labels: encoding.classes, values: values, trainRows: trainRows)
         case .binary, .multiclass:
             let present = Set(values.filter { !$0.isEmpty })
             if present.isEmpty { throw DataError(file: table.file, key: "column '\(task.column)'", "task has no values") }
@@ -260,6 +264,37 @@ public struct DataEncoder: Sendable, Codable {
                 throw DataError(file: table.file, key: "class_weights.\(key)", "no such class in task '\(task.name)'")
             }
             return classes.map { Float(weights[$0] ?? 1) }
+        }
+    }
+
+    /// Largest balanced `pos_weight`: a label with one positive in 10,000 rows would otherwise
+    /// get a weight so large that its few rows dominate every step.
+    public static let maxPositiveWeight: Float = 100
+
+    /// Multi-label `pos_weight` per label: 1 without class weights; "balanced": negatives /
+    /// positives among the training rows with a label set (capped at `maxPositiveWeight`; 1 for
+    /// a label with no positive, which then has no positive term to weigh); explicit: the given
+    /// weight per label name.
+    private static func positiveWeights(_ table: Table, _ task: TaskSpec, labels: [String], values: [String],
+                                        trainRows: [Int]) throws(DataError) -> [Float] {
+        switch task.classWeights {
+        case nil:
+            return [Float](repeating: 1, count: labels.count)
+        case .balanced:
+            var positives = [String: Int](), rows = 0
+            for r in trainRows where !values[r].isEmpty {
+                rows += 1
+                for label in Set(values[r].split(separator: "|").map(String.init)) { positives[label, default: 0] += 1 }
+            }
+            return labels.map { label in
+                guard let p = positives[label], p > 0 else { return 1 }
+                return min(Float(rows - p) / Float(p), maxPositiveWeight)
+            }
+        case .explicit(let weights):
+            for key in weights.keys where !labels.contains(key) {
+                throw DataError(file: table.file, key: "class_weights.\(key)", "no such label in task '\(task.name)'")
+            }
+            return labels.map { Float(weights[$0] ?? 1) }
         }
     }
 

@@ -97,6 +97,9 @@ public struct TaskSpec: Sendable, Equatable, Codable {
     public var sampleWeightColumn: String?
     /// Class labels in a fixed order; nil takes them sorted from the data.
     public var labels: [String]?
+    /// Label smoothing ε of this classification task's loss, in [0, 1); nil: none unless
+    /// `--label-smoothing` says.
+    public var labelSmoothing: Double?
     /// Line of the task in spec.toml, for errors found later.
     public var sourceLine: Int?
 
@@ -175,7 +178,7 @@ extension DatasetSpec {
         }
         for table in doc.arrays["task"] ?? [] {
             try reader.allow(table, ["name", "column", "kind", "weight", "loss", "class_weights",
-                                     "sample_weight", "labels"])
+                                     "sample_weight", "labels", "label_smoothing"])
             let columnName = try reader.string(table, "column")
             guard let name = try reader.string(table, "name") ?? columnName else {
                 throw DataError(file: file, line: table.line, key: "[[task]]", "missing key 'name'")
@@ -215,6 +218,11 @@ extension DatasetSpec {
             }
             task.sampleWeightColumn = try reader.string(table, "sample_weight")
             task.labels = try reader.strings(table, "labels")
+            if let smoothing = try reader.number(table, "label_smoothing") {
+                guard smoothing >= 0, smoothing < 1 else { throw reader.error(table, "label_smoothing", "expected a number in [0, 1), got \(smoothing)") }
+                guard kind != .regression else { throw reader.error(table, "label_smoothing", "applies to classification tasks, not regression") }
+                task.labelSmoothing = smoothing
+            }
             spec.tasks.append(task)
         }
         if spec.inputs.isEmpty { throw DataError(file: file, "no [[input]] section: name at least one input column") }
@@ -267,6 +275,7 @@ extension DatasetSpec {
             }
             if let column = task.sampleWeightColumn { lines.append("sample_weight = \(quoted(column))") }
             if let labels = task.labels { lines.append("labels = [\(labels.map(quoted).joined(separator: ", "))]") }
+            if let smoothing = task.labelSmoothing { lines.append("label_smoothing = \(format(smoothing))") }
         }
         return lines.joined(separator: "\n") + "\n"
     }

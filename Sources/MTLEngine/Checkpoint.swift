@@ -63,6 +63,9 @@ public struct Checkpoint: Sendable {
         public var files: [String: FileDigest]?
         /// The weighting strategy's own state (nil before strategies had any).
         public var weighting: WeightingState?
+        /// Multi-label decision thresholds by task name, one per label in (0, 1), tuned on the
+        /// validation rows when training ended (nil: every label decides at 0.5).
+        public var thresholds: [String: [Float]]?
     }
 
     /// What a checkpoint is read for: `resume` also needs the optimizer's moments and the best
@@ -221,5 +224,6 @@ extension Checkpoint.Info {
         tensors = try c.decode([ParameterTensor].self, forKey: .tensors)
         files = try c.decodeIfPresent([String: Checkpoint.FileDigest].self, forKey: .files)
         weighting = try c.decodeIfPresent(WeightingState.self, forKey: .weighting)
+        thresholds = try c.decodeIfPresent([String: [Float]].self, forKey: .thresholds)
     }
 }

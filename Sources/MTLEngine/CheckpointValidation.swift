@@ -35,6 +35,11 @@ extension Checkpoint.Info {
         }
         try check.that(tensors.count == expected.count, "tensors", "\(tensors.count) entries, the architecture has \(expected.count)")
         try validateProgress(check)
+        for (name, values) in thresholds ?? [:] {
+            guard let head = model.heads.first(where: { $0.name == name }) else { throw check.failure("thresholds.\(name)", "no such task") }
+            try check.that(head.kind == .multilabel, "thresholds.\(name)", "only multi-label tasks have decision thresholds")
+            if let problem = DecisionThresholds.problem(values, labels: head.outputs) { throw check.failure("thresholds.\(name)", problem) }
+        }
         if let files {
             for (name, digest) in files {
                 try check.that(CheckpointDirectory.checkpointFiles.contains(name) && name != "model.json", "files.\(name)", "not a weight file")
@@ -91,8 +96,16 @@ extension Checkpoint.Info {
             case .multiclass, .multilabel:
                 try check.that(task.classes.count == head.outputs, "\(key).classes", "\(task.classes.count) classes for \(head.outputs) outputs")
             }
-            try check.that(task.classWeights.count == task.classes.count, "\(key).classWeights", "\(task.classWeights.count) weights for \(task.classes.count) classes")
+            // Multi-label tasks saved before positive weights kept none.
+            try check.that(task.classWeights.count == task.classes.count || (head.kind == .multilabel && task.classWeights.isEmpty),
+                           "\(key).classWeights", "\(task.classWeights.count) weights for \(task.classes.count) classes")
             try check.that(task.classWeights.allSatisfy { $0.isFinite && $0 >= 0 }, "\(key).classWeights", "weights must be finite and ≥ 0")
+            try check.that(head.labelSmoothing >= 0 && head.labelSmoothing < 1, "model.heads[\(i)].labelSmoothing",
+                           "expected a number in [0, 1), got \(head.labelSmoothing)")
+            if let weights = head.positiveWeights {
+                try check.that(weights.count == head.outputs && weights.allSatisfy { $0.isFinite && $0 >= 0 },
+                               "model.heads[\(i)].positiveWeights", "needs one finite weight ≥ 0 per output (\(head.outputs))")
+            }
         }
         if let text = encoder.text {
             try check.that(text.vocabulary.count == model.vocabulary, "encoder.text.vocabulary", "\(text.vocabulary.count) tokens, model.vocabulary is \(model.vocabulary)")

@@ -7,17 +7,52 @@ public struct Evaluator {
     let tasks: [DataEncoder.TaskEncoding]
     let batch: Batch
     let work: Model.Workspace
+    /// Per task: multi-label decision thresholds (nil: 0.5 for every label, as during training).
+    public var thresholds: [[Float]?]
 
     public init(model: Model, tasks: [DataEncoder.TaskEncoding], batch: Batch, work: Model.Workspace) {
         self.model = model
         self.tasks = tasks
         self.batch = batch
         self.work = work
+        thresholds = tasks.map { _ in nil }
     }
 
     public func accumulators() -> [MetricAccumulator] {
-        zip(model.config.heads, tasks).map { head, task in
-            MetricAccumulator(kind: head.kind, classes: head.outputs, mean: task.mean, std: task.std)
+        zip(model.config.heads, tasks).enumerated().map { t, pair in
+            MetricAccumulator(kind: pair.0.kind, classes: pair.0.outputs, mean: pair.1.mean, std: pair.1.std,
+                              thresholds: thresholds[t])
+        }
+    }
+
+    /// The thresholds by task name, as a checkpoint keeps them (only the tuned ones).
+    public var thresholdsByTask: [String: [Float]] {
+        var out: [String: [Float]] = [:]
+        for (t, values) in thresholds.enumerated() { if let values { out[tasks[t].spec.name] = values } }
+        return out
+    }
+
+    /// Takes the thresholds a checkpoint saved (by task name); tasks without any keep 0.5.
+    public mutating func useThresholds(_ byTask: [String: [Float]]?) {
+        thresholds = tasks.map { byTask?[$0.spec.name] }
+    }
+
+    /// Per multi-label task, the threshold per label that maximises its F1 on `rows`
+    /// (`DecisionThresholds.tune`); nil for other tasks and for tasks without labelled rows.
+    public func tunedThresholds(_ rows: [Int], inputs: ModelInputs, step: Int) -> [[Float]?] {
+        guard tasks.contains(where: { $0.spec.kind == .multilabel }), !rows.isEmpty else { return tasks.map { _ in nil } }
+        let examples = evaluate(rows, inputs: inputs, step: step).examples
+        return tasks.indices.map { t in
+            guard tasks[t].spec.kind == .multilabel else { return nil }
+            let width = examples.widths[t], all = inputs.rows.targets[t]
+            var targets = [Float](), mask = [Float]()
+            targets.reserveCapacity(rows.count * width)
+            for r in rows {
+                targets += all.values[(r * width)..<(r * width + width)]
+                mask.append(all.mask[r])
+            }
+            guard mask.contains(where: { $0 > 0 }) else { return nil }
+            return DecisionThresholds.tune(probabilities: examples.outputs[t], targets: targets, mask: mask, labels: width)
         }
     }
 

@@ -55,6 +55,9 @@ public struct RunOptions: Sendable {
     public var baselines = false
     public var saveDirectory: String?
     public var resumeDirectory: String?
+    /// `--label-smoothing`: a global ε (task nil) and per-task ones; a task's own wins, then
+    /// the global flag, then the spec's `label_smoothing`.
+    public var labelSmoothing: [(task: String?, value: Double)] = []
 
     public init(data: String) { self.data = data }
 }
@@ -254,10 +257,13 @@ public enum RunPreparation {
     static func modelConfig(_ options: RunOptions, encoder: DataEncoder, trunk: TrunkKind, wide: Bool,
                             vectors: WordVectors?) throws -> ModelConfig {
         let vocabulary = encoder.text?.vocabulary.count ?? 0
-        let heads = encoder.tasks.map { task in
+        let heads = try encoder.tasks.map { task in
             HeadConfig(name: task.spec.name, kind: task.spec.kind,
                        outputs: task.spec.kind == .multiclass || task.spec.kind == .multilabel ? task.classes.count : 1,
-                       regressionLoss: task.spec.loss)
+                       regressionLoss: task.spec.loss,
+                       labelSmoothing: try labelSmoothing(options, task: task.spec, tasks: encoder.spec.tasks),
+                       // Only multi-label class weights weigh positives; all 1 keeps the plain loss.
+                       positiveWeights: task.spec.kind == .multilabel && task.classWeights.contains { $0 != 1 } ? task.classWeights : nil)
         }
         let hidden = options.hidden ?? defaultHidden(trunk)
         if let vectors, let width = options.embedding, width != vectors.dimension {
@@ -268,6 +274,23 @@ public enum RunPreparation {
                            kernel: trunk == .cnn ? options.kernel : 1, hidden: hidden, dropout: Float(options.dropout),
                            features: encoder.featureWidth, heads: heads, ngrams: encoder.text?.ngrams?.count ?? 0,
                            wide: wide, sharing: options.sharing)
+    }
+
+    /// The label smoothing of `task`: its own `--label-smoothing TASK=X`, else the global
+    /// `--label-smoothing X` (classification tasks only), else the spec's, else 0.
+    static func labelSmoothing(_ options: RunOptions, task: TaskSpec, tasks: [TaskSpec]) throws -> Float {
+        for (name, _) in options.labelSmoothing {
+            guard let name else { continue }
+            guard let named = tasks.first(where: { $0.name == name }) else {
+                throw UsageError("--label-smoothing", "no task named '\(name)' (tasks: \(tasks.map(\.name).joined(separator: ", ")))")
+            }
+            if named.kind == .regression {
+                throw UsageError("--label-smoothing", "'\(name)' is a regression task; label smoothing applies to classification tasks")
+            }
+        }
+        if let own = options.labelSmoothing.last(where: { $0.task == task.name }) { return Float(own.value) }
+        if task.kind != .regression, let global = options.labelSmoothing.last(where: { $0.task == nil }) { return Float(global.value) }
+        return Float(task.labelSmoothing ?? 0)
     }
 
     static func check(_ o: RunOptions) throws {
@@ -283,6 +306,9 @@ public enum RunPreparation {
         if o.kernel < 1 { throw UsageError("--kernel", "expected a whole number ≥ 1, got \(o.kernel)") }
         if let hidden = o.hidden, hidden.contains(where: { $0 < 1 }) { throw UsageError("--hidden", "expected widths ≥ 1") }
         if let clip = o.clipNorm, !(clip > 0 && clip.isFinite) { throw UsageError("--clip", "expected a number > 0, got \(clip)") }
+        for (task, value) in o.labelSmoothing where !(value >= 0 && value < 1) {
+            throw UsageError("--label-smoothing", "expected a number in [0, 1)\(task.map { " for '\($0)'" } ?? ""), got \(value)")
+        }
         for (task, weight) in o.lossWeights where !(weight >= 0 && weight.isFinite) {
             throw UsageError("--loss-weight", "weight of '\(task)' must be a finite number ≥ 0")
         }

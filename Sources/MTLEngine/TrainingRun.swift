@@ -11,7 +11,8 @@ final class TrainingRun {
     let optimizer: Optimizer
     let batch: Batch
     let work: Model.Workspace
-    let evaluator: Evaluator
+    /// Variable only for the multi-label thresholds tuned when training ends.
+    var evaluator: Evaluator
     let tasks: [String]
     let batchesPerEpoch: Int
 
@@ -262,6 +263,11 @@ final class TrainingRun {
             let keptStep = snapshot.history.first { $0.epoch == best.epoch }?.step ?? position.step
             snapshot.examples = evaluator.evaluate(setup.split.validation, inputs: setup.inputs, step: keptStep).examples
         }
+        // Multi-label decision thresholds are tuned once, on the model the run ends with; the test
+        // metrics and the saved checkpoint use them.
+        if !stopRequested {
+            evaluator.thresholds = evaluator.tunedThresholds(setup.split.validation, inputs: setup.inputs, step: position.step)
+        }
         if !stopRequested, !setup.split.test.isEmpty {
             snapshot.test = evaluator.evaluate(setup.split.test, inputs: setup.inputs, step: position.step).metrics
         }
@@ -372,7 +378,8 @@ final class TrainingRun {
     private func save(to directory: String, position: Checkpoint.Position, quiet: Bool) {
         let info = Checkpoint.Info(model: model.config, encoder: setup.encoder, training: config, position: position,
                                    layerSteps: optimizer.layerSteps, history: snapshot.history, best: best,
-                                   tensors: model.tensors, weighting: weighting.state)
+                                   tensors: model.tensors, weighting: weighting.state,
+                                   thresholds: evaluator.thresholdsByTask.isEmpty ? nil : evaluator.thresholdsByTask)
         do {
             try Checkpoint.write(to: directory, info: info, model: model, optimizer: optimizer, bestParameters: bestParameters)
             if !quiet { log(.info, "saved checkpoint to \(directory)") }
@@ -395,6 +402,9 @@ final class TrainingRun {
                 m.confusion = nil
                 m.precision = m.precision.map { [$0.reduce(0, +) / Double(max($0.count, 1))] }
                 m.recall = m.recall.map { [$0.reduce(0, +) / Double(max($0.count, 1))] }
+                m.f1 = nil
+                m.support = nil
+                m.thresholds = nil
                 return m
             }
         }

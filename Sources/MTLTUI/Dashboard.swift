@@ -7,7 +7,8 @@ enum Dashboard {
     static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext,
                      _ baselines: BaselineRunner.Snapshot?, y: Int, height: Int) {
         let tasks = s.tasks.count
-        let tableHeight = min(tasks + 1 + (baselines == nil ? 0 : 1), max(height / 3, 2))
+        let tableLines = s.taskKinds.reduce(0) { $0 + tableMetrics($1).count }
+        let tableHeight = min(tableLines + 1 + (baselines == nil ? 0 : 1), max(height / 3, 2))
         let chartsHeight = height - tableHeight - 1
         let columns = grid.width >= 120 && tasks > 1 ? 2 : 1
         let panelRows = max(1, (tasks + columns - 1) / columns)
@@ -61,32 +62,40 @@ enum Dashboard {
         }
     }
 
+    /// The metrics a task's rows show: a multi-label task gets a second row, subset accuracy, since
+    /// micro-F1 alone hides whether whole label sets come out right.
+    static func tableMetrics(_ kind: TaskKind) -> [String] {
+        kind == .multilabel ? ["micro_f1", "subset_accuracy"] : [TaskMetrics.mainMetric(for: kind)]
+    }
+
     /// Per task: the latest validation loss and headline metric, and the best epoch's (marked *);
     /// with baselines, the task trained alone (`single`) and a last line with Δp.
     static func metricsTable(_ grid: inout Grid, _ s: TrainerSnapshot, _ context: WorkbenchContext,
                              _ baselines: BaselineRunner.Snapshot?, y: Int, height: Int) {
-        var columns = [("task", 14), ("val loss", 10), ("best", 14), ("metric", 10), ("latest", 8), ("best", 16), ("test", 8)]
+        var columns = [("task", 14), ("val loss", 10), ("best", 14), ("metric", 11), ("latest", 8), ("best", 15), ("test", 8)]
         if baselines != nil { columns.append(("single", 14)) }
         var x = 1
         for (name, w) in columns {
             grid.put(name, x: x, y: y, style: Style(.muted, bold: true), limit: w)
             x += w
         }
-        let rows = min(s.tasks.count, height - 1 - (baselines == nil ? 0 : 1))
-        for t in 0..<max(rows, 0) {
-            let row = y + 1 + t
-            let kind = s.taskKinds[t]
-            let metric = kind == .regression ? "mae" : "macro_f1"
+        let lines = s.tasks.indices.flatMap { t in tableMetrics(s.taskKinds[t]).enumerated().map { (t, $1, $0 > 0) } }
+        let rows = min(lines.count, height - 1 - (baselines == nil ? 0 : 1))
+        for (line, (t, metric, continued)) in lines.prefix(max(rows, 0)).enumerated() {
+            let row = y + 1 + line
             let higher = TaskMetrics.higherIsBetter(metric)
             // Epochs without validation rows for the task show "—", not a loss of 0.
             let measured = s.history.filter { $0.validation.indices.contains(t) && $0.validation[t].count > 0 }
             let values = measured.map { $0.validation[t] }
-            var cells = [s.tasks[t], "—", "—", metric, "—", "—", "—"]
+            var cells = [continued ? "" : s.tasks[t], "—", "—", metric == "subset_accuracy" ? "subset_acc" : metric, "—", "—", "—"]
             if let baselines { cells.append(BaselineText.cell(baselines, task: t, metric: metric)) }
+            if continued { cells[1] = ""; cells[2] = "" }
             if let last = values.last {
-                cells[1] = LineChart.format(last.loss)
-                let bestLoss = values.indices.min { values[$0].loss < values[$1].loss }!
-                cells[2] = "\(LineChart.format(values[bestLoss].loss)) e\(measured[bestLoss].epoch)"
+                if !continued {
+                    cells[1] = LineChart.format(last.loss)
+                    let bestLoss = values.indices.min { values[$0].loss < values[$1].loss }!
+                    cells[2] = "\(LineChart.format(values[bestLoss].loss)) e\(measured[bestLoss].epoch)"
+                }
                 if let v = last.value(metric) { cells[4] = LineChart.format(v) }
                 let scored = values.indices.filter { values[$0].value(metric) != nil }
                 if let best = (higher ? scored.max { values[$0].value(metric)! < values[$1].value(metric)! }

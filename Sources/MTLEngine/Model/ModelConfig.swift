@@ -63,12 +63,31 @@ public struct HeadConfig: Sendable, Codable, Equatable {
     public var kind: TaskKind
     public var outputs: Int
     public var regressionLoss: RegressionLoss
+    /// Label smoothing ε of this head's loss (classification), in [0, 1); 0 is off.
+    public var labelSmoothing: Float
+    /// Per label, the factor of its BCE where the true label is positive (`TaskLoss`; PyTorch's
+    /// `pos_weight` without smoothing), from a multi-label task's class weights; nil weighs 1.
+    public var positiveWeights: [Float]?
 
-    public init(name: String, kind: TaskKind, outputs: Int, regressionLoss: RegressionLoss = .mse) {
+    public init(name: String, kind: TaskKind, outputs: Int, regressionLoss: RegressionLoss = .mse,
+                labelSmoothing: Float = 0, positiveWeights: [Float]? = nil) {
         self.name = name
         self.kind = kind
         self.outputs = outputs
         self.regressionLoss = regressionLoss
+        self.labelSmoothing = labelSmoothing
+        self.positiveWeights = positiveWeights
+    }
+
+    /// The loss options decode to their defaults when absent, so checkpoints saved before them load.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        kind = try c.decode(TaskKind.self, forKey: .kind)
+        outputs = try c.decode(Int.self, forKey: .outputs)
+        regressionLoss = try c.decode(RegressionLoss.self, forKey: .regressionLoss)
+        labelSmoothing = try c.decodeIfPresent(Float.self, forKey: .labelSmoothing) ?? 0
+        positiveWeights = try c.decodeIfPresent([Float].self, forKey: .positiveWeights)
     }
 }
 

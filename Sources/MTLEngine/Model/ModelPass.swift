@@ -108,7 +108,8 @@ extension Model {
                                                batch: batch.count, width: head.outputs,
                                                probabilities: work.probabilities[t].pointer, rowLoss: work.rowLoss[t].pointer,
                                                gradient: taskWeights == nil ? nil : work.logitGradient[t].pointer,
-                                               scale: taskWeights?[t] ?? 1)
+                                               scale: taskWeights?[t] ?? 1,
+                                               labelSmoothing: head.labelSmoothing, positiveWeights: head.positiveWeights)
         }
         return work.results
     }
