@@ -113,6 +113,10 @@ final class TrainingPrinter: Sendable {
             parts.append("embedding \(m.vocabulary)×\(m.embedding)\(start)")
             parts.append("conv \(m.filters)×\(m.kernel)")
             parts.append("max pool")
+        case .gru:
+            parts.append("embedding \(m.vocabulary)×\(m.embedding)")
+            parts.append((m.bidirectional ? "bigru " : "gru ") + "\(m.recurrent)")
+            parts.append("max+mean pool")
         case .bag:
             parts.append("mean of \(Report.count(m.ngrams)) word 1–2-gram embeddings ×\(m.embedding)")
         case .mlp:

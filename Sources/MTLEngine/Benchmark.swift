@@ -38,6 +38,9 @@ public enum Benchmark {
         case .mlp:
             return (ModelConfig(trunk: .mlp, vocabulary: 5000, kernel: 1, hidden: [256, 128], dropout: 0,
                                 features: 0, heads: heads), 128, 40)
+        case .gru:
+            return (ModelConfig(trunk: .gru, vocabulary: 5000, embedding: 64, kernel: 1, hidden: [], dropout: 0,
+                                features: 0, heads: heads, recurrent: 128, bidirectional: false), 64, 200)
         case .bag:
             return (ModelConfig(trunk: .bag, vocabulary: 5000, kernel: 1, hidden: [], dropout: 0,
                                 features: 0, heads: heads, ngrams: 50_000), 64, 200)

@@ -72,6 +72,7 @@ extension Checkpoint.Info {
         switch model.trunk {
         case .cnn: try check.that(model.vocabulary >= 2, "model.vocabulary", "the cnn trunk needs a text vocabulary")
         case .mlp: try check.that(!model.hidden.isEmpty, "model.hidden", "the mlp trunk needs at least one dense layer")
+        case .gru: try check.that(model.vocabulary >= 2, "model.vocabulary", "the gru trunk needs a text vocabulary")
         case .bag: try check.that(model.ngrams >= 1, "model.ngrams", "the bag trunk needs word n-grams")
         }
         try check.that((0...Limit.vocabulary).contains(model.ngrams), "model.ngrams", "expected 0 to \(Limit.vocabulary), got \(model.ngrams)")

@@ -42,6 +42,13 @@ public enum MemoryBudget {
         case .bag:
             parts.append(("embedding", Double(config.ngrams) * e))
             width = e + Double(config.features)
+        case .gru:
+            let h = Double(config.recurrent), d = config.bidirectional ? 2.0 : 1.0
+            parts.append(("embedding", v * e))
+            parts.append(("gru", d * (3 * h * (e + h) + 6 * h)))
+            // Per direction and token: the input projection, the gates and the states.
+            workspace += 4 * b * t * d * 8 * h
+            width = 2 * h * d + Double(config.features)
         case .mlp:
             width = v + Double(config.features)
         }

@@ -147,8 +147,8 @@ public enum RunPreparation {
             training = checkpoint.info.training
             if let epochs = options.epochs { training.epochs = epochs }
         } else {
-            // Only the cnn trunk has a word embedding for vectors to start.
-            if architecture.trunk == .cnn { vectors = try loadVectors(options, spec: spec, specFile: source.specFile, encoder: encoder) }
+            // The cnn and gru trunks have a word embedding for vectors to start.
+            if architecture.trunk == .cnn || architecture.trunk == .gru { vectors = try loadVectors(options, spec: spec, specFile: source.specFile, encoder: encoder) }
             model = try modelConfig(options, encoder: encoder, trunk: architecture.trunk, wide: architecture.wide, vectors: vectors)
             training = TrainingConfig()
             training.epochs = options.epochs ?? 10
@@ -238,7 +238,7 @@ public enum RunPreparation {
     /// The trunk's dense layers when `--hidden` is not given; the bag goes straight into the heads.
     static func defaultHidden(_ trunk: TrunkKind) -> [Int] {
         switch trunk {
-        case .cnn: [64]
+        case .cnn, .gru: [64]
         case .mlp: [256, 128]
         case .bag: []
         }

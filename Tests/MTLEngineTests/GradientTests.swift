@@ -40,6 +40,12 @@ import Testing
         check(Harness(trunk: .mlp, tasks: [(.binary, 2), (.multilabel, 3)], tokens: 0, features: 5, hidden: [6]))
     }
 
+    @Test func gruWithFeaturesWideAndExperts() {
+        check(Harness(trunk: .gru, tasks: [(.multiclass, 3), (.regression, 1)], features: 2, hidden: [5], lengths: [9, 2, 5, 3, 7, 1]))
+        check(Harness(trunk: .gru, tasks: [(.binary, 2), (.multilabel, 3)], hidden: [], wide: true, ngrams: 9))
+        check(Harness(trunk: .gru, tasks: [(.multiclass, 3), (.binary, 2)], hidden: [4], sharing: .mmoe(experts: 2)))
+    }
+
     @Test func bagOfNGramsWithFeatures() {
         check(Harness(trunk: .bag, tasks: [(.multiclass, 3), (.binary, 2)], features: 2, hidden: [], ngrams: 11))
         check(Harness(trunk: .bag, tasks: [(.multilabel, 3)], hidden: [5], ngrams: 7))

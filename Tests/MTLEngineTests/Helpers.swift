@@ -15,7 +15,8 @@ struct Harness {
     init(trunk: TrunkKind, tasks: [(kind: TaskKind, classes: Int)], rows: Int = 6, tokens: Int = 9,
          vocabulary: Int = 23, features: Int = 0, hidden: [Int] = [7], lengths: [Int]? = nil,
          embedding: Int = 5, filters: Int = 6, kernel: Int = 3, regression: RegressionLoss = .mse,
-         targetScale: Float = 1, seed: UInt64 = 1, sharing: Sharing = .hard, wide: Bool = false, ngrams: Int = 0) {
+         targetScale: Float = 1, seed: UInt64 = 1, sharing: Sharing = .hard, wide: Bool = false, ngrams: Int = 0,
+         recurrent: Int = 6) {
         var data = SyntheticData.rows(count: rows, tokens: tokens, vocabulary: vocabulary, features: features, tasks: tasks, seed: seed)
         if let lengths {
             var ids: [Int32] = [], offsets = [0]
@@ -33,7 +34,7 @@ struct Harness {
         }
         let config = ModelConfig(trunk: trunk, vocabulary: tokens > 0 ? vocabulary : 0, embedding: embedding, filters: filters,
                                  kernel: kernel, hidden: hidden, dropout: 0, features: features, heads: heads,
-                                 ngrams: ngrams, wide: wide, sharing: sharing)
+                                 ngrams: ngrams, wide: wide, sharing: sharing, recurrent: recurrent)
         model = Model(config, seed: seed)
         // Larger than default initial values, so that every unit is active somewhere.
         var random = SeededRandom(seed: seed, stream: 77)
@@ -55,7 +56,8 @@ struct Harness {
 
     func analyticGradient(frozen: Set<String> = []) -> [Float] {
         model.gradients.fill(0)
-        model.forward(batch, work, training: false, step: 0)
+        // Training mode (dropout is 0 here): the gru keeps what its backward pass needs only then.
+        model.forward(batch, work, training: true, step: 0)
         _ = model.losses(batch, work, taskWeights: weights)
         model.backward(batch, work, frozen: frozen)
         return model.gradients.array

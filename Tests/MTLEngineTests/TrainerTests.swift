@@ -7,9 +7,11 @@ import Testing
 @Suite(.serialized) struct TrainerTests {
     static let tasks: [(kind: TaskKind, classes: Int)] = [(.multiclass, 3), (.binary, 2), (.regression, 1)]
 
-    func setup(epochs: Int = 2, trunk: TrunkKind = .cnn, dropout: Float = 0.2, rows: Int = 400) -> TrainingSetup {
+    func setup(epochs: Int = 2, trunk: TrunkKind = .cnn, dropout: Float = 0.2, rows: Int = 400,
+               wide: Bool = false, sharing: Sharing = .hard) -> TrainingSetup {
         let model = ModelConfig(trunk: trunk, vocabulary: 60, embedding: 8, filters: 12, kernel: 3, hidden: [10],
-                                dropout: dropout, features: 0, heads: SyntheticData.heads(Self.tasks))
+                                dropout: dropout, features: 0, heads: SyntheticData.heads(Self.tasks),
+                                ngrams: trunk == .bag || wide ? 90 : 0, wide: wide, sharing: sharing, recurrent: 7)
         var training = TrainingConfig()
         training.epochs = epochs
         training.batchSize = 16
@@ -123,8 +125,11 @@ import Testing
         #expect(first.map { $0.map { $0?.bitPattern } } == second.map { $0.map { $0?.bitPattern } })
     }
 
-    @Test(arguments: [TrunkKind.cnn, .mlp])
-    func resumingContinuesBitForBit(trunk: TrunkKind) throws {
+    @Test(arguments: ["cnn", "mlp", "gru", "bag+wide", "gru, mmoe:2"])
+    func resumingContinuesBitForBit(model: String) throws {
+        let trunk = TrunkKind(rawValue: String(model.prefix { $0.isLetter }))!
+        let wide = model.contains("wide"), sharing: Sharing = model.contains("mmoe") ? .mmoe(experts: 2) : .hard
+        func setup(epochs: Int, trunk: TrunkKind) -> TrainingSetup { self.setup(epochs: epochs, trunk: trunk, wide: wide, sharing: sharing) }
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var straight = setup(epochs: 3, trunk: trunk)

@@ -8,11 +8,13 @@ public enum TrunkKind: String, Sendable, Codable, CaseIterable {
     case mlp
     /// fastText-style: the mean of word and bigram embeddings (Joulin et al. 2016). Needs a text input.
     case bag
+    /// Embedding → (bi)GRU → max and mean pooling over time → dense layers. Needs a text input.
+    case gru
 
     var needsText: Bool { self != .mlp }
 
     /// One line for `--help` and errors.
-    public static var summary: String { "cnn, mlp or bag, optionally +wide (e.g. cnn+wide)" }
+    public static var summary: String { "cnn, mlp, bag or gru, optionally +wide (e.g. cnn+wide)" }
 }
 
 /// How the tasks share the trunk.

@@ -50,6 +50,7 @@ func makeTrunk(_ config: ModelConfig, layout: inout LayoutBuilder, prefix: Strin
     case .cnn: CNNTrunk(config, layout: &layout, prefix: prefix)
     case .mlp: MLPTrunk(config, layout: &layout, prefix: prefix)
     case .bag: BagTrunk(config, layout: &layout, prefix: prefix)
+    case .gru: GRUTrunk(config, layout: &layout, prefix: prefix)
     }
 }
 

@@ -64,16 +64,17 @@ public struct TextGRU: Sendable {
 
     /// Declares the embedding (layer `embedding`) and the GRU's tensors (layer `gru`) in
     /// `layout`, named as `torch.nn.GRU` names them under `PREFIX.gru`, and returns the layer.
-    static func add(to layout: inout LayoutBuilder, prefix: String, vocabulary: Int, embedding: Int,
+    /// `layerPrefix` (e.g. `expert2.`) goes before both layer names and after `PREFIX.` in the tensors'.
+    static func add(to layout: inout LayoutBuilder, prefix: String, layerPrefix: String = "", vocabulary: Int, embedding: Int,
                     hidden: Int, bidirectional: Bool) -> TextGRU {
-        let table = layout.add("\(prefix).embedding.weight", layer: "embedding", shape: [vocabulary, embedding])
+        let table = layout.add("\(prefix).\(layerPrefix)embedding.weight", layer: layerPrefix + "embedding", shape: [vocabulary, embedding])
         var directions: [Direction] = []
         for suffix in bidirectional ? ["", "_reverse"] : [""] {
-            let name = "\(prefix).gru."
-            let wi = layout.add(name + "weight_ih_l0" + suffix, layer: "gru", shape: [3 * hidden, embedding])
-            let wh = layout.add(name + "weight_hh_l0" + suffix, layer: "gru", shape: [3 * hidden, hidden])
-            let bi = layout.add(name + "bias_ih_l0" + suffix, layer: "gru", shape: [3 * hidden])
-            let bh = layout.add(name + "bias_hh_l0" + suffix, layer: "gru", shape: [3 * hidden])
+            let name = "\(prefix).\(layerPrefix)gru.", layer = layerPrefix + "gru"
+            let wi = layout.add(name + "weight_ih_l0" + suffix, layer: layer, shape: [3 * hidden, embedding])
+            let wh = layout.add(name + "weight_hh_l0" + suffix, layer: layer, shape: [3 * hidden, hidden])
+            let bi = layout.add(name + "bias_ih_l0" + suffix, layer: layer, shape: [3 * hidden])
+            let bh = layout.add(name + "bias_hh_l0" + suffix, layer: layer, shape: [3 * hidden])
             directions.append(Direction(weightIH: wi, weightHH: wh, biasIH: bi, biasHH: bh))
         }
         return TextGRU(vocabulary: vocabulary, embedding: embedding, hidden: hidden, bidirectional: bidirectional,
