@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPEATS=${REPEATS:-5}
-MODELS=${MODELS:-"cnn mlp"}
+MODELS=${MODELS:-"cnn mlp gru"}
 THREADS=${THREADS:-"1 2"}
 VENV=${VENV:-/tmp/mtl-tui-bench-venv}
 if [[ ! -x $VENV/bin/python ]]; then

@@ -112,6 +112,10 @@ extension Checkpoint.Info {
             try check.that(text.vocabulary.count == model.vocabulary, "encoder.text.vocabulary", "\(text.vocabulary.count) tokens, model.vocabulary is \(model.vocabulary)")
             try check.that(text.idf.count == text.vocabulary.count && text.idf.allSatisfy(\.isFinite), "encoder.text.idf", "needs one finite value per token")
             try check.that((1...Limit.tokens).contains(text.maxLength), "encoder.text.maxLength", "expected 1 to \(Limit.tokens), got \(text.maxLength)")
+            if model.needsNGrams, model.ngrams > 0 {
+                try check.that(text.ngrams?.count == model.ngrams, "encoder.text.ngrams",
+                               "\(text.ngrams?.count ?? 0) n-grams, model.ngrams is \(model.ngrams)")
+            }
         } else {
             try check.that(model.vocabulary == 0, "encoder.text", "missing, but the model has a vocabulary of \(model.vocabulary)")
         }

@@ -61,12 +61,15 @@ public final class Optimizer {
         for layer in model.layers where !frozen.contains(layer.name) {
             let t = (layerSteps[layer.name] ?? 0) + 1
             layerSteps[layer.name] = t
+            // Adam's bias corrections, once per layer rather than per range (a row-sparse
+            // table has thousands of ranges).
+            let corrections = (1 - Float(pow(Double(config.beta1), Double(t))), (1 - Float(pow(Double(config.beta2), Double(t)))).squareRoot())
             updateRanges(model, layer) { range in
                 let p = model.parameters.pointer + range.lowerBound, g = model.gradients.pointer + range.lowerBound
                 let m = first.pointer + range.lowerBound, v = config.kind == .sgd ? nil : second.pointer + range.lowerBound
                 Parallel.split(range.count, minimum: 1 << 15) { part in
                     update(p: p + part.lowerBound, g: g + part.lowerBound, m: m + part.lowerBound, v: v.map { $0 + part.lowerBound },
-                           count: part.count, step: t, gradientScale: gradientScale)
+                           count: part.count, corrections: corrections, gradientScale: gradientScale)
                 }
             }
         }
@@ -74,7 +77,7 @@ public final class Optimizer {
     }
 
     private func update(p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>,
-                        v: UnsafeMutablePointer<Float>?, count: Int, step: Int, gradientScale: Float) {
+                        v: UnsafeMutablePointer<Float>?, count: Int, corrections: (Float, Float), gradientScale: Float) {
         let c = config
         let lr = c.learningRate, wd = c.weightDecay
         switch c.kind {
@@ -88,8 +91,7 @@ public final class Optimizer {
         case .adam, .adamw:
             let v = v!
             let b1 = c.beta1, b2 = c.beta2
-            let correction1 = 1 - Float(pow(Double(b1), Double(step)))
-            let correction2 = (1 - Float(pow(Double(b2), Double(step)))).squareRoot()
+            let (correction1, correction2) = corrections
             let stepSize = lr / correction1
             let eps = c.epsilon
             let coupled: Float = c.kind == .adam ? wd : 0
