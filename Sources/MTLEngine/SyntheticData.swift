@@ -55,8 +55,13 @@ public enum SyntheticData {
         let encodings = zip(specs, tasks).map { spec, task in
             DataEncoder.TaskEncoding(spec: spec, classes: task.kind == .regression ? [] : (0..<max(task.classes, 2)).map { "c\($0)" })
         }
-        let encoder = DataEncoder.synthetic(vocabulary: tokens > 0 ? vocabulary : 0, maxLength: tokens, features: features,
+        var encoder = DataEncoder.synthetic(vocabulary: tokens > 0 ? vocabulary : 0, maxLength: tokens, features: features,
                                             tasks: Array(encodings))
+        if model.needsNGrams, model.ngrams > 0 {
+            // As many n-grams as the model has columns (one-word documents give unigrams only),
+            // so a checkpoint of this run is consistent.
+            encoder.text?.ngrams = try? NGramVocabulary.fit((0..<model.ngrams).map { ["g\($0)"] }, minDocumentFrequency: 1)
+        }
         let train = count * 8 / 10, validation = count / 10
         let split = DataSplit(train: Array(0..<train), validation: Array(train..<(train + validation)),
                               test: Array((train + validation)..<count))
