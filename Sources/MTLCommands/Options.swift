@@ -66,7 +66,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Tokens kept per text.")
     var maxLength: Int?
 
-    @Option(help: ArgumentHelp("Freeze a layer from the start: embedding, conv, dense, dense1, head.TASK, trunk or heads (repeatable).", valueName: "LAYER"))
+    @Option(help: ArgumentHelp("Freeze a layer from the start: a layer name (embedding, conv, gru, dense, dense1, head.TASK, wide.TASK, gate.TASK, expert2.conv), trunk, heads, wide, gates, expertK, or a layer of every expert (conv) (repeatable).", valueName: "LAYER"))
     var freeze: [String] = []
 
     @Option(name: .customLong("early-stop"), help: ArgumentHelp("Stop when a validation metric has not improved for PATIENCE epochs (default 3), then restore the best epoch's weights. METRIC: loss (the weighted validation loss) or TASK.METRIC like polarity.macro_f1. Default: loss; 'off' trains every epoch and keeps the last.", valueName: "METRIC[:PATIENCE]|off"))
