@@ -5,8 +5,7 @@ import MTLData
 /// `trunk.embedding.weight`, `trunk.gru.weight_ih_l0[_reverse]`, … , `trunk.dense….`
 final class GRUTrunk: Trunk {
     let gru: TextGRU
-    let stack: DenseStack
-    let features: Int
+    let top: PooledTop
     let embeddingName: String
     let gruName: String
 
@@ -15,27 +14,18 @@ final class GRUTrunk: Trunk {
         gruName = prefix + "gru"
         gru = TextGRU.add(to: &layout, prefix: "trunk", layerPrefix: prefix, vocabulary: config.vocabulary,
                           embedding: config.embedding, hidden: config.recurrent, bidirectional: config.bidirectional)
-        features = config.features
-        stack = DenseStack(inputs: gru.outputWidth + config.features, widths: config.hidden, dropout: config.dropout,
-                           layout: &layout, prefix: prefix)
+        top = PooledTop(encoded: gru.outputWidth, config, layout: &layout, prefix: prefix)
     }
 
-    var width: Int { stack.width }
-    var layerNames: [String] { [embeddingName, gruName] + stack.names }
-    var pooledWidth: Int { gru.outputWidth + features }
+    var width: Int { top.stack.width }
+    var layerNames: [String] { [embeddingName, gruName] + top.stack.names }
 
-    final class Workspace: TrunkWorkspace {
+    final class Workspace: PooledTop.Workspace {
         let gru: TextGRU.Workspace
-        let stack: DenseStack.Workspace
-        let pooled: FloatBuffer             // [B, 2·H·directions + D]
-        let pooledGradient: FloatBuffer
 
         init(_ trunk: GRUTrunk, batch: Int, maxTokens: Int) {
             gru = TextGRU.Workspace(trunk.gru, batch: batch, maxTokens: batch * maxTokens)
-            stack = DenseStack.Workspace(trunk.stack, batch: batch)
-            pooled = FloatBuffer(count: batch * trunk.pooledWidth)
-            pooledGradient = FloatBuffer(count: trunk.stack.layers.isEmpty ? 1 : batch * trunk.pooledWidth)
-            super.init(batch: batch, width: trunk.width)
+            super.init(trunk.top, batch: batch)
         }
     }
 
@@ -46,42 +36,31 @@ final class GRUTrunk: Trunk {
         switch tensor.layer {
         case embeddingName: fillUniform(tensor, parameters, bound: Model.embeddingBound, random: &random)
         case gruName: fillUniform(tensor, parameters, bound: 1 / Float(gru.hidden).squareRoot(), random: &random)
-        default: stack.initialize(tensor, parameters, random: &random)
+        default: top.stack.initialize(tensor, parameters, random: &random)
         }
     }
 
     func forward(_ batch: Batch, _ work: TrunkWorkspace, parameters p: UnsafePointer<Float>, training: Bool,
                  random: inout SeededRandom) -> UnsafePointer<Float> {
-        let w = work as! Workspace, n = batch.count, stride = pooledWidth
-        gru.forward(tokens: batch.tokens.pointer, starts: batch.starts.pointer, lengths: batch.lengths.pointer, batch: n,
-                    output: w.pooled.pointer, outputStride: stride, parameters: p, workspace: w.gru, training: training)
-        for b in 0..<n {
-            (w.pooled.pointer + b * stride + gru.outputWidth).update(from: batch.features.pointer + b * features, count: features)
-        }
-        return stack.forward(.dense(UnsafePointer(w.pooled.pointer)), batch: n, w.stack, parameters: p, training: training, random: &random)
+        let w = work as! Workspace
+        gru.forward(tokens: batch.tokens.pointer, starts: batch.starts.pointer, lengths: batch.lengths.pointer, batch: batch.count,
+                    output: w.pooled.pointer, outputStride: top.pooledWidth, parameters: p, workspace: w.gru, training: training)
+        return top.forward(batch, w, parameters: p, training: training, random: &random)
     }
 
     func backward(_ batch: Batch, _ work: TrunkWorkspace, outputGradient: UnsafeMutablePointer<Float>, frozen: Set<String>,
                   parameters p: UnsafePointer<Float>, gradients g: UnsafeMutablePointer<Float>) {
-        let w = work as! Workspace, n = batch.count
+        let w = work as! Workspace
         let gruLearns = !(frozen.contains(gruName) && frozen.contains(embeddingName))
-        let pooledGradient = stack.layers.isEmpty ? outputGradient : w.pooledGradient.pointer
-        stack.backward(.dense(UnsafePointer(w.pooled.pointer)), batch: n, w.stack, top: outputGradient,
-                       inputGradient: gruLearns ? pooledGradient : nil, frozen: frozen, parameters: p, gradients: g)
-        guard gruLearns else { return }
-        gru.backward(batch: n, outputGradient: pooledGradient, gradientStride: pooledWidth, parameters: p, gradients: g,
+        guard let pooledGradient = top.backward(batch, w, outputGradient: outputGradient, encoderLearns: gruLearns,
+                                                frozen: frozen, parameters: p, gradients: g) else { return }
+        gru.backward(batch: batch.count, outputGradient: pooledGradient, gradientStride: top.pooledWidth, parameters: p, gradients: g,
                      workspace: w.gru, gruFrozen: frozen.contains(gruName), embeddingFrozen: frozen.contains(embeddingName))
     }
 
-    func lastDense(_ batch: Batch, _ work: TrunkWorkspace) -> DenseStack.Top? {
-        let w = work as! Workspace
-        return stack.top(.dense(UnsafePointer(w.pooled.pointer)), w.stack)
-    }
+    func lastDense(_ batch: Batch, _ work: TrunkWorkspace) -> DenseStack.Top? { top.lastDense(work as! Workspace) }
 
     func activation(_ name: String, _ work: TrunkWorkspace, batch: Int) -> [Float]? {
-        let w = work as! Workspace
-        if name == "pooled" { return Array(w.pooled.array.prefix(batch * pooledWidth)) }
-        guard let i = stack.names.firstIndex(of: name) else { return nil }
-        return Array(w.stack.hidden[i].array.prefix(batch * stack.layers[i].outputs))
+        top.activation(name, work as! Workspace, batch: batch)
     }
 }

@@ -5,8 +5,7 @@ import MTLData
 /// (PyTorch's `[F, emb, K]`), `trunk.conv.bias`, `trunk.dense….`
 final class CNNTrunk: Trunk {
     let conv: TextConv
-    let stack: DenseStack
-    let features: Int
+    let top: PooledTop
     let embeddingName: String
     let convName: String
 
@@ -19,27 +18,18 @@ final class CNNTrunk: Trunk {
         let b = layout.add("trunk.\(convName).bias", layer: convName, shape: [config.filters])
         conv = TextConv(vocabulary: config.vocabulary, embedding: config.embedding, kernel: config.kernel,
                         filters: config.filters, embeddingWeight: e, convWeight: w, convBias: b)
-        features = config.features
-        stack = DenseStack(inputs: config.filters + config.features, widths: config.hidden, dropout: config.dropout,
-                           layout: &layout, prefix: prefix)
+        top = PooledTop(encoded: config.filters, config, layout: &layout, prefix: prefix)
     }
 
-    var width: Int { stack.width }
-    var layerNames: [String] { [embeddingName, convName] + stack.names }
-    var pooledWidth: Int { conv.filters + features }
+    var width: Int { top.stack.width }
+    var layerNames: [String] { [embeddingName, convName] + top.stack.names }
 
-    final class Workspace: TrunkWorkspace {
+    final class Workspace: PooledTop.Workspace {
         let conv: TextConv.Workspace
-        let stack: DenseStack.Workspace
-        let pooled: FloatBuffer             // [B, F + D]
-        let pooledGradient: FloatBuffer     // [B, F + D]
 
         init(_ trunk: CNNTrunk, batch: Int, maxTokens: Int) {
             conv = TextConv.Workspace(trunk.conv, batch: batch, maxTokens: batch * maxTokens)
-            stack = DenseStack.Workspace(trunk.stack, batch: batch)
-            pooled = FloatBuffer(count: batch * trunk.pooledWidth)
-            pooledGradient = FloatBuffer(count: trunk.stack.layers.isEmpty ? 1 : batch * trunk.pooledWidth)
-            super.init(batch: batch, width: trunk.width)
+            super.init(trunk.top, batch: batch)
         }
     }
 
@@ -52,46 +42,33 @@ final class CNNTrunk: Trunk {
         case convName where tensor.name.hasSuffix(".weight"):
             fillUniform(tensor, parameters, bound: (6 / Float(conv.embedding * conv.kernel)).squareRoot(), random: &random)
         case convName: break
-        default: stack.initialize(tensor, parameters, random: &random)
+        default: top.stack.initialize(tensor, parameters, random: &random)
         }
     }
 
     func forward(_ batch: Batch, _ work: TrunkWorkspace, parameters p: UnsafePointer<Float>, training: Bool,
                  random: inout SeededRandom) -> UnsafePointer<Float> {
-        let w = work as! Workspace, n = batch.count, stride = pooledWidth
+        let w = work as! Workspace
         conv.forward(tokens: batch.tokens.pointer, starts: batch.starts.pointer, lengths: batch.lengths.pointer,
-                     batch: n, output: w.pooled.pointer, outputStride: stride, parameters: p, workspace: w.conv)
-        for b in 0..<n {
-            (w.pooled.pointer + b * stride + conv.filters).update(from: batch.features.pointer + b * features, count: features)
-        }
-        return stack.forward(.dense(UnsafePointer(w.pooled.pointer)), batch: n, w.stack, parameters: p, training: training, random: &random)
+                     batch: batch.count, output: w.pooled.pointer, outputStride: top.pooledWidth, parameters: p, workspace: w.conv)
+        return top.forward(batch, w, parameters: p, training: training, random: &random)
     }
 
     func backward(_ batch: Batch, _ work: TrunkWorkspace, outputGradient: UnsafeMutablePointer<Float>, frozen: Set<String>,
                   parameters p: UnsafePointer<Float>, gradients g: UnsafeMutablePointer<Float>) {
-        let w = work as! Workspace, n = batch.count
+        let w = work as! Workspace
         let convLearns = !(frozen.contains(convName) && frozen.contains(embeddingName))
-        let pooledGradient = stack.layers.isEmpty ? outputGradient : w.pooledGradient.pointer
-        stack.backward(.dense(UnsafePointer(w.pooled.pointer)), batch: n, w.stack, top: outputGradient,
-                       inputGradient: convLearns ? pooledGradient : nil, frozen: frozen, parameters: p, gradients: g)
-        guard convLearns else { return }
-        conv.backward(tokens: batch.tokens.pointer, starts: batch.starts.pointer, batch: n,
-                      outputGradient: pooledGradient, gradientStride: pooledWidth, parameters: p, gradients: g,
+        guard let pooledGradient = top.backward(batch, w, outputGradient: outputGradient, encoderLearns: convLearns,
+                                                frozen: frozen, parameters: p, gradients: g) else { return }
+        conv.backward(tokens: batch.tokens.pointer, starts: batch.starts.pointer, batch: batch.count,
+                      outputGradient: pooledGradient, gradientStride: top.pooledWidth, parameters: p, gradients: g,
                       workspace: w.conv, convFrozen: frozen.contains(convName), embeddingFrozen: frozen.contains(embeddingName))
     }
 
-    func lastDense(_ batch: Batch, _ work: TrunkWorkspace) -> DenseStack.Top? {
-        let w = work as! Workspace
-        return stack.top(.dense(UnsafePointer(w.pooled.pointer)), w.stack)
-    }
+    func lastDense(_ batch: Batch, _ work: TrunkWorkspace) -> DenseStack.Top? { top.lastDense(work as! Workspace) }
 
     func activation(_ name: String, _ work: TrunkWorkspace, batch: Int) -> [Float]? {
-        let w = work as! Workspace
-        if name == "pooled" {
-            return (0..<batch).flatMap { b in (0..<conv.filters).map { w.pooled[b * pooledWidth + $0] } }
-        }
-        guard let i = stack.names.firstIndex(of: name) else { return nil }
-        return Array(w.stack.hidden[i].array.prefix(batch * stack.layers[i].outputs))
+        top.activation(name, work as! Workspace, batch: batch)
     }
 }
 
