@@ -39,7 +39,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "One seed for the split, initialisation, shuffling and dropout.")
     var seed: UInt64 = 42
 
-    @Option(help: ArgumentHelp("The model: cnn, bag (text only) or mlp, each optionally with a wide linear path over word 1–2-gram TF-IDF and the features (cnn+wide, mlp+wide, …). Default: cnn when there is a text input, else mlp.", valueName: "KIND[+wide]"))
+    @Option(help: ArgumentHelp("The model: cnn, bag, gru (text only) or mlp, each optionally with a wide linear path over word 1–2-gram TF-IDF and the features (cnn+wide, mlp+wide, …). Default: cnn when there is a text input, else mlp.", valueName: "KIND[+wide]"))
     var trunk: String?
 
     @Option(help: ArgumentHelp("How tasks share the trunk: hard (one trunk) or mmoe:E (E expert trunks, a softmax gate per task; Ma et al. 2018).", valueName: "hard|mmoe:E"))
