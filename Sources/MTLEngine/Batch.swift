@@ -1,16 +1,12 @@
 import MTLData
 
-/// The model's view of a dataset: encoded rows plus, for the bag-of-words trunk, each row's
-/// TF-IDF vector (L2-normalised, as scikit-learn's `TfidfVectorizer`) with the dense features
-/// appended as further columns.
+/// The model's view of a dataset: encoded rows plus the sparse rows the model parts read.
 public struct ModelInputs: Sendable {
     public var rows: EncodedRows
-    /// CSR over `vocabulary + featureWidth` columns; empty unless built with `sparse: true`.
-    public var sparseOffsets: [Int] = []
-    public var sparseColumns: [Int32] = []
-    public var sparseValues: [Float] = []
     public var maxTokens: Int
-    public var maxSparse: Int = 0
+    /// The mlp's and the gates' input: unigram TF-IDF (L2-normalised, as scikit-learn's
+    /// `TfidfVectorizer`) over `vocabulary` columns, then the dense features.
+    public var sparse = SparseTable()
     /// The wide path's input: sublinear TF-IDF over the word 1–2-grams, then the dense features.
     public var wide = SparseTable()
     /// The bag's input: each row's n-grams weighted 1/count, so the product is their mean embedding.
@@ -24,8 +20,6 @@ public struct ModelInputs: Sendable {
         }
         maxTokens = max(longest, kernel)
         guard let idf else { return }
-        let vocabulary = idf.count
-        sparseOffsets = [0]
         var counts: [Int32: Int] = [:]
         for r in 0..<rows.count {
             counts.removeAll(keepingCapacity: true)
@@ -38,42 +32,25 @@ public struct ModelInputs: Sendable {
             var values = ids.map { Float(counts[$0]!) * idf[Int($0)] }
             let norm = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
             if norm > 0 { values = values.map { $0 / norm } }
-            sparseColumns += ids
-            sparseValues += values
-            for j in 0..<rows.featureWidth {
-                let v = rows.features[r * rows.featureWidth + j]
-                if v != 0 {
-                    sparseColumns.append(Int32(vocabulary + j))
-                    sparseValues.append(v)
-                }
-            }
-            sparseOffsets.append(sparseColumns.count)
-            maxSparse = max(maxSparse, sparseOffsets[r + 1] - sparseOffsets[r])
+            sparse.append(row: r, of: rows, columns: ids, values: values, featuresFrom: idf.count)
         }
     }
-
-    public var isSparse: Bool { !sparseOffsets.isEmpty }
 
     /// The inputs `model` reads from rows the encoder made: the unigram TF-IDF rows for the mlp
     /// and the gates, the n-gram rows for the bag and the wide path.
     public init(rows: EncodedRows, encoder: DataEncoder, model: ModelConfig) {
         self.init(rows: rows, idf: model.needsUnigramTFIDF ? encoder.text?.idf : nil, kernel: model.kernel)
+        guard model.needsNGrams else { return }
         let ngrams = encoder.text?.ngrams
-        for r in 0..<rows.count where model.needsNGrams {
-            var ids: [Int32] = [], counts: [Float] = []
-            if let ngrams, !rows.ngramOffsets.isEmpty {
-                ids = Array(rows.ngramIDs[rows.ngramOffsets[r]..<rows.ngramOffsets[r + 1]])
-                counts = Array(rows.ngramCounts[rows.ngramOffsets[r]..<rows.ngramOffsets[r + 1]])
-                if model.trunk == .bag { bag.append(columns: ids, values: ngrams.meanWeights(counts: counts)) }
-            }
+        let hasNGrams = ngrams != nil && !rows.ngramOffsets.isEmpty
+        let tfidf = model.wide && hasNGrams ? ngrams!.tfidfValues(of: rows) : []
+        let means = model.trunk == .bag && hasNGrams ? ngrams!.meanWeightValues(of: rows) : []
+        for r in 0..<rows.count {
+            let range = hasNGrams ? rows.ngramOffsets[r]..<rows.ngramOffsets[r + 1] : 0..<0
+            let ids = Array(rows.ngramIDs[range])
+            if !means.isEmpty { bag.append(columns: ids, values: Array(means[range])) }
             if model.wide {
-                let tfidf = ngrams?.tfidf(ids: ids, counts: counts) ?? []
-                var columns = ids, values = tfidf
-                for j in 0..<rows.featureWidth {
-                    let v = rows.features[r * rows.featureWidth + j]
-                    if v != 0 { columns.append(Int32(model.ngrams + j)); values.append(v) }
-                }
-                wide.append(columns: columns, values: values)
+                wide.append(row: r, of: rows, columns: ids, values: tfidf.isEmpty ? [] : Array(tfidf[range]), featuresFrom: model.ngrams)
             }
         }
     }
@@ -90,6 +67,20 @@ public struct SparseTable: Sendable {
     public init() {}
 
     public var isEmpty: Bool { offsets.isEmpty }
+
+    /// Appends row `r`: `columns` and `values`, then the row's non-zero dense features as
+    /// columns `featuresFrom + j`.
+    mutating func append(row r: Int, of rows: EncodedRows, columns: [Int32], values: [Float], featuresFrom first: Int) {
+        var columns = columns, values = values
+        for j in 0..<rows.featureWidth {
+            let v = rows.features[r * rows.featureWidth + j]
+            if v != 0 {
+                columns.append(Int32(first + j))
+                values.append(v)
+            }
+        }
+        append(columns: columns, values: values)
+    }
 
     /// Appends one row (columns ascending).
     public mutating func append(columns newColumns: [Int32], values newValues: [Float]) {
@@ -141,11 +132,11 @@ public final class Batch: @unchecked Sendable {
     public let tokens: Buffer<Int32>
     public let starts: Buffer<Int>
     public let lengths: Buffer<Int>
-    public let sparse: SparseRows
-    private let sparseStorage: (Buffer<Int>, Buffer<Int32>, FloatBuffer)
+    private let sparseBatch: SparseBatch
     private let wideBatch: SparseBatch
     private let bagBatch: SparseBatch
-    /// The wide path's and the bag's rows (see `ModelInputs`).
+    /// The unigram TF-IDF rows, the wide path's and the bag's (see `ModelInputs`).
+    public var sparse: SparseRows { sparseBatch.rows }
     public var wide: SparseRows { wideBatch.rows }
     public var bag: SparseRows { bagBatch.rows }
     /// Dense features `[B, featureWidth]`.
@@ -164,9 +155,7 @@ public final class Batch: @unchecked Sendable {
         tokens = Buffer(count: r.tokenOffsets.isEmpty ? 1 : capacity * inputs.maxTokens, zero: 0)
         starts = Buffer(count: capacity, zero: 0)
         lengths = Buffer(count: capacity, zero: 0)
-        sparseStorage = (Buffer(count: capacity + 1, zero: 0), Buffer(count: max(capacity * inputs.maxSparse, 1), zero: 0),
-                         FloatBuffer(count: max(capacity * inputs.maxSparse, 1)))
-        sparse = SparseRows(offsets: sparseStorage.0.pointer, columns: sparseStorage.1.pointer, values: sparseStorage.2.pointer)
+        sparseBatch = SparseBatch(capacity: capacity, widest: inputs.sparse.widest)
         wideBatch = SparseBatch(capacity: capacity, widest: inputs.wide.widest)
         bagBatch = SparseBatch(capacity: capacity, widest: inputs.bag.widest)
         featureWidth = r.featureWidth
@@ -183,8 +172,7 @@ public final class Batch: @unchecked Sendable {
         count = indices.count
         let r = inputs.rows
         var tokenCursor = 0
-        var sparseCursor = 0
-        sparse.offsets[0] = 0
+        sparseBatch.fill(indices, from: inputs.sparse)
         wideBatch.fill(indices, from: inputs.wide)
         bagBatch.fill(indices, from: inputs.bag)
         for (b, row) in indices.enumerated() {
@@ -196,14 +184,6 @@ public final class Batch: @unchecked Sendable {
                 lengths[b] = length
                 for i in 0..<length { tokens[tokenCursor + i] = begin + i < end ? r.tokenIDs[begin + i] : Vocabulary.padding }
                 tokenCursor += length
-            }
-            if inputs.isSparse {
-                for j in inputs.sparseOffsets[row]..<inputs.sparseOffsets[row + 1] {
-                    sparse.columns[sparseCursor] = inputs.sparseColumns[j]
-                    sparse.values[sparseCursor] = inputs.sparseValues[j]
-                    sparseCursor += 1
-                }
-                sparse.offsets[b + 1] = sparseCursor
             }
             let w = featureWidth
             for j in 0..<w { features[b * w + j] = r.features[row * w + j] }

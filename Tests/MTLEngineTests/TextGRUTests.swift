@@ -200,7 +200,7 @@ func relativeError(_ actual: [Double], _ expected: [Double]) -> Double {
         #expect(layout.layers.map(\.name) == ["embedding", "gru"])
         let p = FloatBuffer(count: layout.total)
         var random = SeededRandom(seed: 1)
-        layer.initialize(parameters: p.pointer, random: &random)
+        for tensor in layout.tensors { layer.initialize(tensor, p.pointer, random: &random) }
         for tensor in layout.tensors {
             let values = (tensor.offset..<(tensor.offset + tensor.count)).map { p[$0] }
             let bound: Float = tensor.layer == "embedding" ? 0.05 : 0.25
@@ -320,7 +320,7 @@ func relativeError(_ actual: [Double], _ expected: [Double]) -> Double {
                                 bidirectional: bidirectional)
         let p = FloatBuffer(count: layout.total), g = FloatBuffer(count: layout.total)
         var random = SeededRandom(seed: 7)
-        layer.initialize(parameters: p.pointer, random: &random)
+        for tensor in layout.tensors { layer.initialize(tensor, p.pointer, random: &random) }
         let tokens = Buffer<Int32>(count: batch * length, zero: 0)
         for i in 0..<tokens.count { tokens[i] = Int32(2 + Int(random.next() % 4998)) }
         let starts = Buffer<Int>(count: batch, zero: 0), lengths = Buffer<Int>(count: batch, zero: length)

@@ -31,12 +31,11 @@ final class GRUTrunk: Trunk {
 
     func workspace(batch: Int, maxTokens: Int) -> TrunkWorkspace { Workspace(self, batch: batch, maxTokens: maxTokens) }
 
-    /// Embedding uniform(±0.05); every GRU weight and bias uniform(±1/√H), PyTorch's default.
     func initialize(_ tensor: ParameterTensor, _ parameters: UnsafeMutablePointer<Float>, random: inout SeededRandom) {
-        switch tensor.layer {
-        case embeddingName: fillUniform(tensor, parameters, bound: Model.embeddingBound, random: &random)
-        case gruName: fillUniform(tensor, parameters, bound: 1 / Float(gru.hidden).squareRoot(), random: &random)
-        default: top.stack.initialize(tensor, parameters, random: &random)
+        if tensor.layer == embeddingName || tensor.layer == gruName {
+            gru.initialize(tensor, parameters, random: &random)
+        } else {
+            top.stack.initialize(tensor, parameters, random: &random)
         }
     }
 

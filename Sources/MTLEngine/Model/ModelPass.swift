@@ -14,8 +14,10 @@ extension Model {
         let gateProbabilities: [FloatBuffer]
         let mixes: [FloatBuffer]
         let mixGradients: [FloatBuffer]
-        /// ∂L/∂g of one row, `[E]`.
+        /// ∂L/∂g of one row `[E]`, and ∂L/∂(gate logits) `[B, E]`: the probabilities stay
+        /// intact, so a backward pass can run more than once per forward pass.
         let gateScratch: FloatBuffer
+        let gateGradient: FloatBuffer
         public let logits: [FloatBuffer]     // per head [B, C]
         public let probabilities: [FloatBuffer]
         public let rowLoss: [FloatBuffer]    // per head [B]
@@ -33,6 +35,7 @@ extension Model {
             mixes = (0..<mixed).map { _ in FloatBuffer(count: batch * model.lastWidth) }
             mixGradients = (0..<mixed).map { _ in FloatBuffer(count: batch * model.lastWidth) }
             gateScratch = FloatBuffer(count: c.sharing.experts)
+            gateGradient = FloatBuffer(count: mixed > 0 ? batch * c.sharing.experts : 1)
             logits = c.heads.map { FloatBuffer(count: batch * $0.outputs) }
             probabilities = c.heads.map { FloatBuffer(count: batch * $0.outputs) }
             rowLoss = c.heads.map { _ in FloatBuffer(count: batch) }
@@ -148,6 +151,7 @@ extension Model {
         let n = batch.count, experts = trunks.count, width = lastWidth
         let g = work.gateProbabilities[t].pointer, dmix = work.mixGradients[t].pointer
         let gateLearns = !frozen.contains("gate.\(config.heads[t].name)")
+        let dz = work.gateGradient.pointer
         for b in 0..<n {
             let d = dmix + b * width, row = g + b * experts
             var dot: Float = 0
@@ -163,13 +167,12 @@ extension Model {
                 dot += weight * dGate
             }
             guard gateLearns else { continue }
-            // ∂z overwrites the probabilities of this row: they are not read again this step.
-            for e in 0..<experts { row[e] = row[e] * (work.gateScratch[e] - dot) }
+            for e in 0..<experts { dz[b * experts + e] = row[e] * (work.gateScratch[e] - dot) }
         }
         guard gateLearns else { return }
         switch gateInput(batch) {
-        case .dense(let x): gates[t].backward(x, g, dx: nil, batch: n, parameters: UnsafePointer(parameters.pointer), gradients: gradients.pointer)
-        case .sparse(let x): gates[t].backward(x, g, batch: n, gradients: gradients.pointer)
+        case .dense(let x): gates[t].backward(x, dz, dx: nil, batch: n, parameters: UnsafePointer(parameters.pointer), gradients: gradients.pointer)
+        case .sparse(let x): gates[t].backward(x, dz, batch: n, gradients: gradients.pointer)
         }
     }
 

@@ -25,8 +25,11 @@ final class TouchedRows {
 
     subscript(source: RowSparseTensor.Source) -> [Int32] { source == .bag ? bag : wide }
 
-    /// Distinct columns of `rows`, in first-seen order; `into` keeps its capacity between steps.
-    func collect(_ rows: SparseRows, batch: Int, into out: inout [Int32]) {
+    /// Notes the distinct columns of `rows` (first-seen order) as `source`'s rows. The array is
+    /// taken out while it is refilled, so it stays uniquely held and keeps its capacity.
+    func collect(_ rows: SparseRows, batch: Int, as source: RowSparseTensor.Source) {
+        var out: [Int32] = []
+        if source == .bag { swap(&out, &bag) } else { swap(&out, &wide) }
         out.removeAll(keepingCapacity: true)
         round &+= 1
         if round == 0 {
@@ -40,6 +43,7 @@ final class TouchedRows {
                 out.append(Int32(c))
             }
         }
+        if source == .bag { swap(&out, &bag) } else { swap(&out, &wide) }
     }
 }
 
@@ -73,16 +77,8 @@ extension Model {
             cleared = tensor.offset + tensor.rows * tensor.width
         }
         (gradients.pointer + cleared).update(repeating: 0, count: gradients.count - cleared)
-        if config.trunk == .bag {
-            var rows = touched.bag
-            touched.collect(batch.bag, batch: batch.count, into: &rows)
-            touched.bag = rows
-        }
-        if config.wide {
-            var rows = touched.wide
-            touched.collect(batch.wide, batch: batch.count, into: &rows)
-            touched.wide = rows
-        }
+        if config.trunk == .bag { touched.collect(batch.bag, batch: batch.count, as: .bag) }
+        if config.wide { touched.collect(batch.wide, batch: batch.count, as: .wide) }
     }
 }
 

@@ -69,15 +69,7 @@ public struct TextConv: Sendable {
         // 1. Distinct tokens of the batch and each position's table row.
         var distinct = 0
         for i in 0..<totalTokens {
-            let id = Int(tokens[i])
-            var slot = w.slotOf[id]
-            if slot < 0 {
-                slot = Int32(distinct)
-                w.slotOf[id] = slot
-                w.unique[distinct] = Int32(id)
-                distinct += 1
-            }
-            w.slots[i] = slot
+            w.slots[i] = distinctSlot(Int(tokens[i]), slotOf: w.slotOf, unique: w.unique, count: &distinct)
         }
         // 2. Gather their embeddings and build every tap's table in one GEMM.
         let e = embedding, f = filters, taps = kernel * filters
@@ -206,4 +198,19 @@ public struct TextConv: Sendable {
             for ee in 0..<e { for kk in 0..<k { for j in 0..<f { dWeight[(ee * k + kk) * f + j] += dwt[(kk * f + j) * e + ee] } } }
         }
     }
+}
+
+/// The row of token `id` in a batch's table of distinct tokens, added on first sight: `slotOf[id]`
+/// is −1 for a token not seen yet, `unique` lists the tokens in first-seen order, `count` of them.
+/// The conv and the GRU build their per-token tables (one GEMM for the distinct tokens) this way.
+@inline(__always)
+func distinctSlot(_ id: Int, slotOf: Buffer<Int32>, unique: Buffer<Int32>, count: inout Int) -> Int32 {
+    var slot = slotOf[id]
+    if slot < 0 {
+        slot = Int32(count)
+        slotOf[id] = slot
+        unique[count] = Int32(id)
+        count += 1
+    }
+    return slot
 }

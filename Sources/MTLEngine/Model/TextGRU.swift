@@ -81,19 +81,11 @@ public struct TextGRU: Sendable {
                        embeddingWeight: table, directions: directions)
     }
 
-    /// Embedding uniform(±0.05) like the other trunks; every GRU weight and bias uniform(±1/√H),
-    /// PyTorch's default for `nn.GRU`.
-    public func initialize(parameters p: UnsafeMutablePointer<Float>, random: inout SeededRandom) {
-        for i in 0..<(vocabulary * embedding) {
-            p[embeddingWeight + i] = (random.nextFloat() * 2 - 1) * Model.embeddingBound
-        }
-        let bound = 1 / Float(hidden).squareRoot()
-        let g = 3 * hidden
-        for d in directions {
-            for (offset, count) in [(d.weightIH, g * embedding), (d.weightHH, g * hidden), (d.biasIH, g), (d.biasHH, g)] {
-                for i in 0..<count { p[offset + i] = (random.nextFloat() * 2 - 1) * bound }
-            }
-        }
+    /// Draws one of this layer's tensors: the embedding uniform(±0.05) like the other trunks;
+    /// every GRU weight and bias uniform(±1/√H), PyTorch's default for `nn.GRU`.
+    func initialize(_ tensor: ParameterTensor, _ parameters: UnsafeMutablePointer<Float>, random: inout SeededRandom) {
+        let bound = tensor.offset == embeddingWeight ? Model.embeddingBound : 1 / Float(hidden).squareRoot()
+        fillUniform(tensor, parameters, bound: bound, random: &random)
     }
 
     /// Scratch memory sized once for the largest batch; forward and backward allocate nothing.
@@ -270,14 +262,7 @@ public struct TextGRU: Sendable {
                     let b = order[i]
                     let id = Int(tokens[starts[b] + (d == 0 ? t : lengths[b] - 1 - t)])
                     precondition(id >= 0 && id < vocabulary, "token id outside the vocabulary")
-                    var slot = w.slotOf[id]
-                    if slot < 0 {
-                        slot = Int32(distinct)
-                        w.slotOf[id] = slot
-                        w.unique[distinct] = Int32(id)
-                        distinct += 1
-                    }
-                    slots[base + i] = slot
+                    slots[base + i] = distinctSlot(id, slotOf: w.slotOf, unique: w.unique, count: &distinct)
                 }
             }
         }
