@@ -10,7 +10,15 @@ final class TmuxSession {
     init(_ command: String, width: Int = 120, height: Int = 40) throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         let script = "cd '\(root)' && TERM=tmux-256color \(command); echo $? > '\(exitFile)'; sleep 30"
-        try Self.tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", script])
+        // When the previous test's session was the last, the tmux server is exiting as this one
+        // connects ("server exited unexpectedly", about one start in 200): start again.
+        var status: Int32 = 0
+        for _ in 0..<5 {
+            (_, status) = try Self.run(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", script])
+            if status == 0 { return }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        throw TmuxError(message: "tmux new-session failed 5 times (exit status \(status))")
     }
 
     deinit {
@@ -22,7 +30,10 @@ final class TmuxSession {
     /// first call starts the tmux server, which keeps inherited descriptors open, and
     /// Foundation's Process could then wait forever.
     @discardableResult
-    static func tmux(_ arguments: [String]) throws -> String {
+    static func tmux(_ arguments: [String]) throws -> String { try run(arguments).output }
+
+    /// Runs tmux; what it printed and its exit status.
+    static func run(_ arguments: [String]) throws -> (output: String, status: Int32) {
         let output = NSTemporaryDirectory() + "mtl-tui-tmux-\(UUID().uuidString)"
         defer { unlink(output) }
         var actions = posix_spawn_file_actions_t()
@@ -40,7 +51,8 @@ final class TmuxSession {
         guard result == 0 else { throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EINVAL) }
         var status: Int32 = 0
         waitpid(pid, &status, 0)
-        return (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "", exitStatus)
     }
 
     func keys(_ keys: String...) throws { try Self.tmux(["send-keys", "-t", name] + keys) }
@@ -69,6 +81,11 @@ final class TmuxSession {
         }
         return nil
     }
+}
+
+struct TmuxError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }
 
 /// The step counter in the status line, `step N/M`.
