@@ -77,9 +77,7 @@ public struct TextConv: Sendable {
             (w.gathered.pointer + u * e).update(from: p + embeddingWeight + Int(w.unique[u]) * e, count: e)
         }
         let gathered = UnsafePointer(w.gathered.pointer), table = w.table.pointer, weight = p + convWeight
-        Parallel.split(distinct, minimum: 256) { rows in
-            BLAS.gemm(rows.count, taps, e, gathered + rows.lowerBound * e, weight, table + rows.lowerBound * taps)
-        }
+        BLAS.gemm(distinct, taps, e, gathered, weight, table)
         for u in 0..<distinct { w.slotOf[Int(w.unique[u])] = -1 }
         // 3. Each window sums K table rows; keep each filter's maximum and its window. Blocks
         //    of 32 filters stay in registers for a whole sample; the rest go one at a time.

@@ -192,14 +192,11 @@ public struct TextGRU: Sendable {
             let table = w.directions[d].table.pointer
             let biasIH = p + offsets.biasIH, biasHH = p + offsets.biasHH
             // The r and z gates add b_hh to the same sum as b_ih: fold both into the table.
-            Parallel.split(w.distinct, minimum: 256) { rows in
-                for u in rows {
-                    let row = table + u * g
-                    for j in 0..<g { row[j] = biasIH[j] + (j < 2 * h ? biasHH[j] : 0) }
-                }
-                BLAS.gemm(rows.count, g, e, gathered + rows.lowerBound * e, p + offsets.weightIH, transB: true,
-                          table + rows.lowerBound * g, beta: 1)
+            for u in 0..<w.distinct {
+                let row = table + u * g
+                for j in 0..<g { row[j] = biasIH[j] + (j < 2 * h ? biasHH[j] : 0) }
             }
+            BLAS.gemm(w.distinct, g, e, gathered, p + offsets.weightIH, transB: true, table, beta: 1)
         }
         Parallel.split(directions.count, minimum: 1) { part in
             for d in part { recur(d, parameters: p, workspace: w, training: training) }
