@@ -5,14 +5,15 @@ import Testing
 /// Splitting work across threads must not change a single bit: every part computes exactly
 /// what the one-thread loop computes for its range.
 @Suite(.serialized) struct ParallelTests {
-    func oneStep(_ trunk: TrunkKind, threads: Int) -> (parameters: [Float], probabilities: [Float]) {
+    func oneStep(_ trunk: TrunkKind, wide: Bool = false, threads: Int) -> (parameters: [Float], probabilities: [Float]) {
         Parallel.threads = threads
         defer { Parallel.threads = 1 }
-        let (config, batchSize, tokens) = Benchmark.config(trunk)
+        let (config, batchSize, tokens) = Benchmark.config(trunk, wide: wide)
         let rows = SyntheticData.rows(count: batchSize, tokens: tokens, vocabulary: config.vocabulary, features: 0,
                                       tasks: Benchmark.tasks, seed: 3)
-        let inputs = ModelInputs(rows: rows, idf: trunk == .mlp ? [Float](repeating: 1, count: config.vocabulary) : nil,
+        var inputs = ModelInputs(rows: rows, idf: trunk == .mlp ? [Float](repeating: 1, count: config.vocabulary) : nil,
                                  kernel: config.kernel)
+        if config.needsNGrams { (inputs.wide, inputs.bag) = SyntheticData.ngramTables(rows, ngrams: config.ngrams, seed: 7) }
         let model = Model(config, seed: 1)
         let batch = Batch(capacity: batchSize, inputs: inputs)
         batch.fill(Array(0..<batchSize)[...], from: inputs, kernel: config.kernel)
@@ -27,9 +28,9 @@ import Testing
         return (model.parameters.array, work.probabilities[1].array)
     }
 
-    @Test(arguments: [TrunkKind.cnn, .mlp, .gru, .bag])
-    func twoThreadsGiveTheSameBits(_ trunk: TrunkKind) {
-        let one = oneStep(trunk, threads: 1), two = oneStep(trunk, threads: 2)
+    @Test(arguments: [(TrunkKind.cnn, false), (.mlp, false), (.gru, false), (.bag, false), (.cnn, true)])
+    func twoThreadsGiveTheSameBits(_ trunk: TrunkKind, _ wide: Bool) {
+        let one = oneStep(trunk, wide: wide, threads: 1), two = oneStep(trunk, wide: wide, threads: 2)
         #expect(one.parameters.map(\.bitPattern) == two.parameters.map(\.bitPattern))
         #expect(one.probabilities.map(\.bitPattern) == two.probabilities.map(\.bitPattern))
     }
