@@ -58,6 +58,9 @@ public struct RunOptions: Sendable {
     /// `--label-smoothing`: a global ε (task nil) and per-task ones; a task's own wins, then
     /// the global flag, then the spec's `label_smoothing`.
     public var labelSmoothing: [(task: String?, value: Double)] = []
+    /// `--loss [TASK=]focal[:GAMMA[:ALPHA]]|ce` and `--ohem [TASK=]FRACTION`, as typed (nil: every task).
+    public var losses: [(task: String?, text: String)] = []
+    public var ohem: [(task: String?, fraction: Double)] = []
 
     public init(data: String) { self.data = data }
 }
@@ -165,6 +168,7 @@ public enum RunPreparation {
             training.frozen = options.freeze
             (training.strategy, training.strategyOptions) = try strategy(options, spec: spec, specFile: source.specFile)
             training.conflictEvery = options.conflictEvery
+            training.lossShapes = try lossShapes(options, tasks: spec.tasks)
             if let rule = options.earlyStop {
                 do { training.earlyStop = try EarlyStop.parse(rule, tasks: spec.tasks.map { ($0.name, $0.kind) }) } catch {
                     throw UsageError("--early-stop", error.description)
