@@ -85,7 +85,11 @@ final class TrainingPrinter: Sendable {
                 "event": "start", "data": prepared.table.file, "rows": split,
                 "spec": prepared.spec.tomlText(), "spec_source": prepared.specSource ?? "inferred",
                 "model": modelSummary(), "parameters": Model(s.model, seed: 0).parameterCount,
-                "tasks": zip(tasks, kinds).map { ["name": $0, "kind": $1.rawValue] },
+                "tasks": zip(tasks, kinds).map { name, kind -> [String: Any] in
+                    var task: [String: Any] = ["name": name, "kind": kind.rawValue]
+                    if let shape = s.training.lossShapes[name] { task["loss"] = shape.summary }   // --loss, --ohem
+                    return task
+                },
             ]))
             return
         }

@@ -59,6 +59,7 @@ enum ControlsView {
             "early stop \(rule.metric), patience \(rule.patience)" + (s.bestEpoch.map { " · best epoch \($0)" } ?? "")
         } ?? "early stop off"
         put(stopping + " (x)")
+        put(LossShapeKeys.line(s), Style(s.lossShapes.isEmpty ? .muted : .text))
         if let baselines { put(BaselineText.progress(baselines), Style(.info)) }
         line += 1
         put("Changes and events", Style(.title, bold: true))

@@ -39,6 +39,8 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         let done = try #require(result.stdout.split(separator: "\n").last { $0.contains("\"event\":\"done\"") })
         #expect(!done.contains("nan"), "\(done)")
+        let start = try #require(result.stdout.split(separator: "\n").first { $0.contains("\"event\":\"start\"") })
+        #expect(start.contains("\"loss\":\"focal:2\"") && start.contains("\"loss\":\"ohem 0.5\""), "\(start)")
         let model = try String(contentsOfFile: run + "/model.json", encoding: .utf8)
         #expect(model.contains("\"lossShapes\""), "\(model.prefix(300))")
         #expect(model.contains("\"gamma\""))
