@@ -107,6 +107,13 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("ohem"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Online hard example mining: each batch, keep only this fraction of a task's labelled rows, highest loss first, in its loss (the mean over the kept rows). FRACTION in (0, 1]; TASK=FRACTION for one task, else every task (repeatable; a task's own wins). Switchable in the workbench.", valueName: "[TASK=]FRACTION"))
     var ohem: [String] = []
 
+    // Corrections from the hard-example browser.
+    @Option(help: ArgumentHelp("Apply this corrections file (JSON Lines: {\"key\", \"task\", \"action\": drop|weight|relabel|undo, \"value\", \"step\"}; key: the id column's value, else the row's input hash) before training: drop rows from training, relabel, weigh a row's loss.", valueName: "FILE"))
+    var corrections: String?
+
+    @Flag(name: .customLong("skip-bad-corrections"), help: "Apply the rest of a corrections file when some of its lines are malformed (each is warned about); without it, a bad line is an error.")
+    var skipBadCorrections = false
+
     public init() {}
 
     /// The baselines of `--baselines`: reused from `--baselines-dir` when it holds them for this
@@ -196,6 +203,8 @@ public struct TrainingOptions: ParsableArguments {
             }
             return (parts.count == 2 ? parts[0] : nil, value)
         }
+        o.corrections = corrections
+        o.skipBadCorrections = skipBadCorrections
         o.losses = losses.map { item in
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             return parts.count == 2 ? (parts[0], parts[1]) : (nil, item)
