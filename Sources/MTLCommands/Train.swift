@@ -81,16 +81,25 @@ final class TrainingPrinter: Sendable {
         let s = prepared.setup
         let split = ["train": s.split.train.count, "val": s.split.validation.count, "test": s.split.test.count]
         if json {
-            Console.shared.out(Report.jsonLine([
+            var start: [String: Any] = [
                 "event": "start", "data": prepared.table.file, "rows": split,
                 "spec": prepared.spec.tomlText(), "spec_source": prepared.specSource ?? "inferred",
                 "model": modelSummary(), "parameters": Model(s.model, seed: 0).parameterCount,
-                "tasks": zip(tasks, kinds).map { ["name": $0, "kind": $1.rawValue] },
-            ]))
+                "tasks": zip(tasks, kinds).map { name, kind -> [String: Any] in
+                    var task: [String: Any] = ["name": name, "kind": kind.rawValue]
+                    if let shape = s.training.lossShapes[name] { task["loss"] = shape.summary }   // --loss, --ohem
+                    return task
+                },
+            ]
+            if let corrections = prepared.corrections { start["corrections"] = corrections.json }
+            Console.shared.out(Report.jsonLine(start))
             return
         }
         let out = Console.shared
         out.out("data: \(prepared.table.file) · \(prepared.table.rowCount) rows · \(s.split.train.count) train / \(s.split.validation.count) val / \(s.split.test.count) test")
+        if let c = prepared.corrections {
+            out.out("corrections: \(c.dropped) dropped · \(c.relabeled) relabeled · \(c.weighted) weighted · \(c.unmatched) unmatched")
+        }
         if let source = prepared.specSource {
             out.out("spec: \(source)")
         } else {
