@@ -90,6 +90,9 @@ extension RunPreparation {
         for input in savedInputs where input.kind != .image && table.column(input.column) == nil {
             throw UsageError("--from", "the model in \(directory) reads column '\(input.column)', which \(table.file) does not have (columns: \(table.header.joined(separator: ", ")))")
         }
+        if let input = savedInputs.first(where: { input in spec.tasks.contains { $0.column == input.column } }) {
+            throw UsageError("--from", "the model in \(directory) reads column '\(input.column)' as an input, so it cannot be a task here (train the source with --input to leave it out)")
+        }
         var spec = spec
         spec.inputs = savedInputs
         return spec
