@@ -237,6 +237,11 @@ public struct TrainerSnapshot: Sendable {
 public struct WeightPoint: Sendable, Equatable {
     public var step: Int
     public var weight: Double
+
+    public init(step: Int, weight: Double) {
+        self.step = step
+        self.weight = weight
+    }
 }
 
 public struct LayerSummary: Sendable, Equatable {

@@ -28,7 +28,7 @@ public enum Action: Sendable, Equatable {
     case toggleLogY, smoothMore, smoothLess
     case up, down, left, right, open
     case increase, decrease, edit, unpin, toggleFreeze, halveRate, doubleRate
-    case misclassified, wrongOnAll, search, nextTask, cycleTheme, nextStrategy, pickStrategy, toggleEarlyStop, moreEpochs
+    case misclassified, wrongOnAll, search, nextTask, cycleTheme, nextStrategy, pickStrategy, pickSchedule, toggleEarlyStop, moreEpochs
 }
 
 /// One line of the key table: the keys, how help names them, what they do and where.
@@ -73,6 +73,7 @@ public enum KeyMap {
         KeyBinding(keys: c("f"), label: "f", help: "freeze or unfreeze the selected layer", views: [.controls], action: .toggleFreeze),
         KeyBinding(keys: c("w"), label: "w", help: "next loss-weighting strategy (\(WeightingStrategy.allCases.map(\.rawValue).joined(separator: ", ")))", views: [.controls], action: .nextStrategy),
         KeyBinding(keys: c("W"), label: "W", help: "pick a loss-weighting strategy from a list", views: [], action: .pickStrategy),
+        KeyBinding(keys: c("R"), label: "R", help: "pick a learning-rate schedule from a list (constant, step, cosine, plateau)", views: [], action: .pickSchedule),
         KeyBinding(keys: c("x"), label: "x", help: "early stopping on or off (off: every epoch runs, the last is kept)", views: [.controls], action: .toggleEarlyStop),
         KeyBinding(keys: c("<"), label: "<", help: "halve the learning rate", views: [.controls, .dashboard], action: .halveRate),
         KeyBinding(keys: c(">"), label: ">", help: "double the learning rate", views: [.controls, .dashboard], action: .doubleRate),
