@@ -82,6 +82,9 @@ final class TrainingRun {
             config.earlyStop = nil
             log(.warning, "early stopping is off: there are no validation rows")
         }
+        if case .plateau = config.schedule, setup.split.validation.isEmpty {
+            log(.warning, "the plateau schedule keeps the rate: there are no validation rows to watch")
+        }
         snapshot.tasks = tasks
         snapshot.taskKinds = setup.model.heads.map(\.kind)
         snapshot.classes = setup.encoder.tasks.map(\.classes)

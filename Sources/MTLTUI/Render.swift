@@ -75,7 +75,7 @@ public enum Screen {
         if let kept = s.restoredEpoch { parts.append("early stop: kept epoch \(kept)") }
         if s.samplesPerSecond > 0, s.state == .running { parts.append("\(compact(s.samplesPerSecond)) samples/s") }
         if let eta = s.etaSeconds, s.state.isActive { parts.append("ETA \(duration(eta))") }
-        parts.append("lr \(LineChart.format(s.learningRate))")
+        parts.append("lr \(LineChart.format(s.learningRate))" + (s.schedule == .constant ? "" : " \(s.schedule.spec)"))
         if s.strategy != .fixed { parts.append("weights \(s.strategy.rawValue)") }
         grid.put(parts.joined(separator: " · "), x: x, y: y)
     }

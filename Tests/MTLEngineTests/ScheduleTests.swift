@@ -192,6 +192,23 @@ import Testing
         #expect(loaded.info.history.first?.learningRate == nil)
     }
 
+    @Test func anEditedScheduleStateIsOneLineNamingTheKey() throws {
+        let directory = NSTemporaryDirectory() + "mtl-tui-schedule-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var run = setup(epochs: 1, schedule: .plateau(patience: 1, factor: 0.5))
+        run.saveDirectory = directory
+        let trainer = Trainer(run)
+        trainer.start()
+        trainer.waitUntilFinished()
+        let path = directory + "/model.json"
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        json["schedule"] = ["scale": 0, "wait": 0]
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+        do { _ = try Checkpoint.read(from: directory, for: .resume); Issue.record("read an impossible state") } catch {
+            #expect("\(error)" == "\(path): schedule.scale: expected a number in (0, 1], got 0.0")
+        }
+    }
+
     func eventually(_ trainer: Trainer, _ condition: (TrainerSnapshot) -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
