@@ -99,6 +99,32 @@ import Testing
         #expect(after["head.topic.weight"] != old["head.topic.weight"])
     }
 
+    /// Started frozen, the trunk learns once unfrozen mid-run (the workbench's f key).
+    @Test func aFrozenTrunkUnfrozenLiveStartsLearning() throws {
+        let (data, saved) = try source()
+        var o = options(data, tasks: ["topic", "mood"], from: saved)
+        o.freeze = ["trunk"]
+        let trainer = Trainer(try RunPreparation.prepare(o).setup, startPaused: true)
+        trainer.start()
+        // Commands sent together apply at one batch boundary: wait for each step count.
+        func stepAndWait(_ n: Int, until step: Int) {
+            trainer.send(.step(n))
+            let deadline = Date().addingTimeInterval(10)
+            while trainer.snapshot.step < step, Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        }
+        stepAndWait(3, until: 3)
+        trainer.send(.save(directory + "/frozen"))
+        trainer.send(.unfreeze("trunk"))
+        stepAndWait(3, until: 6)
+        trainer.send(.save(directory + "/unfrozen"))
+        trainer.send(.stop)
+        trainer.waitUntilFinished()
+        let old = try tensors(saved), frozen = try tensors(directory + "/frozen"), unfrozen = try tensors(directory + "/unfrozen")
+        #expect(frozen["trunk.conv.weight"] == old["trunk.conv.weight"])
+        #expect(frozen["head.mood.weight"] != nil)
+        #expect(unfrozen["trunk.conv.weight"] != old["trunk.conv.weight"])
+    }
+
     @Test func extendVocabAddsEmbeddingRowsForNewWordsAndKeepsTheSavedOnes() throws {
         let (_, saved) = try source()
         let newData = try writeData("more", extra: true)
