@@ -78,6 +78,15 @@ public struct TrainingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How the task losses are weighed: fixed (your weights), dwa, rlw, uw, gradnorm (alpha, lr, every), pcgrad (every) or famo (lr, decay, every), with options as NAME:k=v,... e.g. gradnorm:alpha=1.5,every=4. Default: the spec's 'strategy', else fixed.", valueName: "NAME[:k=v,...]"))
     var strategy: String?
 
+    @Option(help: ArgumentHelp("How the learning rate moves: \(LearningRateSchedule.summary). EVERY and PATIENCE count epochs, WARMUP counts optimizer steps (batches), as PyTorch's StepLR, ReduceLROnPlateau and warm-up schedules do; FACTOR is in (0, 1). Default: constant. < and > in the workbench scale the schedule from that step on.", valueName: "SCHEDULE"))
+    var schedule: String?
+
+    @Option(help: ArgumentHelp("Start a new run from the model saved in this checkpoint directory: the trunk and the heads of tasks it shares with DATA load by tensor name, DATA's other tasks get new heads, and its vocabulary and encoders are reused (unknown words map to <unk>). Combine with --freeze trunk to train only the heads.", valueName: "DIR"))
+    var from: String?
+
+    @Flag(name: .customLong("extend-vocab"), help: "With --from: give DATA's words missing from the saved vocabulary their own embedding rows (initialised as new rows are), instead of mapping them to <unk>.")
+    var extendVocabulary = false
+
     @Option(name: .customLong("conflict-every"), parsing: .unconditional, help: "Measure the tasks' gradient conflict on the shared layers every N steps (0: off).")
     var conflictEvery = 10
 
@@ -196,6 +205,11 @@ public struct TrainingOptions: ParsableArguments {
         if threads < 1 { throw UsageError("--threads", "expected a whole number ≥ 1, got \(threads)") }
         o.saveDirectory = save
         o.resumeDirectory = resume
+        o.fromDirectory = from
+        o.extendVocabulary = extendVocabulary
+        if let schedule {
+            do { o.schedule = try LearningRateSchedule.parse(schedule) } catch { throw UsageError("--schedule", error.description) }
+        }
         o.labelSmoothing = try labelSmoothing.map { item in
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard let value = Double(parts.last!), parts.count == 1 || !parts[0].isEmpty else {

@@ -65,6 +65,8 @@ final class TrainingPrinter: Sendable {
     private let lastBar = Locked(Date.distantPast)
     /// The latest gradient-conflict measurement, attached to the step event of the same step.
     private let latestConflict = Locked<(Int, GradientConflict)?>(nil)
+    /// The learning rate in force, attached to step events (reported when it changes).
+    private let latestRate = Locked<Double?>(nil)
     private let showBar = isatty(STDERR_FILENO) != 0
 
     init(prepared: PreparedRun, json: Bool) {
@@ -144,6 +146,8 @@ final class TrainingPrinter: Sendable {
             break
         case let .gradientConflict(step, conflict):
             if json { latestConflict.withLock { $0 = (step, conflict) } }
+        case let .learningRate(_, rate):
+            latestRate.withLock { $0 = rate }
         case let .step(step, epoch, stepInEpoch, stepsPerEpoch, losses, total):
             if json {
                 var lossObject: [String: Any] = [:]
@@ -152,6 +156,7 @@ final class TrainingPrinter: Sendable {
                 if let (measured, conflict) = latestConflict.withLock({ $0 }), measured == step {
                     event["gradients"] = Report.conflictObject(conflict)
                 }
+                if let rate = latestRate.withLock({ $0 }) { event["lr"] = rate }
                 Console.shared.out(Report.jsonLine(event))
             } else if showBar {
                 drawBar(epoch: epoch, stepInEpoch: stepInEpoch, stepsPerEpoch: stepsPerEpoch, total: total)
@@ -163,6 +168,7 @@ final class TrainingPrinter: Sendable {
                 Console.shared.out(Report.jsonLine([
                     "event": "epoch", "epoch": record.epoch, "step": record.step, "seconds": record.seconds,
                     "total_val_loss": hasValidation ? record.validationTotal : NSNull(), "metrics": metrics,
+                    "lr": record.learningRate ?? NSNull(),
                 ]))
             } else {
                 if showBar { Console.shared.err("\r\u{1B}[K", newline: false) }

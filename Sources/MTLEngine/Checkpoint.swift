@@ -66,6 +66,8 @@ public struct Checkpoint: Sendable {
         /// Multi-label decision thresholds by task name, one per label in (0, 1), tuned on the
         /// validation rows when training ended (nil: every label decides at 0.5).
         public var thresholds: [String: [Float]]?
+        /// The learning-rate schedule's state (nil before schedules existed: a fresh state).
+        public var schedule: ScheduleState?
     }
 
     /// What a checkpoint is read for: `resume` also needs the optimizer's moments and the best
@@ -225,5 +227,6 @@ extension Checkpoint.Info {
         files = try c.decodeIfPresent([String: Checkpoint.FileDigest].self, forKey: .files)
         weighting = try c.decodeIfPresent(WeightingState.self, forKey: .weighting)
         thresholds = try c.decodeIfPresent([String: [Float]].self, forKey: .thresholds)
+        schedule = try c.decodeIfPresent(ScheduleState.self, forKey: .schedule)
     }
 }

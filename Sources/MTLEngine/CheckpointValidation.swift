@@ -34,6 +34,11 @@ extension Checkpoint.Info {
                            "'\(tensor.name)' \(tensor.shape) at \(tensor.offset) does not match the architecture's '\(expected[i].name)' \(expected[i].shape) at \(expected[i].offset)")
         }
         try check.that(tensors.count == expected.count, "tensors", "\(tensors.count) entries, the architecture has \(expected.count)")
+        if let schedule {
+            try check.that(schedule.scale.isFinite && schedule.scale > 0 && schedule.scale <= 1, "schedule.scale", "expected a number in (0, 1], got \(schedule.scale)")
+            try check.that(schedule.wait >= 0, "schedule.wait", "must be ≥ 0, got \(schedule.wait)")
+            try check.that(schedule.best?.isFinite ?? true, "schedule.best", "must be a finite number")
+        }
         try validateProgress(check)
         for (name, values) in thresholds ?? [:] {
             guard let head = model.heads.first(where: { $0.name == name }) else { throw check.failure("thresholds.\(name)", "no such task") }

@@ -64,6 +64,12 @@ public struct RunOptions: Sendable {
     /// `--corrections FILE` and `--skip-bad-corrections`.
     public var corrections: String?
     public var skipBadCorrections = false
+    /// `--from`: a saved model to start a new run from (see FineTune.swift).
+    public var fromDirectory: String?
+    /// `--extend-vocab`: with `--from`, give DATA's new words embedding rows.
+    public var extendVocabulary = false
+    /// `--schedule`: nil is constant.
+    public var schedule: LearningRateSchedule?
 
     public init(data: String) { self.data = data }
 }
@@ -93,6 +99,8 @@ public enum RunPreparation {
         var notes: [String] = []
         var source = try DatasetSource.load(options.data)
         let checkpoint = try options.resumeDirectory.map { try Checkpoint.read(from: $0, for: .resume) }
+        let from = try options.fromDirectory.map { try readFrom($0, options: options) }
+        if options.extendVocabulary, from == nil { throw UsageError("--extend-vocab", "grows the vocabulary of the model --from DIR starts from; pass --from too") }
         var spec: DatasetSpec
         var specSource: String?
         if let checkpoint {
@@ -110,7 +118,10 @@ public enum RunPreparation {
         } else {
             spec = try SpecInference.infer(source.table, inputs: options.inputs, tasks: options.tasks)
         }
-        if let maxLength = options.maxLength {
+        if let from, let directory = options.fromDirectory {
+            spec = try fromSpec(spec, checkpoint: from, directory: directory, table: source.table)
+        }
+        if let maxLength = options.maxLength, from == nil {
             for i in spec.inputs.indices where spec.inputs[i].kind == .text { spec.inputs[i].maxLength = maxLength }
         }
         if checkpoint == nil {
@@ -147,9 +158,12 @@ public enum RunPreparation {
             notes.append("warning: there is no validation set (0 validation rows); validation metrics are not shown")
         }
         let hasText = spec.inputs.contains { $0.kind == .text }
-        let architecture = try self.architecture(options, hasText: hasText)
+        let fineTune = try from.map { try self.fineTune($0, directory: options.fromDirectory!, options: options, spec: spec,
+                                                         table: source.table, trainRows: split.train) }
+        notes += fineTune?.notes ?? []
+        let architecture = try fineTune.map { (trunk: $0.model.trunk, wide: $0.model.wide) } ?? self.architecture(options, hasText: hasText)
         let wantsNGrams = architecture.trunk == .bag || architecture.wide
-        let encoder = try checkpoint?.info.encoder ?? DataEncoder.fit(source.table, spec: spec, trainRows: split.train,
+        let encoder = try checkpoint?.info.encoder ?? fineTune?.encoder ?? DataEncoder.fit(source.table, spec: spec, trainRows: split.train,
                                                                        ngrams: wantsNGrams && hasText ? NGramSettings() : nil)
         var rows = try encoder.encode(source.table)
         plan?.applyWeights(&rows.targets, train: split.train)
@@ -163,8 +177,8 @@ public enum RunPreparation {
             if let epochs = options.epochs { training.epochs = epochs }
         } else {
             // The cnn and gru trunks have a word embedding for vectors to start.
-            if architecture.trunk == .cnn || architecture.trunk == .gru { vectors = try loadVectors(options, spec: spec, specFile: source.specFile, encoder: encoder) }
-            model = try modelConfig(options, encoder: encoder, trunk: architecture.trunk, wide: architecture.wide, vectors: vectors)
+            if fineTune == nil, architecture.trunk == .cnn || architecture.trunk == .gru { vectors = try loadVectors(options, spec: spec, specFile: source.specFile, encoder: encoder) }
+            model = try fineTune?.model ?? modelConfig(options, encoder: encoder, trunk: architecture.trunk, wide: architecture.wide, vectors: vectors)
             training = TrainingConfig()
             training.epochs = options.epochs ?? 10
             training.batchSize = min(options.batchSize, split.train.count)
@@ -181,6 +195,7 @@ public enum RunPreparation {
             (training.strategy, training.strategyOptions) = try strategy(options, spec: spec, specFile: source.specFile)
             training.conflictEvery = options.conflictEvery
             training.lossShapes = try lossShapes(options, tasks: spec.tasks)
+            training.schedule = options.schedule ?? .constant
             if let rule = options.earlyStop {
                 do { training.earlyStop = try EarlyStop.parse(rule, tasks: spec.tasks.map { ($0.name, $0.kind) }) } catch {
                     throw UsageError("--early-stop", error.description)
@@ -196,6 +211,7 @@ public enum RunPreparation {
         var setup = TrainingSetup(encoder: encoder, inputs: inputs, split: split, model: model, training: training,
                                   saveDirectory: options.saveDirectory, resume: checkpoint)
         setup.vectors = vectors
+        setup.warmStart = fineTune?.warmStart
         return PreparedRun(setup: setup, spec: spec, specSource: specSource, table: source.table, notes: notes, corrections: plan?.summary)
     }
 

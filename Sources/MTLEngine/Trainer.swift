@@ -15,6 +15,8 @@ public struct TrainingSetup: Sendable {
     public var resume: Checkpoint?
     /// Pretrained rows for the cnn trunk's embedding (a new run only).
     public var vectors: WordVectors?
+    /// Weights to start from, matched by tensor name (`--from`; a new run only).
+    public var warmStart: WarmStart?
 
     public init(encoder: DataEncoder, inputs: ModelInputs, split: DataSplit, model: ModelConfig,
                 training: TrainingConfig, saveDirectory: String? = nil, resume: Checkpoint? = nil) {
@@ -34,6 +36,8 @@ public enum TrainerProgress: Sendable {
     case step(step: Int, epoch: Int, stepInEpoch: Int, stepsPerEpoch: Int, losses: [Float?], total: Float)
     /// The task gradients' agreement measured on step `step`, reported before that step's `.step`.
     case gradientConflict(step: Int, GradientConflict)
+    /// The learning rate of step `step` on, reported before that step's `.step` when it changed.
+    case learningRate(step: Int, rate: Double)
     case epoch(EpochRecord)
     case event(TrainerEvent)
     case finished(TrainerSnapshot)

@@ -24,6 +24,8 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var conflictEvery = 10
     /// Per task name: focal loss and OHEM (absent: the plain loss over every row).
     public var lossShapes: [String: LossShape] = [:]
+    /// How the learning rate moves over the run (`--schedule`).
+    public var schedule: LearningRateSchedule = .constant
 
     public init() {}
 }
@@ -126,9 +128,13 @@ public enum TrainerCommand: Sendable, Equatable {
     case setLossShape(task: String, LossShape)
     case freeze(String)
     case unfreeze(String)
+    /// Make the rate in force this; a schedule continues from it, scaled.
     case setLearningRate(Double)
-    /// Multiply the learning rate in force by `factor` (relative, as `scaleLossWeight`).
+    /// Multiply the learning rate in force by `factor` (relative, as `scaleLossWeight`); a
+    /// schedule continues, scaled.
     case scaleLearningRate(factor: Double)
+    /// Follow this learning-rate schedule from the next step (its plateau count starts afresh).
+    case setSchedule(LearningRateSchedule)
     /// Train this many more epochs than planned (a negative count plans fewer, never below the
     /// epoch in progress).
     case addEpochs(Int)
@@ -157,6 +163,8 @@ public struct EpochRecord: Sendable, Equatable, Codable {
     /// Σ w_t · validation loss_t with the weights in force.
     public var validationTotal: Double
     public var seconds: Double
+    /// The learning rate of the epoch's last step (nil in checkpoints from before schedules).
+    public var learningRate: Double?
 }
 
 /// The validation set's per-row results from the latest evaluation, for the hard-example view.
@@ -192,7 +200,12 @@ public struct TrainerSnapshot: Sendable {
     /// Wall time spent in training steps (not in validation or test passes).
     public var trainingSeconds: Double = 0
     public var etaSeconds: Double?
+    /// The rate the next step uses: the base rate times the schedule's factor.
     public var learningRate: Double = 0
+    public var schedule: LearningRateSchedule = .constant
+    /// The learning rate in force from each step on (one point per change, at most one per
+    /// published snapshot), drawn under the loss charts.
+    public var rateTrace: [WeightPoint] = []
     /// Weights multiplying each task's loss: the user's times the strategy's.
     public var lossWeights: [Double] = []
     /// The user's own weights (what `setLossWeight` sets).
@@ -227,9 +240,15 @@ public struct TrainerSnapshot: Sendable {
     public init() {}
 }
 
+/// A value in force from `step` on: a task's loss weight, or the learning rate.
 public struct WeightPoint: Sendable, Equatable {
     public var step: Int
     public var weight: Double
+
+    public init(step: Int, weight: Double) {
+        self.step = step
+        self.weight = weight
+    }
 }
 
 public struct LayerSummary: Sendable, Equatable {
@@ -257,5 +276,6 @@ extension TrainingConfig {
         logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? logEvery
         conflictEvery = try c.decodeIfPresent(Int.self, forKey: .conflictEvery) ?? conflictEvery
         lossShapes = try c.decodeIfPresent([String: LossShape].self, forKey: .lossShapes) ?? lossShapes
+        schedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .schedule) ?? schedule
     }
 }

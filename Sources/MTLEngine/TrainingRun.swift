@@ -42,6 +42,9 @@ final class TrainingRun {
     var frozen: Set<String> = []
     var pinned: [Bool]
     let unitWeights: [Float]
+    /// The learning-rate schedule and its state (see TrainingRunSchedule.swift).
+    var rates: RateSchedule
+    var lastReportedRate: Double?
     var lastPublish = Date.distantPast
     var lastStepTime: Date?
 
@@ -58,6 +61,8 @@ final class TrainingRun {
         stepPresent = [Bool](repeating: false, count: tasks.count)
         pinned = [Bool](repeating: false, count: tasks.count)
         model = Model(setup.model, seed: config.seed)
+        rates = RateSchedule(schedule: config.schedule)
+        if let warmStart = setup.warmStart, setup.resume == nil { warmStart.apply(to: model) }
         weighting = config.strategy.make(options: config.strategyOptions, tasks: tasks.count, seed: config.seed)
         weightedBackward = WeightedBackward(model: model)
         if tasks.count >= 2, config.conflictEvery > 0, model.sharedCount > 0 {
@@ -76,6 +81,9 @@ final class TrainingRun {
         if config.earlyStop != nil, setup.split.validation.isEmpty {
             config.earlyStop = nil
             log(.warning, "early stopping is off: there are no validation rows")
+        }
+        if case .plateau = config.schedule, setup.split.validation.isEmpty {
+            log(.warning, "the plateau schedule keeps the rate: there are no validation rows to watch")
         }
         snapshot.tasks = tasks
         snapshot.taskKinds = setup.model.heads.map(\.kind)
@@ -108,6 +116,8 @@ final class TrainingRun {
         config.strategyOptions = saved.strategyOptions
         config.pinned = saved.pinned
         config.lossShapes = saved.lossShapes
+        config.schedule = saved.schedule
+        rates = RateSchedule(schedule: saved.schedule, state: checkpoint.info.schedule ?? ScheduleState())
         weighting = config.strategy.make(options: config.strategyOptions, tasks: tasks.count, seed: config.seed)
         // Checked when the checkpoint was read, so a failure here cannot happen.
         if let state = checkpoint.info.weighting, let problem = weighting.restore(state) { log(.warning, "weighting state not restored: \(problem)") }
@@ -177,12 +187,13 @@ final class TrainingRun {
             diverge("\(tasks[bad]) loss is \(results[bad].loss) at step \(position.step + 1); the update was skipped")
             return
         }
+        let rate = beginStepRate()
         for t in tasks.indices {
             stepLosses[t] = Double(results[t].loss)
             stepPresent[t] = results[t].weightSum > 0
         }
         let step = WeightingStep(step: position.step, losses: stepLosses, present: stepPresent,
-                                 history: snapshot.history, optimizer: config.optimizer)
+                                 history: snapshot.history, optimizer: optimizer.config)
         strategyWeights = weighting.weights(step)
         updateEffectiveWeights()
         let weights = effective
@@ -190,7 +201,6 @@ final class TrainingRun {
         var measured = measuring ? conflict : nil
         weightedBackward.run(batch, work, frozen: frozen, weights: weights, weighting: weighting, step: step, conflict: &measured)
         if measuring { conflict = measured }
-        optimizer.config.learningRate = config.optimizer.learningRate
         let norm = optimizer.gradientNorm(model, frozen: frozen)
         guard norm.isFinite else {
             diverge("gradient norm is \(norm) at step \(position.step + 1); the update was skipped")
@@ -213,6 +223,7 @@ final class TrainingRun {
         if channel.hasObserver, measuring, let conflict { channel.report(.gradientConflict(step: position.step, conflict)) }
         if channel.hasObserver, config.logEvery > 0, position.step % config.logEvery == 0 || position.batch == batchesPerEpoch {
             let losses = tasks.indices.map { results[$0].weightSum > 0 ? results[$0].loss : nil }
+            reportRate(rate)
             channel.report(.step(step: position.step, epoch: position.epoch + 1, stepInEpoch: position.batch,
                                  stepsPerEpoch: batchesPerEpoch, losses: losses, total: total))
         }
@@ -225,11 +236,13 @@ final class TrainingRun {
         let (validation, examples) = evaluator.evaluate(setup.split.validation, inputs: setup.inputs, step: position.step)
         let total = Self.weightedLoss(effective, validation)
         let record = EpochRecord(epoch: position.epoch + 1, step: position.step, train: train, validation: validation,
-                                 validationTotal: total, seconds: Date().timeIntervalSince(epochStarted))
+                                 validationTotal: total, seconds: Date().timeIntervalSince(epochStarted),
+                                 learningRate: optimizer.config.learningRate.shortestDouble)
         snapshot.history.append(record)
         compactOldHistory()
         snapshot.examples = examples
         channel.report(.epoch(record))
+        observePlateau(record)
         var stop = false
         if let rule = config.earlyStop, let value = metric(rule.metric, record) {
             let higher = rule.metric == "loss" ? false : TaskMetrics.higherIsBetter(String(rule.metric.split(separator: ".").last!))
@@ -332,18 +345,8 @@ final class TrainingRun {
                 if case .freeze = command { frozen.formUnion(names) } else { frozen.subtract(names) }
                 config.frozen = frozen.sorted()
                 if case .freeze = command { log(.command, "froze \(name)") } else { log(.command, "unfroze \(name)") }
-            case .setLearningRate, .scaleLearningRate:
-                var rate = Double(config.optimizer.learningRate)
-                switch command {
-                case .setLearningRate(let typed): rate = typed
-                case .scaleLearningRate(let factor): rate *= factor
-                default: continue
-                }
-                guard rate > 0, rate.isFinite, Float(rate) > 0, Float(rate).isFinite else {
-                    log(.warning, "learning rate must be a finite number > 0"); continue
-                }
-                config.optimizer.learningRate = Float(rate)
-                log(.command, "learning rate \(format(rate))")
+            case .setLearningRate, .scaleLearningRate, .setSchedule:
+                changeRate(command)
             case .addEpochs(let count):
                 let epochs = max(config.epochs + count, position.epoch + 1)
                 guard epochs != config.epochs else { continue }
@@ -382,7 +385,8 @@ final class TrainingRun {
         let info = Checkpoint.Info(model: model.config, encoder: setup.encoder, training: config, position: position,
                                    layerSteps: optimizer.layerSteps, history: snapshot.history, best: best,
                                    tensors: model.tensors, weighting: weighting.state,
-                                   thresholds: evaluator.thresholdsByTask.isEmpty ? nil : evaluator.thresholdsByTask)
+                                   thresholds: evaluator.thresholdsByTask.isEmpty ? nil : evaluator.thresholdsByTask,
+                                   schedule: rates.state)
         do {
             try Checkpoint.write(to: directory, info: info, model: model, optimizer: optimizer, bestParameters: bestParameters)
             if !quiet { log(.info, "saved checkpoint to \(directory)") }
@@ -453,7 +457,7 @@ final class TrainingRun {
 
     /// `loss` weighs the validation losses by the user's weights only: a strategy's weights move
     /// every epoch and would make epochs incomparable.
-    private func metric(_ name: String, _ record: EpochRecord) -> Double? {
+    func metric(_ name: String, _ record: EpochRecord) -> Double? {
         if name == "loss" { return Self.weightedLoss(config.lossWeights, record.validation) }
         let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
         guard parts.count == 2, let t = tasks.firstIndex(of: parts[0]) else { return nil }
@@ -492,7 +496,9 @@ final class TrainingRun {
         snapshot.step = position.step
         snapshot.stepInEpoch = position.batch
         snapshot.epoch = min(position.epoch, max(config.epochs - 1, 0))
-        snapshot.learningRate = Double(config.optimizer.learningRate)
+        snapshot.learningRate = Double(currentRate())
+        snapshot.schedule = config.schedule
+        traceRate(snapshot.learningRate)
         snapshot.lossWeights = effective
         traceWeights(snapshot.lossWeights)
         snapshot.conflict = conflict

@@ -7,6 +7,7 @@ public enum Controller {
         state.note = nil
         if let prompt = state.prompt { return handlePrompt(prompt, key: key, state: &state, snapshot: snapshot) }
         if let cursor = state.picker { return StrategyPicker.handle(key, cursor: cursor, state: &state) }
+        if let cursor = state.schedulePicker { return SchedulePicker.handle(key, cursor: cursor, snapshot: snapshot, state: &state) }
         guard let action = KeyMap.action(for: key, in: state.view) else { return [] }
         let tasks = snapshot.tasks.count
         switch action {
@@ -60,6 +61,9 @@ public enum Controller {
             return [.command(.setStrategy(next))]
         case .pickStrategy:
             state.picker = WeightingStrategy.allCases.firstIndex(of: snapshot.strategy) ?? 0
+        case .pickSchedule:
+            guard snapshot.state.isActive else { state.note = "training has ended"; return [] }
+            state.schedulePicker = SchedulePicker.choices(snapshot).firstIndex { $0.schedule == snapshot.schedule } ?? 0
         case .toggleEarlyStop:
             if let rule = snapshot.earlyStop {
                 state.earlyStopTurnedOff = rule

@@ -9,7 +9,10 @@ enum Dashboard {
         let tasks = s.tasks.count
         let tableLines = s.taskKinds.reduce(0) { $0 + tableMetrics($1).count }
         let tableHeight = min(tableLines + 1 + (baselines == nil ? 0 : 1), max(height / 3, 2))
-        let chartsHeight = height - tableHeight - 1
+        var chartsHeight = height - tableHeight - 1
+        // One row under the charts for the learning-rate trace, when there is room.
+        let rateRow = chartsHeight >= 9
+        if rateRow { chartsHeight -= 1 }
         let columns = grid.width >= 120 && tasks > 1 ? 2 : 1
         let panelRows = max(1, (tasks + columns - 1) / columns)
         let panelHeight = chartsHeight / panelRows
@@ -22,7 +25,13 @@ enum Dashboard {
         } else {
             grid.put("enlarge the terminal to see the loss charts", x: 1, y: y, style: Style(.muted))
         }
-        metricsTable(&grid, s, context, baselines, y: y + chartsHeight + 1, height: tableHeight)
+        if rateRow, panelHeight >= 4 {
+            for column in 0..<columns {
+                SchedulePicker.drawTrace(&grid, s, unicode: state.unicode, x: column * panelWidth, y: y + chartsHeight,
+                                         width: panelWidth - (columns > 1 ? 1 : 0))
+            }
+        }
+        metricsTable(&grid, s, context, baselines, y: y + chartsHeight + (rateRow ? 2 : 1), height: tableHeight)
     }
 
     static func panel(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ t: Int, x: Int, y: Int, width: Int, height: Int) {

@@ -31,6 +31,9 @@ public enum Screen {
         if let cursor = state.picker {
             StrategyPicker.draw(&grid, snapshot, cursor: cursor, unicode: state.unicode, y: body.y, height: body.height)
         }
+        if let cursor = state.schedulePicker {
+            SchedulePicker.draw(&grid, snapshot, cursor: cursor, unicode: state.unicode, y: body.y, height: body.height)
+        }
         footer(&grid, snapshot, state, y: height - 1)
         return grid
     }
@@ -72,7 +75,7 @@ public enum Screen {
         if let kept = s.restoredEpoch { parts.append("early stop: kept epoch \(kept)") }
         if s.samplesPerSecond > 0, s.state == .running { parts.append("\(compact(s.samplesPerSecond)) samples/s") }
         if let eta = s.etaSeconds, s.state.isActive { parts.append("ETA \(duration(eta))") }
-        parts.append("lr \(LineChart.format(s.learningRate))")
+        parts.append("lr \(LineChart.format(s.learningRate))" + (s.schedule == .constant ? "" : " \(s.schedule.spec)"))
         if s.strategy != .fixed { parts.append("weights \(s.strategy.rawValue)") }
         grid.put(parts.joined(separator: " · "), x: x, y: y)
     }
@@ -96,13 +99,17 @@ public enum Screen {
             grid.put(" pick a loss-weighting strategy: j k or arrows move · enter apply · esc close", x: 0, y: y, style: Style(.muted))
             return
         }
+        if state.schedulePicker != nil {
+            grid.put(" pick a learning-rate schedule: j k or arrows move · enter apply · esc close", x: 0, y: y, style: Style(.muted))
+            return
+        }
         if let note = state.note {
             grid.put(" " + note, x: 0, y: y, style: Style(.warning))
             return
         }
         let hints: String = switch state.view {
         case .dashboard: "space pause · n step · l log-y · [ ] smoothing · < > rate · s save · ? help · q quit"
-        case .controls: "↑↓ select · + - weight · e type weight (pins it) · u unpin · f freeze · w W strategy · < > rate · ? help"
+        case .controls: "↑↓ select · + - weight · e type weight (pins it) · u unpin · f freeze · w W strategy · < > rate · L schedule · ? help"
         case .examples: "↑↓ move · enter detail · m misclassified · a wrong on all · / search · T task · esc clear"
         case .confusion: "arrows select a cell · enter show its examples · T task · ? help · q quit"
         case .help: "esc or ? back"

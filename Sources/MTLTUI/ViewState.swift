@@ -32,6 +32,8 @@ public struct ViewState: Sendable {
     public var prompt: Prompt?
     /// The strategy picker (W), when open: the row of `WeightingStrategy.allCases` under its cursor.
     public var picker: Int?
+    /// The learning-rate schedule picker (R), when open: the row under its cursor.
+    public var schedulePicker: Int?
     /// Gradients view: the layer shown in detail, by name (the ranking moves as training goes);
     /// nil shows the most conflicted.
     public var gradientLayer: String?
