@@ -66,6 +66,9 @@ public struct Checkpoint: Sendable {
         /// Multi-label decision thresholds by task name, one per label in (0, 1), tuned on the
         /// validation rows when training ended (nil: every label decides at 0.5).
         public var thresholds: [String: [Float]]?
+        /// The inputs of the run's train, validation and test rows (nil before this was kept),
+        /// so that `eval` can say which rows of a file the model has seen.
+        public var split: SplitDigest? = nil
     }
 
     /// What a checkpoint is read for: `resume` also needs the optimizer's moments and the best
@@ -225,5 +228,6 @@ extension Checkpoint.Info {
         files = try c.decodeIfPresent([String: Checkpoint.FileDigest].self, forKey: .files)
         weighting = try c.decodeIfPresent(WeightingState.self, forKey: .weighting)
         thresholds = try c.decodeIfPresent([String: [Float]].self, forKey: .thresholds)
+        split = try c.decodeIfPresent(SplitDigest.self, forKey: .split)
     }
 }

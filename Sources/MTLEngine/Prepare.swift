@@ -79,11 +79,14 @@ public enum RunPreparation {
     public static let maxEpochs = 1_000_000
 
     /// Load, spec, split, encode and size the model; every problem is an error before training.
-    public static func prepare(_ options: RunOptions) throws -> PreparedRun {
+    /// `split` replaces the seeded split (a cross-validation fold) and `source` the loading of
+    /// `options.data` (the same data again); the encoders are fitted on the split's train rows.
+    public static func prepare(_ options: RunOptions, split given: DataSplit? = nil,
+                               source loaded: DatasetSource? = nil) throws -> PreparedRun {
         try check(options)
         if let save = options.saveDirectory { try checkSaveDirectory(save) }
         var notes: [String] = []
-        let source = try DatasetSource.load(options.data)
+        let source = try loaded ?? DatasetSource.load(options.data)
         let checkpoint = try options.resumeDirectory.map { try Checkpoint.read(from: $0, for: .resume) }
         var spec: DatasetSpec
         var specSource: String?
@@ -122,7 +125,7 @@ public enum RunPreparation {
         if checkpoint == nil { try checkInputsAreNotTasks(spec, options, specFile: specSource ?? source.table.file) }
         if checkpoint == nil, specSource == nil, let note = blankColumnsNote(source.table, spec) { notes.append(note) }
         let seed = checkpoint?.info.training.seed ?? options.seed
-        let split = try DataSplit.make(source.table, spec: spec, seed: seed)
+        let split = try given ?? DataSplit.make(source.table, spec: spec, seed: seed)
         if split.train.isEmpty { throw DataError(file: source.table.file, "no training rows after splitting") }
         if let checkpoint, let directory = options.resumeDirectory {
             let batchSize = checkpoint.info.training.batchSize
@@ -180,6 +183,7 @@ public enum RunPreparation {
         var setup = TrainingSetup(encoder: encoder, inputs: inputs, split: split, model: model, training: training,
                                   saveDirectory: options.saveDirectory, resume: checkpoint)
         setup.vectors = vectors
+        if options.saveDirectory != nil { setup.splitDigest = SplitDigest(source.table, spec: spec, split: split) }
         return PreparedRun(setup: setup, spec: spec, specSource: specSource, table: source.table, notes: notes)
     }
 
@@ -315,7 +319,7 @@ public enum RunPreparation {
     }
 
     /// The checkpoint directory can be made and written, before any time is spent training.
-    static func checkSaveDirectory(_ path: String) throws {
+    public static func checkSaveDirectory(_ path: String) throws {
         let files = FileManager.default
         var isDirectory: ObjCBool = false
         if files.fileExists(atPath: path, isDirectory: &isDirectory) {

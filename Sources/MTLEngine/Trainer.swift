@@ -15,6 +15,8 @@ public struct TrainingSetup: Sendable {
     public var resume: Checkpoint?
     /// Pretrained rows for the cnn trunk's embedding (a new run only).
     public var vectors: WordVectors?
+    /// The split's inputs, kept in the checkpoint for `eval`.
+    public var splitDigest: SplitDigest?
 
     public init(encoder: DataEncoder, inputs: ModelInputs, split: DataSplit, model: ModelConfig,
                 training: TrainingConfig, saveDirectory: String? = nil, resume: Checkpoint? = nil) {
