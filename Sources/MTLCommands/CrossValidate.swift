@@ -11,7 +11,7 @@ struct CrossValidate: ParsableCommand {
         abstract: "Cross-validate: train one model per fold and report each fold's metrics and their mean ± sd.",
         discussion: """
         The run's test rows (the seeded split, or split_column) stay held out; the other rows are \
-        dealt into K folds, stratified on the first classification task's label, with rows of \
+        dealt into K folds, stratified on the first binary or multiclass task's label, with rows of \
         identical inputs always in the same fold. Fold k's model trains on the other folds and \
         validates (and stops early) on fold k; its validation metrics are the fold's figures.
 
@@ -64,7 +64,7 @@ struct CrossValidate: ParsableCommand {
         let tasks = heads.map(\.name), kinds = heads.map(\.kind)
         if !json {
             Console.shared.out("data: \(base.table.file) · \(base.table.rowCount) rows · \(pool.count) in \(folds) folds (\(foldRows.map { String($0.count) }.joined(separator: "/"))) · \(test.count) test rows held out")
-            let stratum = DataSplit.strataTask(base.spec).map { "'\($0.name)'" } ?? "nothing (regression only)"
+            let stratum = Folds.strataTask(base.spec).map { "'\($0.name)'" } ?? "nothing (no binary or multiclass task)"
             Console.shared.out("folds: stratified on \(stratum); rows with identical inputs share a fold")
         }
         StopSignals.install()

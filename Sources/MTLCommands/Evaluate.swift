@@ -161,7 +161,8 @@ struct Evaluate: ParsableCommand {
             } else {
                 Console.shared.out(Report.metricsTable(rows: names.indices.map { (names[$0], kinds[$0], [("eval", result.combined[$0])]) }))
             }
-            let tuned = scorer.tasks.map { task in scorer.members.contains { $0.info.thresholds?[task.spec.name] != nil } }
+            // A vote decides by majority at 0.5; a mean uses the members' mean tuned thresholds.
+            let tuned = scorer.tasks.map { task in scorer.rule == .mean && scorer.members.contains { $0.info.thresholds?[task.spec.name] != nil } }
             for line in Report.labelTables(result.combined, tasks: names, classes: scorer.tasks.map(\.classes), tuned: tuned) {
                 Console.shared.out(line)
             }

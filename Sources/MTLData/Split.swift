@@ -18,7 +18,7 @@ public struct DataSplit: Sendable, Equatable, Codable {
     public static func make(_ table: Table, spec: DatasetSpec, seed: UInt64) throws(DataError) -> DataSplit {
         if let column = spec.splitColumn { return try fromColumn(table, column) }
         let groups = inputGroups(table, spec: spec, rows: Array(0..<table.rowCount))
-        let strata = stratify(groups, table: table, spec: spec)
+        let strata = stratify(groups, table: table, task: strataTask(spec))
         var rng = SeededRandom(seed: seed, stream: 1)
         var split = DataSplit(train: [], validation: [], test: [])
         let f = spec.splitFractions
@@ -59,12 +59,12 @@ public struct DataSplit: Sendable, Equatable, Codable {
         return groups
     }
 
-    /// The first classification task, whose label stratifies splits and folds (nil: regression only).
+    /// The first classification task, whose label stratifies the split (nil: regression only).
     public static func strataTask(_ spec: DatasetSpec) -> TaskSpec? { spec.tasks.first { $0.kind != .regression } }
 
-    /// Group indices by the stratifying task's label of each group's first row ("" without one).
-    public static func stratify(_ groups: [[Int]], table: Table, spec: DatasetSpec) -> [String: [Int]] {
-        let column = strataTask(spec).flatMap { table.column($0.column) }
+    /// Group indices by `task`'s label of each group's first row (all in "" without a task).
+    public static func stratify(_ groups: [[Int]], table: Table, task: TaskSpec?) -> [String: [Int]] {
+        let column = task.flatMap { table.column($0.column) }
         var strata: [String: [Int]] = [:]
         for (g, rows) in groups.enumerated() { strata[column?[rows[0]] ?? "", default: []].append(g) }
         return strata

@@ -2,7 +2,7 @@ import MTLData
 
 /// K-fold cross-validation folds over a set of rows (the non-test rows of a run).
 ///
-/// Stratified on the first classification task's label, like `DataSplit`; rows with identical
+/// Stratified on the first binary or multiclass task's label (`strataTask`); rows with identical
 /// inputs form one group and land in the same fold, so a duplicated text never validates a
 /// model that trained on its twin. Within a label, groups go (largest first, then in seeded
 /// order) to the fold holding the fewest rows of that label, ties to the fold with the fewest
@@ -15,8 +15,8 @@ public enum Folds {
         guard groups.count >= k else {
             throw UsageError("--folds", "\(k) folds need at least \(k) distinct rows outside the test split; there are \(groups.count)")
         }
-        let strata = DataSplit.stratify(groups, table: table, spec: spec)
-        let task = DataSplit.strataTask(spec)
+        let task = strataTask(spec)
+        let strata = DataSplit.stratify(groups, table: table, task: task)
         // A label with fewer groups than folds leaves some fold's model never validated on it.
         if let task, let (label, members) = strata.filter({ !$0.key.isEmpty }).min(by: { ($0.value.count, $0.key) < ($1.value.count, $1.key) }),
            members.count < k {
@@ -37,6 +37,12 @@ public enum Folds {
             }
         }
         return folds.map { $0.sorted() }
+    }
+
+    /// The task whose label stratifies the folds: the first binary or multiclass one. A label
+    /// set is not a class (most sets are rare), so multi-label tasks are left out.
+    public static func strataTask(_ spec: DatasetSpec) -> TaskSpec? {
+        spec.tasks.first { $0.kind == .binary || $0.kind == .multiclass }
     }
 
     /// Fold `index`'s split: it validates, the other folds train, `test` stays held out.
