@@ -119,8 +119,8 @@ public enum Ensemble {
     }
 
     /// Metrics of combined outputs on `rows` against `targets` as `task` encodes them. The loss
-    /// is the log loss of the combined probabilities (regression: the squared error in
-    /// standardised units), weighted like training's.
+    /// is the log loss of the combined probabilities (regression: the task's squared or Huber
+    /// error in standardised units), weighted like training's.
     public static func metrics(_ combined: [Float], rows: [Int], task: DataEncoder.TaskEncoding, width: Int,
                                targets: TaskTargets, thresholds: [Float]? = nil) -> TaskMetrics {
         let kind = task.spec.kind
@@ -131,7 +131,7 @@ public enum Ensemble {
             for c in 0..<width { p[c] = combined[i * width + c] }
             if kind == .regression { p[0] = Float((Double(p[0]) - task.mean) / task.std) }
             let y = Array(targets.values[(r * targets.width)..<(r * targets.width + targets.width)])
-            let loss = rowLoss(p, y, kind: kind)
+            let loss = rowLoss(p, y, kind: kind, regression: task.spec.loss)
             p.withUnsafeBufferPointer { pp in
                 y.withUnsafeBufferPointer { yy in
                     accumulator.add(probabilities: pp.baseAddress!, targets: yy.baseAddress!, mask: targets.mask[r],
@@ -142,13 +142,15 @@ public enum Ensemble {
         return accumulator.metrics()
     }
 
-    static func rowLoss(_ p: [Float], _ y: [Float], kind: TaskKind) -> Float {
+    static func rowLoss(_ p: [Float], _ y: [Float], kind: TaskKind, regression: RegressionLoss) -> Float {
         func log(_ x: Float) -> Float { Foundation.log(min(max(x, 1e-7), 1)) }
         switch kind {
         case .multiclass: return -log(p[Int(y[0])])
         case .binary, .multilabel:
             return zip(p, y).reduce(0) { $0 - ($1.1 > 0.5 ? log($1.0) : log(1 - $1.0)) } / Float(p.count)
-        case .regression: return (p[0] - y[0]) * (p[0] - y[0])
+        case .regression:
+            let d = p[0] - y[0]
+            return regression == .mse || abs(d) <= 1 ? (regression == .mse ? d * d : 0.5 * d * d) : abs(d) - 0.5
         }
     }
 }
