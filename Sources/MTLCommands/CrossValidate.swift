@@ -24,10 +24,8 @@ struct CrossValidate: ParsableCommand {
         A FILE ending in .jsonl gets one object per row instead: \
         {"row":1,"fold":2,"probabilities":{"TASK":{"CLASS":p}},"predictions":{"TASK":v}}.
 
-        Examples:
-          mtl-tui cv sample-data/penguins --folds 5 --epochs 30
-          mtl-tui cv sample-data/vader-domains --folds 5 --save runs/vader-cv --oof oof.csv
-          mtl-tui eval runs/vader-cv sample-data/vader-domains
+        Example: mtl-tui cv sample-data/vader-domains --save runs/vader-cv --oof oof.csv, \
+        then mtl-tui eval runs/vader-cv sample-data/vader-domains.
         """)
 
     @Argument(help: "A data file or a directory with one data file and an optional spec.toml.")
