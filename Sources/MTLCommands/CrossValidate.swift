@@ -101,7 +101,7 @@ struct CrossValidate: ParsableCommand {
         if let ensembleDirectory, !test.isEmpty {
             ensembleTest = exitOnUserError {
                 try EnsembleRun(members: Ensemble.read(ensembleDirectory).members, table: base.table, rows: test,
-                                requireLabels: true, rule: .mean).metrics
+                                requireLabels: true, rule: .mean).metrics(test).combined
             }
         }
         report(results, tasks: tasks, kinds: kinds, ensembleTest: ensembleTest, testRows: test.count, saved: ensembleDirectory)

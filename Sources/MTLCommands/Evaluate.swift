@@ -75,11 +75,13 @@ struct Scorer {
 
     var isEnsemble: Bool { single == nil }
 
-    /// Metrics on `rows`, and for an ensemble each member's.
-    func metrics(_ rows: [Int]) throws -> (combined: [TaskMetrics], members: [[TaskMetrics]]) {
-        if let single { return (single.run(rows: rows).metrics, []) }
-        let run = try EnsembleRun(members: members, table: table, rows: rows, requireLabels: true, rule: rule)
-        return (run.metrics, run.members)
+    /// Metrics on each of `parts` (rows of the table), and for an ensemble each member's; an
+    /// ensemble runs its members once over the rows of all parts.
+    func metrics(_ parts: [[Int]]) throws -> [(combined: [TaskMetrics], members: [[TaskMetrics]])] {
+        if let single { return parts.map { (single.run(rows: $0).metrics, []) } }
+        let all = Array(Set(parts.joined())).sorted()
+        let run = try EnsembleRun(members: members, table: table, rows: all, requireLabels: true, rule: rule)
+        return parts.map { run.metrics($0) }
     }
 
     /// Per task the outputs `[rows, width]` of every row, and the multi-label thresholds that decide them.
@@ -128,7 +130,9 @@ struct Evaluate: ParsableCommand {
         let seenRows = all.filter { scorer.seen[$0] != nil }
         var parts: [(name: String, rows: [Int])] = [("all", all)]
         if !seenRows.isEmpty { parts += [("held_out", heldOut), ("seen", seenRows)] }
-        let results = parts.map { part in part.rows.isEmpty ? nil : exitOnUserError { try scorer.metrics(part.rows) } }
+        let measured = exitOnUserError { try scorer.metrics(parts.map(\.rows).filter { !$0.isEmpty }) }
+        var next = measured.makeIterator()
+        let results = parts.map { $0.rows.isEmpty ? nil : next.next() }
         let names = scorer.heads.map(\.name), kinds = scorer.heads.map(\.kind)
         let trainCount = scorer.seen.filter { $0 == "train" }.count
         if json {

@@ -169,52 +169,90 @@ extension TaskMetrics {
     }
 }
 
-/// An ensemble's members run over the rows of a table, each encoding it with its own encoder.
+/// An ensemble's members run once over rows of a table, each encoding it with its own
+/// encoder; metrics of any subset of those rows come from the kept outputs.
 public struct EnsembleRun: Sendable {
-    /// Per member, per task: its metrics on the rows (empty without labels).
-    public var members: [[TaskMetrics]]
+    public let rows: [Int]
+    public let widths: [Int]
     /// Per task: the combined outputs `[rows, width]`, regression values in original units.
-    public var outputs: [[Float]]
-    public var widths: [Int]
+    public let outputs: [[Float]]
     /// Per task: the combined multi-label decision thresholds (nil: 0.5).
-    public var thresholds: [[Float]?]
-    /// Per task: the combined metrics (empty without labels).
-    public var metrics: [TaskMetrics]
+    public let thresholds: [[Float]?]
+    let checkpoints: [Checkpoint]
+    /// Per member, per task: outputs `[rows, width]` and each row's loss, as the member's evaluator gave them.
+    let memberOutputs: [[[Float]]]
+    let memberLosses: [[[Float]]]
+    /// Per member, per task: the targets of every table row (empty without labels).
+    let memberTargets: [[TaskTargets]]
+    let position: [Int: Int]
 
     public init(members checkpoints: [Checkpoint], table: Table, rows: [Int], requireLabels: Bool,
                 rule: EnsembleCombine, batchSize: Int = 256) throws {
-        var memberOutputs: [[[Float]]] = []   // [member][task]
-        members = []
-        var first: EncodedRows?
+        var memberOutputs: [[[Float]]] = [], memberLosses: [[[Float]]] = [], memberTargets: [[TaskTargets]] = []
         for checkpoint in checkpoints {
             let encoded = try checkpoint.info.encoder.encode(table, requireLabels: requireLabels)
-            if first == nil { first = encoded }
             let inputs = ModelInputs(rows: encoded, encoder: checkpoint.info.encoder, model: checkpoint.info.model)
             let model = checkpoint.makeModel()
             let batch = Batch(capacity: batchSize, inputs: inputs)
             var evaluator = Evaluator(model: model, tasks: checkpoint.info.encoder.tasks, batch: batch,
                                       work: model.workspace(batch: batchSize, maxTokens: inputs.maxTokens))
             evaluator.useThresholds(checkpoint.info.thresholds)
-            let (metrics, examples) = evaluator.evaluate(rows, inputs: inputs, step: checkpoint.info.position.step)
-            members.append(metrics)
+            let examples = evaluator.evaluate(rows, inputs: inputs, step: checkpoint.info.position.step).examples
             memberOutputs.append(examples.outputs)
+            memberLosses.append(examples.losses)
+            memberTargets.append(requireLabels ? encoded.targets : [])
         }
         let tasks = checkpoints[0].info.encoder.tasks
-        widths = checkpoints[0].info.model.heads.map(\.outputs)
-        var outputs: [[Float]] = [], thresholds: [[Float]?] = [], metrics: [TaskMetrics] = []
+        let widths = checkpoints[0].info.model.heads.map(\.outputs)
+        var outputs: [[Float]] = [], thresholds: [[Float]?] = []
         for (t, task) in tasks.enumerated() {
             let memberThresholds = checkpoints.map { $0.info.thresholds?[task.spec.name] }
-            let combined = Ensemble.combine(memberOutputs.map { $0[t] }, kind: task.spec.kind, width: widths[t], rule: rule,
-                                            thresholds: memberThresholds)
-            let cut = task.spec.kind == .multilabel ? Ensemble.thresholds(memberThresholds, labels: widths[t], rule: rule) : nil
-            outputs.append(combined)
-            thresholds.append(cut)
-            if requireLabels, let first {
-                metrics.append(Ensemble.metrics(combined, rows: rows, task: task, width: widths[t], targets: first.targets[t], thresholds: cut))
-            }
+            outputs.append(Ensemble.combine(memberOutputs.map { $0[t] }, kind: task.spec.kind, width: widths[t], rule: rule,
+                                            thresholds: memberThresholds))
+            thresholds.append(task.spec.kind == .multilabel ? Ensemble.thresholds(memberThresholds, labels: widths[t], rule: rule) : nil)
         }
+        self.rows = rows
+        self.widths = widths
         self.outputs = outputs
         self.thresholds = thresholds
-        self.metrics = metrics
+        self.checkpoints = checkpoints
+        self.memberOutputs = memberOutputs
+        self.memberLosses = memberLosses
+        self.memberTargets = memberTargets
+        position = Dictionary(rows.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Per task, the combined metrics on `subset` (rows given to `init`, which needed labels),
+    /// and per member its own, as its evaluator would report them on those rows.
+    public func metrics(_ subset: [Int]) -> (combined: [TaskMetrics], members: [[TaskMetrics]]) {
+        precondition(!memberTargets.isEmpty && memberTargets.allSatisfy { !$0.isEmpty }, "metrics need labelled rows")
+        let positions = subset.map { position[$0]! }
+        let tasks = checkpoints[0].info.encoder.tasks
+        let combined = tasks.indices.map { t in
+            Ensemble.metrics(positions.flatMap { outputs[t][($0 * widths[t])..<($0 * widths[t] + widths[t])] }, rows: subset,
+                             task: tasks[t], width: widths[t], targets: memberTargets[0][t], thresholds: thresholds[t])
+        }
+        let members = checkpoints.indices.map { m in
+            checkpoints[m].info.encoder.tasks.enumerated().map { t, task in
+                let width = widths[t], targets = memberTargets[m][t]
+                var accumulator = MetricAccumulator(kind: task.spec.kind, classes: width, mean: task.mean, std: task.std,
+                                                    thresholds: checkpoints[m].info.thresholds?[task.spec.name])
+                accumulator.reserve(subset.count)
+                var p = [Float](repeating: 0, count: width)
+                for (r, i) in zip(subset, positions) {
+                    for c in 0..<width { p[c] = memberOutputs[m][t][i * width + c] }
+                    // The evaluator keeps regression outputs in original units; metrics take them standardised.
+                    if task.spec.kind == .regression { p[0] = Float((Double(p[0]) - task.mean) / task.std) }
+                    p.withUnsafeBufferPointer { pp in
+                        targets.values.withUnsafeBufferPointer { y in
+                            accumulator.add(probabilities: pp.baseAddress!, targets: y.baseAddress! + r * targets.width,
+                                            mask: targets.mask[r], weight: targets.weights[r], loss: memberLosses[m][t][i])
+                        }
+                    }
+                }
+                return accumulator.metrics()
+            }
+        }
+        return (combined, members)
     }
 }
