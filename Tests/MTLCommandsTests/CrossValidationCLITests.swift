@@ -54,6 +54,22 @@ import Testing
         // The file is the one cv trained on: its test rows are reported apart.
         #expect((result["held_out"] as? [String: Any])?["rows"] as? Int == testRows)
         #expect((result["seen"] as? [String: Any])?["rows"] as? Int == 90 - testRows)
+        // The members' mean on the held-out rows is the mean of each member evaluated alone
+        // (the ensemble takes subsets from one pass; a member alone runs its own evaluator).
+        let heldOut = try #require(result["held_out"] as? [String: Any])
+        let membersMean = try #require(heldOut["members_mean"] as? [String: [String: Double]])
+        var alone: [[String: [String: Any]]] = []
+        for k in 1...3 {
+            let member = try CLI.run(["eval", ensemble + "/fold-\(k)", file, "--json"])
+            let object = Self.json(Substring(member.stdout.trimmingCharacters(in: .newlines)))
+            let part = try #require(object["held_out"] as? [String: Any])
+            #expect(part["rows"] as? Int == testRows)
+            alone.append(try #require(part["metrics"] as? [String: [String: Any]]))
+        }
+        for (task, metric) in [("score", "mae"), ("label", "loss"), ("label", "accuracy")] {
+            let mean = alone.compactMap { $0[task]?[metric] as? Double }.reduce(0, +) / 3
+            #expect(abs(mean - (membersMean[task]?[metric] ?? .nan)) < 1e-5, "\(task).\(metric)")
+        }
         let vote = try CLI.run(["eval", ensemble, file, "--combine", "vote"])
         #expect(vote.status == 0 && vote.stdout.contains("ensemble of 3 (vote)"), "\(vote.stderr)")
         let predict = try CLI.run(["predict", ensemble, file, "--probabilities"])
