@@ -23,9 +23,10 @@ public struct MTLTUI: ParsableCommand {
           mtl-tui sweep sample-data/vader-domains --seeds 3                   # every strategy, compared
           mtl-tui train sample-data/penguins --epochs 50 --save runs/penguins
           mtl-tui eval runs/penguins sample-data/penguins
+          mtl-tui cv sample-data/penguins --epochs 50 --save runs/penguins-cv
           mtl-tui predict runs/penguins new-penguins.csv > predictions.csv
         """,
-        subcommands: [Open.self, Train.self, SweepCommand.self, Evaluate.self, Predict.self, Bench.self, CorrectionsCommand.self],
+        subcommands: [Open.self, Train.self, CrossValidate.self, SweepCommand.self, Evaluate.self, Predict.self, Bench.self, CorrectionsCommand.self],
         defaultSubcommand: Open.self)
 
     public init() {}

@@ -68,6 +68,9 @@ public struct Checkpoint: Sendable {
         public var thresholds: [String: [Float]]?
         /// The learning-rate schedule's state (nil before schedules existed: a fresh state).
         public var schedule: ScheduleState?
+        /// The inputs of the run's train, validation and test rows (nil before this was kept),
+        /// so that `eval` can say which rows of a file the model has seen.
+        public var split: SplitDigest? = nil
     }
 
     /// What a checkpoint is read for: `resume` also needs the optimizer's moments and the best
@@ -228,5 +231,6 @@ extension Checkpoint.Info {
         weighting = try c.decodeIfPresent(WeightingState.self, forKey: .weighting)
         thresholds = try c.decodeIfPresent([String: [Float]].self, forKey: .thresholds)
         schedule = try c.decodeIfPresent(ScheduleState.self, forKey: .schedule)
+        split = try c.decodeIfPresent(SplitDigest.self, forKey: .split)
     }
 }

@@ -2,10 +2,12 @@ import Foundation
 import MTLData
 
 /// One task's metrics over a set of rows. Classification: accuracy, macro-F1, per-class
-/// precision and recall, the confusion matrix (rows = true class), ROC-AUC for binary tasks.
+/// precision and recall, the confusion matrix (rows = true class), ROC-AUC and average
+/// precision (PR-AUC) for binary tasks.
 /// Multi-label: micro-F1 (pooled over every label decision, the figure a multi-label user reads
 /// first), macro-F1 (mean over labels), subset accuracy (rows whose whole label set is right),
-/// label-wise accuracy, per-label precision, recall, F1 and support, all at `thresholds`.
+/// label-wise accuracy, per-label precision, recall, F1 and support, all at `thresholds`, and
+/// ROC-AUC and average precision as macro means over the labels that have both outcomes.
 /// Regression: MAE, RMSE and R² in the target's original units. `loss` is the weighted mean.
 public struct TaskMetrics: Sendable, Codable, Equatable {
     public var loss: Double
@@ -17,6 +19,9 @@ public struct TaskMetrics: Sendable, Codable, Equatable {
     public var recall: [Double]?
     public var confusion: [[Int]]?
     public var auc: Double?
+    /// Average precision (the area under the precision–recall curve as scikit-learn's
+    /// `average_precision_score` steps it): binary, and the macro mean over labels for multi-label.
+    public var averagePrecision: Double?
     public var mae: Double?
     public var rmse: Double?
     public var r2: Double?
@@ -31,7 +36,7 @@ public struct TaskMetrics: Sendable, Codable, Equatable {
     public var thresholds: [Double]?
 
     /// Metric by its public name: loss, accuracy, macro_f1, micro_f1, subset_accuracy, precision,
-    /// recall (macro means), auc, mae, rmse, r2.
+    /// recall (macro means), auc, ap (average precision), mae, rmse, r2.
     public func value(_ name: String) -> Double? {
         switch name {
         case "loss": loss
@@ -42,6 +47,7 @@ public struct TaskMetrics: Sendable, Codable, Equatable {
         case "precision": precision.map { $0.reduce(0, +) / Double(max($0.count, 1)) }
         case "recall": recall.map { $0.reduce(0, +) / Double(max($0.count, 1)) }
         case "auc": auc
+        case "ap": averagePrecision
         case "mae": mae
         case "rmse": rmse
         case "r2": r2
@@ -52,10 +58,10 @@ public struct TaskMetrics: Sendable, Codable, Equatable {
     /// Names this task reports, in display order.
     public static func names(for kind: TaskKind) -> [String] {
         switch kind {
-        case .binary: ["loss", "accuracy", "macro_f1", "precision", "recall", "auc"]
+        case .binary: ["loss", "accuracy", "macro_f1", "precision", "recall", "auc", "ap"]
         case .multiclass: ["loss", "accuracy", "macro_f1", "precision", "recall"]
         // accuracy: label-wise (Hamming) accuracy; subset_accuracy: the whole set right.
-        case .multilabel: ["loss", "micro_f1", "macro_f1", "subset_accuracy", "accuracy", "precision", "recall"]
+        case .multilabel: ["loss", "micro_f1", "macro_f1", "subset_accuracy", "accuracy", "precision", "recall", "auc", "ap"]
         case .regression: ["loss", "mae", "rmse", "r2"]
         }
     }
@@ -88,6 +94,8 @@ public struct MetricAccumulator: Sendable {
     var count = 0
     var confusion: [Int]
     var scores: [(Float, Bool)] = []
+    /// Multi-label: per label, each row's probability and truth (for ROC-AUC and average precision).
+    var labelScores: [[(Float, Bool)]] = []
     var absoluteError: Double = 0
     var squaredError: Double = 0
     var targetSum: Double = 0
@@ -113,11 +121,13 @@ public struct MetricAccumulator: Sendable {
         case .regression: 0
         }
         confusion = [Int](repeating: 0, count: cells)
+        if kind == .multilabel { labelScores = [[(Float, Bool)]](repeating: [], count: classes) }
     }
 
     /// Room for `rows` binary scores, so accumulating an epoch does not reallocate.
     public mutating func reserve(_ rows: Int) {
         if kind == .binary { scores.reserveCapacity(rows) }
+        for c in labelScores.indices { labelScores[c].reserveCapacity(rows) }
     }
 
     /// One row: its probabilities (or value), target(s), label mask, loss weight and loss.
@@ -140,6 +150,7 @@ public struct MetricAccumulator: Sendable {
                 let truth = y[c] > 0.5, predicted = p[c] >= thresholds[c]
                 confusion[c * 4 + (truth ? 2 : 0) + (predicted ? 1 : 0)] += 1
                 if truth != predicted { exact = false }
+                labelScores[c].append((p[c], truth))
             }
             if exact { exactRows += 1 }
         case .regression:
@@ -176,7 +187,10 @@ public struct MetricAccumulator: Sendable {
             m.recall = recall
             m.macroF1 = f1.reduce(0, +) / Double(k)
             m.accuracy = Double((0..<k).reduce(0) { $0 + matrix[$1][$1] }) / n
-            if kind == .binary { m.auc = Self.rocAUC(scores) }
+            if kind == .binary {
+                m.auc = Self.rocAUC(scores)
+                m.averagePrecision = Self.averagePrecision(scores)
+            }
         case .multilabel:
             var precision: [Double] = [], recall: [Double] = [], f1: [Double] = [], support: [Int] = []
             var correct = 0, tp = 0, fp = 0, fn = 0
@@ -198,6 +212,8 @@ public struct MetricAccumulator: Sendable {
             m.accuracy = Double(correct) / (n * Double(classes))
             // Grid values as written (0.35, not 0.3499999940395355).
             m.thresholds = thresholds.map { (Double($0) * 10_000).rounded() / 10_000 }
+            m.auc = Self.macroMean(labelScores.map(Self.rocAUC))
+            m.averagePrecision = Self.macroMean(labelScores.map(Self.averagePrecision))
         }
         return m
     }
@@ -215,6 +231,34 @@ public struct MetricAccumulator: Sendable {
             f1[c] = precision[c] + recall[c] > 0 ? 2 * precision[c] * recall[c] / (precision[c] + recall[c]) : 0
         }
         return (precision, recall, f1)
+    }
+
+    /// The mean of the defined values (labels with both outcomes), nil if none is.
+    static func macroMean(_ values: [Double?]) -> Double? {
+        let defined = values.compactMap { $0 }
+        return defined.isEmpty ? nil : defined.reduce(0, +) / Double(defined.count)
+    }
+
+    /// Σ (Rₙ − Rₙ₋₁) Pₙ over the distinct scores from the highest down, tied scores taken as one
+    /// threshold (scikit-learn's `average_precision_score`); nil without both outcomes.
+    static func averagePrecision(_ scores: [(Float, Bool)]) -> Double? {
+        let positives = scores.filter(\.1).count
+        guard positives > 0, positives < scores.count else { return nil }
+        let sorted = scores.sorted { $0.0 > $1.0 }
+        var tp = 0, fp = 0, previousRecall = 0.0, sum = 0.0
+        var i = 0
+        while i < sorted.count {
+            var j = i
+            while j < sorted.count, sorted[j].0 == sorted[i].0 {
+                if sorted[j].1 { tp += 1 } else { fp += 1 }
+                j += 1
+            }
+            let recall = Double(tp) / Double(positives)
+            sum += (recall - previousRecall) * Double(tp) / Double(tp + fp)
+            previousRecall = recall
+            i = j
+        }
+        return sum
     }
 
     /// Area under the ROC curve via ranks (Mann–Whitney U), ties sharing their mean rank.

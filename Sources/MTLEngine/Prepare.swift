@@ -93,11 +93,14 @@ public enum RunPreparation {
     public static let maxEpochs = 1_000_000
 
     /// Load, spec, split, encode and size the model; every problem is an error before training.
-    public static func prepare(_ options: RunOptions) throws -> PreparedRun {
+    /// `split` replaces the seeded split (a cross-validation fold) and `source` the loading of
+    /// `options.data` (the same data again); the encoders are fitted on the split's train rows.
+    public static func prepare(_ options: RunOptions, split given: DataSplit? = nil,
+                               source loaded: DatasetSource? = nil) throws -> PreparedRun {
         try check(options)
         if let save = options.saveDirectory { try checkSaveDirectory(save) }
         var notes: [String] = []
-        var source = try DatasetSource.load(options.data)
+        var source = try loaded ?? DatasetSource.load(options.data)
         let checkpoint = try options.resumeDirectory.map { try Checkpoint.read(from: $0, for: .resume) }
         let from = try options.fromDirectory.map { try readFrom($0, options: options) }
         if options.extendVocabulary, from == nil { throw UsageError("--extend-vocab", "grows the vocabulary of the model --from DIR starts from; pass --from too") }
@@ -146,7 +149,7 @@ public enum RunPreparation {
                                      skipBad: options.skipBadCorrections)
         }
         notes += plan?.warnings ?? []
-        var split = try DataSplit.make(source.table, spec: spec, seed: seed)
+        var split = try given ?? DataSplit.make(source.table, spec: spec, seed: seed)
         if let plan { split.train = plan.filter(split.train) }
         if split.train.isEmpty { throw DataError(file: source.table.file, "no training rows after splitting") }
         if let checkpoint, let directory = options.resumeDirectory {
@@ -212,6 +215,7 @@ public enum RunPreparation {
                                   saveDirectory: options.saveDirectory, resume: checkpoint)
         setup.vectors = vectors
         setup.warmStart = fineTune?.warmStart
+        if options.saveDirectory != nil { setup.splitDigest = SplitDigest(source.table, spec: spec, split: split) }
         return PreparedRun(setup: setup, spec: spec, specSource: specSource, table: source.table, notes: notes, corrections: plan?.summary)
     }
 
@@ -347,7 +351,7 @@ public enum RunPreparation {
     }
 
     /// The checkpoint directory can be made and written, before any time is spent training.
-    static func checkSaveDirectory(_ path: String) throws {
+    public static func checkSaveDirectory(_ path: String) throws {
         let files = FileManager.default
         var isDirectory: ObjCBool = false
         if files.fileExists(atPath: path, isDirectory: &isDirectory) {

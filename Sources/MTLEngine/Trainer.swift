@@ -17,6 +17,8 @@ public struct TrainingSetup: Sendable {
     public var vectors: WordVectors?
     /// Weights to start from, matched by tensor name (`--from`; a new run only).
     public var warmStart: WarmStart?
+    /// The split's inputs, kept in the checkpoint for `eval`.
+    public var splitDigest: SplitDigest?
 
     public init(encoder: DataEncoder, inputs: ModelInputs, split: DataSplit, model: ModelConfig,
                 training: TrainingConfig, saveDirectory: String? = nil, resume: Checkpoint? = nil) {

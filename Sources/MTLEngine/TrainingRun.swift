@@ -382,11 +382,12 @@ final class TrainingRun {
     }
 
     private func save(to directory: String, position: Checkpoint.Position, quiet: Bool) {
-        let info = Checkpoint.Info(model: model.config, encoder: setup.encoder, training: config, position: position,
+        var info = Checkpoint.Info(model: model.config, encoder: setup.encoder, training: config, position: position,
                                    layerSteps: optimizer.layerSteps, history: snapshot.history, best: best,
                                    tensors: model.tensors, weighting: weighting.state,
                                    thresholds: evaluator.thresholdsByTask.isEmpty ? nil : evaluator.thresholdsByTask,
                                    schedule: rates.state)
+        info.split = setup.splitDigest
         do {
             try Checkpoint.write(to: directory, info: info, model: model, optimizer: optimizer, bestParameters: bestParameters)
             if !quiet { log(.info, "saved checkpoint to \(directory)") }

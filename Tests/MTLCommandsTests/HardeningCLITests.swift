@@ -59,7 +59,7 @@ import Testing
         let s = Scratch()
         let file = s.write("ok.csv", reviewsCSV())
         try checks.expectOneLineError(["train", file, "--early-stop", "label.mae:1"], startsWith: "--early-stop",
-                                      contains: "task 'label' (binary) has no metric 'mae' (its metrics: loss, accuracy, macro_f1, precision, recall, auc)")
+                                      contains: "task 'label' (binary) has no metric 'mae' (its metrics: loss, accuracy, macro_f1, precision, recall, auc, ap)")
     }
 
     @Test func splitsWithoutTrainingOrValidationRows() throws {

@@ -9,7 +9,7 @@ import Testing
         #expect(try EarlyStop.parse("mass.mae", tasks: tasks) == EarlyStop(metric: "mass.mae", patience: 3))
         #expect(try EarlyStop.parse("loss:0", tasks: tasks) == EarlyStop(metric: "loss", patience: 0))
         let cases: [(String, String)] = [
-            ("sex.mae:1", "task 'sex' (binary) has no metric 'mae' (its metrics: loss, accuracy, macro_f1, precision, recall, auc)"),
+            ("sex.mae:1", "task 'sex' (binary) has no metric 'mae' (its metrics: loss, accuracy, macro_f1, precision, recall, auc, ap)"),
             ("mass.accuracy", "task 'mass' (regression) has no metric 'accuracy' (its metrics: loss, mae, rmse, r2)"),
             ("species.auc", "task 'species' (multiclass) has no metric 'auc' (its metrics: loss, accuracy, macro_f1, precision, recall)"),
             ("island.accuracy", "no task named 'island' in 'island.accuracy' (tasks: species, sex, mass)"),
