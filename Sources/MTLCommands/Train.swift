@@ -118,10 +118,13 @@ final class TrainingPrinter: Sendable {
             start.spec = prepared.spec.tomlText()
             start.specSource = prepared.specSource ?? "inferred"
             start.model = modelSummary()
-            start.parameters = Model(s.model, seed: 0).parameterCount
+            let model = Model(s.model, seed: 0)
+            start.parameters = model.parameterCount
+            start.layers = model.layers.map { RunEvent.Layer(name: $0.name, parameters: $0.count) }
             start.epochs = s.training.epochs
             start.stepsPerEpoch = (s.split.train.count + s.training.batchSize - 1) / max(s.training.batchSize, 1)
-            start.lr = RunProtocol.finite(Double(s.training.optimizer.learningRate))
+            // Through its shortest decimal, so 1e-3 reads 0.001 rather than the Float's 0.0010000000474974513.
+            start.lr = Double("\(s.training.optimizer.learningRate)").flatMap(RunProtocol.finite)
             start.producer = "mtl-tui"
             start.acceptsCommands = commands != nil
             start.commands = commands

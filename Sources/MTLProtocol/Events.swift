@@ -75,13 +75,21 @@ extension RunEvent {
         public var commands: String?
         /// Who wrote the stream (`mtl-tui`, `python`…).
         public var producer: String?
+        /// The model's layers (names `freeze` takes) and their parameter counts.
+        public var layers: [Layer]?
 
         public init(tasks: [Task]) { self.tasks = tasks }
 
         enum CodingKeys: String, CodingKey {
-            case version, tasks, data, rows, spec, model, parameters, epochs, commands, producer, lr
+            case version, tasks, data, rows, spec, model, parameters, epochs, commands, producer, lr, layers
             case specSource = "spec_source", acceptsCommands = "accepts_commands", stepsPerEpoch = "steps_per_epoch"
         }
+    }
+
+    public struct Layer: Codable, Sendable, Equatable {
+        public var name: String
+        public var parameters: Int
+        public init(name: String, parameters: Int) { self.name = name; self.parameters = parameters }
     }
 
     public struct Step: Codable, Sendable, Equatable {

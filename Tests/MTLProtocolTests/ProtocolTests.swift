@@ -13,6 +13,7 @@ final class ProtocolTests: XCTestCase {
         start.epochs = 3
         start.stepsPerEpoch = 10
         start.lr = 0.001
+        start.layers = [.init(name: "conv", parameters: 4000), .init(name: "head.polarity", parameters: 130)]
         start.acceptsCommands = true
         start.commands = "run.jsonl.commands"
         start.producer = "mtl-tui"

@@ -31,6 +31,11 @@ def _clean(value):
     return value
 
 
+def layers_of(module):
+    """[(name, parameter count)] of a torch module's children: what `freeze NAME` takes."""
+    return [(name, sum(p.numel() for p in child.parameters())) for name, child in module.named_children()]
+
+
 class CommandError(ValueError):
     """A command line that cannot apply; `line` is its line number in the command file."""
 
@@ -103,7 +108,8 @@ class Run:
     so `mtl-tui watch` offers its controls. Safe to call from several threads.
     """
 
-    def __init__(self, path, tasks, epochs=None, model=None, accepts_commands=True, commands_path=None, **start_fields):
+    def __init__(self, path, tasks, epochs=None, model=None, accepts_commands=True, commands_path=None, layers=None,
+                 **start_fields):
         task_list = list(tasks.items()) if isinstance(tasks, dict) else [tuple(t) for t in tasks]
         described = []
         for name, kind in task_list:
@@ -135,7 +141,11 @@ class Run:
         if epochs is not None:
             start["epochs"] = int(epochs)
         if model is not None:
-            start["model"] = str(model)
+            start["model"] = model if isinstance(model, str) else type(model).__name__
+        if layers is None and hasattr(model, "named_children"):
+            layers = layers_of(model)
+        if layers is not None:
+            start["layers"] = [{"name": n, "parameters": int(c)} for n, c in layers]
         start.update(start_fields)
         self.write("start", **start)
 

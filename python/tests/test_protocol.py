@@ -74,6 +74,30 @@ class RunTests(unittest.TestCase):
         Run(self.path, [("domain", ("multiclass", ["books", "films", 3]))]).close()
         self.assertEqual(read_events(self.path)[0]["tasks"], [{"name": "domain", "kind": "multiclass", "classes": ["books", "films", "3"]}])
 
+    def test_start_lists_a_modules_children_as_layers(self):
+        class Parameter:
+            def __init__(self, n):
+                self.n = n
+
+            def numel(self):
+                return self.n
+
+        class Child:
+            def __init__(self, *sizes):
+                self.sizes = sizes
+
+            def parameters(self):
+                return [Parameter(n) for n in self.sizes]
+
+        class Module:
+            def named_children(self):
+                return [("trunk", Child(30, 6)), ("head_a", Child(7))]
+
+        Run(self.path, {"a": "binary"}, model=Module()).close()
+        start = read_events(self.path)[0]
+        self.assertEqual(start["model"], "Module")
+        self.assertEqual(start["layers"], [{"name": "trunk", "parameters": 36}, {"name": "head_a", "parameters": 7}])
+
     def test_rejects_an_unknown_task_kind(self):
         with self.assertRaisesRegex(ValueError, "task 'a': kind must be one of"):
             Run(self.path, {"a": "ranking"})
