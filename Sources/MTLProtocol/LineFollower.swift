@@ -31,6 +31,10 @@ public final class LineFollower {
     /// A stream (standard input) has reached its end: nothing more will come.
     public private(set) var ended = false
 
+    /// A line longer than this without its newline is handed on as it is (and will read as a
+    /// bad line), so a file with no newlines cannot make the follower hold unbounded memory.
+    public static let longestLine = 16 << 20
+
     public init(path: String) {
         self.path = path
         isStream = false
@@ -106,6 +110,11 @@ public final class LineFollower {
             start = bytes.index(after: newline)
         }
         pending.append(contentsOf: bytes[start...])
+        if pending.count > Self.longestLine {
+            lineNumber += 1
+            result.lines.append((lineNumber, String(decoding: pending.prefix(200), as: UTF8.self)))
+            pending = []
+        }
     }
 
     private func closeFile() {

@@ -60,3 +60,18 @@ final class LineFollowerTests: XCTestCase {
         XCTAssertEqual(poll.lines.map(\.text), ["x"])
     }
 }
+
+extension LineFollowerTests {
+    func testALineWithoutEndIsHandedOnPastTheLimit() throws {
+        let path = directory.appendingPathComponent("flood.jsonl").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(repeating: UInt8(ascii: "x"), count: LineFollower.longestLine + 300_000)))
+        try append("\n{}\n", to: path)
+        let follower = LineFollower(path: path)
+        var lines: [(number: Int, text: String)] = []
+        for _ in 0..<8 { lines += try follower.poll().lines }   // 4 MiB a poll
+        XCTAssertEqual(lines.map(\.number), [1, 2, 3])
+        guard lines.count == 3 else { return }
+        XCTAssertEqual(lines[0].text.count, 200, "only the start of a flood is kept")
+        XCTAssertEqual(lines[2].text, "{}")
+    }
+}

@@ -90,3 +90,19 @@ final class StreamRunTests: XCTestCase {
         XCTAssertNil(translated(.addEpochs(5)))
     }
 }
+
+final class StreamWatchCommandTests: XCTestCase {
+    func testACommandFileThatCannotBeWrittenIsSaidNotLost() throws {
+        let directory = NSTemporaryDirectory() + "watch-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory + "/run.jsonl.commands", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let stream = directory + "/run.jsonl"
+        let start = #"{"event":"start","version":1,"tasks":[{"name":"a","kind":"binary"}],"accepts_commands":true}"#
+        XCTAssertTrue(FileManager.default.createFile(atPath: stream, contents: Data((start + "\n").utf8)))
+        let watch = StreamWatch(source: .file(stream), themes: [])
+        _ = watch.screen(width: 80, height: 24, view: .dashboard, unicode: true)
+        watch.send(.pause, watch.current)
+        XCTAssertTrue(watch.state.note?.hasPrefix("cannot write the command file \(stream).commands: ") == true, "\(watch.state.note ?? "nil")")
+        XCTAssertTrue(watch.current.pending.isEmpty, "a command that did not go is not pending")
+    }
+}
