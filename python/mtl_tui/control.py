@@ -29,6 +29,7 @@ class Controls:
         self.paused = False
         self.should_stop = False
         self._budget = 0   # steps a `step` command still allows while paused
+        self._step = 0     # the step the commands being applied take effect at
 
     def apply(self, step):
         """Applies pending commands; while paused, waits for more. False once asked to stop."""
@@ -46,6 +47,7 @@ class Controls:
 
     def _apply(self, command, step):
         from .protocol import CommandError
+        self._step = step
         try:
             self._dispatch(command)
         except CommandError as error:
@@ -75,7 +77,7 @@ class Controls:
             if task not in known:
                 refuse("no task named %r (tasks: %s)" % (task, ", ".join(known)))
             self.loss_weights[task] = float(fields["weight"])
-            self.run.message("command", self.run.last_step, "weight %s = %g" % (task, float(fields["weight"])))
+            self.run.message("command", self._step, "weight %s = %g" % (task, float(fields["weight"])))
         elif name == "set_lr":
             lr = float(fields["lr"])
             if self.set_lr is not None:
@@ -85,7 +87,7 @@ class Controls:
                     group["lr"] = lr
             else:
                 refuse("set_lr: this run has no optimizer to change")
-            self.run.message("command", self.run.last_step, "learning rate %g" % lr)
+            self.run.message("command", self._step, "learning rate %g" % lr)
         elif name in ("freeze", "unfreeze"):
             if self.model is None:
                 refuse("%s: this run has no model to change" % name)
@@ -95,9 +97,9 @@ class Controls:
                 refuse("no parameter whose name starts with %r" % prefix)
             for parameter in matched:
                 parameter.requires_grad = name == "unfreeze"
-            self.run.message("command", self.run.last_step, "%s %s (%d tensors)" % ("froze" if name == "freeze" else "unfroze", prefix, len(matched)))
+            self.run.message("command", self._step, "%s %s (%d tensors)" % ("froze" if name == "freeze" else "unfroze", prefix, len(matched)))
         elif name == "save":
             if self.save is None or "path" not in fields:
                 refuse('save needs "path" and a save function for this run')
             self.save(fields["path"])
-            self.run.message("info", self.run.last_step, "saved checkpoint to %s" % fields["path"])
+            self.run.message("info", self._step, "saved checkpoint to %s" % fields["path"])
