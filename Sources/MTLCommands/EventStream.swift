@@ -68,8 +68,7 @@ final class CommandChannel {
                 sink.write(.commandError(.init(line: number, message: problem.description, id: command.id)))
             case .success(let translated):
                 let sink = self.sink
-                let name = command.command.rawValue, id = command.id
-                trainer.send(translated) { step in sink.write(.ack(.init(id: id, line: number, command: name, step: step))) }
+                trainer.send(translated) { step in sink.write(.ack(.init(command, line: number, step: step))) }
             }
         }
     }

@@ -183,11 +183,26 @@ extension RunEvent {
         public var command: String
         /// Completed steps when it took effect: it applies from step `step + 1` on.
         public var step: Int
+        /// The values it set, repeated so every reader (not only its sender) knows them.
+        public var task: String?
+        public var weight: Double?
+        public var lr: Double?
+        public var name: String?
+
         public init(id: String?, line: Int?, command: String, step: Int) {
             self.id = id
             self.line = line
             self.command = command
             self.step = step
+        }
+
+        /// The acknowledgement of `command`, with the values it set.
+        public init(_ command: RunCommand, line: Int?, step: Int) {
+            self.init(id: command.id, line: line, command: command.command.rawValue, step: step)
+            task = command.task
+            weight = command.weight
+            lr = command.lr
+            name = command.name
         }
     }
 

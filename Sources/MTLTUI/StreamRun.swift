@@ -94,9 +94,16 @@ public struct StreamRun: Sendable {
         case .message(let message):
             log(TrainerEvent.Kind(rawValue: message.kind) ?? .info, message.message, step: message.step)
         case .ack(let ack):
-            if let index = pending.firstIndex(where: { $0.id != nil && $0.id == ack.id }) {
-                confirmed(pending.remove(at: index), step: ack.step)
+            // The values come with the ack (whoever sent the command); an older producer's ack
+            // lacks them, and then only our own pending copy knows them.
+            var values = RunCommand.Kind(rawValue: ack.command).map {
+                RunCommand($0, task: ack.task, weight: ack.weight, lr: ack.lr, name: ack.name)
             }
+            if let index = pending.firstIndex(where: { $0.id != nil && $0.id == ack.id }) {
+                let sent = pending.remove(at: index)
+                if values?.problem != nil { values = sent }
+            }
+            if let values, values.problem == nil { confirmed(values, step: ack.step) }
             if snapshot.markers.last != ack.step { snapshot.markers.append(ack.step) }
             switch ack.command {
             case "pause", "step": snapshot.state = .paused

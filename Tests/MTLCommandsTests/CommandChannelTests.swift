@@ -62,6 +62,7 @@ import Testing
         let events = Self.events(stream)
         let acks = events.compactMap { if case .ack(let a) = $0 { a } else { nil } }
         #expect(acks.map(\.command) == ["pause", "set_loss_weight", "stop"])
+        #expect(acks[1].task == "label" && acks[1].weight == 2.5, "the ack repeats the values it set")
         #expect(acks.allSatisfy { $0.step == paused.step }, "\(acks)")
         #expect(done.step == paused.step)
         let errors = events.compactMap { if case .commandError(let e) = $0 { e } else { nil } }

@@ -38,6 +38,7 @@ final class ProtocolTests: XCTestCase {
             .message(.init(kind: "command", step: 12, message: "paused \u{1B}[31m")),
             .done(done), .done(RunEvent.Done(state: "stopped", step: 4, metrics: [:])),
             .ack(.init(id: "w1", line: 3, command: "pause", step: 12)), .ack(.init(id: nil, line: nil, command: "stop", step: 0)),
+            .ack(.init(RunCommand(.setLossWeight, id: "x", task: "a", weight: 2), line: 4, step: 9)),
             .commandError(.init(line: 2, message: "not a JSON object")), .commandError(.init(line: 5, message: "x", id: "c5")),
         ]
     }

@@ -54,7 +54,7 @@ final class PythonStreamTests: XCTestCase {
         XCTAssertEqual(start.tasks, [.init(name: "polarity", kind: "binary"), .init(name: "score", kind: "regression")])
         XCTAssertEqual(start.acceptsCommands, true)
         XCTAssertEqual(error, .init(line: 2, message: "not a JSON object"))
-        XCTAssertEqual(ack, .init(id: "w", line: 1, command: "set_loss_weight", step: 0))
+        XCTAssertEqual(ack, .init(RunCommand(.setLossWeight, id: "w", task: "score", weight: 0.5), line: 1, step: 0))
         let expected: [String: Double?] = ["polarity": 0.7, "score": nil]
         XCTAssertEqual(first.loss, expected)
         XCTAssertEqual(first.total, 0.5, "the weight applied before the first step")

@@ -60,6 +60,11 @@ final class StreamRunTests: XCTestCase {
         XCTAssertEqual(run.snapshot.weightTrace[1].last, WeightPoint.reported(step: 7, weight: 0.5))
         XCTAssertEqual(run.snapshot.markers, [7])
         XCTAssertEqual(run.snapshot.state, .paused)
+        // Another sender's change, known from the values its ack repeats.
+        run.read(line: #"{"event":"ack","command":"set_lr","lr":0.002,"step":9}"#, number: 5)
+        run.read(line: #"{"event":"ack","command":"set_loss_weight","task":"a","weight":3,"step":9}"#, number: 6)
+        XCTAssertEqual(run.snapshot.learningRate, 0.002)
+        XCTAssertEqual(run.snapshot.lossWeights, [3, 0.5])
         run.read(line: #"{"event":"command_error","id":"w3","line":3,"message":"no layer"}"#, number: 4)
         XCTAssertTrue(run.pending.isEmpty)
         XCTAssertEqual(run.snapshot.events.last?.message, "command line 3 refused: no layer")

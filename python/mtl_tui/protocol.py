@@ -183,6 +183,9 @@ class Run:
         fields = {"command": command.name, "line": command.line, "step": int(step)}
         if command.id is not None:
             fields["id"] = command.id
+        for key in ("task", "weight", "lr", "name"):   # the values it set, for every reader
+            if key in command.fields:
+                fields[key] = command.fields[key]
         self.write("ack", **fields)
 
     def command_error(self, error):

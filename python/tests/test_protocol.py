@@ -172,6 +172,8 @@ class ControlsTests(unittest.TestCase):
         self.assertEqual({n: p.requires_grad for n, p in model.named_parameters()},
                          {"trunk.conv.weight": False, "trunk.conv.bias": False, "heads.polarity.weight": True})
         self.assertEqual(self.acks(), [("set_loss_weight", 7), ("set_lr", 7), ("freeze", 7)])
+        acks = [e for e in read_events(self.path) if e["event"] == "ack"]
+        self.assertEqual((acks[0]["task"], acks[0]["weight"], acks[1]["lr"], acks[2]["name"]), ("score", 0.25, 0.003, "trunk"))
         self.send({"command": "unfreeze", "name": "trunk.conv.b"})
         controls.apply(step=8)
         self.assertTrue(model.parameters["trunk.conv.bias"].requires_grad)
