@@ -100,6 +100,20 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("label-smoothing"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Label smoothing of the classification losses, in [0, 1): X for every classification task, TASK=X for one (repeatable; a task's own wins). Multiclass targets become (1-X)·onehot + X/K, binary and multi-label targets y·(1-X) + X/2. Default: the spec's label_smoothing, else 0.", valueName: "X|TASK=X"))
     var labelSmoothing: [String] = []
 
+    // Mining hard rows in the loss.
+    @Option(name: .customLong("loss"), help: ArgumentHelp("A classification task's loss: focal[:GAMMA[:ALPHA]] (Lin et al. 2017; GAMMA ≥ 0, default 2; ALPHA in [0, 1] weighs positives as torchvision's sigmoid_focal_loss, default 0.25 for binary and multilabel, none for multiclass, where it scales the loss) or ce (cross-entropy, the default). TASK=… for one task, else every classification task (repeatable; a task's own wins). Switchable in the workbench.", valueName: "[TASK=]focal[:G[:A]]|ce"))
+    var losses: [String] = []
+
+    @Option(name: .customLong("ohem"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Online hard example mining: each batch, keep only this fraction of a task's labelled rows, highest loss first, in its loss (the mean over the kept rows). FRACTION in (0, 1]; TASK=FRACTION for one task, else every task (repeatable; a task's own wins). Switchable in the workbench.", valueName: "[TASK=]FRACTION"))
+    var ohem: [String] = []
+
+    // Corrections from the hard-example browser.
+    @Option(help: ArgumentHelp("Apply this corrections file (JSON Lines: {\"key\", \"task\", \"action\": drop|weight|relabel|undo, \"value\", \"step\"}; key: the id column's value, else the row's input hash) before training: drop rows from training, relabel, weigh a row's loss.", valueName: "FILE"))
+    var corrections: String?
+
+    @Flag(name: .customLong("skip-bad-corrections"), help: "Apply the rest of a corrections file when some of its lines are malformed (each is warned about); without it, a bad line is an error.")
+    var skipBadCorrections = false
+
     public init() {}
 
     /// The baselines of `--baselines`: reused from `--baselines-dir` when it holds them for this
@@ -188,6 +202,19 @@ public struct TrainingOptions: ParsableArguments {
                 throw UsageError("--label-smoothing", "expected X or TASK=X with X in [0, 1), got '\(item)'")
             }
             return (parts.count == 2 ? parts[0] : nil, value)
+        }
+        o.corrections = corrections
+        o.skipBadCorrections = skipBadCorrections
+        o.losses = losses.map { item in
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            return parts.count == 2 ? (parts[0], parts[1]) : (nil, item)
+        }
+        o.ohem = try ohem.map { item in
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard let fraction = Double(parts.last!), parts.count == 1 || !parts[0].isEmpty, fraction > 0, fraction <= 1 else {
+                throw UsageError("--ohem", "expected FRACTION or TASK=FRACTION with FRACTION in (0, 1], got '\(item)'")
+            }
+            return (parts.count == 2 ? parts[0] : nil, fraction)
         }
         return o
     }

@@ -25,7 +25,8 @@ public struct MTLTUI: ParsableCommand {
           mtl-tui eval runs/penguins sample-data/penguins
           mtl-tui predict runs/penguins new-penguins.csv > predictions.csv
         """,
-        subcommands: [Open.self, Train.self, SweepCommand.self, Evaluate.self, Predict.self, Bench.self, WatchCommand.self],
+        subcommands: [Open.self, Train.self, SweepCommand.self, Evaluate.self, Predict.self, Bench.self, CorrectionsCommand.self,
+                      WatchCommand.self],
         defaultSubcommand: Open.self)
 
     public init() {}

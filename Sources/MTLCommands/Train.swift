@@ -111,8 +111,11 @@ final class TrainingPrinter: Sendable {
         let s = prepared.setup
         if let events {
             var start = RunEvent.Start(tasks: tasks.indices.map { t in
-                RunEvent.Task(name: tasks[t], kind: kinds[t].rawValue, classes: kinds[t] == .regression ? nil : s.encoder.tasks[t].classes)
+                var task = RunEvent.Task(name: tasks[t], kind: kinds[t].rawValue, classes: kinds[t] == .regression ? nil : s.encoder.tasks[t].classes)
+                task.loss = s.training.lossShapes[tasks[t]]?.summary   // --loss, --ohem
+                return task
             })
+            start.corrections = prepared.corrections?.json
             start.data = prepared.table.file
             start.rows = ["train": s.split.train.count, "val": s.split.validation.count, "test": s.split.test.count]
             start.spec = prepared.spec.tomlText()
@@ -133,6 +136,9 @@ final class TrainingPrinter: Sendable {
         guard human else { return }
         let out = Console.shared
         out.out("data: \(prepared.table.file) · \(prepared.table.rowCount) rows · \(s.split.train.count) train / \(s.split.validation.count) val / \(s.split.test.count) test")
+        if let c = prepared.corrections {
+            out.out("corrections: \(c.dropped) dropped · \(c.relabeled) relabeled · \(c.weighted) weighted · \(c.unmatched) unmatched")
+        }
         if let source = prepared.specSource {
             out.out("spec: \(source)")
         } else {

@@ -4,6 +4,11 @@ import COpenBLAS
 public enum BLAS {
     /// C[m×n] = alpha · op(A) · op(B) + beta · C, all row-major.
     /// `transA`: A is stored k×m and used transposed; `transB`: B is stored n×k.
+    ///
+    /// A large product is computed as up to 4 blocks of C's rows (or columns, when C is wider
+    /// than tall), one single-threaded OpenBLAS call each, run on `Parallel.threads` threads.
+    /// The blocks depend on the shape only: OpenBLAS picks its kernels by shape, so a split that
+    /// followed the thread count would change the last bits with it.
     @inline(__always)
     public static func gemm(_ m: Int, _ n: Int, _ k: Int,
                             _ a: UnsafePointer<Float>, transA: Bool = false,
@@ -14,13 +19,39 @@ public enum BLAS {
             if beta == 0 { c.update(repeating: 0, count: m * n) }
             return
         }
+        let lda = transA ? m : k, ldb = transB ? k : n
+        let blocks = min(4, max(m, n), m * n * k / minimumProductsPerBlock)
+        guard blocks > 1 else {
+            sgemm(m, n, k, a, lda, transA, b, ldb, transB, c, n, alpha, beta)
+            return
+        }
+        if m >= n {
+            Parallel.blocks(m, count: blocks) { rows in
+                let part = transA ? a + rows.lowerBound : a + rows.lowerBound * k
+                sgemm(rows.count, n, k, part, lda, transA, b, ldb, transB, c + rows.lowerBound * n, n, alpha, beta)
+            }
+        } else {
+            Parallel.blocks(n, count: blocks) { columns in
+                let part = transB ? b + columns.lowerBound * k : b + columns.lowerBound
+                sgemm(m, columns.count, k, a, lda, transA, part, ldb, transB, c + columns.lowerBound, n, alpha, beta)
+            }
+        }
+    }
+
+    /// Multiply-adds below which a block costs less than handing it to another thread.
+    static let minimumProductsPerBlock = 1 << 18
+
+    @inline(__always)
+    private static func sgemm(_ m: Int, _ n: Int, _ k: Int,
+                              _ a: UnsafePointer<Float>, _ lda: Int, _ transA: Bool,
+                              _ b: UnsafePointer<Float>, _ ldb: Int, _ transB: Bool,
+                              _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ alpha: Float, _ beta: Float) {
         cblas_sgemm(CblasRowMajor,
                     transA ? CblasTrans : CblasNoTrans,
                     transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha,
-                    a, Int32(transA ? m : k),
-                    b, Int32(transB ? k : n),
-                    beta, c, Int32(n))
+                    a, Int32(lda), b, Int32(ldb),
+                    beta, c, Int32(ldc))
     }
 
     /// Threads OpenBLAS uses for every later call, process-wide.

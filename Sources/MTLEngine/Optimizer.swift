@@ -58,6 +58,7 @@ public final class Optimizer {
         let norm = gradientNorm(model, frozen: frozen)
         var gradientScale: Float = 1
         if let clip = config.clipNorm, norm > clip { gradientScale = clip / (norm + 1e-6) }
+        let config = self.config  // read once: the row-sparse tables call `update` per row
         for layer in model.layers where !frozen.contains(layer.name) {
             let t = (layerSteps[layer.name] ?? 0) + 1
             layerSteps[layer.name] = t
@@ -68,17 +69,19 @@ public final class Optimizer {
                 let p = model.parameters.pointer + range.lowerBound, g = model.gradients.pointer + range.lowerBound
                 let m = first.pointer + range.lowerBound, v = config.kind == .sgd ? nil : second.pointer + range.lowerBound
                 Parallel.split(range.count, minimum: 1 << 15) { part in
-                    update(p: p + part.lowerBound, g: g + part.lowerBound, m: m + part.lowerBound, v: v.map { $0 + part.lowerBound },
-                           count: part.count, corrections: corrections, gradientScale: gradientScale)
+                    Optimizer.update(config, p: p + part.lowerBound, g: g + part.lowerBound, m: m + part.lowerBound,
+                                     v: v.map { $0 + part.lowerBound }, count: part.count, corrections: corrections,
+                                     gradientScale: gradientScale)
                 }
             }
         }
         return norm
     }
 
-    private func update(p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>,
-                        v: UnsafeMutablePointer<Float>?, count: Int, corrections: (Float, Float), gradientScale: Float) {
-        let c = config
+    @inline(__always)
+    private static func update(_ c: OptimizerConfig, p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
+                               m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>?, count: Int,
+                               corrections: (Float, Float), gradientScale: Float) {
         let lr = c.learningRate, wd = c.weightDecay
         switch c.kind {
         case .sgd:

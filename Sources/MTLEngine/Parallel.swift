@@ -37,4 +37,18 @@ public enum Parallel {
             work((total * part / parts)..<(total * (part + 1) / parts))
         }
     }
+
+    /// Calls `body` on `count` disjoint, contiguous blocks of `0..<total` whose bounds depend on
+    /// `total` and `count` only, in parallel when there are several threads: for work whose
+    /// result must not depend on the thread count.
+    static func blocks(_ total: Int, count: Int, _ body: (Range<Int>) -> Void) {
+        if threads <= 1 || count <= 1 {
+            for part in 0..<count { body((total * part / count)..<(total * (part + 1) / count)) }
+            return
+        }
+        nonisolated(unsafe) let work = body
+        DispatchQueue.concurrentPerform(iterations: count) { part in
+            work((total * part / count)..<(total * (part + 1) / count))
+        }
+    }
 }

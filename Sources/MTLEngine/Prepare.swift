@@ -58,6 +58,12 @@ public struct RunOptions: Sendable {
     /// `--label-smoothing`: a global ε (task nil) and per-task ones; a task's own wins, then
     /// the global flag, then the spec's `label_smoothing`.
     public var labelSmoothing: [(task: String?, value: Double)] = []
+    /// `--loss [TASK=]focal[:GAMMA[:ALPHA]]|ce` and `--ohem [TASK=]FRACTION`, as typed (nil: every task).
+    public var losses: [(task: String?, text: String)] = []
+    public var ohem: [(task: String?, fraction: Double)] = []
+    /// `--corrections FILE` and `--skip-bad-corrections`.
+    public var corrections: String?
+    public var skipBadCorrections = false
 
     public init(data: String) { self.data = data }
 }
@@ -72,6 +78,8 @@ public struct PreparedRun: Sendable {
     /// What the user should know about how the options were applied (a capped batch size, no
     /// validation rows), one line each.
     public var notes: [String] = []
+    /// What `--corrections` changed, for the `start` event.
+    public var corrections: CorrectionPlan.Summary?
 }
 
 public enum RunPreparation {
@@ -83,7 +91,7 @@ public enum RunPreparation {
         try check(options)
         if let save = options.saveDirectory { try checkSaveDirectory(save) }
         var notes: [String] = []
-        let source = try DatasetSource.load(options.data)
+        var source = try DatasetSource.load(options.data)
         let checkpoint = try options.resumeDirectory.map { try Checkpoint.read(from: $0, for: .resume) }
         var spec: DatasetSpec
         var specSource: String?
@@ -122,7 +130,13 @@ public enum RunPreparation {
         if checkpoint == nil { try checkInputsAreNotTasks(spec, options, specFile: specSource ?? source.table.file) }
         if checkpoint == nil, specSource == nil, let note = blankColumnsNote(source.table, spec) { notes.append(note) }
         let seed = checkpoint?.info.training.seed ?? options.seed
-        let split = try DataSplit.make(source.table, spec: spec, seed: seed)
+        let plan = try options.corrections.map { file throws in
+            try CorrectionPlan.apply(try Corrections.read(file, skipBad: options.skipBadCorrections), to: &source.table, spec: spec,
+                                     skipBad: options.skipBadCorrections)
+        }
+        notes += plan?.warnings ?? []
+        var split = try DataSplit.make(source.table, spec: spec, seed: seed)
+        if let plan { split.train = plan.filter(split.train) }
         if split.train.isEmpty { throw DataError(file: source.table.file, "no training rows after splitting") }
         if let checkpoint, let directory = options.resumeDirectory {
             let batchSize = checkpoint.info.training.batchSize
@@ -137,7 +151,8 @@ public enum RunPreparation {
         let wantsNGrams = architecture.trunk == .bag || architecture.wide
         let encoder = try checkpoint?.info.encoder ?? DataEncoder.fit(source.table, spec: spec, trainRows: split.train,
                                                                        ngrams: wantsNGrams && hasText ? NGramSettings() : nil)
-        let rows = try encoder.encode(source.table)
+        var rows = try encoder.encode(source.table)
+        plan?.applyWeights(&rows.targets, train: split.train)
 
         let model: ModelConfig
         var training: TrainingConfig
@@ -165,6 +180,7 @@ public enum RunPreparation {
             training.frozen = options.freeze
             (training.strategy, training.strategyOptions) = try strategy(options, spec: spec, specFile: source.specFile)
             training.conflictEvery = options.conflictEvery
+            training.lossShapes = try lossShapes(options, tasks: spec.tasks)
             if let rule = options.earlyStop {
                 do { training.earlyStop = try EarlyStop.parse(rule, tasks: spec.tasks.map { ($0.name, $0.kind) }) } catch {
                     throw UsageError("--early-stop", error.description)
@@ -180,7 +196,7 @@ public enum RunPreparation {
         var setup = TrainingSetup(encoder: encoder, inputs: inputs, split: split, model: model, training: training,
                                   saveDirectory: options.saveDirectory, resume: checkpoint)
         setup.vectors = vectors
-        return PreparedRun(setup: setup, spec: spec, specSource: specSource, table: source.table, notes: notes)
+        return PreparedRun(setup: setup, spec: spec, specSource: specSource, table: source.table, notes: notes, corrections: plan?.summary)
     }
 
     /// `--strategy`, else the spec's `strategy = "NAME[:k=v,...]"`, else fixed; a strategy that

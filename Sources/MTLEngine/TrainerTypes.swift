@@ -22,6 +22,8 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var logEvery = 10
     /// Measure the task gradients' agreement on the shared layers every this many steps (0: never).
     public var conflictEvery = 10
+    /// Per task name: focal loss and OHEM (absent: the plain loss over every row).
+    public var lossShapes: [String: LossShape] = [:]
 
     public init() {}
 }
@@ -119,6 +121,9 @@ public enum TrainerCommand: Sendable, Equatable {
     /// the snapshot caught up (two quick key presses) all count.
     case scaleLossWeight(task: String, factor: Double)
     case setStrategy(WeightingStrategy)
+    /// Focal loss and OHEM for the task from the next batch on (a plain shape: cross-entropy
+    /// over every row).
+    case setLossShape(task: String, LossShape)
     case freeze(String)
     case unfreeze(String)
     case setLearningRate(Double)
@@ -193,6 +198,8 @@ public struct TrainerSnapshot: Sendable {
     /// The user's own weights (what `setLossWeight` sets).
     public var userWeights: [Double] = []
     public var strategy: WeightingStrategy = .fixed
+    /// Per task name: focal loss and OHEM in force (absent: the plain loss over every row).
+    public var lossShapes: [String: LossShape] = [:]
     /// The task gradients' agreement on each shared layer, when measured.
     public var conflict: GradientConflict?
     /// Tasks whose typed weight the strategy leaves alone.
@@ -249,5 +256,6 @@ extension TrainingConfig {
         earlyStop = try c.decodeIfPresent(EarlyStop.self, forKey: .earlyStop)
         logEvery = try c.decodeIfPresent(Int.self, forKey: .logEvery) ?? logEvery
         conflictEvery = try c.decodeIfPresent(Int.self, forKey: .conflictEvery) ?? conflictEvery
+        lossShapes = try c.decodeIfPresent([String: LossShape].self, forKey: .lossShapes) ?? lossShapes
     }
 }

@@ -107,6 +107,7 @@ final class TrainingRun {
         config.strategy = saved.strategy
         config.strategyOptions = saved.strategyOptions
         config.pinned = saved.pinned
+        config.lossShapes = saved.lossShapes
         weighting = config.strategy.make(options: config.strategyOptions, tasks: tasks.count, seed: config.seed)
         // Checked when the checkpoint was read, so a failure here cannot happen.
         if let state = checkpoint.info.weighting, let problem = weighting.restore(state) { log(.warning, "weighting state not restored: \(problem)") }
@@ -171,7 +172,7 @@ final class TrainingRun {
         batch.fill(rows, from: setup.inputs, kernel: model.config.kernel)
         model.beginStep(batch)
         model.forward(batch, work, training: true, step: position.step)
-        let results = model.losses(batch, work, taskWeights: unitWeights)
+        let results = model.losses(batch, work, taskWeights: unitWeights, mining: true)
         position.batch += 1
         if let bad = results.indices.first(where: { !results[$0].loss.isFinite }) {
             diverge("\(tasks[bad]) loss is \(results[bad].loss) at step \(position.step + 1); the update was skipped")
@@ -201,7 +202,7 @@ final class TrainingRun {
         evaluator.accumulate(&trainAccumulators)
         weighting.afterStep(step) {
             model.forward(batch, work, training: true, step: step.step)
-            return model.losses(batch, work, taskWeights: nil).map { Double($0.loss) }
+            return model.losses(batch, work, taskWeights: nil, mining: true).map { Double($0.loss) }
         }
         var total: Float = 0
         for t in tasks.indices where results[t].weightSum > 0 {
@@ -323,6 +324,8 @@ final class TrainingRun {
                 strategyWeights = [Double](repeating: 1, count: tasks.count)
                 log(.command, "weighting strategy \(strategy.rawValue)")
                 restartEarlyStopTracking()
+            case .setLossShape(let task, let shape):
+                setLossShape(task, shape)
             case .freeze(let name), .unfreeze(let name):
                 let names = model.layerNames(matching: name)
                 guard !names.isEmpty else { log(.warning, "no layer named '\(name)'"); continue }
@@ -416,6 +419,7 @@ final class TrainingRun {
     private func refreshDerived() {
         frozen = Set(config.frozen)
         pinned = tasks.map { config.pinned.contains($0) }
+        work.lossShapes = tasks.map { config.lossShapes[$0] ?? LossShape() }
         updateEffectiveWeights()
     }
 
@@ -442,7 +446,7 @@ final class TrainingRun {
 
     /// After a change of the loss weights or the strategy the validation loss measures another
     /// objective, so epochs before it no longer compete with those after it.
-    private func restartEarlyStopTracking() {
+    func restartEarlyStopTracking() {
         guard let rule = config.earlyStop, best != nil else { return }
         best = nil
         log(.info, "early stop: \(rule.metric) is tracked afresh from the next epoch")
@@ -470,7 +474,7 @@ final class TrainingRun {
         }
     }
 
-    private func log(_ kind: TrainerEvent.Kind, _ message: String) {
+    func log(_ kind: TrainerEvent.Kind, _ message: String) {
         let event = TrainerEvent(step: position.step, epoch: position.epoch + 1, kind: kind, message: message)
         snapshot.events.append(event)
         if kind == .command, snapshot.markers.last != position.step {
@@ -495,6 +499,7 @@ final class TrainingRun {
         snapshot.conflict = conflict
         snapshot.userWeights = config.lossWeights
         snapshot.strategy = config.strategy
+        snapshot.lossShapes = config.lossShapes
         snapshot.earlyStop = config.earlyStop
         snapshot.bestEpoch = config.earlyStop == nil ? nil : best?.epoch
         snapshot.frozen = Set(config.frozen)

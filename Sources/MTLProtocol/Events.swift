@@ -47,6 +47,8 @@ extension RunEvent {
         public var kind: String
         /// The class (or label) names, in the order of confusion matrices and per-class arrays.
         public var classes: [String]?
+        /// The loss when not the kind's default (`focal(gamma=2)`, with OHEM…).
+        public var loss: String?
         public init(name: String, kind: String, classes: [String]? = nil) {
             self.name = name
             self.kind = kind
@@ -77,11 +79,13 @@ extension RunEvent {
         public var producer: String?
         /// The model's layers (names `freeze` takes) and their parameter counts.
         public var layers: [Layer]?
+        /// Counts of the corrections replayed before training (`dropped`, `relabeled`, `weighted`, `unmatched`).
+        public var corrections: [String: Int]?
 
         public init(tasks: [Task]) { self.tasks = tasks }
 
         enum CodingKeys: String, CodingKey {
-            case version, tasks, data, rows, spec, model, parameters, epochs, commands, producer, lr, layers
+            case version, tasks, data, rows, spec, model, parameters, epochs, commands, producer, lr, layers, corrections
             case specSource = "spec_source", acceptsCommands = "accepts_commands", stepsPerEpoch = "steps_per_epoch"
         }
     }

@@ -92,6 +92,8 @@ public enum Controller {
             return [.command(.unpinLossWeight(task: task))]
         case .toggleFreeze:
             return toggleFreeze(state, snapshot)
+        case .toggleFocal, .cycleOHEM:
+            return LossShapeKeys.handle(action, state: &state, snapshot: snapshot)
         case .misclassified:
             state.misclassifiedOnly.toggle(); resetExamples(&state)
         case .wrongOnAll:

@@ -100,3 +100,23 @@ public enum ExampleList {
 
     static func percent(_ p: Float) -> String { "\(Int((p * 100).rounded()))%" }
 }
+
+/// Image rows in the hard-example view: a thumbnail in the list, the full image in the detail.
+enum ExampleImages {
+    /// Rows of a list thumbnail: 8 pixels high, so an 8×8 digit shows whole and a 28×28
+    /// garment at 8×8.
+    static let thumbnailRows = 4
+
+    /// Draws the thumbnail at (x, y) in at most `limit` columns; returns the columns used.
+    static func thumbnail(_ grid: inout Grid, _ context: WorkbenchContext, row: Int, image: WorkbenchContext.ImageLayout,
+                          x: Int, y: Int, limit: Int, state: ViewState) -> Int {
+        ImageArt.draw(&grid, context, row: row, image: image, x: x, y: y, columns: min(limit, 2 * thumbnailRows), rows: thumbnailRows,
+                      mode: ImageArt.mode(unicode: state.unicode, greys: state.greys)).columns
+    }
+
+    /// Draws the image at full resolution where it fits in `columns` × `rows`; returns the columns used.
+    static func detail(_ grid: inout Grid, _ context: WorkbenchContext, row: Int, image: WorkbenchContext.ImageLayout,
+                       x: Int, y: Int, columns: Int, rows: Int, mode: ImageArt.Mode) -> Int {
+        ImageArt.draw(&grid, context, row: row, image: image, x: x, y: y, columns: columns, rows: rows, mode: mode).columns
+    }
+}

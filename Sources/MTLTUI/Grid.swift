@@ -7,6 +7,8 @@ public struct Style: Hashable, Sendable {
     public var bold = false
     public var dim = false
     public var reverse = false
+    /// A half-block image cell's two grey levels, drawn instead of the roles' colours.
+    public var greys: CellGreys?
 
     public init(_ foreground: Role = .text, background: Role = .background, bold: Bool = false, dim: Bool = false, reverse: Bool = false) {
         self.foreground = foreground

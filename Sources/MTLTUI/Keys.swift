@@ -29,6 +29,7 @@ public enum Action: Sendable, Equatable {
     case up, down, left, right, open
     case increase, decrease, edit, unpin, toggleFreeze, halveRate, doubleRate
     case misclassified, wrongOnAll, search, nextTask, cycleTheme, nextStrategy, pickStrategy, toggleEarlyStop, moreEpochs
+    case toggleFocal, cycleOHEM
 }
 
 /// One line of the key table: the keys, how help names them, what they do and where.
@@ -73,6 +74,8 @@ public enum KeyMap {
         KeyBinding(keys: c("f"), label: "f", help: "freeze or unfreeze the selected layer", views: [.controls], action: .toggleFreeze),
         KeyBinding(keys: c("w"), label: "w", help: "next loss-weighting strategy (\(WeightingStrategy.allCases.map(\.rawValue).joined(separator: ", ")))", views: [.controls], action: .nextStrategy),
         KeyBinding(keys: c("W"), label: "W", help: "pick a loss-weighting strategy from a list", views: [], action: .pickStrategy),
+        KeyBinding(keys: c("F"), label: "F", help: "focal loss on or off for the selected task (γ 2; classification tasks)", views: [.controls], action: .toggleFocal),
+        KeyBinding(keys: c("o"), label: "o", help: "OHEM for the selected task: keep the hardest 50 %, 25 % of each batch, or all rows", views: [.controls], action: .cycleOHEM),
         KeyBinding(keys: c("x"), label: "x", help: "early stopping on or off (off: every epoch runs, the last is kept)", views: [.controls], action: .toggleEarlyStop),
         KeyBinding(keys: c("<"), label: "<", help: "halve the learning rate", views: [.controls, .dashboard], action: .halveRate),
         KeyBinding(keys: c(">"), label: ">", help: "double the learning rate", views: [.controls, .dashboard], action: .doubleRate),

@@ -179,8 +179,12 @@ final class Terminal {
             if [.bad, .warning, .title, .highlight].contains(style.foreground) { attributes |= mtl_bold() }
             wattr_set(window, attributes, 0, nil)
         case .palette(let colors):
-            let fg = Palette.index(theme.color(style.foreground), colors: colors)
-            let bg = style.background == .background ? -1 : Palette.index(theme.color(style.background), colors: colors)
+            var fg = Palette.index(theme.color(style.foreground), colors: colors)
+            var bg = style.background == .background ? -1 : Palette.index(theme.color(style.background), colors: colors)
+            if let greys = style.greys {
+                fg = Palette.index(RGB(greys.top, greys.top, greys.top), colors: colors)
+                bg = Palette.index(RGB(greys.bottom, greys.bottom, greys.bottom), colors: colors)
+            }
             wattr_set(window, attributes, pair(fg, bg), nil)
         }
     }

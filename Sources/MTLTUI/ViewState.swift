@@ -38,6 +38,8 @@ public struct ViewState: Sendable {
     /// The early-stopping rule `x` turned off, to turn the same one back on.
     public var earlyStopTurnedOff: EarlyStop?
     public var unicode = true
+    /// The terminal shows colours, so images are drawn as half blocks in grey levels.
+    public var greys = true
     /// A short note shown in the status line (e.g. "saved to runs/x").
     public var note: String?
 

@@ -59,6 +59,7 @@ enum ControlsView {
             "early stop \(rule.metric), patience \(rule.patience)" + (s.bestEpoch.map { " · best epoch \($0)" } ?? "")
         } ?? "early stop off"
         put(stopping + " (x)")
+        put(LossShapeKeys.line(s), Style(s.lossShapes.isEmpty ? .muted : .text))
         if let baselines { put(BaselineText.progress(baselines), Style(.info)) }
         line += 1
         put("Changes and events", Style(.title, bold: true))
@@ -96,12 +97,15 @@ enum ExamplesView {
             + (filters.isEmpty ? "" : " · " + filters.joined(separator: ", "))
         grid.put(header, x: 1, y: y, style: Style(Role.task(t), bold: true))
         let cursor = currentCursor(list, examples, state)
-        let listHeight = state.detail ? max(3, height / 3) : height - 2
+        // Image rows are as tall as their thumbnail; the list keeps room for at least one.
+        let entryHeight = context.image == nil ? 1 : ExampleImages.thumbnailRows
+        let listHeight = max(state.detail ? max(3, height / 3) : height - 2, entryHeight)
+        let entries = max(1, listHeight / entryHeight)
         let columns = "  loss  true            predicted          " + s.tasks.indices.filter { $0 != t }.map { s.tasks[$0].padded(8) + " " }.joined() + "input"
         grid.put(columns, x: 1, y: y + 1, style: Style(.muted, bold: true))
-        let first = max(0, min(cursor - listHeight / 2, list.count - listHeight))
-        for (line, index) in list.dropFirst(first).prefix(listHeight).enumerated() {
-            let i = index
+        let first = max(0, min(cursor - entries / 2, list.count - entries))
+        for (line, index) in list.dropFirst(first).prefix(entries).enumerated() {
+            let i = index, top = y + 2 + line * entryHeight
             let selected = first + line == cursor
             let correct = ExampleList.isCorrect(examples, i, task: t, context: context)
             var text = (selected ? (state.unicode ? "▶" : ">") : " ") + String(format: "%6.3f  ", examples.losses[t][i])
@@ -111,18 +115,21 @@ enum ExamplesView {
                 let loss = examples.losses[other][i]
                 text += (loss.isNaN ? "—" : String(format: "%.2f", loss)).padded(8) + " "
             }
-            if let image = context.image {
-                text += ExamplesView.thumbnail(context, row: examples.rows[i], image: image, columns: 14, unicode: state.unicode) + " "
-            }
-            text += context.inputText[examples.rows[i]].replacingOccurrences(of: "\n", with: " ")
             let style = selected ? Style(.selectedText, background: .selectedBackground, bold: true)
                 : Style(correct == false ? .bad : .text)
-            grid.fill(x: 1, y: y + 2 + line, width: grid.width - 2, height: 1, style: selected ? style : .plain)
-            grid.put(text, x: 1, y: y + 2 + line, style: style, limit: grid.width - 2)
+            grid.fill(x: 1, y: top, width: grid.width - 2, height: entryHeight, style: selected ? style : .plain)
+            var used = grid.put(text, x: 1, y: top, style: style, limit: grid.width - 2)
+            if let image = context.image, 1 + used < grid.width - 2 {
+                used += ExampleImages.thumbnail(&grid, context, row: examples.rows[i], image: image, x: 1 + used, y: top,
+                                                limit: grid.width - 3 - used, state: state) + 1
+            }
+            let input = context.inputText[examples.rows[i]].replacingOccurrences(of: "\n", with: " ")
+            grid.put(input, x: 1 + used, y: top, style: style, limit: max(grid.width - 2 - used, 0))
         }
         if list.isEmpty { grid.put("no example matches the filters (esc clears them)", x: 2, y: y + 3, style: Style(.muted)) }
         if state.detail, list.indices.contains(cursor) {
-            detail(&grid, s, context, examples, list[cursor], y: y + 3 + listHeight, height: height - listHeight - 3, unicode: state.unicode)
+            detail(&grid, s, context, examples, list[cursor], y: y + 3 + listHeight, height: height - listHeight - 3, unicode: state.unicode,
+                   greys: state.greys)
         }
     }
 
@@ -132,13 +139,14 @@ enum ExamplesView {
     }
 
     static func detail(_ grid: inout Grid, _ s: TrainerSnapshot, _ context: WorkbenchContext, _ examples: ExampleTable, _ i: Int,
-                       y: Int, height: Int, unicode: Bool) {
+                       y: Int, height: Int, unicode: Bool, greys: Bool = true) {
         for x in 0..<grid.width { grid.put(unicode ? "─" : "-", x: x, y: y - 1, style: Style(.border)) }
         let row = examples.rows[i]
         var line = y
         var artWidth = 0
         if let image = context.image {
-            artWidth = drawImage(&grid, context, row: row, image: image, x: 1, y: y, maxHeight: height, unicode: unicode) + 2
+            artWidth = ExampleImages.detail(&grid, context, row: row, image: image, x: 1, y: y, columns: grid.width / 2,
+                                            rows: height, mode: ImageArt.mode(unicode: unicode, greys: greys)) + 2
         }
         let x = 1 + artWidth
         for t in s.tasks.indices where line < y + height {
@@ -165,48 +173,6 @@ enum ExamplesView {
             rest = rest.dropFirst(max(take, 1))
             line += 1
         }
-    }
-
-    /// The image in one text row: resampled to `columns` × 2 by 4 braille dots, a dot where the
-    /// pixel is at least half bright (`#`/`.` cells without Unicode).
-    static func thumbnail(_ context: WorkbenchContext, row: Int, image: WorkbenchContext.ImageLayout, columns: Int, unicode: Bool) -> String {
-        let base = row * context.featureWidth + image.offset
-        func pixel(_ dx: Int, _ dy: Int, dotsWide: Int, dotsHigh: Int) -> Bool {
-            let px = dx * image.width / dotsWide, py = dy * image.height / dotsHigh
-            return context.features[base + py * image.width + px] >= 0.5
-        }
-        var out = ""
-        for c in 0..<columns {
-            if unicode {
-                var bits: UInt32 = 0
-                for dy in 0..<4 {
-                    for dx in 0..<2 where pixel(2 * c + dx, dy, dotsWide: 2 * columns, dotsHigh: 4) {
-                        bits |= UInt32(LineChart.brailleBit(column: dx, row: dy))
-                    }
-                }
-                out.unicodeScalars.append(Unicode.Scalar(0x2800 + bits)!)
-            } else {
-                let on = (0..<4).filter { pixel(c, $0, dotsWide: columns, dotsHigh: 4) }.count
-                out.append(on >= 2 ? "#" : on == 1 ? "." : " ")
-            }
-        }
-        return out
-    }
-
-    /// Shade art, two pixel rows per terminal row. Returns the columns used.
-    static func drawImage(_ grid: inout Grid, _ context: WorkbenchContext, row: Int, image: WorkbenchContext.ImageLayout,
-                          x: Int, y: Int, maxHeight: Int, unicode: Bool) -> Int {
-        let shades = unicode ? Array(" ░▒▓█") : Array(" .:*#")
-        let base = row * context.featureWidth + image.offset
-        for r in 0..<min(image.height / 2, maxHeight) {
-            var text = ""
-            for c in 0..<image.width {
-                let v = (context.features[base + 2 * r * image.width + c] + context.features[base + (2 * r + 1) * image.width + c]) / 2
-                text.append(shades[max(0, min(shades.count - 1, Int(v * Float(shades.count - 1) + 0.5)))])
-            }
-            grid.put(text, x: x, y: y + r)
-        }
-        return image.width
     }
 }
 

@@ -152,7 +152,7 @@ public final class StreamWatch {
         case .scaleLearningRate(let factor):
             guard run.snapshot.learningRate > 0 else { return .failure(LineError("this stream reports no learning rate to scale")) }
             return .success(RunCommand(.setLR, lr: run.snapshot.learningRate * factor))
-        case .unpinLossWeight, .setStrategy, .addEpochs, .setEarlyStop:
+        case .unpinLossWeight, .setStrategy, .addEpochs, .setEarlyStop, .setLossShape:
             return .failure(LineError("not in the run protocol: only mtl-tui's own workbench can do that"))
         }
     }

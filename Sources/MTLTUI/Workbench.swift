@@ -40,6 +40,7 @@ public final class Workbench {
         defer { terminal.end() }
         StopSignals.install()
         state.unicode = terminal.unicode
+        state.greys = terminal.colorMode != .none
         trainer.start()
         if let baselines, !baselines.snapshot.finished { baselines.start() }
         var saveOnExit = false

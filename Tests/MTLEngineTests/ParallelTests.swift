@@ -5,14 +5,15 @@ import Testing
 /// Splitting work across threads must not change a single bit: every part computes exactly
 /// what the one-thread loop computes for its range.
 @Suite(.serialized) struct ParallelTests {
-    func oneStep(_ trunk: TrunkKind, threads: Int) -> (parameters: [Float], probabilities: [Float]) {
+    func oneStep(_ trunk: TrunkKind, wide: Bool = false, threads: Int) -> (parameters: [Float], probabilities: [Float]) {
         Parallel.threads = threads
         defer { Parallel.threads = 1 }
-        let (config, batchSize, tokens) = Benchmark.config(trunk)
+        let (config, batchSize, tokens) = Benchmark.config(trunk, wide: wide)
         let rows = SyntheticData.rows(count: batchSize, tokens: tokens, vocabulary: config.vocabulary, features: 0,
                                       tasks: Benchmark.tasks, seed: 3)
-        let inputs = ModelInputs(rows: rows, idf: trunk == .mlp ? [Float](repeating: 1, count: config.vocabulary) : nil,
+        var inputs = ModelInputs(rows: rows, idf: trunk == .mlp ? [Float](repeating: 1, count: config.vocabulary) : nil,
                                  kernel: config.kernel)
+        if config.needsNGrams { (inputs.wide, inputs.bag) = SyntheticData.ngramTables(rows, ngrams: config.ngrams, seed: 7) }
         let model = Model(config, seed: 1)
         let batch = Batch(capacity: batchSize, inputs: inputs)
         batch.fill(Array(0..<batchSize)[...], from: inputs, kernel: config.kernel)
@@ -27,10 +28,44 @@ import Testing
         return (model.parameters.array, work.probabilities[1].array)
     }
 
-    @Test(arguments: [TrunkKind.cnn, .mlp])
-    func twoThreadsGiveTheSameBits(_ trunk: TrunkKind) {
-        let one = oneStep(trunk, threads: 1), two = oneStep(trunk, threads: 2)
+    @Test(arguments: [(TrunkKind.cnn, false), (.mlp, false), (.gru, false), (.bag, false), (.cnn, true)])
+    func twoThreadsGiveTheSameBits(_ trunk: TrunkKind, _ wide: Bool) {
+        let one = oneStep(trunk, wide: wide, threads: 1), two = oneStep(trunk, wide: wide, threads: 2)
         #expect(one.parameters.map(\.bitPattern) == two.parameters.map(\.bitPattern))
         #expect(one.probabilities.map(\.bitPattern) == two.probabilities.map(\.bitPattern))
+    }
+
+    /// A product split into row or column blocks is the plain product, and the same bits on one
+    /// thread or two, for every transposition.
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func splitProductsGiveTheSameBits(_ transA: Bool, _ transB: Bool) {
+        for (m, n, k) in [(300, 40, 90), (24, 500, 70)] {
+            var random = SeededRandom(seed: 7)
+            let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &random) }
+            let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &random) }
+            func product(threads: Int) -> [Float] {
+                Parallel.threads = threads
+                defer { Parallel.threads = 1 }
+                var c = [Float](repeating: 0.5, count: m * n)
+                BLAS.gemm(m, n, k, a, transA: transA, b, transB: transB, &c, alpha: 0.7, beta: 1)
+                return c
+            }
+            #expect(m * n * k >= 2 * BLAS.minimumProductsPerBlock)
+            let one = product(threads: 1), two = product(threads: 2)
+            // Each block reads the right rows or columns: the split product is the plain sum.
+            var worst: Float = 0
+            for i in 0..<m {
+                for j in 0..<n {
+                    var sum: Float = 0
+                    for p in 0..<k {
+                        sum += (transA ? a[p * m + i] : a[i * k + p]) * (transB ? b[j * k + p] : b[p * n + j])
+                    }
+                    worst = max(worst, abs(one[i * n + j] - (0.5 + 0.7 * sum)))
+                }
+            }
+            #expect(worst < 1e-4, "\(m)×\(n)×\(k)")
+            let differing = zip(one, two).filter { $0.bitPattern != $1.bitPattern }
+            #expect(differing.isEmpty, "\(m)×\(n)×\(k): \(differing.count) of \(one.count) differ, e.g. \(differing.prefix(3))")
+        }
     }
 }

@@ -28,9 +28,17 @@ public struct Dense: Sendable {
 
     /// Sparse x (CSR rows over `in` columns) → y `[B, out]`: each non-zero adds one weight row.
     /// With `accumulate`, adds to what y holds (the wide path adds to the heads' logits).
+    /// Rows are independent, so threads take disjoint blocks of them.
     public func forward(_ x: SparseRows, into y: UnsafeMutablePointer<Float>, batch: Int,
                         parameters p: UnsafePointer<Float>, accumulate: Bool = false) {
-        for b in 0..<batch {
+        Parallel.split(batch, minimum: max(1, 1 << 14 / max(1, outputs * x.offsets[batch] / max(1, batch)))) { rows in
+            forward(x, into: y, rows: rows, parameters: p, accumulate: accumulate)
+        }
+    }
+
+    private func forward(_ x: SparseRows, into y: UnsafeMutablePointer<Float>, rows: Range<Int>,
+                         parameters p: UnsafePointer<Float>, accumulate: Bool) {
+        for b in rows {
             let out = y + b * outputs
             if accumulate {
                 for o in 0..<outputs { out[o] += p[bias + o] }
@@ -58,13 +66,18 @@ public struct Dense: Sendable {
     }
 
     /// Sparse-input backward: only the weight rows of the batch's non-zero columns get gradient.
+    /// Rows of the batch may share a column, so threads take disjoint blocks of the outputs
+    /// instead; each element still sums in batch order, whatever the thread count.
     public func backward(_ x: SparseRows, _ dy: UnsafePointer<Float>, batch: Int, gradients g: UnsafeMutablePointer<Float>) {
-        for b in 0..<batch {
-            let d = dy + b * outputs
-            for j in x.offsets[b]..<x.offsets[b + 1] {
-                let v = x.values[j]
-                let row = g + weight + Int(x.columns[j]) * outputs
-                for o in 0..<outputs { row[o] += v * d[o] }
+        let products = outputs * x.offsets[batch]
+        Parallel.split(outputs, minimum: max(16, outputs * (1 << 14) / max(1, products))) { columns in
+            for b in 0..<batch {
+                let d = dy + b * outputs
+                for j in x.offsets[b]..<x.offsets[b + 1] {
+                    let v = x.values[j]
+                    let row = g + weight + Int(x.columns[j]) * outputs
+                    for o in columns { row[o] += v * d[o] }
+                }
             }
         }
         addColumnSums(dy, rows: batch, columns: outputs, into: g + bias)

@@ -24,6 +24,10 @@ extension Model {
         let logitGradient: [FloatBuffer]
         /// The latest per-task losses, kept here so that computing them allocates nothing.
         var results: [TaskLoss.Result]
+        /// Per task: focal loss and OHEM, set by the trainer (plain losses when empty).
+        public var lossShapes: [LossShape] = []
+        /// OHEM's kept weights and sort buffer `[2B]`, shared by the tasks in turn.
+        let miningScratch: FloatBuffer
 
         init(_ model: Model, batch: Int, maxTokens: Int) {
             capacity = batch
@@ -41,6 +45,7 @@ extension Model {
             rowLoss = c.heads.map { _ in FloatBuffer(count: batch) }
             logitGradient = c.heads.map { FloatBuffer(count: batch * $0.outputs) }
             results = c.heads.map { _ in TaskLoss.Result(loss: 0, weightSum: 0) }
+            miningScratch = FloatBuffer(count: 2 * batch)
         }
     }
 
@@ -102,17 +107,22 @@ extension Model {
     }
 
     /// Per-task losses of the last forward pass; with `taskWeights`, also the gradient of
-    /// Σ_t weight_t · L_t with respect to each head's logits.
-    public func losses(_ batch: Batch, _ work: Workspace, taskWeights: [Float]?) -> [TaskLoss.Result] {
+    /// Σ_t weight_t · L_t with respect to each head's logits. Focal losses in `work.lossShapes`
+    /// always apply; OHEM only with `mining` (training steps), so reported validation losses
+    /// stay means over every row.
+    public func losses(_ batch: Batch, _ work: Workspace, taskWeights: [Float]?, mining: Bool = false) -> [TaskLoss.Result] {
         for t in heads.indices {
             let head = config.heads[t]
+            let shape = t < work.lossShapes.count ? work.lossShapes[t] : LossShape()
+            let mine = mining ? shape.ohem.map { TaskLoss.Mining(fraction: $0, scratch: work.miningScratch.pointer) } : nil
             work.results[t] = TaskLoss.compute(kind: head.kind, regression: head.regressionLoss, logits: work.logits[t].pointer,
                                                targets: batch.targets[t].pointer, weights: batch.weights[t].pointer,
                                                batch: batch.count, width: head.outputs,
                                                probabilities: work.probabilities[t].pointer, rowLoss: work.rowLoss[t].pointer,
                                                gradient: taskWeights == nil ? nil : work.logitGradient[t].pointer,
                                                scale: taskWeights?[t] ?? 1,
-                                               labelSmoothing: head.labelSmoothing, positiveWeights: head.positiveWeights)
+                                               labelSmoothing: head.labelSmoothing, positiveWeights: head.positiveWeights,
+                                               focal: shape.focal, mining: mine)
         }
         return work.results
     }

@@ -98,16 +98,20 @@ extension Optimizer {
     }
 
     /// The parts of `layer` one step updates: all of it, or for a row-sparse tensor its touched
-    /// rows and the layer's other tensors (the bias).
+    /// rows and the layer's other tensors (the bias). The rows are disjoint, so threads take
+    /// blocks of them: `body` must be safe to call on several threads at once.
     func updateRanges(_ model: Model, _ layer: LayerRange, _ body: (Range<Int>) -> Void) {
         guard let tensor = model.rowSparseByLayer[layer.name] else {
             body(layer.offset..<(layer.offset + layer.count))
             return
         }
         if tensor.offset > layer.offset { body(layer.offset..<tensor.offset) }
-        for row in model.touched[tensor.source] {
-            let start = tensor.offset + Int(row) * tensor.width
-            body(start..<(start + tensor.width))
+        let rows = model.touched[tensor.source]
+        Parallel.split(rows.count, minimum: 1024) { part in
+            for row in rows[part] {
+                let start = tensor.offset + Int(row) * tensor.width
+                body(start..<(start + tensor.width))
+            }
         }
         let end = tensor.offset + tensor.rows * tensor.width
         if end < layer.offset + layer.count { body(end..<(layer.offset + layer.count)) }

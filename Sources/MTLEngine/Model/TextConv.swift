@@ -77,9 +77,7 @@ public struct TextConv: Sendable {
             (w.gathered.pointer + u * e).update(from: p + embeddingWeight + Int(w.unique[u]) * e, count: e)
         }
         let gathered = UnsafePointer(w.gathered.pointer), table = w.table.pointer, weight = p + convWeight
-        Parallel.split(distinct, minimum: 256) { rows in
-            BLAS.gemm(rows.count, taps, e, gathered + rows.lowerBound * e, weight, table + rows.lowerBound * taps)
-        }
+        BLAS.gemm(distinct, taps, e, gathered, weight, table)
         for u in 0..<distinct { w.slotOf[Int(w.unique[u])] = -1 }
         // 3. Each window sums K table rows; keep each filter's maximum and its window. Blocks
         //    of 32 filters stay in registers for a whole sample; the rest go one at a time.
@@ -168,27 +166,38 @@ public struct TextConv: Sendable {
         let dBias = g + convBias
         let dEmbedding = g + embeddingWeight
         let table = p + embeddingWeight
-        for b in 0..<batch {
-            let gradient = dy + b * gradientStride
-            let best = w.maxima.pointer + b * f
-            let arg = w.argmax.pointer + b * f
-            let sample = tokens + starts[b]
-            for j in 0..<f {
-                let d = gradient[j]
-                guard best[j] > 0, d != 0 else { continue }
-                if !convFrozen { dBias[j] += d }
-                let t = Int(arg[j])
-                for kk in 0..<k {
-                    let id = Int(sample[t + kk])
-                    if !convFrozen {
-                        let source = table + id * e
+        let maxima = UnsafePointer(w.maxima.pointer), argmax = UnsafePointer(w.argmax.pointer)
+        /// Calls `body(b, j, t, d)` for each sample and filter in `filters` whose maximum window
+        /// (starting at token `t`) passes gradient `d`, in the same order on every thread.
+        func windows(_ filters: Range<Int>, _ body: (_ sample: UnsafePointer<Int32>, _ j: Int, _ t: Int, _ d: Float) -> Void) {
+            for b in 0..<batch {
+                let gradient = dy + b * gradientStride, best = maxima + b * f, arg = argmax + b * f
+                for j in filters where best[j] > 0 && gradient[j] != 0 {
+                    body(tokens + starts[b], j, Int(arg[j]), gradient[j])
+                }
+            }
+        }
+        // Threads take disjoint blocks of the filters for the conv's gradients, and of the
+        // embedding's columns for its gradient (samples share tokens), so every sum keeps its order.
+        if !convFrozen {
+            Parallel.split(f, minimum: 16) { filters in
+                windows(filters) { sample, j, t, d in
+                    dBias[j] += d
+                    for kk in 0..<k {
+                        let source = table + Int(sample[t + kk]) * e
                         let target = dwt + (kk * f + j) * e
                         for ee in 0..<e { target[ee] += d * source[ee] }
                     }
-                    if !embeddingFrozen {
+                }
+            }
+        }
+        if !embeddingFrozen {
+            Parallel.split(e, minimum: 16) { columns in
+                windows(0..<f) { sample, j, t, d in
+                    for kk in 0..<k {
                         let source = wt + (kk * f + j) * e
-                        let target = dEmbedding + id * e
-                        for ee in 0..<e { target[ee] += d * source[ee] }
+                        let target = dEmbedding + Int(sample[t + kk]) * e
+                        for ee in columns { target[ee] += d * source[ee] }
                     }
                 }
             }

@@ -192,14 +192,11 @@ public struct TextGRU: Sendable {
             let table = w.directions[d].table.pointer
             let biasIH = p + offsets.biasIH, biasHH = p + offsets.biasHH
             // The r and z gates add b_hh to the same sum as b_ih: fold both into the table.
-            Parallel.split(w.distinct, minimum: 256) { rows in
-                for u in rows {
-                    let row = table + u * g
-                    for j in 0..<g { row[j] = biasIH[j] + (j < 2 * h ? biasHH[j] : 0) }
-                }
-                BLAS.gemm(rows.count, g, e, gathered + rows.lowerBound * e, p + offsets.weightIH, transB: true,
-                          table + rows.lowerBound * g, beta: 1)
+            for u in 0..<w.distinct {
+                let row = table + u * g
+                for j in 0..<g { row[j] = biasIH[j] + (j < 2 * h ? biasHH[j] : 0) }
             }
+            BLAS.gemm(w.distinct, g, e, gathered, p + offsets.weightIH, transB: true, table, beta: 1)
         }
         Parallel.split(directions.count, minimum: 1) { part in
             for d in part { recur(d, parameters: p, workspace: w, training: training) }
@@ -292,41 +289,44 @@ public struct TextGRU: Sendable {
                 BLAS.gemm(rows, g, h, previous, weightHH, transB: true, recurrent)
             }
             let step = IntLanes(repeating: Int32(t))
-            for i in 0..<rows {
-                let row = base + i
-                let x = table + Int(slots[row]) * g, hh = UnsafePointer(recurrent + i * g)
-                let before = previous + i * h, after = states + row * h, cache = gates + row * 4 * h
-                let best = maxima + i * h, arg = argmax + i * h, sum = sums + i * h
-                // Eight units at a time; `lanes` is the literal 8 except in a row's tail, so the
-                // full blocks compile to plain vector loads and stores.
-                @inline(__always) func block(_ j: Int, _ lanes: Int) {
-                    let r = GateMath.sigmoid(GateMath.load(x + j, lanes) + GateMath.load(hh + j, lanes))
-                    let z = GateMath.sigmoid(GateMath.load(x + h + j, lanes) + GateMath.load(hh + h + j, lanes))
-                    let nh = GateMath.load(hh + 2 * h + j, lanes) + GateMath.load(biasHN + j, lanes)
-                    let n = GateMath.tanh(GateMath.load(x + 2 * h + j, lanes) + r * nh)
-                    let state = n + z * (GateMath.load(before + j, lanes) - n)
-                    GateMath.store(state, after + j, lanes)
-                    GateMath.store(r, cache + j, lanes)
-                    GateMath.store(z, cache + h + j, lanes)
-                    GateMath.store(n, cache + 2 * h + j, lanes)
-                    GateMath.store(nh, cache + 3 * h + j, lanes)
-                    var top = GateMath.load(best + j, lanes)
-                    let higher = state .> top
-                    top.replace(with: state, where: higher)
-                    GateMath.store(top, best + j, lanes)
-                    if training {
-                        var at = GateMath.load(arg + j, lanes)
-                        at.replace(with: step, where: higher)
-                        GateMath.store(at, arg + j, lanes)
+            // Rows are independent: threads take disjoint blocks of them.
+            Parallel.split(rows, minimum: 16) { part in
+                for i in part {
+                    let row = base + i
+                    let x = table + Int(slots[row]) * g, hh = UnsafePointer(recurrent + i * g)
+                    let before = previous + i * h, after = states + row * h, cache = gates + row * 4 * h
+                    let best = maxima + i * h, arg = argmax + i * h, sum = sums + i * h
+                    // Eight units at a time; `lanes` is the literal 8 except in a row's tail, so the
+                    // full blocks compile to plain vector loads and stores.
+                    @inline(__always) func block(_ j: Int, _ lanes: Int) {
+                        let r = GateMath.sigmoid(GateMath.load(x + j, lanes) + GateMath.load(hh + j, lanes))
+                        let z = GateMath.sigmoid(GateMath.load(x + h + j, lanes) + GateMath.load(hh + h + j, lanes))
+                        let nh = GateMath.load(hh + 2 * h + j, lanes) + GateMath.load(biasHN + j, lanes)
+                        let n = GateMath.tanh(GateMath.load(x + 2 * h + j, lanes) + r * nh)
+                        let state = n + z * (GateMath.load(before + j, lanes) - n)
+                        GateMath.store(state, after + j, lanes)
+                        GateMath.store(r, cache + j, lanes)
+                        GateMath.store(z, cache + h + j, lanes)
+                        GateMath.store(n, cache + 2 * h + j, lanes)
+                        GateMath.store(nh, cache + 3 * h + j, lanes)
+                        var top = GateMath.load(best + j, lanes)
+                        let higher = state .> top
+                        top.replace(with: state, where: higher)
+                        GateMath.store(top, best + j, lanes)
+                        if training {
+                            var at = GateMath.load(arg + j, lanes)
+                            at.replace(with: step, where: higher)
+                            GateMath.store(at, arg + j, lanes)
+                        }
+                        GateMath.store(GateMath.load(sum + j, lanes) + state, sum + j, lanes)
                     }
-                    GateMath.store(GateMath.load(sum + j, lanes) + state, sum + j, lanes)
+                    var j = 0
+                    while j + 8 <= h {
+                        block(j, 8)
+                        j += 8
+                    }
+                    if j < h { block(j, h - j) }
                 }
-                var j = 0
-                while j + 8 <= h {
-                    block(j, 8)
-                    j += 8
-                }
-                if j < h { block(j, h - j) }
             }
         }
     }

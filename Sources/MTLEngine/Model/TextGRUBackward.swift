@@ -18,11 +18,9 @@ extension TextGRU {
         // [U, 3H] × [3H, E] per direction: each distinct token's embedding gradient.
         let e = embedding, gw = 3 * hidden
         let gathered = w.gatheredGradient.pointer
-        Parallel.split(w.distinct, minimum: 256) { rows in
-            for (d, offsets) in directions.enumerated() {
-                BLAS.gemm(rows.count, e, gw, w.directions[d].tableGradient.pointer + rows.lowerBound * gw,
-                          p + offsets.weightIH, gathered + rows.lowerBound * e, beta: d == 0 ? 0 : 1)
-            }
+        for (d, offsets) in directions.enumerated() {
+            BLAS.gemm(w.distinct, e, gw, w.directions[d].tableGradient.pointer, p + offsets.weightIH, gathered,
+                      beta: d == 0 ? 0 : 1)
         }
         for u in 0..<w.distinct {
             let source = gathered + u * e, target = g + embeddingWeight + Int(w.unique[u]) * e
