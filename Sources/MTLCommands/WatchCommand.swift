@@ -18,7 +18,7 @@ struct WatchCommand: ParsableCommand {
         Examples:
           mtl-tui train sample-data/vader-domains --events run.jsonl &
           mtl-tui watch run.jsonl
-          python3 my_training.py | mtl-tui watch -
+          mtl-tui train sample-data/penguins --json --commands c.jsonl | mtl-tui watch -
           mtl-tui watch runs/ --dump-screen 120x40     # print the dashboard once
         """)
 
