@@ -113,6 +113,7 @@ class RunTests(unittest.TestCase):
         self.send({"command": "stop"})
         run = Run(self.path, {"a": "binary"})
         self.assertEqual(run.poll_commands(), [])
+        run.close()
 
     def test_polls_appended_commands_waits_for_a_whole_line_and_reports_bad_ones(self):
         run = Run(self.path, {"a": "binary"})
@@ -124,6 +125,7 @@ class RunTests(unittest.TestCase):
         errors = [e for e in read_events(self.path) if e["event"] == "command_error"]
         self.assertEqual([(e["line"], e["message"]) for e in errors],
                          [(2, "not a JSON object"), (3, 'set_lr needs "lr", a finite number > 0')])
+        run.close()
 
     def test_command_parse_explains_each_problem(self):
         cases = {
