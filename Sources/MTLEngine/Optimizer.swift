@@ -64,12 +64,13 @@ public final class Optimizer {
             // Adam's bias corrections, once per layer rather than per range (a row-sparse
             // table has thousands of ranges).
             let corrections = (1 - Float(pow(Double(config.beta1), Double(t))), (1 - Float(pow(Double(config.beta2), Double(t)))).squareRoot())
+            let rate = config.learningRate * model.learningRateFactor(layer.name)
             updateRanges(model, layer) { range in
                 let p = model.parameters.pointer + range.lowerBound, g = model.gradients.pointer + range.lowerBound
                 let m = first.pointer + range.lowerBound, v = config.kind == .sgd ? nil : second.pointer + range.lowerBound
                 Parallel.split(range.count, minimum: 1 << 15) { part in
                     update(p: p + part.lowerBound, g: g + part.lowerBound, m: m + part.lowerBound, v: v.map { $0 + part.lowerBound },
-                           count: part.count, corrections: corrections, gradientScale: gradientScale)
+                           count: part.count, corrections: corrections, gradientScale: gradientScale, rate: rate)
                 }
             }
         }
@@ -77,9 +78,9 @@ public final class Optimizer {
     }
 
     private func update(p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>,
-                        v: UnsafeMutablePointer<Float>?, count: Int, corrections: (Float, Float), gradientScale: Float) {
+                        v: UnsafeMutablePointer<Float>?, count: Int, corrections: (Float, Float), gradientScale: Float, rate lr: Float) {
         let c = config
-        let lr = c.learningRate, wd = c.weightDecay
+        let wd = c.weightDecay
         switch c.kind {
         case .sgd:
             let mu = c.momentum
