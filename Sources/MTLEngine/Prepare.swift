@@ -384,27 +384,40 @@ public enum RunPreparation {
         if !rows.tokenOffsets.isEmpty {
             for r in 0..<rows.count { maxTokens = max(maxTokens, rows.tokenOffsets[r + 1] - rows.tokenOffsets[r]) }
         }
-        let sparseWidth = model.trunk == .mlp ? maxTokens + rows.featureWidth : 0
+        // The sparse rows a batch holds: the unigram TF-IDF (mlp, MMoE gates) and the n-grams
+        // (wide path with the features, bag), each up to its widest row.
+        var maxNGrams = 0
+        if !rows.ngramOffsets.isEmpty {
+            for r in 0..<rows.count { maxNGrams = max(maxNGrams, rows.ngramOffsets[r + 1] - rows.ngramOffsets[r]) }
+        }
+        let sparseWidth = (model.needsUnigramTFIDF || model.trunk == .mlp ? maxTokens + rows.featureWidth : 0)
+            + (model.wide ? maxNGrams + rows.featureWidth : 0) + (model.trunk == .bag ? maxNGrams : 0)
         let need = MemoryBudget.training(model, batch: batch, maxTokens: maxTokens, sparseWidth: sparseWidth)
         let available = MemoryBudget.physicalBytes
         guard need.bytes > available else { return }
         let perParameter = 4 * MemoryBudget.parameterCopies
         let single = MemoryBudget.training(model, batch: 1, maxTokens: maxTokens, sparseWidth: sparseWidth)
         let flag: String
-        let fits: String
+        var fits: String
         if single.bytes <= available, batch > 1 {
             // The model fits; its batches do not.
             flag = "--batch-size"
             let perRow = (need.bytes - single.bytes) / Double(batch - 1)
             fits = "batches of about \(MemoryBudget.format(count: 1 + ((available - single.bytes) / perRow).rounded(.down))) rows fit"
         } else {
-            flag = switch need.parts.max(by: { $0.count < $1.count })!.name {
+            let largest = need.parts.max(by: { $0.count < $1.count })!.name
+            flag = switch largest {
             case "embedding": "--embedding"
             case "conv": [("--embedding", model.embedding), ("--kernel", model.kernel), ("--filters", model.filters)].max { $0.1 < $1.1 }!.0
+            case "wide": "--trunk"
             default: "--hidden"
             }
             let parameters = (available - single.workspaceBytes) / perParameter
             fits = parameters >= 1 ? "about \(MemoryBudget.format(count: parameters)) parameters fit" : "even one row's working memory does not fit"
+            // The n-gram tables grow with the vocabulary, which the spec bounds, not a flag.
+            if largest == "wide" || (largest == "embedding" && model.trunk == .bag) {
+                fits += " (the \(largest == "wide" ? "wide path" : "bag embedding") has a row per word n-gram: \(MemoryBudget.format(count: Double(model.ngrams))); lower max_ngrams in spec.toml\(largest == "wide" ? " or drop +wide" : "")"
+            }
         }
         throw UsageError(flag, "the model would have \(MemoryBudget.format(count: need.parameters)) parameters and training needs about "
             + "\(MemoryBudget.format(bytes: need.bytes)) (\(Int(perParameter)) bytes per parameter for weights, gradients, Adam moments and the best epoch, "

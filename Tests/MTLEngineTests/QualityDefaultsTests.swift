@@ -58,4 +58,32 @@ import Testing
         #expect(history.count == best + 1 + 2 || history.count == 12)
         #expect((trainer.snapshot.restoredEpoch ?? history.count) == history[best].epoch)
     }
+
+    /// An n-gram vocabulary whose wide path cannot fit is a one-line error naming what bounds
+    /// it, before anything is allocated; its sparse rows count towards the batch's memory.
+    @Test func aWidePathLargerThanMemoryIsAOneLineError() throws {
+        let heads = [HeadConfig(name: "y", kind: .multiclass, outputs: 1000)]
+        var rows = EncodedRows(count: 1, tokenIDs: [1, 2], tokenOffsets: [0, 2], features: [], featureWidth: 0,
+                               targets: [TaskTargets(width: 1, values: [0], mask: [1], weights: [1])])
+        rows.ngramOffsets = [0, 3]
+        rows.ngramIDs = [0, 1, 2]
+        rows.ngramCounts = [1, 1, 1]
+        let ngrams = Int(MemoryBudget.physicalBytes / 1000)   // × 1000 outputs × 20 bytes: 20× memory
+        let huge = ModelConfig(trunk: .cnn, vocabulary: 10, embedding: 4, filters: 4, kernel: 1, hidden: [4], features: 0,
+                               heads: heads, ngrams: ngrams, wide: true)
+        do {
+            try RunPreparation.checkMemory(huge, batch: 64, rows: rows)
+            Issue.record("accepted a wide path of \(ngrams) rows")
+        } catch let error as UsageError {
+            #expect(error.option == "--trunk")
+            #expect(error.message.contains("the wide path has a row per word n-gram: \(MemoryBudget.format(count: Double(ngrams))); lower max_ngrams in spec.toml or drop +wide"), "\(error)")
+            #expect(!error.description.contains("\n"))
+        }
+        var small = huge
+        small.ngrams = 3
+        try RunPreparation.checkMemory(small, batch: 64, rows: rows)
+        let narrow = MemoryBudget.training(small, batch: 64, maxTokens: 2, sparseWidth: 0)
+        let wide = MemoryBudget.training(small, batch: 64, maxTokens: 2, sparseWidth: 3)
+        #expect(wide.workspaceBytes > narrow.workspaceBytes)
+    }
 }
