@@ -66,6 +66,9 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("wide-lr"), parsing: .unconditional, help: ArgumentHelp("The wide path's learning rate as a multiple of --lr (the sparse linear path needs larger steps than the deep part). Default: \(String(format: "%g", RunOptions.defaultWideLearningRate)).", valueName: "FACTOR"))
     var wideLearningRate: Double?
 
+    @Option(name: .customLong("embedding-dropout"), parsing: .unconditional, help: ArgumentHelp("Word dropout on the cnn trunk's embedding: each word of a training batch is dropped (its vector zeroed) with this probability, the rest scaled by 1/(1-X). Default: 0.", valueName: "X"))
+    var embeddingDropout: Double?
+
     @Option(name: .customLong("max-length"), parsing: .unconditional, help: "Tokens kept per text.")
     var maxLength: Int?
 
@@ -152,6 +155,7 @@ public struct TrainingOptions: ParsableArguments {
             o.sharing = parsed
         }
         o.wideLearningRate = wideLearningRate
+        o.embeddingDropout = embeddingDropout
         o.embedding = embedding
         o.vectors = vectors
         o.filters = filters

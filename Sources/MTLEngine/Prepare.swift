@@ -34,6 +34,8 @@ public struct RunOptions: Sendable {
     public var sharing: Sharing = .hard
     /// `--wide-lr`: the wide path's learning rate ÷ the run's; nil takes `defaultWideLearningRate`.
     public var wideLearningRate: Double?
+    /// `--embedding-dropout`: the cnn trunk's word dropout; nil is 0.
+    public var embeddingDropout: Double?
     /// Measured on the public datasets (scripts/datasets/README.md).
     public static let defaultWideLearningRate = 30.0
     /// Nil: the word vectors' width, else 64.
@@ -281,7 +283,8 @@ public enum RunPreparation {
                            kernel: trunk == .cnn ? options.kernel : 1, hidden: hidden, dropout: Float(options.dropout),
                            features: encoder.featureWidth, heads: heads, ngrams: encoder.text?.ngrams?.count ?? 0,
                            wide: wide, sharing: options.sharing,
-                           wideLearningRate: Float(options.wideLearningRate ?? RunOptions.defaultWideLearningRate))
+                           wideLearningRate: Float(options.wideLearningRate ?? RunOptions.defaultWideLearningRate),
+                           embeddingDropout: Float(options.embeddingDropout ?? 0))
     }
 
     /// The label smoothing of `task`: its own `--label-smoothing TASK=X`, else the global
@@ -309,6 +312,7 @@ public enum RunPreparation {
         if !(o.learningRate > 0 && o.learningRate.isFinite) { throw UsageError("--lr", "expected a number > 0, got \(o.learningRate)") }
         if let decay = o.weightDecay, !(decay >= 0 && decay.isFinite) { throw UsageError("--weight-decay", "expected a number ≥ 0, got \(decay)") }
         if let rate = o.wideLearningRate, !(rate > 0 && rate.isFinite) { throw UsageError("--wide-lr", "expected a number > 0, got \(rate)") }
+        if let rate = o.embeddingDropout, !(rate >= 0 && rate < 1) { throw UsageError("--embedding-dropout", "expected a number in [0, 1), got \(rate)") }
         if !(o.dropout >= 0 && o.dropout < 1) { throw UsageError("--dropout", "expected a number in [0, 1), got \(o.dropout)") }
         if let embedding = o.embedding, embedding < 1 { throw UsageError("--embedding", "expected a whole number ≥ 1, got \(embedding)") }
         if o.filters < 1 { throw UsageError("--filters", "expected a whole number ≥ 1, got \(o.filters)") }
