@@ -86,4 +86,44 @@ import Testing
         let wide = MemoryBudget.training(small, batch: 64, maxTokens: 2, sparseWidth: 3)
         #expect(wide.workspaceBytes > narrow.workspaceBytes)
     }
+
+    /// The default model's parts (a fast wide path, word dropout, macro-F1 stopping) resume bit for bit.
+    @Test func theDefaultModelResumesBitForBit() throws {
+        let tasks: [(kind: TaskKind, classes: Int)] = [(.multiclass, 3), (.binary, 2)]
+        func setup() -> TrainingSetup {
+            let model = ModelConfig(trunk: .cnn, vocabulary: 60, embedding: 8, filters: 12, kernel: 3, hidden: [10],
+                                    dropout: 0.2, features: 0, heads: SyntheticData.heads(tasks), ngrams: 90, wide: true,
+                                    wideLearningRate: 30, embeddingDropout: 0.1)
+            var training = TrainingConfig()
+            training.epochs = 3
+            training.batchSize = 16
+            training.earlyStop = EarlyStop(metric: "macro_f1", patience: 5)
+            return SyntheticData.setup(rows: 400, tokens: 12, vocabulary: 60, features: 0, tasks: tasks, model: model, training: training)
+        }
+        let directory = NSTemporaryDirectory() + "mtl-quality-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var straight = setup()
+        straight.saveDirectory = directory + "/straight"
+        let a = Trainer(straight)
+        a.start()
+        a.waitUntilFinished()
+        var first = setup()
+        first.saveDirectory = directory + "/part"
+        let b = Trainer(first, startPaused: true)
+        b.start()
+        b.send(.step(30))
+        let deadline = Date().addingTimeInterval(10)
+        while b.snapshot.step < 30, Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        #expect(b.snapshot.step == 30)
+        b.send(.stop)
+        b.waitUntilFinished()
+        var second = setup()
+        second.resume = try Checkpoint.read(from: directory + "/part", for: .resume)
+        second.saveDirectory = directory + "/resumed"
+        let c = Trainer(second)
+        c.start()
+        c.waitUntilFinished()
+        expectSameFiles(directory + "/straight", directory + "/resumed")
+        #expect(c.snapshot.history.count == 3)
+    }
 }
