@@ -73,6 +73,8 @@ extension Checkpoint.Info {
             try check.that((1...Limit.width).contains(width), "model.hidden[\(i)]", "expected 1 to \(Limit.width), got \(width)")
         }
         try check.that(model.dropout >= 0 && model.dropout < 1, "model.dropout", "expected a number in [0, 1), got \(model.dropout)")
+        try check.that(model.embeddingDropout >= 0 && model.embeddingDropout < 1, "model.embeddingDropout", "expected a number in [0, 1), got \(model.embeddingDropout)")
+        try check.that(model.wideLearningRate > 0 && model.wideLearningRate.isFinite, "model.wideLearningRate", "expected a number > 0, got \(model.wideLearningRate)")
         try check.that((0...Limit.features).contains(model.features), "model.features", "expected 0 to \(Limit.features), got \(model.features)")
         switch model.trunk {
         case .cnn: try check.that(model.vocabulary >= 2, "model.vocabulary", "the cnn trunk needs a text vocabulary")

@@ -65,13 +65,14 @@ public final class Optimizer {
             // Adam's bias corrections, once per layer rather than per range (a row-sparse
             // table has thousands of ranges).
             let corrections = (1 - Float(pow(Double(config.beta1), Double(t))), (1 - Float(pow(Double(config.beta2), Double(t)))).squareRoot())
+            let rate = config.learningRate * model.learningRateFactor(layer.name)
             updateRanges(model, layer) { range in
                 let p = model.parameters.pointer + range.lowerBound, g = model.gradients.pointer + range.lowerBound
                 let m = first.pointer + range.lowerBound, v = config.kind == .sgd ? nil : second.pointer + range.lowerBound
                 Parallel.split(range.count, minimum: 1 << 15) { part in
                     Optimizer.update(config, p: p + part.lowerBound, g: g + part.lowerBound, m: m + part.lowerBound,
                                      v: v.map { $0 + part.lowerBound }, count: part.count, corrections: corrections,
-                                     gradientScale: gradientScale)
+                                     gradientScale: gradientScale, rate: rate)
                 }
             }
         }
@@ -81,8 +82,8 @@ public final class Optimizer {
     @inline(__always)
     private static func update(_ c: OptimizerConfig, p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
                                m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>?, count: Int,
-                               corrections: (Float, Float), gradientScale: Float) {
-        let lr = c.learningRate, wd = c.weightDecay
+                               corrections: (Float, Float), gradientScale: Float, rate lr: Float) {
+        let wd = c.weightDecay
         switch c.kind {
         case .sgd:
             let mu = c.momentum

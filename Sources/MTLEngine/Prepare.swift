@@ -32,6 +32,12 @@ public struct RunOptions: Sendable {
     /// The wide path beside the trunk; nil takes the default for the data.
     public var wide: Bool?
     public var sharing: Sharing = .hard
+    /// `--wide-lr`: the wide path's learning rate ÷ the run's; nil takes `defaultWideLearningRate`.
+    public var wideLearningRate: Double?
+    /// `--embedding-dropout`: the cnn trunk's word dropout; nil is 0.
+    public var embeddingDropout: Double?
+    /// Measured on the public datasets (scripts/datasets/README.md).
+    public static let defaultWideLearningRate = 30.0
     /// Nil: the word vectors' width, else 64.
     public var embedding: Int?
     public var filters = 128
@@ -43,9 +49,10 @@ public struct RunOptions: Sendable {
     /// `none` starts it at random).
     public var vectors: String?
     public var freeze: [String] = []
-    /// `METRIC[:PATIENCE]`; nil trains every epoch. The default stops once the validation loss
-    /// has not improved for 3 epochs and keeps the best epoch (Keras's restore_best_weights).
-    public var earlyStop: String? = EarlyStop.standard.metric
+    /// `METRIC[:PATIENCE]`; nil trains every epoch. The default (`auto`) stops once the mean
+    /// validation macro-F1 (the validation loss when a task regresses) has not improved for 3
+    /// epochs and keeps the best epoch (Keras's restore_best_weights).
+    public var earlyStop: String? = EarlyStop.automatic
     public var split: [Double]?
     public var splitColumn: String?
     /// `--strategy`: nil takes the spec's `strategy`, else fixed.
@@ -259,16 +266,18 @@ public enum RunPreparation {
         return try WordVectors.load(path, for: vocabulary)
     }
 
-    /// `--trunk`, else cnn when there is a text input; the wide path as asked, else off.
+    /// `--trunk`, else cnn+wide when there is a text input (it beats the linear baseline it
+    /// contains: scripts/datasets/README.md), else mlp; a named trunk has the wide path only when asked.
     static func architecture(_ options: RunOptions, hasText: Bool) throws -> (trunk: TrunkKind, wide: Bool) {
         let trunk = options.trunk ?? (hasText ? .cnn : .mlp)
+        let wide = options.wide ?? (options.trunk == nil && hasText)
         if trunk.needsText, !hasText {
             throw UsageError("--trunk", "the \(trunk) trunk needs a text input; this data has none (use --trunk mlp or mlp+wide)")
         }
         if case .mmoe(let experts) = options.sharing, !(2...64).contains(experts) {
             throw UsageError("--sharing", "mmoe needs 2 to 64 experts, got \(experts)")
         }
-        return (trunk, options.wide ?? false)
+        return (trunk, wide)
     }
 
     /// The trunk's dense layers when `--hidden` is not given; the bag goes straight into the heads.
@@ -309,7 +318,9 @@ public enum RunPreparation {
         return ModelConfig(trunk: trunk, vocabulary: vocabulary, embedding: embedding, filters: options.filters,
                            kernel: trunk == .cnn ? options.kernel : 1, hidden: hidden, dropout: Float(options.dropout),
                            features: encoder.featureWidth, heads: heads, ngrams: encoder.text?.ngrams?.count ?? 0,
-                           wide: wide, sharing: options.sharing)
+                           wide: wide, sharing: options.sharing,
+                           wideLearningRate: Float(options.wideLearningRate ?? RunOptions.defaultWideLearningRate),
+                           embeddingDropout: Float(options.embeddingDropout ?? 0))
     }
 
     /// The label smoothing of `task`: its own `--label-smoothing TASK=X`, else the global
@@ -336,6 +347,8 @@ public enum RunPreparation {
         if o.batchSize < 1 { throw UsageError("--batch-size", "expected a whole number ≥ 1, got \(o.batchSize)") }
         if !(o.learningRate > 0 && o.learningRate.isFinite) { throw UsageError("--lr", "expected a number > 0, got \(o.learningRate)") }
         if let decay = o.weightDecay, !(decay >= 0 && decay.isFinite) { throw UsageError("--weight-decay", "expected a number ≥ 0, got \(decay)") }
+        if let rate = o.wideLearningRate, !(rate > 0 && rate.isFinite) { throw UsageError("--wide-lr", "expected a number > 0, got \(rate)") }
+        if let rate = o.embeddingDropout, !(rate >= 0 && rate < 1) { throw UsageError("--embedding-dropout", "expected a number in [0, 1), got \(rate)") }
         if !(o.dropout >= 0 && o.dropout < 1) { throw UsageError("--dropout", "expected a number in [0, 1), got \(o.dropout)") }
         if let embedding = o.embedding, embedding < 1 { throw UsageError("--embedding", "expected a whole number ≥ 1, got \(embedding)") }
         if o.filters < 1 { throw UsageError("--filters", "expected a whole number ≥ 1, got \(o.filters)") }
@@ -411,27 +424,40 @@ public enum RunPreparation {
         if !rows.tokenOffsets.isEmpty {
             for r in 0..<rows.count { maxTokens = max(maxTokens, rows.tokenOffsets[r + 1] - rows.tokenOffsets[r]) }
         }
-        let sparseWidth = model.trunk == .mlp ? maxTokens + rows.featureWidth : 0
+        // The sparse rows a batch holds: the unigram TF-IDF (mlp, MMoE gates) and the n-grams
+        // (wide path with the features, bag), each up to its widest row.
+        var maxNGrams = 0
+        if !rows.ngramOffsets.isEmpty {
+            for r in 0..<rows.count { maxNGrams = max(maxNGrams, rows.ngramOffsets[r + 1] - rows.ngramOffsets[r]) }
+        }
+        let sparseWidth = (model.needsUnigramTFIDF || model.trunk == .mlp ? maxTokens + rows.featureWidth : 0)
+            + (model.wide ? maxNGrams + rows.featureWidth : 0) + (model.trunk == .bag ? maxNGrams : 0)
         let need = MemoryBudget.training(model, batch: batch, maxTokens: maxTokens, sparseWidth: sparseWidth)
         let available = MemoryBudget.physicalBytes
         guard need.bytes > available else { return }
         let perParameter = 4 * MemoryBudget.parameterCopies
         let single = MemoryBudget.training(model, batch: 1, maxTokens: maxTokens, sparseWidth: sparseWidth)
         let flag: String
-        let fits: String
+        var fits: String
         if single.bytes <= available, batch > 1 {
             // The model fits; its batches do not.
             flag = "--batch-size"
             let perRow = (need.bytes - single.bytes) / Double(batch - 1)
             fits = "batches of about \(MemoryBudget.format(count: 1 + ((available - single.bytes) / perRow).rounded(.down))) rows fit"
         } else {
-            flag = switch need.parts.max(by: { $0.count < $1.count })!.name {
+            let largest = need.parts.max(by: { $0.count < $1.count })!.name
+            flag = switch largest {
             case "embedding": "--embedding"
             case "conv": [("--embedding", model.embedding), ("--kernel", model.kernel), ("--filters", model.filters)].max { $0.1 < $1.1 }!.0
+            case "wide": "--trunk"
             default: "--hidden"
             }
             let parameters = (available - single.workspaceBytes) / perParameter
             fits = parameters >= 1 ? "about \(MemoryBudget.format(count: parameters)) parameters fit" : "even one row's working memory does not fit"
+            // The n-gram tables grow with the vocabulary, which the spec bounds, not a flag.
+            if largest == "wide" || (largest == "embedding" && model.trunk == .bag) {
+                fits += " (the \(largest == "wide" ? "wide path" : "bag embedding") has a row per word n-gram: \(MemoryBudget.format(count: Double(model.ngrams))); lower max_ngrams in spec.toml\(largest == "wide" ? " or drop +wide" : "")"
+            }
         }
         throw UsageError(flag, "the model would have \(MemoryBudget.format(count: need.parameters)) parameters and training needs about "
             + "\(MemoryBudget.format(bytes: need.bytes)) (\(Int(perParameter)) bytes per parameter for weights, gradients, Adam moments and the best epoch, "

@@ -50,7 +50,8 @@ public enum WeightingStrategy: String, Sendable, Codable, CaseIterable {
 }
 
 /// Stop when a validation metric has not improved for `patience` epochs, then restore the
-/// parameters of the best epoch. `metric` is `loss` (the weighted total) or `TASK.NAME`.
+/// parameters of the best epoch. `metric` is `loss` (the weighted total), `macro_f1` (the mean
+/// of the classification tasks' macro-F1) or `TASK.NAME`.
 public struct EarlyStop: Sendable, Codable, Equatable {
     public var metric: String
     public var patience: Int
@@ -63,14 +64,21 @@ public struct EarlyStop: Sendable, Codable, Equatable {
     /// The default: the weighted validation loss, patience 3 (as most Keras set-ups use).
     public static let standard = EarlyStop(metric: "loss", patience: 3)
 
-    /// Parses `METRIC[:PATIENCE]`, e.g. `loss`, `domain.macro_f1:5`, for tasks of these kinds.
+    /// The mean validation macro-F1 of the classification tasks. The validation loss is lowest
+    /// epochs before the rare classes are learnt (and before a fast wide path has settled), so
+    /// runs that only classify stop on this by default (`auto`; scripts/datasets/README.md).
+    public static let meanMacroF1 = "macro_f1"
+    /// `auto`: `macro_f1` when every task classifies, else `loss`.
+    public static let automatic = "auto"
+
+    /// Parses `METRIC[:PATIENCE]`, e.g. `loss`, `auto`, `domain.macro_f1:5`, for tasks of these kinds.
     /// A metric must be one its task reports (`mae` is a regression metric, not a binary one).
     /// Throws a one-line explanation of what is wrong and what would do.
     public static func parse(_ text: String, tasks: [(name: String, kind: TaskKind)]) throws(Invalid) -> EarlyStop {
         let example = tasks.first.map { "\($0.name).\(TaskMetrics.names(for: $0.kind)[1]):3" } ?? "loss:3"
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count <= 2, let metric = parts.first, !metric.isEmpty else {
-            throw Invalid("expected METRIC[:PATIENCE] with METRIC 'loss' or TASK.METRIC (e.g. \(example)), got '\(text)'")
+        guard parts.count <= 2, let written = parts.first, !written.isEmpty else {
+            throw Invalid("expected METRIC[:PATIENCE] with METRIC 'loss', 'macro_f1', 'auto' or TASK.METRIC (e.g. \(example)), got '\(text)'")
         }
         var patience = standard.patience
         if parts.count == 2 {
@@ -79,10 +87,18 @@ public struct EarlyStop: Sendable, Codable, Equatable {
             }
             patience = p
         }
-        if metric != "loss" {
+        var metric = written
+        if metric == automatic {
+            metric = !tasks.isEmpty && tasks.allSatisfy({ $0.kind != .regression }) ? meanMacroF1 : "loss"
+        }
+        if metric == meanMacroF1 {
+            guard tasks.contains(where: { $0.kind != .regression }) else {
+                throw Invalid("'\(meanMacroF1)' is the mean macro-F1 of the classification tasks; this run has none (use loss or TASK.METRIC)")
+            }
+        } else if metric != "loss" {
             let pieces = metric.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             guard pieces.count == 2 else {
-                throw Invalid("expected METRIC[:PATIENCE] with METRIC 'loss' or TASK.METRIC (e.g. \(example)), got '\(text)'")
+                throw Invalid("expected METRIC[:PATIENCE] with METRIC 'loss', 'macro_f1', 'auto' or TASK.METRIC (e.g. \(example)), got '\(text)'")
             }
             guard let task = tasks.first(where: { $0.name == pieces[0] }) else {
                 throw Invalid("no task named '\(pieces[0])' in '\(text)' (tasks: \(tasks.map(\.name).joined(separator: ", ")))")

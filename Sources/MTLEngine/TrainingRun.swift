@@ -461,6 +461,11 @@ final class TrainingRun {
     /// every epoch and would make epochs incomparable.
     func metric(_ name: String, _ record: EpochRecord) -> Double? {
         if name == "loss" { return Self.weightedLoss(config.lossWeights, record.validation) }
+        if name == EarlyStop.meanMacroF1 {
+            let values = record.validation.indices.filter { model.config.heads[$0].kind != .regression }
+                .compactMap { record.validation[$0].value(name) }
+            return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+        }
         let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
         guard parts.count == 2, let t = tasks.firstIndex(of: parts[0]) else { return nil }
         return record.validation[t].value(parts[1])

@@ -14,7 +14,7 @@ import Testing
             ("species.auc", "task 'species' (multiclass) has no metric 'auc' (its metrics: loss, accuracy, macro_f1, precision, recall)"),
             ("island.accuracy", "no task named 'island' in 'island.accuracy' (tasks: species, sex, mass)"),
             ("loss:-1", "patience must be a whole number ≥ 0, got '-1' in 'loss:-1'"),
-            ("f1", "expected METRIC[:PATIENCE] with METRIC 'loss' or TASK.METRIC (e.g. species.accuracy:3), got 'f1'"),
+            ("f1", "expected METRIC[:PATIENCE] with METRIC 'loss', 'macro_f1', 'auto' or TASK.METRIC (e.g. species.accuracy:3), got 'f1'"),
         ]
         for (rule, message) in cases {
             do {

@@ -63,7 +63,7 @@ def main():
             seconds_file = os.path.join(out, "runs", f"{name}.{t}.seconds")
             seconds = open(seconds_file).read().strip() if os.path.exists(seconds_file) else "?"
             epoch = runs[t].get("epoch", "?") if runs[t] else "failed"
-            footer.append(f"- {name} --trunk {t}: {seconds} s wall, kept epoch {epoch}")
+            footer.append(f"- {name} {t}: {seconds} s wall, kept epoch {epoch}")
     print("\n" + "\n".join(footer))
 
 

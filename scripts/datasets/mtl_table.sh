@@ -2,9 +2,11 @@
 # Train mtl-tui with default settings (seed 1) on every dataset under OUTDIR, once per trunk, and
 # print each task's test metrics beside the linear baseline (scripts/datasets/linear_baseline.py).
 #
-#   bash scripts/datasets/mtl_table.sh OUTDIR [TRUNK...]      (trunks default to: cnn mlp)
+#   bash scripts/datasets/mtl_table.sh OUTDIR [MODEL...]      (models default to: default)
 #
-# Any trunk name is passed through as --trunk NAME; a run that fails shows "error" in its cells and
+# A MODEL is `default` (no --trunk: the default model), a trunk name passed through as --trunk NAME,
+# or a quoted trunk name with more train options ("bag+wide --wide-lr 1"); its column and run files
+# are named after it (spaces become _). A run that fails shows "error" in its cells and
 # its stderr stays in OUTDIR/runs/. Datasets are OUTDIR's subdirectories holding a spec.toml (as
 # build_all.sh writes them). Each run's JSON lines go to OUTDIR/runs/NAME.TRUNK.jsonl and its wall
 # time to NAME.TRUNK.seconds; the baseline is computed once into OUTDIR/NAME.baseline.json (delete
@@ -21,7 +23,7 @@ fi
 out=$1
 shift
 trunks=("$@")
-[ ${#trunks[@]} -gt 0 ] || trunks=(cnn mlp)
+[ ${#trunks[@]} -gt 0 ] || trunks=(default)
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -44,15 +46,18 @@ fi
 
 mkdir -p "$out/runs"
 for name in "${names[@]}"; do
-    for trunk in "${trunks[@]}"; do
-        run=$out/runs/$name.$trunk
+    for model in "${trunks[@]}"; do
+        run=$out/runs/$name.${model// /_}
         if [ -n "${REUSE:-}" ] && grep -q '"event":"done"' "$run.jsonl" 2>/dev/null; then
             continue
         fi
-        echo "train: $name --trunk $trunk" >&2
+        read -r -a words <<< "$model"
+        args=(--trunk "${words[@]}")
+        [ "${words[0]}" != default ] || args=("${words[@]:1}")
+        echo "train: $name ${args[*]}" >&2
         start=$(date +%s.%N)
         # shellcheck disable=SC2086
-        if ! "$bin" train "$out/$name" --json --seed 1 --trunk "$trunk" ${EXTRA_ARGS:-} \
+        if ! "$bin" train "$out/$name" --json --seed 1 "${args[@]}" ${EXTRA_ARGS:-} \
                 > "$run.jsonl" 2> "$run.err"; then
             echo "  failed: $(tail -1 "$run.err")" >&2
         fi
@@ -68,4 +73,6 @@ for name in "${names[@]}"; do
     fi
 done
 
-"$python" "$here/_table.py" "$out" "${names[*]}" "${trunks[@]}"
+columns=()
+for model in "${trunks[@]}"; do columns+=("${model// /_}"); done
+"$python" "$here/_table.py" "$out" "${names[*]}" "${columns[@]}"

@@ -156,6 +156,11 @@ public final class Model {
         }
     }
 
+    /// The factor of the run's learning rate for a layer: `wideLearningRate` on the wide path, else 1.
+    public func learningRateFactor(_ layer: String) -> Float {
+        layer.hasPrefix("wide.") ? config.wideLearningRate : 1
+    }
+
     /// The layers of task `t`: its gate, wide path and head.
     func taskLayers(_ t: Int) -> [LayerRange] {
         let name = config.heads[t].name

@@ -116,10 +116,18 @@ public struct ModelConfig: Sendable, Codable, Equatable {
     /// Units of the GRU (per direction).
     public var recurrent: Int = 128
     public var bidirectional: Bool = true
+    /// The wide path's learning rate as a multiple of the run's (`--wide-lr`): a sparse linear
+    /// path needs far larger steps than the deep part to reach the linear model's weights in a
+    /// few epochs (a rare n-gram gets an update only in the steps whose batch holds it).
+    public var wideLearningRate: Float = 1
+    /// Embedding dropout of the cnn trunk: the probability that a word of the batch is dropped
+    /// (its vector zeroed) in a training step; 0 is off.
+    public var embeddingDropout: Float = 0
 
     public init(trunk: TrunkKind, vocabulary: Int, embedding: Int = 64, filters: Int = 128, kernel: Int = 5,
                 hidden: [Int], dropout: Float = 0, features: Int, heads: [HeadConfig],
-                ngrams: Int = 0, wide: Bool = false, sharing: Sharing = .hard, recurrent: Int = 128, bidirectional: Bool = true) {
+                ngrams: Int = 0, wide: Bool = false, sharing: Sharing = .hard, recurrent: Int = 128, bidirectional: Bool = true,
+                wideLearningRate: Float = 1, embeddingDropout: Float = 0) {
         self.trunk = trunk
         self.vocabulary = vocabulary
         self.embedding = embedding
@@ -134,11 +142,13 @@ public struct ModelConfig: Sendable, Codable, Equatable {
         self.sharing = sharing
         self.recurrent = recurrent
         self.bidirectional = bidirectional
+        self.wideLearningRate = wideLearningRate
+        self.embeddingDropout = embeddingDropout
     }
 
     private enum CodingKeys: String, CodingKey {
         case trunk, vocabulary, embedding, filters, kernel, hidden, dropout, features, heads
-        case ngrams, wide, sharing, recurrent, bidirectional
+        case ngrams, wide, sharing, recurrent, bidirectional, wideLearningRate, embeddingDropout
     }
 
     public init(from decoder: Decoder) throws {
@@ -157,6 +167,8 @@ public struct ModelConfig: Sendable, Codable, Equatable {
         sharing = try c.decodeIfPresent(Sharing.self, forKey: .sharing) ?? .hard
         recurrent = try c.decodeIfPresent(Int.self, forKey: .recurrent) ?? 128
         bidirectional = try c.decodeIfPresent(Bool.self, forKey: .bidirectional) ?? true
+        wideLearningRate = try c.decodeIfPresent(Float.self, forKey: .wideLearningRate) ?? 1
+        embeddingDropout = try c.decodeIfPresent(Float.self, forKey: .embeddingDropout) ?? 0
     }
 
     var usesText: Bool { vocabulary > 0 }

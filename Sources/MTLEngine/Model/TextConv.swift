@@ -1,3 +1,5 @@
+import MTLData
+
 /// Embedding → Conv1D (valid, stride 1) → ReLU → global max pool, fused and computed exactly
 /// with far less arithmetic than the dense formulation (im2col + GEMM):
 ///
@@ -37,7 +39,9 @@ public struct TextConv: Sendable {
         let slotOf: Buffer<Int32>          // [V] token id → row of the batch's table, -1 if absent
         let unique: Buffer<Int32>          // [U] distinct token ids of the batch
         let slots: Buffer<Int32>           // [tokens] table row of each token position
-        let gathered: FloatBuffer          // [U, emb]
+        let gathered: FloatBuffer          // [U, emb], each row × its dropout scale
+        /// [U] each distinct token's embedding dropout scale: 0 (dropped) or 1/(1−rate); 1 without.
+        let keep: FloatBuffer
         let table: FloatBuffer             // [U, K·F]
         /// [B, F] max pre-activation and the window it came from (the backward pass needs both).
         public let maxima: FloatBuffer
@@ -52,6 +56,7 @@ public struct TextConv: Sendable {
             unique = Buffer(count: maxUnique, zero: 0)
             slots = Buffer(count: maxTokens, zero: 0)
             gathered = FloatBuffer(count: maxUnique * layer.embedding)
+            keep = FloatBuffer(count: maxUnique)
             table = FloatBuffer(count: maxUnique * taps)
             maxima = FloatBuffer(count: batch * layer.filters)
             argmax = Buffer(count: batch * layer.filters, zero: 0)
@@ -60,11 +65,24 @@ public struct TextConv: Sendable {
         }
     }
 
-    /// tokens: all samples' padded ids back to back; `starts[b]`/`lengths[b]` locate sample b.
-    /// Writes the pooled, ReLU'd features `[B, F]` into `output` (row stride `outputStride`).
+    /// The pass without embedding dropout (inference, tests of the layer alone).
     public func forward(tokens: UnsafePointer<Int32>, starts: UnsafePointer<Int>, lengths: UnsafePointer<Int>,
                         batch: Int, output: UnsafeMutablePointer<Float>, outputStride: Int,
                         parameters p: UnsafePointer<Float>, workspace w: Workspace) {
+        var unused = SeededRandom(seed: 0)
+        forward(tokens: tokens, starts: starts, lengths: lengths, batch: batch, output: output, outputStride: outputStride,
+                parameters: p, workspace: w, dropout: 0, random: &unused)
+    }
+
+    /// tokens: all samples' padded ids back to back; `starts[b]`/`lengths[b]` locate sample b.
+    /// Writes the pooled, ReLU'd features `[B, F]` into `output` (row stride `outputStride`).
+    /// Embedding dropout (`dropout` > 0, a training pass) drops whole words of the batch: each
+    /// distinct token's vector is zeroed with that probability (Gal & Ghahramani 2016), the
+    /// others scaled by 1/(1−dropout), the mask drawn from `random`.
+    public func forward(tokens: UnsafePointer<Int32>, starts: UnsafePointer<Int>, lengths: UnsafePointer<Int>,
+                        batch: Int, output: UnsafeMutablePointer<Float>, outputStride: Int,
+                        parameters p: UnsafePointer<Float>, workspace w: Workspace,
+                        dropout: Float = 0, random: inout SeededRandom) {
         let totalTokens = starts[batch - 1] + lengths[batch - 1]
         // 1. Distinct tokens of the batch and each position's table row.
         var distinct = 0
@@ -74,7 +92,10 @@ public struct TextConv: Sendable {
         // 2. Gather their embeddings and build every tap's table in one GEMM.
         let e = embedding, f = filters, taps = kernel * filters
         for u in 0..<distinct {
-            (w.gathered.pointer + u * e).update(from: p + embeddingWeight + Int(w.unique[u]) * e, count: e)
+            let scale: Float = dropout > 0 ? (random.nextFloat() < dropout ? 0 : 1 / (1 - dropout)) : 1
+            w.keep[u] = scale
+            let row = w.gathered.pointer + u * e, source = p + embeddingWeight + Int(w.unique[u]) * e
+            for j in 0..<e { row[j] = source[j] * scale }
         }
         let gathered = UnsafePointer(w.gathered.pointer), table = w.table.pointer, weight = p + convWeight
         BLAS.gemm(distinct, taps, e, gathered, weight, table)
@@ -165,15 +186,18 @@ public struct TextConv: Sendable {
         if !convFrozen { dwt.update(repeating: 0, count: k * f * e) }
         let dBias = g + convBias
         let dEmbedding = g + embeddingWeight
-        let table = p + embeddingWeight
+        // The forward pass's (dropped, scaled) rows, by table slot.
+        let rows = UnsafePointer(w.gathered.pointer), keep = UnsafePointer(w.keep.pointer)
+        let slotBase = UnsafePointer(w.slots.pointer)
         let maxima = UnsafePointer(w.maxima.pointer), argmax = UnsafePointer(w.argmax.pointer)
-        /// Calls `body(b, j, t, d)` for each sample and filter in `filters` whose maximum window
-        /// (starting at token `t`) passes gradient `d`, in the same order on every thread.
-        func windows(_ filters: Range<Int>, _ body: (_ sample: UnsafePointer<Int32>, _ j: Int, _ t: Int, _ d: Float) -> Void) {
+        /// Calls `body` for each sample and filter in `filters` whose maximum window (starting at
+        /// token `t`) passes gradient `d`, in the same order on every thread.
+        func windows(_ filters: Range<Int>,
+                     _ body: (_ sample: UnsafePointer<Int32>, _ slots: UnsafePointer<Int32>, _ j: Int, _ t: Int, _ d: Float) -> Void) {
             for b in 0..<batch {
                 let gradient = dy + b * gradientStride, best = maxima + b * f, arg = argmax + b * f
                 for j in filters where best[j] > 0 && gradient[j] != 0 {
-                    body(tokens + starts[b], j, Int(arg[j]), gradient[j])
+                    body(tokens + starts[b], slotBase + starts[b], j, Int(arg[j]), gradient[j])
                 }
             }
         }
@@ -181,10 +205,10 @@ public struct TextConv: Sendable {
         // embedding's columns for its gradient (samples share tokens), so every sum keeps its order.
         if !convFrozen {
             Parallel.split(f, minimum: 16) { filters in
-                windows(filters) { sample, j, t, d in
+                windows(filters) { _, slots, j, t, d in
                     dBias[j] += d
                     for kk in 0..<k {
-                        let source = table + Int(sample[t + kk]) * e
+                        let source = rows + Int(slots[t + kk]) * e
                         let target = dwt + (kk * f + j) * e
                         for ee in 0..<e { target[ee] += d * source[ee] }
                     }
@@ -193,11 +217,13 @@ public struct TextConv: Sendable {
         }
         if !embeddingFrozen {
             Parallel.split(e, minimum: 16) { columns in
-                windows(0..<f) { sample, j, t, d in
+                windows(0..<f) { sample, slots, j, t, d in
                     for kk in 0..<k {
+                        let scaled = d * keep[Int(slots[t + kk])]
+                        guard scaled != 0 else { continue }
                         let source = wt + (kk * f + j) * e
                         let target = dEmbedding + Int(sample[t + kk]) * e
-                        for ee in columns { target[ee] += d * source[ee] }
+                        for ee in columns { target[ee] += scaled * source[ee] }
                     }
                 }
             }

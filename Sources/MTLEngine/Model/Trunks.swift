@@ -8,8 +8,10 @@ final class CNNTrunk: Trunk {
     let top: PooledTop
     let embeddingName: String
     let convName: String
+    let embeddingDropout: Float
 
     init(_ config: ModelConfig, layout: inout LayoutBuilder, prefix: String) {
+        embeddingDropout = config.embeddingDropout
         embeddingName = prefix + "embedding"
         convName = prefix + "conv"
         let e = layout.add("trunk.\(embeddingName).weight", layer: embeddingName, shape: [config.vocabulary, config.embedding])
@@ -50,7 +52,8 @@ final class CNNTrunk: Trunk {
                  random: inout SeededRandom) -> UnsafePointer<Float> {
         let w = work as! Workspace
         conv.forward(tokens: batch.tokens.pointer, starts: batch.starts.pointer, lengths: batch.lengths.pointer,
-                     batch: batch.count, output: w.pooled.pointer, outputStride: top.pooledWidth, parameters: p, workspace: w.conv)
+                     batch: batch.count, output: w.pooled.pointer, outputStride: top.pooledWidth, parameters: p, workspace: w.conv,
+                     dropout: training ? embeddingDropout : 0, random: &random)
         return top.forward(batch, w, parameters: p, training: training, random: &random)
     }
 

@@ -1,0 +1,53 @@
+import Foundation
+import MTLData
+import Testing
+@testable import MTLEngine
+
+/// The wide path learns at `wideLearningRate` × the run's rate; the other layers at the run's.
+@Suite struct WideTrainingTests {
+    /// One Adam step on the same gradients with factors 1 and 8: the wide layers move exactly
+    /// 8× as far (Adam's first step is the rate times a ratio the factor leaves alone), the rest
+    /// bit-identically.
+    @Test func theWideLayersStepByTheirFactor() throws {
+        func stepped(factor: Float) -> (model: Model, before: [Float]) {
+            let h = Harness(trunk: .bag, tasks: [(.multiclass, 3), (.binary, 2)], rows: 6, features: 2, hidden: [4],
+                            wide: true, ngrams: 12)
+            var config = h.model.config
+            config.wideLearningRate = factor
+            let model = Model(config, seed: 1)
+            model.parameters.pointer.update(from: h.model.parameters.pointer, count: model.parameterCount)
+            let work = model.workspace(batch: h.batch.count, maxTokens: h.inputs.maxTokens)
+            let before = model.parameters.array
+            model.beginStep(h.batch)
+            model.forward(h.batch, work, training: true, step: 0)
+            _ = model.losses(h.batch, work, taskWeights: [1, 1])
+            model.backward(h.batch, work, frozen: [])
+            Optimizer(OptimizerConfig(kind: .adam, learningRate: 0.01), parameterCount: model.parameterCount).step(model, frozen: [])
+            return (model, before)
+        }
+        let (plain, before) = stepped(factor: 1), (fast, _) = stepped(factor: 8)
+        var wideMoved = 0
+        for layer in plain.layers {
+            for i in layer.offset..<(layer.offset + layer.count) {
+                let a = Double(plain.parameters[i] - before[i]), b = Double(fast.parameters[i] - before[i])
+                if layer.name.hasPrefix("wide.") {
+                    #expect(abs(b - 8 * a) <= 1e-6 + 1e-4 * abs(b), "\(layer.name)[\(i - layer.offset)]")
+                    if a != 0 { wideMoved += 1 }
+                } else {
+                    #expect(plain.parameters[i].bitPattern == fast.parameters[i].bitPattern, "\(layer.name)")
+                }
+            }
+        }
+        #expect(wideMoved > 0)
+    }
+
+    @Test func checkpointsWithoutTheKeyLoadWithFactorOne() throws {
+        let config = ModelConfig(trunk: .mlp, vocabulary: 0, hidden: [3], features: 2,
+                                 heads: [HeadConfig(name: "y", kind: .binary, outputs: 1)], wide: true, wideLearningRate: 30)
+        var json = try #require(String(data: JSONEncoder().encode(config), encoding: .utf8))
+        #expect(try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)).wideLearningRate == 30)
+        json = json.replacingOccurrences(of: #","wideLearningRate":30"#, with: "")
+        #expect(!json.contains("wideLearningRate"))
+        #expect(try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)).wideLearningRate == 1)
+    }
+}
