@@ -59,8 +59,8 @@ struct SuspectsCommand: ParsableCommand {
         }
         let named = exitOnUserError { try options.runOptions(data: data) }.tasks.map(\.name)
         if Set(named).count != named.count { fail("--task: a task is named twice") }
-        let (base, runOptions, source) = exitOnUserError { try prepare(named) }
-        let tasks = exitOnUserError { try checkedTasks(named, encoder: base.setup.encoder) }
+        let (base, runOptions, source, declared) = exitOnUserError { try prepare(named) }
+        let tasks = exitOnUserError { try checkedTasks(named, encoder: base.setup.encoder, declared: declared) }
         for note in base.notes where !note.hasPrefix("warning: there is no validation set") { Console.shared.err("mtl-tui: \(note)") }
         let probabilities: OutOfFoldProbabilities
         if let oof {
@@ -82,8 +82,9 @@ struct SuspectsCommand: ParsableCommand {
         }
     }
 
-    /// The run: DATA's own tasks when they include every named task, else the --task list.
-    func prepare(_ named: [String]) throws -> (PreparedRun, RunOptions, DatasetSource) {
+    /// The run: DATA's own tasks when they include every named task, else the tasks the --task
+    /// list declares (`declared`).
+    func prepare(_ named: [String]) throws -> (PreparedRun, RunOptions, DatasetSource, declared: Bool) {
         var all = options
         all.tasks = []
         var runOptions = try all.runOptions(data: data)
@@ -92,18 +93,21 @@ struct SuspectsCommand: ParsableCommand {
         runOptions.saveDirectory = nil
         let source = try DatasetSource.load(runOptions.data)
         let base = try RunPreparation.prepare(runOptions, source: source)
-        if named.allSatisfy({ name in base.spec.tasks.contains { $0.name == name } }) { return (base, runOptions, source) }
+        if named.allSatisfy({ name in base.spec.tasks.contains { $0.name == name } }) { return (base, runOptions, source, false) }
         if let unknown = named.first(where: { base.table.columnIndex($0) == nil }) {
             throw UsageError("--task", "no task named '\(unknown)' (tasks: \(base.spec.tasks.map(\.name).joined(separator: ", ")))")
         }
         var declared = try options.runOptions(data: data)
         declared.saveDirectory = nil
-        return (try RunPreparation.prepare(declared, source: source), declared, source)
+        return (try RunPreparation.prepare(declared, source: source), declared, source, true)
     }
 
-    /// The indices of the tasks to check: the named ones, else every classification task.
-    func checkedTasks(_ named: [String], encoder: DataEncoder) throws -> [Int] {
+    /// The indices of the tasks to check: the named ones, else every classification task. Of
+    /// declared tasks, the regression ones only train beside the others.
+    func checkedTasks(_ named: [String], encoder: DataEncoder, declared: Bool) throws -> [Int] {
         let all = encoder.tasks.map(\.spec)
+        let classification = named.filter { name in all.contains { $0.name == name && $0.kind != .regression } }
+        if declared, !classification.isEmpty { return try checkedTasks(classification, encoder: encoder, declared: false) }
         guard !named.isEmpty else {
             let tasks = all.indices.filter { all[$0].kind != .regression }
             if tasks.isEmpty { throw UsageError("--task", "DATA has no classification task to check (tasks: \(all.map(\.name).joined(separator: ", ")))") }
