@@ -20,10 +20,13 @@ struct SuspectReport {
     var parts: [(name: String, result: ConfidentLearning.Result)] = []
     var entries: [Entry] = []
     let baseline: Bool
+    /// self-confidence, margin or lowest-self-confidence.
+    let ranking: String
 
     init(task: DataEncoder.TaskEncoding, targets: TaskTargets, rows: [Int], probabilities: [[Double]], ranking: String) {
         self.task = task
         self.rows = rows
+        self.ranking = ranking
         baseline = ranking == "lowest-self-confidence"
         let order = ConfidentLearning.Ranking(rawValue: ranking) ?? .selfConfidence
         if task.spec.kind == .multilabel {
@@ -81,7 +84,7 @@ struct SuspectReport {
         let shown = top == 0 ? entries : Array(entries.prefix(top))
         var object: [String: Any] = [
             "task": task.spec.name, "kind": task.spec.kind.rawValue, "labelled": labelled, "count": entries.count,
-            "ranking": baseline ? "lowest-self-confidence" : "confident-learning",
+            "ranking": ranking,
             "suspects": shown.map { entry -> [String: Any] in
                 let s = entry.suspect, row = rows[s.index]
                 var item: [String: Any] = ["row": row + 1, "given": className(entry, s.given), "likely": className(entry, s.likely),
