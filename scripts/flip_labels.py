@@ -7,8 +7,8 @@ flip:  copy a dataset directory (data file, spec.toml, the rest linked) to OUT w
 score: read `mtl-tui suspects ... --json --top 0` output on stdin and report precision and
        recall of the top k (k = the number of flipped rows, or --k) against OUT/flipped.txt.
 
-  python3 scripts/flip_labels.py flip sample-data/penguins species /tmp/noisy --fraction 0.07 --seed 1
-  mtl-tui suspects /tmp/noisy --task species --json --top 0 | python3 scripts/flip_labels.py score /tmp/noisy
+  python3 scripts/flip_labels.py flip sample-data/penguins species runs/noisy --fraction 0.07 --seed 1
+  mtl-tui suspects runs/noisy --task species --json --top 0 | python3 scripts/flip_labels.py score runs/noisy
 """
 import argparse
 import csv
