@@ -35,8 +35,8 @@ public enum Controller {
         case .back:
             if state.detail { state.detail = false }
             else if state.view == .help { state.view = state.viewBeforeHelp }
-            else if state.pair != nil || state.misclassifiedOnly || state.wrongOnAll || !state.search.isEmpty {
-                state.pair = nil; state.misclassifiedOnly = false; state.wrongOnAll = false; state.search = ""
+            else if state.pair != nil || state.misclassifiedOnly || state.wrongOnAll || state.suspects || !state.search.isEmpty {
+                state.pair = nil; state.misclassifiedOnly = false; state.wrongOnAll = false; state.suspects = false; state.search = ""
             }
         case .show(let view):
             if view == .help { state.viewBeforeHelp = state.view }
@@ -102,6 +102,8 @@ public enum Controller {
             state.misclassifiedOnly.toggle(); resetExamples(&state)
         case .wrongOnAll:
             state.wrongOnAll.toggle(); resetExamples(&state)
+        case .suspects:
+            state.suspects.toggle(); resetExamples(&state)
         case .search:
             state.prompt = .search(text: state.search)
         case .open:

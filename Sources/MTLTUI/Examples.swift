@@ -25,6 +25,7 @@ public enum ExampleList {
             if !query.isEmpty, !context.inputText[examples.rows[i]].lowercased().contains(query) { continue }
             out.append(i)
         }
+        if state.suspects { return ExampleSuspects.filter(out, examples, task: t, context: context) }
         return out.sorted { examples.losses[t][$0] > examples.losses[t][$1] || (examples.losses[t][$0] == examples.losses[t][$1] && $0 < $1) }
     }
 

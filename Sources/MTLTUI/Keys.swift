@@ -30,6 +30,7 @@ public enum Action: Sendable, Equatable {
     case increase, decrease, edit, unpin, toggleFreeze, halveRate, doubleRate
     case misclassified, wrongOnAll, search, nextTask, cycleTheme, nextStrategy, pickStrategy, pickSchedule, toggleEarlyStop, moreEpochs
     case toggleFocal, cycleOHEM
+    case suspects
 }
 
 /// One line of the key table: the keys, how help names them, what they do and where.
@@ -83,6 +84,7 @@ public enum KeyMap {
         KeyBinding(keys: c("m"), label: "m", help: "misclassified only", views: [.examples], action: .misclassified),
         KeyBinding(keys: c("a"), label: "a", help: "wrong on every task", views: [.examples], action: .wrongOnAll),
         KeyBinding(keys: c("/"), label: "/", help: "search the inputs", views: [.examples], action: .search),
+        KeyBinding(keys: c("S"), label: "S", help: "suspect labels: likely wrong, most suspect first (confident learning)", views: [.examples], action: .suspects),
         KeyBinding(keys: [.enter], label: "enter", help: "open: weight editor, example detail, confusion cell", views: [.controls, .examples, .confusion], action: .open),
     ]
 

@@ -23,6 +23,8 @@ public struct ViewState: Sendable {
     public var exampleRow: Int?
     public var misclassifiedOnly = false
     public var wrongOnAll = false
+    /// Only rows whose label is likely wrong (S), most suspect first.
+    public var suspects = false
     /// Examples whose true and predicted classes are these (chosen in the confusion view).
     public var pair: Pair?
     public var search = ""

@@ -90,6 +90,7 @@ enum ExamplesView {
         var filters: [String] = []
         if state.misclassifiedOnly { filters.append("misclassified") }
         if state.wrongOnAll { filters.append("wrong on every task") }
+        if state.suspects { filters.append(ExampleSuspects.applies(context, task: t) ? ExampleSuspects.header : "suspects: binary and multiclass tasks only") }
         if let pair = state.pair, context.classes[t].indices.contains(pair.truth), context.classes[t].indices.contains(pair.predicted) {
             filters.append("true \(context.classes[t][pair.truth]) → predicted \(context.classes[t][pair.predicted])")
         }
@@ -102,16 +103,18 @@ enum ExamplesView {
         let entryHeight = context.image == nil ? 1 : ExampleImages.thumbnailRows
         let listHeight = max(state.detail ? max(3, height / 3) : height - 2, entryHeight)
         let entries = max(1, listHeight / entryHeight)
-        let columns = "  loss  true            predicted          " + s.tasks.indices.filter { $0 != t }.map { s.tasks[$0].padded(8) + " " }.joined() + "input"
+        let columns = (state.suspects ? "     p  true            likely             " : "  loss  true            predicted          ") + s.tasks.indices.filter { $0 != t }.map { s.tasks[$0].padded(8) + " " }.joined() + "input"
         grid.put(columns, x: 1, y: y + 1, style: Style(.muted, bold: true))
         let first = max(0, min(cursor - entries / 2, list.count - entries))
+        let suspects = state.suspects ? ExampleSuspects.find(examples, task: t, context: context) : [:]
         for (line, index) in list.dropFirst(first).prefix(entries).enumerated() {
             let i = index, top = y + 2 + line * entryHeight
             let selected = first + line == cursor
             let correct = ExampleList.isCorrect(examples, i, task: t, context: context)
-            var text = (selected ? (state.unicode ? "▶" : ">") : " ") + String(format: "%6.3f  ", examples.losses[t][i])
+            let suspect = state.suspects ? ExampleSuspects.columns(suspects[i]?.suspect, task: t, context: context) : nil
+            var text = (selected ? (state.unicode ? "▶" : ">") : " ") + (suspect?.score ?? String(format: "%6.3f  ", examples.losses[t][i]))
             text += ExampleList.truthText(examples, i, task: t, context: context).padded(15) + " "
-            text += ExampleList.predictionText(examples, i, task: t, context: context).padded(18) + " "
+            text += (suspect?.likely ?? ExampleList.predictionText(examples, i, task: t, context: context)).padded(18) + " "
             for other in s.tasks.indices where other != t {
                 let loss = examples.losses[other][i]
                 text += (loss.isNaN ? "—" : String(format: "%.2f", loss)).padded(8) + " "

@@ -1,0 +1,40 @@
+import MTLData
+import MTLEngine
+
+/// The `S` filter of the hard-example view: the validation rows whose label is likely wrong,
+/// by confident learning on the model's held-out predictions for them (the validation rows did
+/// not train the model; `mtl-tui suspects` uses out-of-fold predictions for every row instead).
+/// Binary and multiclass tasks only.
+enum ExampleSuspects {
+    /// Whether the task can be checked.
+    static func applies(_ context: WorkbenchContext, task t: Int) -> Bool {
+        context.kinds.indices.contains(t) && (context.kinds[t] == .binary || context.kinds[t] == .multiclass)
+    }
+
+    /// The suspects among the examples, by example index, with their rank (0 = most suspect).
+    static func find(_ examples: ExampleTable, task t: Int, context: WorkbenchContext) -> [Int: (rank: Int, suspect: ConfidentLearning.Suspect)] {
+        guard applies(context, task: t), examples.outputs.indices.contains(t) else { return [:] }
+        let width = examples.widths[t], classes = context.classes[t].count
+        let probabilities: [[Double]] = (0..<examples.count).map { i in
+            let outputs = examples.outputs[t][(i * width)..<(i * width + width)].map(Double.init)
+            return context.kinds[t] == .binary ? [1 - outputs[0], outputs[0]] : outputs
+        }
+        let labels = (0..<examples.count).map { ExampleList.truth(examples, $0, task: t, context: context) }
+        let result = ConfidentLearning.find(probabilities, labels: labels, classes: classes)
+        return Dictionary(uniqueKeysWithValues: result.suspects.enumerated().map { ($1.index, ($0, $1)) })
+    }
+
+    /// `list` (already filtered) cut to the suspects, most suspect first.
+    static func filter(_ list: [Int], _ examples: ExampleTable, task t: Int, context: WorkbenchContext) -> [Int] {
+        let suspects = find(examples, task: t, context: context)
+        return list.filter { suspects[$0] != nil }.sorted { suspects[$0]!.rank < suspects[$1]!.rank }
+    }
+
+    /// The list's first two columns in suspect mode: p of the given label, and the likely label.
+    static func columns(_ suspect: ConfidentLearning.Suspect?, task t: Int, context: WorkbenchContext) -> (score: String, likely: String) {
+        guard let suspect else { return ("     —  ", "") }
+        return (String(format: "%6.3f  ", suspect.selfConfidence), "likely \(context.classes[t][suspect.likely])")
+    }
+
+    static let header = "suspect labels (confident learning), lowest p(given) first"
+}
