@@ -35,8 +35,8 @@ public enum Controller {
         case .back:
             if state.detail { state.detail = false }
             else if state.view == .help { state.view = state.viewBeforeHelp }
-            else if state.pair != nil || state.misclassifiedOnly || state.wrongOnAll || !state.search.isEmpty {
-                state.pair = nil; state.misclassifiedOnly = false; state.wrongOnAll = false; state.search = ""
+            else if state.pair != nil || state.misclassifiedOnly || state.wrongOnAll || !state.search.isEmpty || state.thresholdErrors != nil {
+                state.pair = nil; state.misclassifiedOnly = false; state.wrongOnAll = false; state.search = ""; state.thresholdErrors = nil
             }
         case .show(let view):
             if view == .help { state.viewBeforeHelp = state.view }
@@ -52,7 +52,7 @@ public enum Controller {
         case .smoothLess:
             state.smoothing = max(0, ((state.smoothing - 0.05) * 100).rounded() / 100)
         case .nextTask:
-            if tasks > 0 { state.task = (state.task + 1) % tasks; resetExamples(&state) }
+            if tasks > 0 { state.task = (state.task + 1) % tasks; resetExamples(&state); state.curveLabel = 0; state.curveThreshold = nil }
         case .cycleTheme:
             return [.cycleTheme]
         case .nextStrategy:
@@ -109,7 +109,11 @@ public enum Controller {
             case .controls where state.controlsRow < tasks: state.prompt = .weight(task: state.controlsRow, text: "")
             case .controls: return toggleFreeze(state, snapshot)
             case .examples: state.detail.toggle()
+            case .confusion where CurvesView.applies(snapshot, state):
+                CurvesView.open(state: &state, snapshot: snapshot, context: context)
+                resetExamples(&state)
             case .confusion:
+                state.thresholdErrors = nil
                 state.pair = ViewState.Pair(truth: state.confusionRow, predicted: state.confusionColumn)
                 state.misclassifiedOnly = false
                 state.wrongOnAll = false
@@ -152,6 +156,8 @@ public enum Controller {
             guard !ranked.isEmpty else { return }
             let current = state.gradientLayer.flatMap { ranked.firstIndex(of: $0) } ?? 0
             state.gradientLayer = ranked[max(0, min(ranked.count - 1, current + delta))]
+        case .confusion where CurvesView.applies(snapshot, state):
+            CurvesView.move(action, state: &state, snapshot: snapshot, context: context)
         case .confusion:
             let classes = context.classes.indices.contains(state.task) ? context.classes[state.task].count : 0
             guard classes > 0 else { return }

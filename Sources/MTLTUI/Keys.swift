@@ -63,10 +63,10 @@ public enum KeyMap {
         KeyBinding(keys: c("l"), label: "l", help: "log-scale loss axis", views: [.dashboard], action: .toggleLogY),
         KeyBinding(keys: c("]"), label: "]", help: "smooth the curves more", views: [.dashboard], action: .smoothMore),
         KeyBinding(keys: c("["), label: "[", help: "smooth the curves less", views: [.dashboard], action: .smoothLess),
-        KeyBinding(keys: [.up, .character("k")], label: "↑ k", help: "move up", views: [.controls, .examples, .confusion, .gradients], action: .up),
-        KeyBinding(keys: [.down, .character("j")], label: "↓ j", help: "move down", views: [.controls, .examples, .confusion, .gradients], action: .down),
-        KeyBinding(keys: [.left, .character("h")], label: "← h", help: "move left", views: [.confusion], action: .left),
-        KeyBinding(keys: [.right], label: "→", help: "move right", views: [.confusion], action: .right),
+        KeyBinding(keys: [.up, .character("k")], label: "↑ k", help: "move up (curves: previous label)", views: [.controls, .examples, .confusion, .gradients], action: .up),
+        KeyBinding(keys: [.down, .character("j")], label: "↓ j", help: "move down (curves: next label)", views: [.controls, .examples, .confusion, .gradients], action: .down),
+        KeyBinding(keys: [.left, .character("h")], label: "← h", help: "move left (curves: cursor to a higher threshold)", views: [.confusion], action: .left),
+        KeyBinding(keys: [.right], label: "→", help: "move right (curves: cursor to a lower threshold)", views: [.confusion], action: .right),
         KeyBinding(keys: c("+="), label: "+", help: "raise the selected task's loss weight", views: [.controls], action: .increase),
         KeyBinding(keys: c("-"), label: "-", help: "lower the selected task's loss weight", views: [.controls], action: .decrease),
         KeyBinding(keys: c("e"), label: "e", help: "type the selected task's loss weight and pin it (strategies set the others)", views: [.controls], action: .edit),
@@ -83,7 +83,7 @@ public enum KeyMap {
         KeyBinding(keys: c("m"), label: "m", help: "misclassified only", views: [.examples], action: .misclassified),
         KeyBinding(keys: c("a"), label: "a", help: "wrong on every task", views: [.examples], action: .wrongOnAll),
         KeyBinding(keys: c("/"), label: "/", help: "search the inputs", views: [.examples], action: .search),
-        KeyBinding(keys: [.enter], label: "enter", help: "open: weight editor, example detail, confusion cell", views: [.controls, .examples, .confusion], action: .open),
+        KeyBinding(keys: [.enter], label: "enter", help: "open: weight editor, example detail, confusion cell, the errors at the curve cursor", views: [.controls, .examples, .confusion], action: .open),
     ]
 
     /// The action for `key` in `view`: view-specific bindings first, then global ones.
