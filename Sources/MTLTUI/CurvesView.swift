@@ -74,21 +74,22 @@ enum CurvesView {
             }
         }
         let readoutX = labelWidth + 24, readoutWidth = grid.width - readoutX - 1
-        grid.put("\(Glyph.cursorMark(unicode)) cursor      threshold \(fixed(point.threshold)) · precision \(fixed(point.precision)) · recall \(fixed(point.recall))"
-                 + " · \(atCursor.falsePositives) FP, \(atCursor.falseNegatives) FN", x: readoutX, y: y + 2, style: Style(.highlight, bold: true), limit: readoutWidth)
-        grid.put("\(Glyph.operatingMark(unicode)) in use      threshold \(fixed(m.operating)) · precision \(fixed(atOperating.precision)) · recall \(fixed(atOperating.recall))"
-                 + " · \(atOperating.falsePositives) FP, \(atOperating.falseNegatives) FN", x: readoutX, y: y + 3, style: Style(.info), limit: readoutWidth)
-        grid.put("←→ move the cursor along the PR curve · enter list its false positives and negatives", x: readoutX, y: y + 4,
+        // The cursor's counts are in the table; the threshold in use is what eval and predict decide with.
+        grid.put("\(Glyph.cursorMark(unicode)) cursor  " + readout(point.threshold, point.precision, point.recall), x: readoutX, y: y + 2,
+                 style: Style(.highlight, bold: true), limit: readoutWidth)
+        grid.put("\(Glyph.operatingMark(unicode)) in use  " + readout(m.operating, atOperating.precision, atOperating.recall), x: readoutX, y: y + 3,
+                 style: Style(.info), limit: readoutWidth)
+        grid.put("←→ move the cursor · enter lists the rows it gets wrong", x: readoutX, y: y + 4,
                  style: Style(.muted), limit: readoutWidth)
         // The two charts side by side.
         let top = y + 6, chartHeight = height - 6, half = (grid.width - 2) / 2
         guard chartHeight >= 5 else { return }
-        var roc = UnitPlot(title: String(format: "ROC · AUC %.3f", m.curves.auc), xName: "false positive rate", yName: "TPR", unicode: unicode)
+        var roc = UnitPlot(title: String(format: "ROC · AUC %.3f", m.curves.auc), xName: "false positive rate", xShort: "FPR", yName: "TPR", unicode: unicode)
         roc.points = m.curves.roc.map { ($0.fpr, $0.tpr) }
         roc.diagonal = true
         roc.marks = [(atOperating.fpr, atOperating.recall, .operating), (atCursor.fpr, atCursor.recall, .cursor)]
         roc.draw(into: &grid, x: 1, y: top, width: half - 1, height: chartHeight, style: Style(Role.task(t)))
-        var pr = UnitPlot(title: String(format: "Precision–recall · AP %.3f", m.curves.averagePrecision), xName: "recall", yName: "prec",
+        var pr = UnitPlot(title: String(format: "Precision–recall · AP %.3f", m.curves.averagePrecision), xName: "recall", xShort: "recall", yName: "prec",
                           unicode: unicode)
         pr.points = m.curves.pr.reversed().map { ($0.recall, $0.precision) }
         pr.marks = [(atOperating.recall, atOperating.precision, .operating), (point.recall, point.precision, .cursor)]
@@ -118,6 +119,10 @@ enum CurvesView {
         state.misclassifiedOnly = false
         state.wrongOnAll = false
         state.view = .examples
+    }
+
+    static func readout(_ threshold: Double, _ precision: Double, _ recall: Double) -> String {
+        "threshold \(fixed(threshold)) · precision \(fixed(precision)) · recall \(fixed(recall))"
     }
 
     static func fixed(_ v: Double) -> String { v.isFinite ? String(format: "%.3f", v) : "∞" }

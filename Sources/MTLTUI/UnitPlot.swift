@@ -8,6 +8,8 @@ struct UnitPlot {
 
     var title: String
     var xName: String
+    /// The x axis name where `xName` does not fit.
+    var xShort: String
     var yName: String
     var unicode: Bool
     /// (x, y) in [0, 1], in drawing order.
@@ -42,7 +44,8 @@ struct UnitPlot {
         grid.put("1", x: plot.x + plot.width - 1, y: labels, style: muted)
         // The axis name centred between the "0" and "0.5" labels.
         let gap = (plot.width - 1) / 2 - 3
-        grid.put(xName, x: plot.x + 2 + max(0, (gap - TextWidth.of(xName)) / 2), y: labels, style: muted, limit: max(0, gap))
+        let name = TextWidth.of(xName) <= gap ? xName : xShort
+        grid.put(name, x: plot.x + 2 + max(0, (gap - TextWidth.of(name)) / 2), y: labels, style: muted, limit: max(0, gap))
         // Dots: 2 × 4 per cell.
         let dotsWide = plot.width * 2, dotsHigh = plot.height * 4
         var bits = [UInt8](repeating: 0, count: plot.width * plot.height)
