@@ -35,6 +35,7 @@ public enum Controller {
         case .back:
             if state.detail { state.detail = false }
             else if state.view == .help { state.view = state.viewBeforeHelp }
+            else if state.view == .confusion, state.curveThreshold != nil { state.curveThreshold = nil }   // the curve cursor back to the threshold in use
             else if state.pair != nil || state.misclassifiedOnly || state.wrongOnAll || !state.search.isEmpty || state.thresholdErrors != nil {
                 state.pair = nil; state.misclassifiedOnly = false; state.wrongOnAll = false; state.search = ""; state.thresholdErrors = nil
             }

@@ -56,7 +56,7 @@ public enum KeyMap {
         KeyBinding(keys: c("123456"), label: "1-6", help: "dashboard, controls, hard examples, confusion, help, gradients", views: [], action: .show(.dashboard)),
         KeyBinding(keys: [.tab], label: "tab", help: "next view", views: [], action: .nextView),
         KeyBinding(keys: [.backTab], label: "shift-tab", help: "previous view", views: [], action: .previousView),
-        KeyBinding(keys: [.escape], label: "esc", help: "back: close the detail, prompt or help", views: [], action: .back),
+        KeyBinding(keys: [.escape], label: "esc", help: "back: close the detail, prompt or help; clear filters; curve cursor to the threshold in use", views: [], action: .back),
         KeyBinding(keys: c("E"), label: "E", help: "train 5 more epochs than planned", views: [], action: .moreEpochs),
         KeyBinding(keys: c("t"), label: "t", help: "next colour theme", views: [], action: .cycleTheme),
         KeyBinding(keys: c("T"), label: "T", help: "next task (examples, confusion)", views: [.examples, .confusion], action: .nextTask),

@@ -110,6 +110,9 @@ import MTLData
         #expect(Screen.render(run.0, state, run.1, width: 120, height: 40).text.contains("threshold 0.950 · precision 1.000 · recall 0.250"))
         for _ in 0..<20 { Self.press(.character("h"), &state, run); Self.press(.right, &state, run); Self.press(.right, &state, run) }
         #expect(Screen.render(run.0, state, run.1, width: 120, height: 40).text.contains("threshold 0.100 · precision 0.500 · recall 1.000"))
+        // Esc puts it back at the threshold in use.
+        Self.press(.escape, &state, run)
+        #expect(state.curveThreshold == nil && Screen.render(run.0, state, run.1, width: 120, height: 40).text.contains("◆ cursor  threshold 0.600"))
     }
 
     @Test func enterListsTheRowsTheCursorThresholdGetsWrong() throws {
