@@ -69,6 +69,7 @@ struct UnitPlot {
         var previous: (Int, Int)?
         for p in points {
             let current = dot(p)
+            if let previous, previous == current { continue }   // thousands of points share a few hundred dots
             if let previous { LineChart.line(from: previous, to: current) { set($0, $1, onCurve: true) } } else { set(current.0, current.1, onCurve: true) }
             previous = current
         }
