@@ -43,12 +43,15 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         if redraw {
-            let results = RedrawBenchmark.run()
+            let results = RedrawBenchmark.run(), curves = RedrawBenchmark.curves()
             if json {
-                Console.shared.out(Report.jsonLine(Dictionary(uniqueKeysWithValues: results.map { ("\($0.view.title.lowercased())_ms", $0.median) })))
+                Console.shared.out(Report.jsonLine(Dictionary(uniqueKeysWithValues: results.map { ("\($0.view.title.lowercased())_ms", $0.median) }
+                    + [("curves_ms", curves.median), ("curves_first_ms", curves.milliseconds[0])])))
             } else {
                 Console.shared.out("full redraw at 200×60, median of 200 frames:")
                 for r in results { Console.shared.out("  " + r.view.title.padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "%6.2f ms", r.median)) }
+                Console.shared.out("  " + "Curves".padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "%6.2f ms", curves.median)
+                    + String(format: " (binary task, 2,400 rows; the first frame, which computes them: %.2f ms)", curves.milliseconds[0]))
             }
             return
         }

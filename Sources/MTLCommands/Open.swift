@@ -32,6 +32,9 @@ struct Open: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("With --dump-screen: the view to print, 1-\(View.allCases.count).", valueName: "N"))
     var view = 1
 
+    @Option(name: .customLong("view-task"), help: ArgumentHelp("With --dump-screen: the task views 3 and 4 show (default: the first).", valueName: "NAME"))
+    var viewTask: String?
+
     func run() throws {
         let runOptions = exitOnUserError { try options.runOptions(data: data) }
         let screen = exitOnUserError { try dumpScreen.map(Open.screenSize) }
@@ -46,6 +49,13 @@ struct Open: ParsableCommand {
         let baselines = runOptions.baselines ? exitOnUserError { try options.baselineRunner(prepared.setup) } : nil
         if let parts = screen {
             guard let chosen = View(rawValue: view) else { fail("--view: expected 1 to \(View.allCases.count), got \(view)") }
+            var task = 0
+            if let viewTask {
+                guard let found = context.tasks.firstIndex(of: viewTask) else {
+                    fail("--view-task: no task '\(viewTask)' (tasks: \(context.tasks.joined(separator: ", ")))")
+                }
+                task = found
+            }
             let trainer = Trainer(prepared.setup)
             trainer.start()
             baselines?.start()
@@ -54,6 +64,7 @@ struct Open: ParsableCommand {
             var state = ViewState()
             state.view = chosen
             state.unicode = !ascii
+            state.task = task
             Console.shared.out(Screen.render(trainer.snapshot, state, context, width: parts[0], height: parts[1],
                                              baselines: baselines?.snapshot).text)
             return

@@ -35,8 +35,9 @@ public enum Controller {
         case .back:
             if state.detail { state.detail = false }
             else if state.view == .help { state.view = state.viewBeforeHelp }
-            else if state.pair != nil || state.misclassifiedOnly || state.wrongOnAll || state.suspects || !state.search.isEmpty {
-                state.pair = nil; state.misclassifiedOnly = false; state.wrongOnAll = false; state.suspects = false; state.search = ""
+            else if state.view == .confusion, state.curveThreshold != nil { state.curveThreshold = nil }   // the curve cursor back to the threshold in use
+            else if state.pair != nil || state.misclassifiedOnly || state.wrongOnAll || state.suspects || !state.search.isEmpty || state.thresholdErrors != nil {
+                state.pair = nil; state.misclassifiedOnly = false; state.wrongOnAll = false; state.suspects = false; state.search = ""; state.thresholdErrors = nil
             }
         case .show(let view):
             if view == .help { state.viewBeforeHelp = state.view }
@@ -52,7 +53,7 @@ public enum Controller {
         case .smoothLess:
             state.smoothing = max(0, ((state.smoothing - 0.05) * 100).rounded() / 100)
         case .nextTask:
-            if tasks > 0 { state.task = (state.task + 1) % tasks; resetExamples(&state) }
+            if tasks > 0 { state.task = (state.task + 1) % tasks; resetExamples(&state); state.curveLabel = 0; state.curveThreshold = nil }
         case .cycleTheme:
             return [.cycleTheme]
         case .nextStrategy:
@@ -111,7 +112,11 @@ public enum Controller {
             case .controls where state.controlsRow < tasks: state.prompt = .weight(task: state.controlsRow, text: "")
             case .controls: return toggleFreeze(state, snapshot)
             case .examples: state.detail.toggle()
+            case .confusion where CurvesView.applies(snapshot, state):
+                CurvesView.open(state: &state, snapshot: snapshot, context: context)
+                resetExamples(&state)
             case .confusion:
+                state.thresholdErrors = nil
                 state.pair = ViewState.Pair(truth: state.confusionRow, predicted: state.confusionColumn)
                 state.misclassifiedOnly = false
                 state.wrongOnAll = false
@@ -154,6 +159,8 @@ public enum Controller {
             guard !ranked.isEmpty else { return }
             let current = state.gradientLayer.flatMap { ranked.firstIndex(of: $0) } ?? 0
             state.gradientLayer = ranked[max(0, min(ranked.count - 1, current + delta))]
+        case .confusion where CurvesView.applies(snapshot, state):
+            CurvesView.move(action, state: &state, snapshot: snapshot, context: context)
         case .confusion:
             let classes = context.classes.indices.contains(state.task) ? context.classes[state.task].count : 0
             guard classes > 0 else { return }

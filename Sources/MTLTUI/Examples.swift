@@ -22,6 +22,7 @@ public enum ExampleList {
                 guard truth(examples, i, task: t, context: context) == pair.truth,
                       predicted(examples, i, task: t) == pair.predicted else { continue }
             }
+            if let errors = state.thresholdErrors, !errors.keeps(examples, i, task: t, context: context) { continue }
             if !query.isEmpty, !context.inputText[examples.rows[i]].lowercased().contains(query) { continue }
             out.append(i)
         }

@@ -31,6 +31,11 @@ public struct ViewState: Sendable {
     public var detail = false
     public var confusionRow = 0
     public var confusionColumn = 0
+    /// Curves (view 4, binary and multi-label tasks): the multi-label label shown, the PR
+    /// cursor's threshold (nil: at the threshold in use), and the rows `enter` listed.
+    public var curveLabel = 0
+    public var curveThreshold: Double?
+    public var thresholdErrors: ThresholdErrors?
     public var prompt: Prompt?
     /// The strategy picker (W), when open: the row of `WeightingStrategy.allCases` under its cursor.
     public var picker: Int?

@@ -95,6 +95,7 @@ enum ExamplesView {
             filters.append("true \(context.classes[t][pair.truth]) → predicted \(context.classes[t][pair.predicted])")
         }
         if !state.search.isEmpty { filters.append("\"\(state.search)\"") }
+        if let errors = state.thresholdErrors, errors.task == t { filters.append(errors.description(context)) }
         let header = "\(s.tasks[t]) · \(list.count) of \(examples.count) validation examples by loss · step \(examples.step)"
             + (filters.isEmpty ? "" : " · " + filters.joined(separator: ", "))
         grid.put(header, x: 1, y: y, style: Style(Role.task(t), bold: true))
@@ -183,6 +184,7 @@ enum ExamplesView {
 /// View 4: the selected task's confusion matrix at the latest evaluation, shaded by row share.
 enum ConfusionView {
     static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext, y: Int, height: Int) {
+        if CurvesView.applies(s, state) { return CurvesView.draw(&grid, s, state, context, y: y, height: height) }
         let t = min(state.task, max(s.tasks.count - 1, 0))
         // After early stopping, the epoch whose weights the run kept.
         let record = s.restoredEpoch.flatMap { kept in s.history.first { $0.epoch == kept } } ?? s.history.last
