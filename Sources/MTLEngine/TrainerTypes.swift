@@ -140,6 +140,11 @@ public enum TrainerCommand: Sendable, Equatable {
     case addEpochs(Int)
     /// Early stopping by this rule from the next epoch on; nil trains every epoch and keeps the last.
     case setEarlyStop(EarlyStop?)
+    /// A correction from the hard-example browser (drop, weight, relabel, undo) applied to the
+    /// targets the next batch is drawn from.
+    case correct(RowCorrection)
+    /// Evaluate this split's rows for the browser now and at each epoch end (`otherExamples`).
+    case showExamples(ExampleSplit)
     /// Write a checkpoint to this directory.
     case save(String)
     case stop
@@ -177,6 +182,8 @@ public struct ExampleTable: Sendable {
     public var outputs: [[Float]]
     public var widths: [Int]
     public var step: Int
+    /// Which rows these are.
+    public var split: ExampleSplit = .validation
 
     public var count: Int { rows.count }
 }
@@ -227,6 +234,11 @@ public struct TrainerSnapshot: Sendable {
     /// Per task, the loss weight in force from each step on (one point per change).
     public var weightTrace: [[WeightPoint]] = []
     public var examples: ExampleTable?
+    /// The training or test rows' results, when the browser asked for them (`showExamples`).
+    public var otherExamples: ExampleTable?
+    /// Rows a live correction dropped from training, and corrections in force.
+    public var droppedRows: Set<Int> = []
+    public var correctionCount = 0
     /// Test metrics once training has finished.
     public var test: [TaskMetrics]?
     /// Why the run diverged, while it is (or was, if it then stopped) diverged.

@@ -5,7 +5,8 @@ import MTLData
 /// The state of one run, owned by the training queue: model, optimizer, buffers, position and
 /// the snapshot being built. Only `Trainer` talks to it, through the inbox and the snapshot.
 final class TrainingRun {
-    let setup: TrainingSetup
+    /// Variable only for live corrections, which change its training targets (LiveCorrections.swift).
+    var setup: TrainingSetup
     unowned let channel: Trainer
     let model: Model
     let optimizer: Optimizer
@@ -47,6 +48,10 @@ final class TrainingRun {
     var lastReportedRate: Double?
     var lastPublish = Date.distantPast
     var lastStepTime: Date?
+    var corrections = LiveCorrections()
+    var trainingRowSet: Set<Int>?
+    /// The split the hard-example browser lists besides validation (`showExamples`).
+    var exampleSplit = ExampleSplit.validation
 
     init(setup: TrainingSetup, startPaused: Bool, channel: Trainer) {
         self.setup = setup
@@ -241,6 +246,7 @@ final class TrainingRun {
         snapshot.history.append(record)
         compactOldHistory()
         snapshot.examples = examples
+        refreshOtherExamples()
         channel.report(.epoch(record))
         observePlateau(record)
         var stop = false
@@ -362,6 +368,11 @@ final class TrainingRun {
                 log(.command, rule.map { "early stop on: \($0.metric), patience \($0.patience)" } ?? "early stop off: every epoch runs, the last is kept")
             case .save(let directory):
                 save(to: directory, position: position, quiet: false)
+            case .correct(let correction):
+                applyCorrection(correction)
+            case .showExamples(let split):
+                exampleSplit = split
+                refreshOtherExamples()
             case .stop:
                 stopRequested = true
                 log(.command, "stop requested")

@@ -8,6 +8,7 @@ public enum Controller {
         if let prompt = state.prompt { return handlePrompt(prompt, key: key, state: &state, snapshot: snapshot) }
         if let cursor = state.picker { return StrategyPicker.handle(key, cursor: cursor, state: &state) }
         if let cursor = state.schedulePicker { return SchedulePicker.handle(key, cursor: cursor, snapshot: snapshot, state: &state) }
+        if let picker = state.relabel { return CorrectionKeys.handlePicker(key, picker: picker, state: &state, context: context) }
         guard let action = KeyMap.action(for: key, in: state.view) else { return [] }
         let tasks = snapshot.tasks.count
         switch action {
@@ -35,8 +36,8 @@ public enum Controller {
         case .back:
             if state.detail { state.detail = false }
             else if state.view == .help { state.view = state.viewBeforeHelp }
-            else if state.pair != nil || state.misclassifiedOnly || state.wrongOnAll || !state.search.isEmpty {
-                state.pair = nil; state.misclassifiedOnly = false; state.wrongOnAll = false; state.search = ""
+            else if state.pair != nil || state.misclassifiedOnly || state.wrongOnAll || !state.search.isEmpty || state.correctedOnly {
+                state.pair = nil; state.misclassifiedOnly = false; state.wrongOnAll = false; state.search = ""; state.correctedOnly = false
             }
         case .show(let view):
             if view == .help { state.viewBeforeHelp = state.view }
@@ -98,6 +99,8 @@ public enum Controller {
             return toggleFreeze(state, snapshot)
         case .toggleFocal, .cycleOHEM:
             return LossShapeKeys.handle(action, state: &state, snapshot: snapshot)
+        case .dropExample, .upWeight, .resetWeight, .relabel, .undoCorrection, .cycleSplit, .correctedOnly:
+            return CorrectionKeys.handle(action, state: &state, snapshot: snapshot, context: context)
         case .misclassified:
             state.misclassifiedOnly.toggle(); resetExamples(&state)
         case .wrongOnAll:
@@ -113,6 +116,7 @@ public enum Controller {
                 state.pair = ViewState.Pair(truth: state.confusionRow, predicted: state.confusionColumn)
                 state.misclassifiedOnly = false
                 state.wrongOnAll = false
+                state.exampleSplit = .validation
                 state.view = .examples
                 resetExamples(&state)
             default: break
@@ -142,7 +146,7 @@ public enum Controller {
             let count = snapshot.tasks.count + snapshot.layers.count
             state.controlsRow = max(0, min(count - 1, state.controlsRow + delta))
         case .examples:
-            guard let examples = snapshot.examples else { return }
+            guard let examples = ExampleList.table(snapshot, state) else { return }
             let list = ExampleList.indices(examples, state: state, context: context)
             guard !list.isEmpty else { return }
             state.exampleCursor = max(0, min(list.count - 1, state.exampleCursor + delta))

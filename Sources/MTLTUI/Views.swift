@@ -81,8 +81,10 @@ enum ControlsView {
 /// detail pane showing every task's prediction and the full input.
 enum ExamplesView {
     static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext, y: Int, height: Int) {
-        guard let examples = s.examples, !s.tasks.isEmpty else {
-            grid.put("Hard examples appear after the first evaluation (end of epoch 1).", x: 1, y: y + 1, style: Style(.muted))
+        guard let examples = ExampleList.table(s, state), !s.tasks.isEmpty else {
+            let waiting = state.exampleSplit == .validation ? "Hard examples appear after the first evaluation (end of epoch 1)."
+                : "Evaluating the \(state.exampleSplit.rawValue) rows… (v: next split)"
+            grid.put(waiting, x: 1, y: y + 1, style: Style(.muted))
             return
         }
         let t = min(state.task, s.tasks.count - 1)
@@ -94,7 +96,9 @@ enum ExamplesView {
             filters.append("true \(context.classes[t][pair.truth]) → predicted \(context.classes[t][pair.predicted])")
         }
         if !state.search.isEmpty { filters.append("\"\(state.search)\"") }
-        let header = "\(s.tasks[t]) · \(list.count) of \(examples.count) validation examples by loss · step \(examples.step)"
+        if state.correctedOnly { filters.append("corrected") }
+        if let problem = state.book.problem { filters.append("\(state.book.unsaved) unsaved: \(problem)") }
+        let header = "\(s.tasks[t]) · \(list.count) of \(examples.count) \(examples.split.rawValue) examples by loss · step \(examples.step)"
             + (filters.isEmpty ? "" : " · " + filters.joined(separator: ", "))
         grid.put(header, x: 1, y: y, style: Style(Role.task(t), bold: true))
         let cursor = currentCursor(list, examples, state)
@@ -102,16 +106,19 @@ enum ExamplesView {
         let entryHeight = context.image == nil ? 1 : ExampleImages.thumbnailRows
         let listHeight = max(state.detail ? max(3, height / 3) : height - 2, entryHeight)
         let entries = max(1, listHeight / entryHeight)
-        let columns = "  loss  true            predicted          " + s.tasks.indices.filter { $0 != t }.map { s.tasks[$0].padded(8) + " " }.joined() + "input"
+        let columns = "  loss  split true            predicted          fix       " + s.tasks.indices.filter { $0 != t }.map { s.tasks[$0].padded(8) + " " }.joined() + "input"
         grid.put(columns, x: 1, y: y + 1, style: Style(.muted, bold: true))
         let first = max(0, min(cursor - entries / 2, list.count - entries))
         for (line, index) in list.dropFirst(first).prefix(entries).enumerated() {
             let i = index, top = y + 2 + line * entryHeight
             let selected = first + line == cursor
             let correct = ExampleList.isCorrect(examples, i, task: t, context: context)
-            var text = (selected ? (state.unicode ? "▶" : ">") : " ") + String(format: "%6.3f  ", examples.losses[t][i])
+            let loss = examples.losses[t][i]
+            var text = (selected ? (state.unicode ? "▶" : ">") : " ") + (loss.isNaN ? "     —  " : String(format: "%6.3f  ", loss))
+            text += String(examples.split.rawValue.prefix(5)).padded(5) + " "
             text += ExampleList.truthText(examples, i, task: t, context: context).padded(15) + " "
             text += ExampleList.predictionText(examples, i, task: t, context: context).padded(18) + " "
+            text += state.book.mark(examples.rows[i], task: s.tasks[t]).padded(9) + " "
             for other in s.tasks.indices where other != t {
                 let loss = examples.losses[other][i]
                 text += (loss.isNaN ? "—" : String(format: "%.2f", loss)).padded(8) + " "
