@@ -13,6 +13,12 @@ public struct CorrectionBook: Sendable {
 
     public init() {}
 
+    /// `2`, `0.25`: a factor as the file and the list show it.
+    static func shortest(_ value: Double) -> String {
+        let text = "\(value)"
+        return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
+    }
+
     public func corrected(_ row: Int) -> Bool { made.contains { $0.row == row } }
 
     /// The row's loss-weight factor from this session's `u`/`U` presses.
@@ -25,7 +31,7 @@ public struct CorrectionBook: Sendable {
         var parts: [String] = []
         if made.contains(where: { $0.row == row && $0.action == .drop }) { parts.append("drop") }
         let w = weight(row)
-        if w != 1 { parts.append("×" + LineChart.format(w)) }
+        if w != 1 { parts.append("×" + Self.shortest(w)) }
         if let relabel = made.last(where: { $0.row == row && $0.action == .relabel && $0.task == task }) {
             parts.append("→" + ((relabel.value ?? "").isEmpty ? "(none)" : relabel.value!))
         }
@@ -76,7 +82,7 @@ enum CorrectionKeys {
             let current = state.book.weight(row)
             let factor = action == .upWeight ? 2 : 1 / current
             guard factor != 1 else { state.note = "weight is already 1"; return [] }
-            return record(RowCorrection(row: row, key: key, action: .weight, value: LineChart.format(factor)), &state)
+            return record(RowCorrection(row: row, key: key, action: .weight, value: CorrectionBook.shortest(factor)), &state)
         case .relabel:
             let t = min(state.task, context.tasks.count - 1)
             guard context.kinds[t] != .regression else {
