@@ -124,7 +124,8 @@ struct LiveCorrections {
         }
         if mine.contains(where: { $0.action == .drop }) {
             dropped.insert(row)
-            for t in targets.indices { targets[t].mask[row] = 0 }
+            // The loss reads the weight, metrics the mask: a dropped row has neither.
+            for t in targets.indices { targets[t].mask[row] = 0; targets[t].weights[row] = 0 }
         } else {
             dropped.remove(row)
         }
