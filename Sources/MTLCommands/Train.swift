@@ -169,7 +169,8 @@ final class TrainingPrinter: Sendable {
                     "event": "epoch", "epoch": record.epoch, "step": record.step, "seconds": record.seconds,
                     "total_val_loss": hasValidation ? record.validationTotal : NSNull(), "metrics": metrics,
                     "lr": record.learningRate ?? NSNull(),
-                ]))
+                ].merging(record.pseudoLabels.map { counts in
+                    ["pseudo_labels": Dictionary(uniqueKeysWithValues: zip(tasks, counts))] } ?? [:]) { $1 }))
             } else {
                 if showBar { Console.shared.err("\r\u{1B}[K", newline: false) }
                 let rate = Double(prepared.setup.split.train.count) / max(record.seconds, 1e-9)
@@ -177,6 +178,9 @@ final class TrainingPrinter: Sendable {
                 Console.shared.out(Report.metricsTable(rows: tasks.indices.map { t in
                     (tasks[t], kinds[t], [("train", record.train[t])] + (hasValidation ? [("val", record.validation[t])] : []))
                 }))
+                if let counts = record.pseudoLabels {
+                    Console.shared.out("pseudo-labels: " + zip(tasks, counts).map { "\($0) \($1)" }.joined(separator: " · "))
+                }
             }
         case .event(let event):
             if json {

@@ -26,6 +26,8 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var lossShapes: [String: LossShape] = [:]
     /// How the learning rate moves over the run (`--schedule`).
     public var schedule: LearningRateSchedule = .constant
+    /// `--pseudo-label`: unlabelled training rows learn from confident predictions (nil: off).
+    public var pseudoLabel: PseudoLabel?
 
     public init() {}
 }
@@ -145,6 +147,8 @@ public enum TrainerCommand: Sendable, Equatable {
     case correct(RowCorrection)
     /// Evaluate this split's rows for the browser now and at each epoch end (`otherExamples`).
     case showExamples(ExampleSplit)
+    /// Pseudo-labelling by this rule from the next epoch on; nil turns it off.
+    case setPseudoLabel(PseudoLabel?)
     /// Write a checkpoint to this directory.
     case save(String)
     case stop
@@ -170,6 +174,8 @@ public struct EpochRecord: Sendable, Equatable, Codable {
     public var seconds: Double
     /// The learning rate of the epoch's last step (nil in checkpoints from before schedules).
     public var learningRate: Double?
+    /// Per task: training rows that had a pseudo-label this epoch (nil when pseudo-labelling is off).
+    public var pseudoLabels: [Int]?
 }
 
 /// The validation set's per-row results from the latest evaluation, for the hard-example view.
@@ -289,5 +295,6 @@ extension TrainingConfig {
         conflictEvery = try c.decodeIfPresent(Int.self, forKey: .conflictEvery) ?? conflictEvery
         lossShapes = try c.decodeIfPresent([String: LossShape].self, forKey: .lossShapes) ?? lossShapes
         schedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .schedule) ?? schedule
+        pseudoLabel = try c.decodeIfPresent(PseudoLabel.self, forKey: .pseudoLabel)
     }
 }

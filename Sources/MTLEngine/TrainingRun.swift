@@ -50,10 +50,15 @@ final class TrainingRun {
     var lastStepTime: Date?
     var corrections = LiveCorrections()
     var trainingRowSet: Set<Int>?
+    /// Training rows with no label for any task, and this epoch's pseudo-label counts per task.
+    lazy var pseudoPool: [Int] = PseudoLabels.unlabeled(setup.split.train, setup.inputs.rows.targets)
+    var pseudoCounts: [Int]?
     /// The split the hard-example browser lists besides validation (`showExamples`).
     var exampleSplit = ExampleSplit.validation
 
     init(setup: TrainingSetup, startPaused: Bool, channel: Trainer) {
+        var setup = setup
+        if setup.training.pseudoLabel != nil { PseudoLabels.moveUnlabeled(&setup.split, setup.inputs.rows.targets) }
         self.setup = setup
         self.channel = channel
         config = setup.training
@@ -155,6 +160,7 @@ final class TrainingRun {
         var random = SeededRandom(seed: config.seed, stream: 4, index: UInt64(position.epoch))
         order = setup.split.train
         order.shuffle(using: &random)
+        refreshPseudoLabels()
         trainAccumulators = evaluator.accumulators()
         epochStarted = Date()
         refreshDerived()
@@ -242,7 +248,7 @@ final class TrainingRun {
         let total = Self.weightedLoss(effective, validation)
         let record = EpochRecord(epoch: position.epoch + 1, step: position.step, train: train, validation: validation,
                                  validationTotal: total, seconds: Date().timeIntervalSince(epochStarted),
-                                 learningRate: optimizer.config.learningRate.shortestDouble)
+                                 learningRate: optimizer.config.learningRate.shortestDouble, pseudoLabels: pseudoCounts)
         snapshot.history.append(record)
         compactOldHistory()
         snapshot.examples = examples
@@ -370,6 +376,9 @@ final class TrainingRun {
                 save(to: directory, position: position, quiet: false)
             case .correct(let correction):
                 applyCorrection(correction)
+            case .setPseudoLabel(let rule):
+                config.pseudoLabel = rule
+                log(.command, rule.map { "pseudo-labels from epoch \($0.startEpoch) at p ≥ \(format($0.threshold)), weight \(format($0.weight))" } ?? "pseudo-labels off")
             case .showExamples(let split):
                 exampleSplit = split
                 refreshOtherExamples()

@@ -35,3 +35,20 @@ extension TrainingRun {
         snapshot.otherExamples = table
     }
 }
+
+extension TrainingRun {
+    /// At an epoch's start: the unlabelled training rows take the model's confident predictions
+    /// (or none before the rule's start epoch, or when it is off). Rows the user corrected keep
+    /// what the correction says.
+    func refreshPseudoLabels() {
+        let pool = pseudoPool
+        guard !pool.isEmpty, config.pseudoLabel != nil || pseudoCounts != nil else { return }
+        let corrected = Set(corrections.active.map(\.row))
+        let rows = pool.filter { !corrected.contains($0) }
+        let rule = config.pseudoLabel.flatMap { position.epoch + 1 >= $0.startEpoch ? $0 : nil }
+        let examples = rule == nil ? ExampleTable(rows: rows, losses: [], outputs: [], widths: [], step: position.step)
+            : evaluator.evaluate(rows, inputs: setup.inputs, step: position.step).examples
+        let counts = PseudoLabels.assign(examples, to: &setup.inputs.rows.targets, kinds: setup.model.heads.map(\.kind), rule: rule)
+        pseudoCounts = config.pseudoLabel == nil ? nil : counts
+    }
+}
