@@ -36,7 +36,14 @@ struct Open: ParsableCommand {
     var viewTask: String?
 
     func run() throws {
-        let runOptions = exitOnUserError { try options.runOptions(data: data) }
+        var runOptions = exitOnUserError { try options.runOptions(data: data) }
+        // The browser's corrections go to --corrections FILE, else beside the data; a file already
+        // there is applied first, so what is on screen is what a replay of the file gives.
+        let correctionsPath = runOptions.corrections ?? CorrectionsWriter.defaultPath(forData: data)
+        if runOptions.corrections == nil, FileManager.default.fileExists(atPath: correctionsPath) {
+            runOptions.corrections = correctionsPath
+            Console.shared.err("mtl-tui: applying the corrections in \(correctionsPath)")
+        }
         let screen = exitOnUserError { try dumpScreen.map(Open.screenSize) }
         Parallel.threads = options.threads
         let themesDirectory = Themes.directory()
@@ -74,7 +81,8 @@ struct Open: ParsableCommand {
         }
         let noColor = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
         let workbench = Workbench(trainer: Trainer(prepared.setup), context: context, themes: themes,
-                                  saveDirectory: saveDirectory, forceASCII: ascii, noColor: noColor, baselines: baselines)
+                                  saveDirectory: saveDirectory, forceASCII: ascii, noColor: noColor, baselines: baselines,
+                                  corrections: CorrectionsWriter(path: correctionsPath))
         exitOnUserError { try workbench.run() }
         if let baselines, let directory = options.baselinesDirectory, baselines.snapshot.finished, baselines.snapshot.failure == nil {
             exitOnUserError { try BaselineStore.save(baselines.snapshot.results.compactMap { $0 }, to: directory, for: prepared.setup) }

@@ -129,6 +129,9 @@ public struct TrainingOptions: ParsableArguments {
     @Flag(name: .customLong("skip-bad-corrections"), help: "Apply the rest of a corrections file when some of its lines are malformed (each is warned about); without it, a bad line is an error.")
     var skipBadCorrections = false
 
+    @Option(name: .customLong("pseudo-label"), help: ArgumentHelp("Semi-supervised: rows with no label for any task train on the model's own predictions where their probability is at least THRESHOLD (0.95; binary max(p, 1 − p); multi-label every label), refreshed each epoch from START_EPOCH (default 2) with loss weight WEIGHT (default 1). Unlabelled validation and test rows join training. Counts per task are in each epoch event.", valueName: "THRESHOLD[:START_EPOCH[:WEIGHT]]"))
+    var pseudoLabel: String?
+
     public init() {}
 
     /// The baselines of `--baselines`: reused from `--baselines-dir` when it holds them for this
@@ -227,6 +230,9 @@ public struct TrainingOptions: ParsableArguments {
         }
         o.corrections = corrections
         o.skipBadCorrections = skipBadCorrections
+        if let pseudoLabel {
+            do { o.pseudoLabel = try PseudoLabel.parse(pseudoLabel) } catch { throw UsageError("--pseudo-label", error.description) }
+        }
         o.losses = losses.map { item in
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             return parts.count == 2 ? (parts[0], parts[1]) : (nil, item)

@@ -206,9 +206,11 @@ final class TrainingPrinter: Sendable {
             if let events {
                 var metrics: MetricSets = ["train": TaskMetricValues.set(record.train, tasks: tasks, kinds: kinds)]
                 if hasValidation { metrics["val"] = TaskMetricValues.set(record.validation, tasks: tasks, kinds: kinds) }
-                events.write(.epoch(.init(epoch: record.epoch, step: record.step, seconds: RunProtocol.finite(record.seconds),
-                                          totalValLoss: hasValidation ? RunProtocol.finite(record.validationTotal) : nil,
-                                          metrics: metrics, lr: record.learningRate)))
+                var event = RunEvent.Epoch(epoch: record.epoch, step: record.step, seconds: RunProtocol.finite(record.seconds),
+                                           totalValLoss: hasValidation ? RunProtocol.finite(record.validationTotal) : nil,
+                                           metrics: metrics, lr: record.learningRate)
+                event.pseudoLabels = record.pseudoLabels.map { Dictionary(uniqueKeysWithValues: zip(tasks, $0)) }
+                events.write(.epoch(event))
             }
             if human {
                 if showBar { Console.shared.err("\r\u{1B}[K", newline: false) }
@@ -217,6 +219,9 @@ final class TrainingPrinter: Sendable {
                 Console.shared.out(Report.metricsTable(rows: tasks.indices.map { t in
                     (tasks[t], kinds[t], [("train", record.train[t])] + (hasValidation ? [("val", record.validation[t])] : []))
                 }))
+                if let counts = record.pseudoLabels {
+                    Console.shared.out("pseudo-labels: " + zip(tasks, counts).map { "\($0) \($1)" }.joined(separator: " · "))
+                }
             }
         case .event(let event):
             events?.write(.message(.init(kind: event.kind.rawValue, step: event.step, message: event.message)))

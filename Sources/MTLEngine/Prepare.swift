@@ -77,6 +77,8 @@ public struct RunOptions: Sendable {
     public var extendVocabulary = false
     /// `--schedule`: nil is constant.
     public var schedule: LearningRateSchedule?
+    /// `--pseudo-label`: nil is off.
+    public var pseudoLabel: PseudoLabel?
 
     public init(data: String) { self.data = data }
 }
@@ -206,6 +208,7 @@ public enum RunPreparation {
             training.conflictEvery = options.conflictEvery
             training.lossShapes = try lossShapes(options, tasks: spec.tasks)
             training.schedule = options.schedule ?? .constant
+            training.pseudoLabel = options.pseudoLabel
             if let rule = options.earlyStop {
                 do { training.earlyStop = try EarlyStop.parse(rule, tasks: spec.tasks.map { ($0.name, $0.kind) }) } catch {
                     throw UsageError("--early-stop", error.description)

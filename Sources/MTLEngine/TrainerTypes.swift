@@ -26,6 +26,8 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var lossShapes: [String: LossShape] = [:]
     /// How the learning rate moves over the run (`--schedule`).
     public var schedule: LearningRateSchedule = .constant
+    /// `--pseudo-label`: unlabelled training rows learn from confident predictions (nil: off).
+    public var pseudoLabel: PseudoLabel?
 
     public init() {}
 }
@@ -156,6 +158,13 @@ public enum TrainerCommand: Sendable, Equatable {
     case addEpochs(Int)
     /// Early stopping by this rule from the next epoch on; nil trains every epoch and keeps the last.
     case setEarlyStop(EarlyStop?)
+    /// A correction from the hard-example browser (drop, weight, relabel, undo) applied to the
+    /// targets the next batch is drawn from.
+    case correct(RowCorrection)
+    /// Evaluate this split's rows for the browser now and at each epoch end (`otherExamples`).
+    case showExamples(ExampleSplit)
+    /// Pseudo-labelling by this rule from the next epoch on; nil turns it off.
+    case setPseudoLabel(PseudoLabel?)
     /// Write a checkpoint to this directory.
     case save(String)
     case stop
@@ -181,6 +190,8 @@ public struct EpochRecord: Sendable, Equatable, Codable {
     public var seconds: Double
     /// The learning rate of the epoch's last step (nil in checkpoints from before schedules).
     public var learningRate: Double?
+    /// Per task: training rows that had a pseudo-label this epoch (nil when pseudo-labelling is off).
+    public var pseudoLabels: [Int]?
 }
 
 /// The validation set's per-row results from the latest evaluation, for the hard-example view.
@@ -193,6 +204,8 @@ public struct ExampleTable: Sendable {
     public var outputs: [[Float]]
     public var widths: [Int]
     public var step: Int
+    /// Which rows these are.
+    public var split: ExampleSplit = .validation
 
     public var count: Int { rows.count }
 }
@@ -243,6 +256,11 @@ public struct TrainerSnapshot: Sendable {
     /// Per task, the loss weight in force from each step on (one point per change).
     public var weightTrace: [[WeightPoint]] = []
     public var examples: ExampleTable?
+    /// The training or test rows' results, when the browser asked for them (`showExamples`).
+    public var otherExamples: ExampleTable?
+    /// Rows a live correction dropped from training, and corrections in force.
+    public var droppedRows: Set<Int> = []
+    public var correctionCount = 0
     /// Test metrics once training has finished.
     public var test: [TaskMetrics]?
     /// Why the run diverged, while it is (or was, if it then stopped) diverged.
@@ -293,5 +311,6 @@ extension TrainingConfig {
         conflictEvery = try c.decodeIfPresent(Int.self, forKey: .conflictEvery) ?? conflictEvery
         lossShapes = try c.decodeIfPresent([String: LossShape].self, forKey: .lossShapes) ?? lossShapes
         schedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .schedule) ?? schedule
+        pseudoLabel = try c.decodeIfPresent(PseudoLabel.self, forKey: .pseudoLabel)
     }
 }

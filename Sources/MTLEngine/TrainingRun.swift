@@ -5,7 +5,8 @@ import MTLData
 /// The state of one run, owned by the training queue: model, optimizer, buffers, position and
 /// the snapshot being built. Only `Trainer` talks to it, through the inbox and the snapshot.
 final class TrainingRun {
-    let setup: TrainingSetup
+    /// Variable only for live corrections, which change its training targets (LiveCorrections.swift).
+    var setup: TrainingSetup
     unowned let channel: Trainer
     let model: Model
     let optimizer: Optimizer
@@ -47,8 +48,17 @@ final class TrainingRun {
     var lastReportedRate: Double?
     var lastPublish = Date.distantPast
     var lastStepTime: Date?
+    var corrections = LiveCorrections()
+    var trainingRowSet: Set<Int>?
+    /// Training rows with no label for any task, and this epoch's pseudo-label counts per task.
+    lazy var pseudoPool: [Int] = PseudoLabels.unlabeled(setup.split.train, setup.inputs.rows.targets)
+    var pseudoCounts: [Int]?
+    /// The split the hard-example browser lists besides validation (`showExamples`).
+    var exampleSplit = ExampleSplit.validation
 
     init(setup: TrainingSetup, startPaused: Bool, channel: Trainer) {
+        var setup = setup
+        if setup.training.pseudoLabel != nil { PseudoLabels.moveUnlabeled(&setup.split, setup.inputs.rows.targets) }
         self.setup = setup
         self.channel = channel
         config = setup.training
@@ -150,6 +160,7 @@ final class TrainingRun {
         var random = SeededRandom(seed: config.seed, stream: 4, index: UInt64(position.epoch))
         order = setup.split.train
         order.shuffle(using: &random)
+        refreshPseudoLabels()
         trainAccumulators = evaluator.accumulators()
         epochStarted = Date()
         refreshDerived()
@@ -238,10 +249,11 @@ final class TrainingRun {
         let total = Self.weightedLoss(effective, validation)
         let record = EpochRecord(epoch: position.epoch + 1, step: position.step, train: train, validation: validation,
                                  validationTotal: total, seconds: Date().timeIntervalSince(epochStarted),
-                                 learningRate: optimizer.config.learningRate.shortestDouble)
+                                 learningRate: optimizer.config.learningRate.shortestDouble, pseudoLabels: pseudoCounts)
         snapshot.history.append(record)
         compactOldHistory()
         snapshot.examples = examples
+        refreshOtherExamples()
         channel.report(.epoch(record))
         observePlateau(record)
         var stop = false
@@ -363,6 +375,14 @@ final class TrainingRun {
                 log(.command, rule.map { "early stop on: \($0.metric), patience \($0.patience)" } ?? "early stop off: every epoch runs, the last is kept")
             case .save(let directory):
                 save(to: directory, position: position, quiet: false)
+            case .correct(let correction):
+                applyCorrection(correction)
+            case .setPseudoLabel(let rule):
+                config.pseudoLabel = rule
+                log(.command, rule.map { "pseudo-labels from epoch \($0.startEpoch) at p ≥ \(format($0.threshold)), weight \(format($0.weight))" } ?? "pseudo-labels off")
+            case .showExamples(let split):
+                exampleSplit = split
+                refreshOtherExamples()
             case .stop:
                 stopRequested = true
                 log(.command, "stop requested")

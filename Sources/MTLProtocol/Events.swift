@@ -136,6 +136,8 @@ extension RunEvent {
         public var metrics: MetricSets
         /// The learning rate of the epoch's last step (absent from producers that do not say).
         public var lr: Double?
+        /// Rows training on pseudo-labels this epoch, per task (with `--pseudo-label`).
+        public var pseudoLabels: [String: Int]?
 
         public init(epoch: Int, step: Int, seconds: Double?, totalValLoss: Double?, metrics: MetricSets, lr: Double? = nil) {
             self.epoch = epoch
@@ -146,7 +148,9 @@ extension RunEvent {
             self.lr = lr
         }
 
-        enum CodingKeys: String, CodingKey { case epoch, step, seconds, metrics, lr, totalValLoss = "total_val_loss" }
+        enum CodingKeys: String, CodingKey {
+            case epoch, step, seconds, metrics, lr, totalValLoss = "total_val_loss", pseudoLabels = "pseudo_labels"
+        }
 
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -156,6 +160,7 @@ extension RunEvent {
             try c.encode(totalValLoss, forKey: .totalValLoss)   // null, not absent, without validation
             try c.encode(metrics, forKey: .metrics)
             try c.encodeIfPresent(lr, forKey: .lr)
+            try c.encodeIfPresent(pseudoLabels, forKey: .pseudoLabels)
         }
     }
 

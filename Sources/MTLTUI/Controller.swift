@@ -8,6 +8,7 @@ public enum Controller {
         if let prompt = state.prompt { return handlePrompt(prompt, key: key, state: &state, snapshot: snapshot) }
         if let cursor = state.picker { return StrategyPicker.handle(key, cursor: cursor, state: &state) }
         if let cursor = state.schedulePicker { return SchedulePicker.handle(key, cursor: cursor, snapshot: snapshot, state: &state) }
+        if let picker = state.relabel { return CorrectionKeys.handlePicker(key, picker: picker, state: &state, context: context) }
         guard let action = KeyMap.action(for: key, in: state.view) else { return [] }
         let tasks = snapshot.tasks.count
         switch action {
@@ -36,8 +37,10 @@ public enum Controller {
             if state.detail { state.detail = false }
             else if state.view == .help { state.view = state.viewBeforeHelp }
             else if state.view == .confusion, state.curveThreshold != nil { state.curveThreshold = nil }   // the curve cursor back to the threshold in use
-            else if state.pair != nil || state.misclassifiedOnly || state.wrongOnAll || state.suspects || !state.search.isEmpty || state.thresholdErrors != nil {
-                state.pair = nil; state.misclassifiedOnly = false; state.wrongOnAll = false; state.suspects = false; state.search = ""; state.thresholdErrors = nil
+            else if state.pair != nil || state.misclassifiedOnly || state.wrongOnAll || state.suspects || !state.search.isEmpty
+                        || state.thresholdErrors != nil || state.correctedOnly {
+                state.pair = nil; state.misclassifiedOnly = false; state.wrongOnAll = false; state.suspects = false; state.search = ""
+                state.thresholdErrors = nil; state.correctedOnly = false
             }
         case .show(let view):
             if view == .help { state.viewBeforeHelp = state.view }
@@ -99,6 +102,8 @@ public enum Controller {
             return toggleFreeze(state, snapshot)
         case .toggleFocal, .cycleOHEM:
             return LossShapeKeys.handle(action, state: &state, snapshot: snapshot)
+        case .dropExample, .upWeight, .resetWeight, .relabel, .undoCorrection, .cycleSplit, .correctedOnly:
+            return CorrectionKeys.handle(action, state: &state, snapshot: snapshot, context: context)
         case .misclassified:
             state.misclassifiedOnly.toggle(); resetExamples(&state)
         case .wrongOnAll:
@@ -120,6 +125,7 @@ public enum Controller {
                 state.pair = ViewState.Pair(truth: state.confusionRow, predicted: state.confusionColumn)
                 state.misclassifiedOnly = false
                 state.wrongOnAll = false
+                state.exampleSplit = .validation
                 state.view = .examples
                 resetExamples(&state)
             default: break
@@ -149,7 +155,7 @@ public enum Controller {
             let count = snapshot.tasks.count + snapshot.layers.count
             state.controlsRow = max(0, min(count - 1, state.controlsRow + delta))
         case .examples:
-            guard let examples = snapshot.examples else { return }
+            guard let examples = ExampleList.table(snapshot, state) else { return }
             let list = ExampleList.indices(examples, state: state, context: context)
             guard !list.isEmpty else { return }
             state.exampleCursor = max(0, min(list.count - 1, state.exampleCursor + delta))

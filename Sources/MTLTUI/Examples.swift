@@ -12,7 +12,10 @@ public enum ExampleList {
         var out: [Int] = []
         for i in 0..<examples.count {
             let loss = examples.losses[t][i]
-            guard !loss.isNaN else { continue }
+            let corrected = state.book.corrected(examples.rows[i])
+            // A dropped row has no loss left; it stays listed (last) so z and c can find it.
+            guard !loss.isNaN || corrected else { continue }
+            if state.correctedOnly, !corrected { continue }
             if state.misclassifiedOnly, isCorrect(examples, i, task: t, context: context) != false { continue }
             if state.wrongOnAll {
                 let verdicts = examples.losses.indices.compactMap { isCorrect(examples, i, task: $0, context: context) }
@@ -27,7 +30,14 @@ public enum ExampleList {
             out.append(i)
         }
         if state.suspects { return ExampleSuspects.filter(out, examples, task: t, context: context) }
-        return out.sorted { examples.losses[t][$0] > examples.losses[t][$1] || (examples.losses[t][$0] == examples.losses[t][$1] && $0 < $1) }
+        func loss(_ i: Int) -> Float { let l = examples.losses[t][i]; return l.isNaN ? -.infinity : l }
+        return out.sorted { loss($0) > loss($1) || (loss($0) == loss($1) && $0 < $1) }
+    }
+
+    /// The rows the browser lists: validation, or the training or test rows once evaluated.
+    public static func table(_ snapshot: TrainerSnapshot, _ state: ViewState) -> ExampleTable? {
+        if state.exampleSplit == .validation { return snapshot.examples }
+        return snapshot.otherExamples.flatMap { $0.split == state.exampleSplit ? $0 : nil }
     }
 
     /// Predicted class of a classification task (argmax, or p ≥ 0.5 for binary); nil otherwise.

@@ -31,6 +31,7 @@ public enum Action: Sendable, Equatable {
     case misclassified, wrongOnAll, search, nextTask, cycleTheme, nextStrategy, pickStrategy, pickSchedule, toggleEarlyStop, moreEpochs
     case toggleFocal, cycleOHEM
     case suspects
+    case dropExample, upWeight, resetWeight, relabel, undoCorrection, cycleSplit, correctedOnly
 }
 
 /// One line of the key table: the keys, how help names them, what they do and where.
@@ -85,6 +86,13 @@ public enum KeyMap {
         KeyBinding(keys: c("a"), label: "a", help: "wrong on every task", views: [.examples], action: .wrongOnAll),
         KeyBinding(keys: c("/"), label: "/", help: "search the inputs", views: [.examples], action: .search),
         KeyBinding(keys: c("S"), label: "S", help: "suspect labels: likely wrong, most suspect first (confident learning)", views: [.examples], action: .suspects),
+        KeyBinding(keys: c("d"), label: "d", help: "drop the example from training (saved to the corrections file)", views: [.examples], action: .dropExample),
+        KeyBinding(keys: c("u"), label: "u", help: "up-weight the example's loss ×2 per press", views: [.examples], action: .upWeight),
+        KeyBinding(keys: c("U"), label: "U", help: "the example's loss weight back to 1", views: [.examples], action: .resetWeight),
+        KeyBinding(keys: c("r"), label: "r", help: "relabel the example for the selected task (pick the class; multi-label: toggle)", views: [.examples], action: .relabel),
+        KeyBinding(keys: c("z"), label: "z", help: "undo the last correction", views: [.examples], action: .undoCorrection),
+        KeyBinding(keys: c("v"), label: "v", help: "list validation, training or test rows", views: [.examples], action: .cycleSplit),
+        KeyBinding(keys: c("c"), label: "c", help: "corrected rows only", views: [.examples], action: .correctedOnly),
         KeyBinding(keys: [.enter], label: "enter", help: "open: weight editor, example detail, confusion cell, the errors at the curve cursor", views: [.controls, .examples, .confusion], action: .open),
     ]
 

@@ -34,6 +34,7 @@ public enum Screen {
         if let cursor = state.schedulePicker {
             SchedulePicker.draw(&grid, snapshot, cursor: cursor, unicode: state.unicode, y: body.y, height: body.height)
         }
+        if let picker = state.relabel, state.view == .examples { CorrectionKeys.drawPicker(&grid, picker, context, unicode: state.unicode) }
         footer(&grid, snapshot, state, y: height - 1)
         return grid
     }
@@ -110,7 +111,7 @@ public enum Screen {
         let hints: String = switch state.view {
         case .dashboard: "space pause · n step · l log-y · [ ] smoothing · < > rate · s save · ? help · q quit"
         case .controls: "↑↓ select · + - weight · e type weight (pins it) · u unpin · f freeze · w W strategy · < > rate · L schedule · ? help"
-        case .examples: "↑↓ move · enter detail · m misclassified · a wrong on all · / search · T task · esc clear"
+        case .examples: "↑↓ move · enter detail · m a / S filter · d drop · u U weight · r relabel · z undo · v split · c corrected · T task"
         case .confusion where CurvesView.applies(s, state):
             "←→ move along the PR curve · enter its errors" + (s.taskKinds[min(state.task, s.tasks.count - 1)] == .multilabel ? " · ↑↓ label" : "") + " · T task · ? help"
         case .confusion: "arrows select a cell · enter show its examples · T task · ? help · q quit"

@@ -28,6 +28,12 @@ public struct ViewState: Sendable {
     /// Examples whose true and predicted classes are these (chosen in the confusion view).
     public var pair: Pair?
     public var search = ""
+    /// The rows the browser lists (v), corrected ones only (c), the class picker (r), and
+    /// this session's corrections (CorrectionKeys.swift).
+    public var exampleSplit = ExampleSplit.validation
+    public var correctedOnly = false
+    public var relabel: RelabelPicker?
+    public var book = CorrectionBook()
     public var detail = false
     public var confusionRow = 0
     public var confusionColumn = 0
@@ -63,6 +69,8 @@ public struct ViewState: Sendable {
 /// What the rest of the workbench must do after a key.
 public enum Effect: Sendable, Equatable {
     case command(TrainerCommand)
+    /// Append the correction to the corrections file, then send it to the trainer.
+    case correction(RowCorrection)
     case saveCheckpoint
     case cycleTheme
     case quit(save: Bool)
@@ -84,6 +92,8 @@ public struct WorkbenchContext: Sendable {
     public var image: ImageLayout?
     public var features: [Float]
     public var featureWidth: Int
+    /// Each row's stable key for the corrections file (`RowKeys`); the row number when empty.
+    public var rowKeys: [String] = []
 
     public struct ImageLayout: Sendable {
         public var offset: Int

@@ -81,8 +81,10 @@ enum ControlsView {
 /// detail pane showing every task's prediction and the full input.
 enum ExamplesView {
     static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext, y: Int, height: Int) {
-        guard let examples = s.examples, !s.tasks.isEmpty else {
-            grid.put("Hard examples appear after the first evaluation (end of epoch 1).", x: 1, y: y + 1, style: Style(.muted))
+        guard let examples = ExampleList.table(s, state), !s.tasks.isEmpty else {
+            let waiting = state.exampleSplit == .validation ? "Hard examples appear after the first evaluation (end of epoch 1)."
+                : "Evaluating the \(state.exampleSplit.rawValue) rows… (v: next split)"
+            grid.put(waiting, x: 1, y: y + 1, style: Style(.muted))
             return
         }
         let t = min(state.task, s.tasks.count - 1)
@@ -96,7 +98,9 @@ enum ExamplesView {
         }
         if !state.search.isEmpty { filters.append("\"\(state.search)\"") }
         if let errors = state.thresholdErrors, errors.task == t { filters.append(errors.description(context)) }
-        let header = "\(s.tasks[t]) · \(list.count) of \(examples.count) validation examples by loss · step \(examples.step)"
+        if state.correctedOnly { filters.append("corrected") }
+        if let problem = state.book.problem { filters.append("\(state.book.unsaved) unsaved: \(problem)") }
+        let header = "\(s.tasks[t]) · \(list.count) of \(examples.count) \(examples.split.rawValue) examples by loss · step \(examples.step)"
             + (filters.isEmpty ? "" : " · " + filters.joined(separator: ", "))
         grid.put(header, x: 1, y: y, style: Style(Role.task(t), bold: true))
         let cursor = currentCursor(list, examples, state)
@@ -104,7 +108,9 @@ enum ExamplesView {
         let entryHeight = context.image == nil ? 1 : ExampleImages.thumbnailRows
         let listHeight = max(state.detail ? max(3, height / 3) : height - 2, entryHeight)
         let entries = max(1, listHeight / entryHeight)
-        let columns = (state.suspects ? "     p  true            likely             " : "  loss  true            predicted          ") + s.tasks.indices.filter { $0 != t }.map { s.tasks[$0].padded(8) + " " }.joined() + "input"
+        let columns = (state.suspects ? "     p  split true            likely             fix       "
+                                      : "  loss  split true            predicted          fix       ")
+            + s.tasks.indices.filter { $0 != t }.map { s.tasks[$0].padded(8) + " " }.joined() + "input"
         grid.put(columns, x: 1, y: y + 1, style: Style(.muted, bold: true))
         let first = max(0, min(cursor - entries / 2, list.count - entries))
         let suspects = state.suspects ? ExampleSuspects.find(examples, task: t, context: context) : [:]
@@ -113,9 +119,12 @@ enum ExamplesView {
             let selected = first + line == cursor
             let correct = ExampleList.isCorrect(examples, i, task: t, context: context)
             let suspect = state.suspects ? ExampleSuspects.columns(suspects[i]?.suspect, task: t, context: context) : nil
-            var text = (selected ? (state.unicode ? "▶" : ">") : " ") + (suspect?.score ?? String(format: "%6.3f  ", examples.losses[t][i]))
+            let loss = examples.losses[t][i]
+            var text = (selected ? (state.unicode ? "▶" : ">") : " ") + (suspect?.score ?? (loss.isNaN ? "     —  " : String(format: "%6.3f  ", loss)))
+            text += String(examples.split.rawValue.prefix(5)).padded(5) + " "
             text += ExampleList.truthText(examples, i, task: t, context: context).padded(15) + " "
             text += (suspect?.likely ?? ExampleList.predictionText(examples, i, task: t, context: context)).padded(18) + " "
+            text += state.book.mark(examples.rows[i], task: s.tasks[t]).padded(9) + " "
             for other in s.tasks.indices where other != t {
                 let loss = examples.losses[other][i]
                 text += (loss.isNaN ? "—" : String(format: "%.2f", loss)).padded(8) + " "

@@ -21,11 +21,15 @@ public final class Workbench {
     /// Single-task baselines trained beside the run, when asked for: started with the trainer,
     /// stopped on quit; the dashboard compares the run with them.
     let baselines: BaselineRunner?
+    /// Where the browser's corrections are appended (nil: kept in memory only).
+    let corrections: CorrectionsWriter?
     var state = ViewState()
 
     public init(trainer: Trainer, context: WorkbenchContext, themes: [Theme], saveDirectory: String,
-                forceASCII: Bool = false, noColor: Bool = false, baselines: BaselineRunner? = nil) {
+                forceASCII: Bool = false, noColor: Bool = false, baselines: BaselineRunner? = nil,
+                corrections: CorrectionsWriter? = nil) {
         self.trainer = trainer
+        self.corrections = corrections
         self.baselines = baselines
         self.context = context
         self.themes = themes.isEmpty ? [Theme.builtIn] : themes
@@ -54,6 +58,9 @@ public final class Workbench {
                 switch effect {
                 case .command(let command):
                     trainer.send(command)
+                case .correction(let correction):
+                    Self.save(correction, step: snapshot.step, to: corrections, book: &state.book)
+                    trainer.send(.correct(correction))
                 case .saveCheckpoint:
                     trainer.send(.save(saveDirectory))
                     state.note = "saving a checkpoint to \(saveDirectory)"
@@ -71,6 +78,22 @@ public final class Workbench {
         baselines?.stop()
         // Let a save or the final evaluation finish; never hang on exit.
         trainer.waitUntilFinished(seconds: 10)
+    }
+}
+
+extension Workbench {
+    /// Appends the correction's line before the trainer sees it (one small append and fsync, so
+    /// the frame is not held up); a failure is shown in the browser and the correction, applied
+    /// in memory all the same, is counted unsaved.
+    static func save(_ correction: RowCorrection, step: Int, to writer: CorrectionsWriter?, book: inout CorrectionBook) {
+        guard let writer else { return }
+        do {
+            try writer.append(correction.jsonLine(step: step))
+            book.problem = nil
+        } catch {
+            book.unsaved += 1
+            book.problem = error.description
+        }
     }
 }
 
@@ -99,6 +122,7 @@ extension WorkbenchContext {
                   classes: encoder.tasks.map(\.classes), inputText: text, targets: rows.targets,
                   scales: encoder.tasks.map { (mean: $0.mean, std: $0.std) }, image: image,
                   features: image == nil ? [] : rows.features, featureWidth: rows.featureWidth)
+        rowKeys = RowKeys.keys(table, spec: run.spec)
     }
 }
 
