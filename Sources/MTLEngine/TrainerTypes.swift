@@ -142,6 +142,9 @@ public enum TrainerCommand: Sendable, Equatable {
     case setEarlyStop(EarlyStop?)
     /// Write a checkpoint to this directory.
     case save(String)
+    /// Copy the whole state (weights, optimizer moments, strategy and schedule state, position,
+    /// history) into a checkpoint in memory, which `Trainer.takeFork()` then hands out: a branch.
+    case fork
     case stop
 }
 
