@@ -363,7 +363,7 @@ final class TrainingRun {
                 best = nil
                 log(.command, rule.map { "early stop on: \($0.metric), patience \($0.patience)" } ?? "early stop off: every epoch runs, the last is kept")
             case .save(let directory):
-                save(to: directory, position: position, quiet: false)
+                save(to: directory, position: finishedPosition, quiet: false)
             case .fork:
                 channel.deposit(fork: forkCheckpoint())
                 log(.command, "branched at step \(position.step)")
