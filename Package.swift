@@ -27,18 +27,20 @@ let package = Package(
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
         .target(name: "MTLData"),
         .target(name: "MTLEngine", dependencies: ["MTLData", "COpenBLAS", "CLinux"], swiftSettings: vectorSettings),
-        .target(name: "MTLTUI", dependencies: ["MTLData", "MTLEngine", "CNCursesW"]),
+        .target(name: "MTLProtocol", dependencies: ["MTLData"]),
+        .target(name: "MTLTUI", dependencies: ["MTLData", "MTLEngine", "MTLProtocol", "CNCursesW"]),
         .target(
             name: "MTLCommands",
             dependencies: [
-                "MTLData", "MTLEngine", "MTLTUI",
+                "MTLData", "MTLEngine", "MTLTUI", "MTLProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "mtl-tui", dependencies: ["MTLCommands"]),
         .testTarget(name: "MTLDataTests", dependencies: ["MTLData"]),
         .testTarget(name: "MTLEngineTests", dependencies: ["MTLEngine", "MTLData"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "MTLTUITests", dependencies: ["MTLTUI", "MTLEngine", "MTLData"]),
+        .testTarget(name: "MTLTUITests", dependencies: ["MTLTUI", "MTLEngine", "MTLData", "MTLProtocol"]),
+        .testTarget(name: "MTLProtocolTests", dependencies: ["MTLProtocol"]),
         .testTarget(name: "MTLCommandsTests", dependencies: ["MTLCommands", "mtl-tui"]),
     ]
 )

@@ -11,3 +11,5 @@ export TMPDIR
 trap 'rm -rf "$TMPDIR"' EXIT
 swift build --build-tests
 swift test --skip-build
+# The Python bridge (standard library only: no framework needed).
+python3 -m unittest discover python/tests

@@ -1,6 +1,7 @@
 import Foundation
 import MTLData
 import MTLEngine
+import MTLProtocol
 
 /// Human and JSON-lines output of headless commands.
 enum Report {
@@ -24,33 +25,21 @@ enum Report {
         }
     }
 
+    /// A set's metrics as `JSONSerialization` takes them: the protocol's values (one place
+    /// decides which metrics a task reports), with null for undefined ones.
     static func metricsObject(_ metrics: [TaskMetrics], tasks: [String], kinds: [TaskKind]) -> [String: Any] {
-        var out: [String: Any] = [:]
-        for (t, m) in metrics.enumerated() {
+        func orNull(_ value: Double?) -> Any { value.map { $0 as Any } ?? NSNull() }
+        return TaskMetricValues.set(metrics, tasks: tasks, kinds: kinds).mapValues { m in
             var values: [String: Any] = ["count": m.count]
-            for name in TaskMetrics.names(for: kinds[t]) { values[name] = m.value(name) ?? NSNull() }
+            for (name, value) in m.values { values[name] = orNull(value) }
             if let confusion = m.confusion { values["confusion"] = confusion }
-            if let precision = m.precision { values["precision_per_class"] = precision }
-            if let recall = m.recall { values["recall_per_class"] = recall }
-            if let f1 = m.f1 { values["f1_per_class"] = f1 }
-            if let support = m.support { values["support_per_class"] = support }
-            if let thresholds = m.thresholds { values["thresholds"] = thresholds }
-            out[tasks[t]] = values
+            if let precision = m.precisionPerClass { values["precision_per_class"] = precision.map(orNull) }
+            if let recall = m.recallPerClass { values["recall_per_class"] = recall.map(orNull) }
+            if let f1 = m.f1PerClass { values["f1_per_class"] = f1.map(orNull) }
+            if let support = m.supportPerClass { values["support_per_class"] = support }
+            if let thresholds = m.thresholds { values["thresholds"] = thresholds.map(orNull) }
+            return values
         }
-        return out
-    }
-
-    /// `{"LAYER":{"cosine":{"A|B":c},"magnitude_similarity":{"A|B":m}}}`; null where not measured.
-    static func conflictObject(_ conflict: GradientConflict) -> [String: Any] {
-        var out: [String: Any] = [:]
-        let pairs = conflict.pairNames
-        for layer in conflict.layers {
-            func values(_ v: [Double]) -> [String: Any] {
-                Dictionary(uniqueKeysWithValues: zip(pairs, v).map { ($0, $1.isNaN ? NSNull() : $1 as Any) })
-            }
-            out[layer.name] = ["cosine": values(layer.cosine), "magnitude_similarity": values(layer.magnitudeSimilarity)]
-        }
-        return out
     }
 
     // MARK: Tables

@@ -26,7 +26,8 @@ public struct MTLTUI: ParsableCommand {
           mtl-tui cv sample-data/penguins --epochs 50 --save runs/penguins-cv
           mtl-tui predict runs/penguins new-penguins.csv > predictions.csv
         """,
-        subcommands: [Open.self, Train.self, CrossValidate.self, SweepCommand.self, Evaluate.self, Predict.self, Bench.self, CorrectionsCommand.self],
+        subcommands: [Open.self, Train.self, CrossValidate.self, SweepCommand.self, Evaluate.self, Predict.self, Bench.self,
+                      CorrectionsCommand.self, WatchCommand.self],
         defaultSubcommand: Open.self)
 
     public init() {}

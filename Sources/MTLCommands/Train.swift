@@ -3,29 +3,53 @@ import Dispatch
 import Foundation
 import MTLData
 import MTLEngine
+import MTLProtocol
 import MTLTUI
 
 /// `mtl-tui train DATA`: trains headless, printing progress and per-epoch metrics.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a shared-trunk, one-head-per-task model without the workbench.",
-        discussion: "Prints a progress bar while each epoch runs and a per-task table after it; --json prints one JSON object per line instead.")
+        discussion: """
+        Prints a progress bar while each epoch runs and a per-task table after it; --json prints \
+        the run's event stream (one JSON object per line, the protocol in protocol/README.md) instead.
+
+        --events FILE writes that stream to FILE, for `mtl-tui watch FILE` in another terminal to \
+        show and steer: the run then reads commands appended to FILE.commands (or --commands FILE) \
+        and acknowledges each in the stream.
+        """)
 
     @Argument(help: "A data file or a directory with one data file and an optional spec.toml.")
     var data: String = defaultData
 
     @OptionGroup var options: TrainingOptions
 
-    @Flag(help: "Print JSON lines (start, step, epoch, done) instead of tables.")
+    @Flag(help: "Print JSON lines (start, step, epoch, message, ack, done) instead of tables.")
     var json = false
+
+    @Option(help: ArgumentHelp("Also write the event stream to this file (for `mtl-tui watch`); commands are read from FILE.commands.", valueName: "file"))
+    var events: String?
+
+    @Option(help: ArgumentHelp("Read commands (pause, set_lr, set_loss_weight…) appended to this file, one JSON object a line.", valueName: "file"))
+    var commands: String?
 
     func run() throws {
         let runOptions = exitOnUserError { try options.runOptions(data: data) }
         Parallel.threads = options.threads
         let prepared = exitOnUserError { try RunPreparation.prepare(runOptions) }
         for note in prepared.notes { Console.shared.err("mtl-tui: \(note)") }
-        let printer = TrainingPrinter(prepared: prepared, json: json)
-        printer.start()
+        if commands != nil, !json, events == nil { fail("--commands: the acknowledgements travel in the event stream: add --json or --events FILE") }
+        let sink = (json || events != nil) ? exitOnUserError { try EventSink(standardOutput: json, path: events) } : nil
+        let commandFile = commands ?? events.map { $0 + ".commands" }
+        var channel: CommandChannel?
+        if let commandFile, let sink {
+            channel = exitOnUserError {
+                try CommandChannel(path: commandFile, sink: sink, tasks: prepared.setup.model.heads.map(\.name),
+                                   saveDirectory: prepared.setup.saveDirectory)
+            }
+        }
+        let printer = TrainingPrinter(prepared: prepared, human: !json, events: sink)
+        printer.start(commands: channel?.path)
         let trainer = Trainer(prepared.setup, observer: { printer.handle($0) })
         let baselines = runOptions.baselines ? exitOnUserError { try options.baselineRunner(prepared.setup) } : nil
         if let baselines, baselines.snapshot.finished, let directory = options.baselinesDirectory {
@@ -36,11 +60,12 @@ struct Train: ParsableCommand {
         baselines?.start()
         // Headless, a divergence cannot be steered: stop the run and report it.
         // SIGINT/SIGTERM/SIGHUP stop at the next batch (and save, with --save).
-        while !trainer.waitUntilFinished(seconds: 0.1) {
+        while !trainer.waitUntilFinished(seconds: channel == nil ? 0.1 : 0.05) {
+            channel?.poll(trainer)
             if trainer.snapshot.state == .diverged || StopSignals.received { trainer.send(.stop); baselines?.stop() }
         }
         if let baselines {
-            if !json, !baselines.snapshot.finished { Console.shared.err("mtl-tui: waiting for the single-task baselines…") }
+            if printer.human, !baselines.snapshot.finished { Console.shared.err("mtl-tui: waiting for the single-task baselines…") }
             while !baselines.waitUntilFinished(seconds: 0.1) { if StopSignals.received { baselines.stop() } }
             if let failure = baselines.snapshot.failure { Console.shared.err("mtl-tui: a baseline did not finish: \(failure)") }
             if let directory = options.baselinesDirectory, baselines.snapshot.failure == nil {
@@ -61,7 +86,10 @@ struct Train: ParsableCommand {
 /// Turns trainer progress into the headless output. Called on the training queue.
 final class TrainingPrinter: Sendable {
     let prepared: PreparedRun
-    let json: Bool
+    /// Progress bar and tables (off with --json, whose stream replaces them on stdout).
+    let human: Bool
+    /// The protocol events, when a stream is written.
+    let events: EventSink?
     private let lastBar = Locked(Date.distantPast)
     /// The latest gradient-conflict measurement, attached to the step event of the same step.
     private let latestConflict = Locked<(Int, GradientConflict)?>(nil)
@@ -69,9 +97,10 @@ final class TrainingPrinter: Sendable {
     private let latestRate = Locked<Double?>(nil)
     private let showBar = isatty(STDERR_FILENO) != 0
 
-    init(prepared: PreparedRun, json: Bool) {
+    init(prepared: PreparedRun, human: Bool, events: EventSink?) {
         self.prepared = prepared
-        self.json = json
+        self.human = human
+        self.events = events
     }
 
     var tasks: [String] { prepared.setup.model.heads.map(\.name) }
@@ -79,24 +108,34 @@ final class TrainingPrinter: Sendable {
     var hasValidation: Bool { !prepared.setup.split.validation.isEmpty }
     var kinds: [TaskKind] { prepared.setup.model.heads.map(\.kind) }
 
-    func start() {
+    /// `commands`: the command file the run reads, announced in `start`.
+    func start(commands: String?) {
         let s = prepared.setup
-        let split = ["train": s.split.train.count, "val": s.split.validation.count, "test": s.split.test.count]
-        if json {
-            var start: [String: Any] = [
-                "event": "start", "data": prepared.table.file, "rows": split,
-                "spec": prepared.spec.tomlText(), "spec_source": prepared.specSource ?? "inferred",
-                "model": modelSummary(), "parameters": Model(s.model, seed: 0).parameterCount,
-                "tasks": zip(tasks, kinds).map { name, kind -> [String: Any] in
-                    var task: [String: Any] = ["name": name, "kind": kind.rawValue]
-                    if let shape = s.training.lossShapes[name] { task["loss"] = shape.summary }   // --loss, --ohem
-                    return task
-                },
-            ]
-            if let corrections = prepared.corrections { start["corrections"] = corrections.json }
-            Console.shared.out(Report.jsonLine(start))
-            return
+        if let events {
+            var start = RunEvent.Start(tasks: tasks.indices.map { t in
+                var task = RunEvent.Task(name: tasks[t], kind: kinds[t].rawValue, classes: kinds[t] == .regression ? nil : s.encoder.tasks[t].classes)
+                task.loss = s.training.lossShapes[tasks[t]]?.summary   // --loss, --ohem
+                return task
+            })
+            start.corrections = prepared.corrections?.json
+            start.data = prepared.table.file
+            start.rows = ["train": s.split.train.count, "val": s.split.validation.count, "test": s.split.test.count]
+            start.spec = prepared.spec.tomlText()
+            start.specSource = prepared.specSource ?? "inferred"
+            start.model = modelSummary()
+            let model = Model(s.model, seed: 0)
+            start.parameters = model.parameterCount
+            start.layers = model.layers.map { RunEvent.Layer(name: $0.name, parameters: $0.count) }
+            start.epochs = s.training.epochs
+            start.stepsPerEpoch = (s.split.train.count + s.training.batchSize - 1) / max(s.training.batchSize, 1)
+            // Through its shortest decimal, so 1e-3 reads 0.001 rather than the Float's 0.0010000000474974513.
+            start.lr = Double("\(s.training.optimizer.learningRate)").flatMap(RunProtocol.finite)
+            start.producer = "mtl-tui"
+            start.acceptsCommands = commands != nil
+            start.commands = commands
+            events.write(.start(start))
         }
+        guard human else { return }
         let out = Console.shared
         out.out("data: \(prepared.table.file) · \(prepared.table.rowCount) rows · \(s.split.train.count) train / \(s.split.validation.count) val / \(s.split.test.count) test")
         if let c = prepared.corrections {
@@ -145,32 +184,33 @@ final class TrainingPrinter: Sendable {
         case .started:
             break
         case let .gradientConflict(step, conflict):
-            if json { latestConflict.withLock { $0 = (step, conflict) } }
+            if events != nil { latestConflict.withLock { $0 = (step, conflict) } }
         case let .learningRate(_, rate):
             latestRate.withLock { $0 = rate }
         case let .step(step, epoch, stepInEpoch, stepsPerEpoch, losses, total):
-            if json {
-                var lossObject: [String: Any] = [:]
-                for (t, loss) in losses.enumerated() { lossObject[tasks[t]] = loss.map { Double($0) } ?? NSNull() }
-                var event: [String: Any] = ["event": "step", "step": step, "epoch": epoch, "loss": lossObject, "total": Double(total)]
+            if let events {
+                let loss = Dictionary(uniqueKeysWithValues: losses.enumerated().map { t, loss in
+                    (tasks[t], loss.flatMap { RunProtocol.finite(Double($0)) })
+                })
+                var event = RunEvent.Step(step: step, epoch: epoch, loss: loss, total: RunProtocol.finite(Double(total)))
                 if let (measured, conflict) = latestConflict.withLock({ $0 }), measured == step {
-                    event["gradients"] = Report.conflictObject(conflict)
+                    event.gradients = RunEvent.LayerConflict.layers(conflict)
                 }
-                if let rate = latestRate.withLock({ $0 }) { event["lr"] = rate }
-                Console.shared.out(Report.jsonLine(event))
-            } else if showBar {
+                event.lr = latestRate.withLock { $0 }
+                events.write(.step(event))
+            }
+            if human, showBar {
                 drawBar(epoch: epoch, stepInEpoch: stepInEpoch, stepsPerEpoch: stepsPerEpoch, total: total)
             }
         case .epoch(let record):
-            if json {
-                var metrics: [String: Any] = ["train": Report.metricsObject(record.train, tasks: tasks, kinds: kinds)]
-                if hasValidation { metrics["val"] = Report.metricsObject(record.validation, tasks: tasks, kinds: kinds) }
-                Console.shared.out(Report.jsonLine([
-                    "event": "epoch", "epoch": record.epoch, "step": record.step, "seconds": record.seconds,
-                    "total_val_loss": hasValidation ? record.validationTotal : NSNull(), "metrics": metrics,
-                    "lr": record.learningRate ?? NSNull(),
-                ]))
-            } else {
+            if let events {
+                var metrics: MetricSets = ["train": TaskMetricValues.set(record.train, tasks: tasks, kinds: kinds)]
+                if hasValidation { metrics["val"] = TaskMetricValues.set(record.validation, tasks: tasks, kinds: kinds) }
+                events.write(.epoch(.init(epoch: record.epoch, step: record.step, seconds: RunProtocol.finite(record.seconds),
+                                          totalValLoss: hasValidation ? RunProtocol.finite(record.validationTotal) : nil,
+                                          metrics: metrics, lr: record.learningRate)))
+            }
+            if human {
                 if showBar { Console.shared.err("\r\u{1B}[K", newline: false) }
                 let rate = Double(prepared.setup.split.train.count) / max(record.seconds, 1e-9)
                 Console.shared.out("epoch \(record.epoch)/\(prepared.setup.training.epochs) · \(String(format: "%.1f", record.seconds)) s · \(Report.count(Int(rate))) samples/s · val total loss \(hasValidation ? Report.number(record.validationTotal) : "—")")
@@ -179,9 +219,8 @@ final class TrainingPrinter: Sendable {
                 }))
             }
         case .event(let event):
-            if json {
-                Console.shared.out(Report.jsonLine(["event": "message", "kind": event.kind.rawValue, "step": event.step, "message": event.message]))
-            } else if event.kind != .info || !event.message.hasPrefix("paused") {
+            events?.write(.message(.init(kind: event.kind.rawValue, step: event.step, message: event.message)))
+            if human, event.kind != .info || !event.message.hasPrefix("paused") {
                 if showBar { Console.shared.err("\r\u{1B}[K", newline: false) }
                 Console.shared.err("[step \(event.step)] \(TerminalText.neutralized(event.message))")
             }
@@ -209,29 +248,29 @@ final class TrainingPrinter: Sendable {
         let kept = snapshot.restoredEpoch.flatMap { epoch in snapshot.history.last { $0.epoch == epoch } } ?? snapshot.history.last
         let single = baselines.map { $0.results }
         let validation = hasValidation ? kept?.validation : nil
-        if json {
-            var metrics: [String: Any] = [:]
-            if let validation { metrics["val"] = Report.metricsObject(validation, tasks: tasks, kinds: kinds) }
-            if let test = snapshot.test { metrics["test"] = Report.metricsObject(test, tasks: tasks, kinds: kinds) }
-            var done: [String: Any] = ["event": "done", "state": snapshot.state.rawValue, "step": snapshot.step, "metrics": metrics]
-            if let kept { done["epoch"] = kept.epoch }
+        if let events {
+            var metrics: MetricSets = [:]
+            if let validation { metrics["val"] = TaskMetricValues.set(validation, tasks: tasks, kinds: kinds) }
+            if let test = snapshot.test { metrics["test"] = TaskMetricValues.set(test, tasks: tasks, kinds: kinds) }
+            var done = RunEvent.Done(state: snapshot.state.rawValue, step: snapshot.step, metrics: metrics)
+            done.epoch = kept?.epoch
             if let single, single.allSatisfy({ $0 != nil }) {
                 let results = single.map { $0! }
-                var object: [String: Any] = [:], delta: [String: Any] = [:]
+                var object: MetricSets = [:], delta: [String: Double?] = [:]
                 if validation != nil {
-                    object["val"] = Report.metricsObject(results.map(\.validation), tasks: tasks, kinds: kinds)
-                    delta["val"] = validation.flatMap { BaselineRunner.deltaP($0, baselines: single, kinds: kinds, test: false) } ?? NSNull()
+                    object["val"] = TaskMetricValues.set(results.map(\.validation), tasks: tasks, kinds: kinds)
+                    delta["val"] = validation.flatMap { BaselineRunner.deltaP($0, baselines: single, kinds: kinds, test: false) }.flatMap(RunProtocol.finite)
                 }
                 if let test = snapshot.test, results.allSatisfy({ $0.test != nil }) {
-                    object["test"] = Report.metricsObject(results.map { $0.test! }, tasks: tasks, kinds: kinds)
-                    delta["test"] = BaselineRunner.deltaP(test, baselines: single, kinds: kinds, test: true) ?? NSNull()
+                    object["test"] = TaskMetricValues.set(results.map { $0.test! }, tasks: tasks, kinds: kinds)
+                    delta["test"] = BaselineRunner.deltaP(test, baselines: single, kinds: kinds, test: true).flatMap(RunProtocol.finite)
                 }
-                done["baselines"] = object
-                done["delta_p"] = delta
+                done.baselines = object
+                done.deltaP = delta
             }
-            Console.shared.out(Report.jsonLine(done))
-            return
+            events.write(.done(done))
         }
+        guard human else { return }
         if showBar { Console.shared.err("\r\u{1B}[K", newline: false) }
         if let test = snapshot.test {
             Console.shared.out("test (\(prepared.setup.split.test.count) rows):")

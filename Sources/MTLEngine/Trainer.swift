@@ -58,7 +58,9 @@ public enum TrainerProgress: Sendable {
 /// ```
 public final class Trainer: Sendable {
     public let setup: TrainingSetup
-    private let inbox = Locked<[TrainerCommand]>([])
+    private let inbox = Locked<[(command: TrainerCommand, applied: (@Sendable (Int) -> Void)?)]>([])
+    /// The callbacks of the commands the run took last, called once it has applied them.
+    private let taken = Locked<[@Sendable (Int) -> Void]>([])
     private let shared = Locked(TrainerSnapshot())
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
@@ -90,8 +92,12 @@ public final class Trainer: Sendable {
         }
     }
 
-    public func send(_ command: TrainerCommand) {
-        inbox.withLock { $0.append(command) }
+    public func send(_ command: TrainerCommand) { send(command, applied: nil) }
+
+    /// Sends a command; `applied` is called on the training queue with the number of completed
+    /// steps once it has taken effect (what a protocol `ack` reports).
+    public func send(_ command: TrainerCommand, applied: (@Sendable (Int) -> Void)?) {
+        inbox.withLock { $0.append((command, applied)) }
         wake.signal()
     }
 
@@ -108,7 +114,15 @@ public final class Trainer: Sendable {
     }
 
     // Used by the run on the training queue.
-    func takeCommands() -> [TrainerCommand] { inbox.withLock { commands in defer { commands = [] }; return commands } }
+    func takeCommands() -> [TrainerCommand] {
+        let entries = inbox.withLock { entries in defer { entries = [] }; return entries }
+        taken.withLock { $0 = entries.compactMap(\.applied) }
+        return entries.map(\.command)
+    }
+    /// After the run applied what `takeCommands` returned, at this many completed steps.
+    func acknowledgeTaken(atStep step: Int) {
+        for applied in taken.withLock({ taken in defer { taken = [] }; return taken }) { applied(step) }
+    }
     func publish(_ snapshot: TrainerSnapshot) { shared.withLock { $0 = snapshot } }
     func waitForCommand(seconds: Double) { _ = wake.wait(timeout: .now() + seconds) }
     func deposit(fork: Checkpoint) { forks.withLock { $0.append(fork) } }

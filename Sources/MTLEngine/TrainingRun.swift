@@ -163,6 +163,7 @@ final class TrainingRun {
     private func waitUntilRunnable() -> Bool {
         while true {
             apply(channel.takeCommands())
+            channel.acknowledgeTaken(atStep: position.step)
             if stopRequested { return false }
             if state == .running { return true }
             if stepBudget > 0 {

@@ -1,7 +1,7 @@
 import MTLData
 import MTLEngine
 
-/// The learning-rate schedule picker (R): a few schedules ready to use, the one in use marked;
+/// The learning-rate schedule picker (L): a few schedules ready to use, the one in use marked;
 /// ↑↓ or j k move, enter switches to it from the next step, esc closes. An overlay over any view,
 /// drawn like the strategy picker.
 enum SchedulePicker {
@@ -20,42 +20,25 @@ enum SchedulePicker {
 
     static func handle(_ key: Key, cursor: Int, snapshot: TrainerSnapshot, state: inout ViewState) -> [Effect] {
         let list = choices(snapshot)
-        switch key {
-        case .up, .character("k"):
-            state.schedulePicker = max(0, cursor - 1)
-        case .down, .character("j"):
-            state.schedulePicker = min(list.count - 1, cursor + 1)
-        case .enter:
+        switch ListPicker.outcome(key, cursor: cursor, count: list.count, closeKey: "L") {
+        case .move(let row):
+            state.schedulePicker = row
+        case .choose(let row):
             state.schedulePicker = nil
-            let chosen = list[max(0, min(list.count - 1, cursor))].schedule
-            state.note = "learning-rate schedule: \(chosen.spec)"
-            return [.command(.setSchedule(chosen))]
-        case .escape, .character("L"), .character("q"):
+            state.note = "learning-rate schedule: \(list[row].schedule.spec)"
+            return [.command(.setSchedule(list[row].schedule))]
+        case .close:
             state.schedulePicker = nil
-        default:
+        case .ignore:
             break
         }
         return []
     }
 
     static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, cursor: Int, unicode: Bool, y: Int, height: Int) {
-        let list = choices(s)
-        let nameWidth = (list.map { $0.schedule.spec.count }.max() ?? 8) + 2
-        let widest = list.map { TextWidth.of($0.summary) }.max() ?? 40
-        let width = min(grid.width - 4, nameWidth + widest + 8)
-        let boxHeight = min(height, list.count + 4)
-        let x = (grid.width - width) / 2, top = y + max(0, (height - boxHeight) / 2)
-        grid.box(x: x, y: top, width: width, height: boxHeight, title: "Learning-rate schedule · \(Glyph.current(unicode)) in use", unicode: unicode)
-        for (i, choice) in list.enumerated() where top + 1 + i < top + boxHeight - 2 {
-            let selected = i == cursor
-            let inUse = choice.schedule == s.schedule
-            let text = (selected ? Glyph.cursor(unicode) : " ") + " " + (inUse ? Glyph.current(unicode) : " ") + " "
-                + choice.schedule.spec.padded(nameWidth) + choice.summary
-            let style = selected ? Style(.selectedText, background: .selectedBackground, bold: true) : Style(inUse ? .highlight : .text, bold: inUse)
-            if selected { grid.fill(x: x + 1, y: top + 1 + i, width: width - 2, height: 1, style: style) }
-            grid.put(text, x: x + 2, y: top + 1 + i, style: style, limit: width - 4)
-        }
-        grid.put("j k or arrows move · enter apply · esc close", x: x + 2, y: top + boxHeight - 2, style: Style(.muted), limit: width - 4)
+        ListPicker.draw(&grid, title: "Learning-rate schedule",
+                        rows: choices(s).map { ($0.schedule.spec, $0.summary, $0.schedule == s.schedule) },
+                        cursor: cursor, unicode: unicode, y: y, height: height)
     }
 
     /// The rate trace under a column of loss charts: one value per change, as the weight traces.

@@ -1,0 +1,84 @@
+import Foundation
+import MTLProtocol
+import Testing
+
+/// `train --events FILE`: the stream a watcher reads and the command channel beside it.
+@Suite(.serialized) struct CommandChannelTests {
+    /// The stream's events so far (a last line still being written is left out).
+    static func events(_ path: String) -> [RunEvent] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").dropLast(text.hasSuffix("\n") ? 0 : 1).compactMap {
+            try? RunProtocol.decode(RunEvent.self, from: String($0))
+        }
+    }
+
+    /// Waits (up to 60 s) until the stream holds an event that `match` accepts.
+    static func waitFor(_ path: String, _ what: String, _ match: (RunEvent) -> Bool) throws -> RunEvent {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let event = events(path).first(where: match) { return event }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "no \(what) in \(path)"])
+    }
+
+    static func append(_ line: String, to path: String) throws {
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data((line + "\n").utf8))
+        try handle.close()
+    }
+
+    @Test func commandsApplyAtAStepAndAreAcknowledgedThere() throws {
+        let s = Scratch()
+        let data = s.write("reviews.csv", reviewsCSV())
+        let stream = s.path + "/run.jsonl", commands = stream + ".commands"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["train", data, "--trunk", "mlp", "--epochs", "100000", "--early-stop", "off",
+                             "--batch-size", "8", "--events", stream]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        guard case .start(let start) = try Self.waitFor(stream, "start", { $0.name == "start" }) else { return }
+        #expect(start.acceptsCommands == true)
+        #expect(start.commands == commands)
+        #expect(start.version == RunProtocol.version)
+        _ = try Self.waitFor(stream, "a step", { $0.name == "step" })
+        try Self.append(#"{"command":"pause","id":"p"}"#, to: commands)
+        guard case .ack(let paused) = try Self.waitFor(stream, "pause ack", { $0.name == "ack" }) else { return }
+        #expect(paused.id == "p" && paused.line == 1 && paused.command == "pause")
+        // Paused: commands still apply, at the same step, and no step runs in between.
+        try Self.append(#"{"command":"set_loss_weight","task":"label","weight":2.5}"#, to: commands)
+        try Self.append(#"{"command":"set_lr",}"#, to: commands)
+        try Self.append(#"{"command":"set_loss_weight","task":"nope","weight":1}"#, to: commands)
+        try Self.append(#"{"command":"stop","id":"s"}"#, to: commands)
+        guard case .done(let done) = try Self.waitFor(stream, "done", { $0.name == "done" }) else { return }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        #expect(done.state == "stopped")
+        let events = Self.events(stream)
+        let acks = events.compactMap { if case .ack(let a) = $0 { a } else { nil } }
+        #expect(acks.map(\.command) == ["pause", "set_loss_weight", "stop"])
+        #expect(acks[1].task == "label" && acks[1].weight == 2.5, "the ack repeats the values it set")
+        #expect(acks.allSatisfy { $0.step == paused.step }, "\(acks)")
+        #expect(done.step == paused.step)
+        let errors = events.compactMap { if case .commandError(let e) = $0 { e } else { nil } }
+        #expect(errors.map(\.line) == [3, 4])
+        #expect(errors.last?.message == "no task named 'nope' (tasks: label, score)")
+        #expect(events.contains(.message(.init(kind: "command", step: paused.step, message: "weight label = 2.5"))))
+    }
+
+    @Test func commandsNeedAStreamForTheirAcknowledgements() throws {
+        let s = Scratch()
+        let data = s.write("reviews.csv", reviewsCSV())
+        let result = try CLI.run(["train", data, "--commands", s.path + "/c"])
+        #expect(result.status == 1)
+        #expect(result.stderrLines == ["mtl-tui: error: --commands: the acknowledgements travel in the event stream: add --json or --events FILE"])
+        let unwritable = try CLI.run(["train", data, "--events", s.path + "/missing/dir/run.jsonl"])
+        #expect(unwritable.status == 1)
+        #expect(unwritable.stderrLines.first?.hasPrefix("mtl-tui: error: --events: cannot write \(s.path)/missing/dir/run.jsonl") == true)
+    }
+}

@@ -1,0 +1,113 @@
+import MTLEngine
+import MTLProtocol
+@testable import MTLTUI
+import XCTest
+
+/// Another run's events fold into the snapshot the workbench draws.
+final class StreamRunTests: XCTestCase {
+    func read(_ run: inout StreamRun, _ lines: [String]) {
+        for (i, line) in lines.enumerated() { run.read(line: line, number: i + 1) }
+    }
+
+    let start = #"{"event":"start","version":1,"tasks":[{"name":"a","kind":"multiclass","classes":["x","y"]},{"name":"b","kind":"regression"}],"accepts_commands":true,"epochs":4,"steps_per_epoch":5,"lr":0.01,"layers":[{"name":"trunk.conv","parameters":300}]}"#
+
+    func testStepsEpochsAndDoneBecomeTheSnapshot() {
+        var run = StreamRun()
+        read(&run, [
+            start,
+            #"{"event":"step","step":1,"epoch":1,"loss":{"a":0.9,"b":null},"total":0.9}"#,
+            #"{"event":"step","step":2,"epoch":1,"loss":{"a":0.7,"b":2.0},"total":2.7,"lr":0.005}"#,
+            #"{"event":"epoch","epoch":1,"step":5,"seconds":2,"total_val_loss":1.5,"metrics":{"val":{"a":{"count":4,"loss":0.6,"accuracy":0.75,"confusion":[[2,0],[1,1]]},"b":{"count":4,"loss":0.9,"mae":0.5}}}}"#,
+            #"{"event":"message","kind":"warning","step":5,"message":"careful"}"#,
+            #"{"event":"done","state":"finished","step":5,"metrics":{"test":{"b":{"count":3,"loss":1.0,"mae":0.4}}}}"#,
+        ])
+        let s = run.snapshot
+        XCTAssertTrue(run.started && run.acceptsCommands)
+        XCTAssertEqual(run.classes, [["x", "y"], []])
+        XCTAssertEqual(s.tasks, ["a", "b"])
+        XCTAssertEqual(s.taskKinds, [.multiclass, .regression])
+        XCTAssertEqual(s.lossSeries[0].buckets.map(\.mean), [0.9, 0.7])
+        XCTAssertEqual(s.lossSeries[1].buckets.map(\.mean), [2.0], "a null loss is no point")
+        XCTAssertEqual(s.learningRate, 0.005)
+        XCTAssertEqual(s.epochs, 4)
+        XCTAssertEqual(s.stepsPerEpoch, 5)
+        XCTAssertEqual(s.layers, [LayerSummary.reported(name: "trunk.conv", parameters: 300)])
+        XCTAssertEqual(s.history.count, 1)
+        XCTAssertEqual(s.history[0].validation[0].accuracy, 0.75)
+        XCTAssertEqual(s.history[0].validation[0].confusion, [[2, 0], [1, 1]])
+        XCTAssertEqual(s.history[0].validation[1].mae, 0.5)
+        XCTAssertTrue(s.history[0].train.isEmpty)
+        XCTAssertEqual(s.history[0].validationTotal, 1.5)
+        XCTAssertEqual(s.state, .finished)
+        XCTAssertEqual(s.test?[1].mae, 0.4)
+        XCTAssertTrue(s.test?[0].loss.isNaN == true, "a task the set does not name")
+        XCTAssertEqual(s.events.last?.message, "careful")
+        XCTAssertEqual(s.events.last?.kind, .warning)
+    }
+
+    func testPendingCommandsClearOnTheirAckOrError() {
+        var run = StreamRun()
+        read(&run, [start])
+        run.sent(RunCommand(.setLossWeight, id: "w1", task: "b", weight: 0.5))
+        run.sent(RunCommand(.pause, id: "w2"))
+        run.sent(RunCommand(.freeze, id: "w3", name: "trunk"))
+        XCTAssertEqual(run.pending.map(\.summary), ["set_loss_weight b=0.5", "pause", "freeze trunk"])
+        run.read(line: #"{"event":"ack","id":"w1","command":"set_loss_weight","step":7}"#, number: 2)
+        run.read(line: #"{"event":"ack","id":"w2","command":"pause","step":7}"#, number: 3)
+        XCTAssertEqual(run.pending.map(\.id), ["w3"])
+        XCTAssertEqual(run.snapshot.lossWeights, [1, 0.5])
+        XCTAssertEqual(run.weight("b"), 0.5)
+        XCTAssertEqual(run.snapshot.weightTrace[1].last, WeightPoint.reported(step: 7, weight: 0.5))
+        XCTAssertEqual(run.snapshot.markers, [7])
+        XCTAssertEqual(run.snapshot.state, .paused)
+        // Another sender's change, known from the values its ack repeats.
+        run.read(line: #"{"event":"ack","command":"set_lr","lr":0.002,"step":9}"#, number: 5)
+        run.read(line: #"{"event":"ack","command":"set_loss_weight","task":"a","weight":3,"step":9}"#, number: 6)
+        XCTAssertEqual(run.snapshot.learningRate, 0.002)
+        XCTAssertEqual(run.snapshot.lossWeights, [3, 0.5])
+        run.read(line: #"{"event":"command_error","id":"w3","line":3,"message":"no layer"}"#, number: 4)
+        XCTAssertTrue(run.pending.isEmpty)
+        XCTAssertEqual(run.snapshot.events.last?.message, "command line 3 refused: no layer")
+    }
+
+    func testBadLinesAreEventsAndANewStartBeginsAgain() {
+        var run = StreamRun()
+        read(&run, [start, "{", #"{"event":"step","step":1,"epoch":1,"loss":{"a":1}}"#])
+        XCTAssertEqual(run.snapshot.events.last?.message, "stream line 2: not a JSON object")
+        XCTAssertEqual(run.snapshot.events.last?.kind, .error)
+        run.sent(RunCommand(.pause, id: "p"))
+        run.read(line: #"{"event":"start","version":1,"tasks":[{"name":"c","kind":"binary"}]}"#, number: 4)
+        XCTAssertEqual(run.snapshot.tasks, ["c"])
+        XCTAssertFalse(run.acceptsCommands)
+        XCTAssertTrue(run.pending.isEmpty)
+        XCTAssertEqual(run.snapshot.step, 0)
+    }
+
+    func testWorkbenchCommandsBecomeProtocolCommands() throws {
+        var run = StreamRun()
+        read(&run, [start])
+        func translated(_ command: TrainerCommand) -> RunCommand? { try? StreamWatch.protocolCommand(command, run).get() }
+        XCTAssertEqual(translated(.scaleLossWeight(task: "a", factor: 1.25)), RunCommand(.setLossWeight, task: "a", weight: 1.25))
+        XCTAssertEqual(translated(.scaleLearningRate(factor: 0.5)), RunCommand(.setLR, lr: 0.005))
+        XCTAssertEqual(translated(.step(1)), RunCommand(.step, count: 1))
+        XCTAssertEqual(translated(.save("")), RunCommand(.save))
+        XCTAssertNil(translated(.setStrategy(.dwa)))
+        XCTAssertNil(translated(.addEpochs(5)))
+    }
+}
+
+final class StreamWatchCommandTests: XCTestCase {
+    func testACommandFileThatCannotBeWrittenIsSaidNotLost() throws {
+        let directory = NSTemporaryDirectory() + "watch-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory + "/run.jsonl.commands", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let stream = directory + "/run.jsonl"
+        let start = #"{"event":"start","version":1,"tasks":[{"name":"a","kind":"binary"}],"accepts_commands":true}"#
+        XCTAssertTrue(FileManager.default.createFile(atPath: stream, contents: Data((start + "\n").utf8)))
+        let watch = StreamWatch(source: .file(stream), themes: [])
+        _ = watch.screen(width: 80, height: 24, view: .dashboard, unicode: true)
+        watch.send(.pause, watch.current)
+        XCTAssertTrue(watch.state.note?.hasPrefix("cannot write the command file \(stream).commands: ") == true, "\(watch.state.note ?? "nil")")
+        XCTAssertTrue(watch.current.pending.isEmpty, "a command that did not go is not pending")
+    }
+}
