@@ -15,11 +15,13 @@ extension TrainingRun {
                 case .addEpochs, .pause, .resume, .step: continue
                 case .stop:
                     apply(others)
+                    channel.acknowledgeTaken(atStep: position.step)
                     return false
                 default: others.append(command)
                 }
             }
             apply(others)
+            channel.acknowledgeTaken(atStep: position.step)
             if more > 0 {
                 continueRun(epochs: more)
                 return true

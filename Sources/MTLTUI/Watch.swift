@@ -68,6 +68,8 @@ public final class StreamWatch {
                 case .quit(let save):
                     if save { send(.save(""), run) }
                     break loop
+                case .selectRun, .branch, .freshRun:
+                    state.note = "several runs are the workbench's: a watched stream is one run"
                 }
             }
         }
@@ -152,7 +154,7 @@ public final class StreamWatch {
         case .scaleLearningRate(let factor):
             guard run.snapshot.learningRate > 0 else { return .failure(LineError("this stream reports no learning rate to scale")) }
             return .success(RunCommand(.setLR, lr: run.snapshot.learningRate * factor))
-        case .unpinLossWeight, .setStrategy, .addEpochs, .setEarlyStop, .setLossShape, .setSchedule:
+        case .unpinLossWeight, .setStrategy, .addEpochs, .setEarlyStop, .setLossShape, .setSchedule, .fork:
             return .failure(LineError("not in the run protocol: only mtl-tui's own workbench can do that"))
         }
     }
