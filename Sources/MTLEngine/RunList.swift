@@ -56,6 +56,17 @@ extension TrainingRun {
         return Checkpoint.Position(epoch: position.epoch + 1, batch: 0, step: position.step)
     }
 
+    /// What a checkpoint records of the run at `position` (the weights aside).
+    func checkpointInfo(position: Checkpoint.Position) -> Checkpoint.Info {
+        var info = Checkpoint.Info(model: model.config, encoder: setup.encoder, training: config, position: position,
+                                   layerSteps: optimizer.layerSteps, history: snapshot.history, best: best,
+                                   tensors: model.tensors, weighting: weighting.state,
+                                   thresholds: evaluator.thresholdsByTask.isEmpty ? nil : evaluator.thresholdsByTask,
+                                   schedule: rates.state)
+        info.split = setup.splitDigest
+        return info
+    }
+
     /// The whole state as a checkpoint in memory, as `--resume` would read it from disk: a
     /// trainer started from it continues bit for bit.
     func forkCheckpoint() -> Checkpoint {

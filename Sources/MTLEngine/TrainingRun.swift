@@ -397,17 +397,6 @@ final class TrainingRun {
         }
     }
 
-    /// What a checkpoint records of the run at `position` (the weights aside).
-    func checkpointInfo(position: Checkpoint.Position) -> Checkpoint.Info {
-        var info = Checkpoint.Info(model: model.config, encoder: setup.encoder, training: config, position: position,
-                                   layerSteps: optimizer.layerSteps, history: snapshot.history, best: best,
-                                   tensors: model.tensors, weighting: weighting.state,
-                                   thresholds: evaluator.thresholdsByTask.isEmpty ? nil : evaluator.thresholdsByTask,
-                                   schedule: rates.state)
-        info.split = setup.splitDigest
-        return info
-    }
-
     // MARK: Helpers
 
     /// Epochs older than the last 100 keep their scalar metrics but drop confusion matrices and
