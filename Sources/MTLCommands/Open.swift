@@ -10,8 +10,10 @@ struct Open: ParsableCommand {
         commandName: "open",
         abstract: "Open the workbench: train while watching every task, and steer the run (the default command).",
         discussion: """
-        Views: 1 dashboard, 2 controls, 3 hard examples, 4 confusion, 5 help (? anywhere), 6 gradients. \
-        space pauses and resumes, n runs one step, s saves a checkpoint, q quits. \
+        Views: 1 dashboard, 2 controls, 3 hard examples, 4 confusion, 5 help (? anywhere), 6 gradients, 7 runs. \
+        space pauses and resumes, n runs one step, s saves the selected run, q quits. \
+        Several runs: E continues a finished run, b branches the selected run, R starts a fresh one (up to 4), \
+        ( and ) select; --compare DIR ... shows saved runs beside them. \
         --dump-screen WxH trains without a terminal and prints one view as text instead.
         """)
 
@@ -35,6 +37,11 @@ struct Open: ParsableCommand {
     @Option(name: .customLong("view-task"), help: ArgumentHelp("With --dump-screen: the task views 3 and 4 show (default: the first).", valueName: "NAME"))
     var viewTask: String?
 
+    @Option(parsing: .upToNextOption, help: ArgumentHelp(
+        "Saved runs (checkpoint directories) whose histories the charts and the metrics table show beside the live runs.",
+        valueName: "DIR"))
+    var compare: [String] = []
+
     func run() throws {
         var runOptions = exitOnUserError { try options.runOptions(data: data) }
         // The browser's corrections go to --corrections FILE, else beside the data; a file already
@@ -53,6 +60,7 @@ struct Open: ParsableCommand {
         let name = (data as NSString).lastPathComponent
         let context = WorkbenchContext(run: prepared, title: name)
         let saveDirectory = prepared.setup.saveDirectory ?? "runs/\(name)"
+        let references = exitOnUserError { try Open.references(compare, tasks: prepared.setup.model.heads.map(\.name)) }
         let baselines = runOptions.baselines ? exitOnUserError { try options.baselineRunner(prepared.setup) } : nil
         if let parts = screen {
             guard let chosen = View(rawValue: view) else { fail("--view: expected 1 to \(View.allCases.count), got \(view)") }
@@ -72,17 +80,20 @@ struct Open: ParsableCommand {
             state.view = chosen
             state.unicode = !ascii
             state.task = task
+            var first = RunView(id: 1, snapshot: trainer.snapshot, origin: "fresh, seed \(prepared.setup.training.seed)")
+            first.saved = true
+            let runs = RunsOverlay(runs: [first] + references, selected: 0)
             Console.shared.out(Screen.render(trainer.snapshot, state, context, width: parts[0], height: parts[1],
-                                             baselines: baselines?.snapshot).text)
+                                             baselines: baselines?.snapshot, runs: runs).text)
             return
         }
         guard isatty(STDOUT_FILENO) != 0, isatty(STDIN_FILENO) != 0 else {
             fail("the workbench needs a terminal; use 'mtl-tui train' for headless runs or --dump-screen WxH")
         }
         let noColor = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
-        let workbench = Workbench(trainer: Trainer(prepared.setup), context: context, themes: themes,
+        let workbench = Workbench(trainer: Trainer(prepared.setup, continuable: true), context: context, themes: themes,
                                   saveDirectory: saveDirectory, forceASCII: ascii, noColor: noColor, baselines: baselines,
-                                  corrections: CorrectionsWriter(path: correctionsPath))
+                                  corrections: CorrectionsWriter(path: correctionsPath), references: references)
         exitOnUserError { try workbench.run() }
         if let baselines, let directory = options.baselinesDirectory, baselines.snapshot.finished, baselines.snapshot.failure == nil {
             exitOnUserError { try BaselineStore.save(baselines.snapshot.results.compactMap { $0 }, to: directory, for: prepared.setup) }
@@ -91,6 +102,25 @@ struct Open: ParsableCommand {
 }
 
 extension Open {
+    /// `--compare DIR ...`: each saved run's history, as a fixed reference; it must share at
+    /// least one task (by name) with this run.
+    static func references(_ directories: [String], tasks: [String]) throws -> [RunView] {
+        guard directories.count + 1 <= RunLimits.live + 4 else {
+            throw UsageError("--compare", "at most \(RunLimits.live + 3) saved runs can be compared, got \(directories.count)")
+        }
+        return try directories.enumerated().map { i, directory in
+            let info: Checkpoint.Info
+            do { info = try Checkpoint.read(from: directory).info } catch {
+                throw UsageError("--compare", "\(error)")
+            }
+            let names = info.model.heads.map(\.name)
+            guard names.contains(where: tasks.contains) else {
+                throw UsageError("--compare", "\(directory) has no task of this run (it has \(names.joined(separator: ", ")); this run: \(tasks.joined(separator: ", ")))")
+            }
+            return RunView.reference(id: i + 1, directory: directory, info: info)
+        }
+    }
+
     /// Wider or taller than any terminal; bounds the grid `--dump-screen` allocates.
     static let maxScreenSide = 10_000
 

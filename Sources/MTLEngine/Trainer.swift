@@ -67,12 +67,22 @@ public final class Trainer: Sendable {
     private let queue = DispatchQueue(label: "mtl-tui.trainer", qos: .userInitiated)
     private let observer: (@Sendable (TrainerProgress) -> Void)?
     private let startPaused: Bool
+    /// A finished run waits for more epochs (`addEpochs`) or a branch (`fork`) until `stop`.
+    let continuable: Bool
+    private let forks = Locked<[Checkpoint]>([])
 
-    public init(_ setup: TrainingSetup, startPaused: Bool = false, observer: (@Sendable (TrainerProgress) -> Void)? = nil) {
+    /// `continuable`: after finishing, the run keeps its state and takes commands (the
+    /// workbench); otherwise it ends there (headless commands).
+    public init(_ setup: TrainingSetup, startPaused: Bool = false, continuable: Bool = false,
+                observer: (@Sendable (TrainerProgress) -> Void)? = nil) {
         self.setup = setup
         self.observer = observer
         self.startPaused = startPaused
+        self.continuable = continuable
     }
+
+    /// The state copied by the oldest `fork` not yet taken, or nil while none is ready.
+    public func takeFork() -> Checkpoint? { forks.withLock { $0.isEmpty ? nil : $0.removeFirst() } }
 
     public func start() {
         queue.async {
@@ -115,6 +125,7 @@ public final class Trainer: Sendable {
     }
     func publish(_ snapshot: TrainerSnapshot) { shared.withLock { $0 = snapshot } }
     func waitForCommand(seconds: Double) { _ = wake.wait(timeout: .now() + seconds) }
+    func deposit(fork: Checkpoint) { forks.withLock { $0.append(fork) } }
     func report(_ progress: TrainerProgress) { observer?(progress) }
     /// Whether anyone listens: step reports are not even built for the workbench, which polls.
     var hasObserver: Bool { observer != nil }

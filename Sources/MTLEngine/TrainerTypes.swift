@@ -167,6 +167,9 @@ public enum TrainerCommand: Sendable, Equatable {
     case setPseudoLabel(PseudoLabel?)
     /// Write a checkpoint to this directory.
     case save(String)
+    /// Copy the whole state (weights, optimizer moments, strategy and schedule state, position,
+    /// history) into a checkpoint in memory, which `Trainer.takeFork()` then hands out: a branch.
+    case fork
     case stop
 }
 

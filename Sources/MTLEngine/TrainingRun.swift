@@ -143,17 +143,19 @@ final class TrainingRun {
         refreshDerived()
         channel.report(.started(parameters: model.parameterCount))
         publish(force: true)
-        epochs: while position.epoch < config.epochs {
-            beginEpoch()
-            while position.batch < batchesPerEpoch {
-                guard waitUntilRunnable() else { break epochs }
-                trainStep()
+        repeat {
+            epochs: while position.epoch < config.epochs {
+                beginEpoch()
+                while position.batch < batchesPerEpoch {
+                    guard waitUntilRunnable() else { break epochs }
+                    trainStep()
+                }
+                if endEpoch() { break }
+                position.epoch += 1
+                position.batch = 0
             }
-            if endEpoch() { break }
-            position.epoch += 1
-            position.batch = 0
-        }
-        finish()
+            finish()
+        } while channel.continuable && state == .finished && awaitContinuation()
     }
 
     private func beginEpoch() {
@@ -307,7 +309,7 @@ final class TrainingRun {
 
     // MARK: Commands
 
-    private func apply(_ commands: [TrainerCommand]) {
+    func apply(_ commands: [TrainerCommand]) {
         for command in commands {
             switch command {
             case .pause:
@@ -374,7 +376,7 @@ final class TrainingRun {
                 best = nil
                 log(.command, rule.map { "early stop on: \($0.metric), patience \($0.patience)" } ?? "early stop off: every epoch runs, the last is kept")
             case .save(let directory):
-                save(to: directory, position: position, quiet: false)
+                save(to: directory, position: finishedPosition, quiet: false)
             case .correct(let correction):
                 applyCorrection(correction)
             case .setPseudoLabel(let rule):
@@ -383,6 +385,9 @@ final class TrainingRun {
             case .showExamples(let split):
                 exampleSplit = split
                 refreshOtherExamples()
+            case .fork:
+                channel.deposit(fork: forkCheckpoint())
+                log(.command, "branched at step \(position.step)")
             case .stop:
                 stopRequested = true
                 log(.command, "stop requested")
@@ -403,12 +408,7 @@ final class TrainingRun {
     }
 
     private func save(to directory: String, position: Checkpoint.Position, quiet: Bool) {
-        var info = Checkpoint.Info(model: model.config, encoder: setup.encoder, training: config, position: position,
-                                   layerSteps: optimizer.layerSteps, history: snapshot.history, best: best,
-                                   tensors: model.tensors, weighting: weighting.state,
-                                   thresholds: evaluator.thresholdsByTask.isEmpty ? nil : evaluator.thresholdsByTask,
-                                   schedule: rates.state)
-        info.split = setup.splitDigest
+        let info = checkpointInfo(position: position)
         do {
             try Checkpoint.write(to: directory, info: info, model: model, optimizer: optimizer, bestParameters: bestParameters)
             if !quiet { log(.info, "saved checkpoint to \(directory)") }
@@ -515,7 +515,7 @@ final class TrainingRun {
         channel.report(.event(event))
     }
 
-    private func publish(force: Bool) {
+    func publish(force: Bool) {
         let now = Date()
         guard force || now.timeIntervalSince(lastPublish) > 0.05 else { return }
         lastPublish = now

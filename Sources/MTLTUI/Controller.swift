@@ -21,15 +21,22 @@ public enum Controller {
         case .step:
             return snapshot.state.isActive ? [.command(.step(1))] : []
         case .moreEpochs:
-            guard snapshot.state.isActive else {
-                state.note = "training has ended; continue it with --resume DIR --epochs N after saving (s)"
+            guard snapshot.state.isActive || snapshot.state == .finished else {
+                state.note = "this run was stopped; b branches it, R starts a fresh one"
                 return []
             }
             return [.command(.addEpochs(5))]
+        case .previousRun, .nextRun:
+            guard state.runCount > 1 else { state.note = "one run: b branches it, R starts a fresh one"; return [] }
+            return [.selectRun(action == .nextRun ? 1 : -1)]
+        case .branch:
+            return [.branch]
+        case .freshRun:
+            return [.freshRun]
         case .save:
             return [.saveCheckpoint]
         case .quit:
-            if snapshot.state.isActive { state.prompt = .quit; return [] }
+            if snapshot.state.isActive || (state.runCount > 1 && !state.unsavedRuns.isEmpty) { state.prompt = .quit; return [] }
             return [.quit(save: false)]
         case .help:
             if state.view == .help { state.view = state.viewBeforeHelp } else { state.viewBeforeHelp = state.view; state.view = .help }

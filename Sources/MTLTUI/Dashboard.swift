@@ -5,7 +5,8 @@ import MTLEngine
 /// weight under it) and a table of the latest and best validation metrics.
 enum Dashboard {
     static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext,
-                     _ baselines: BaselineRunner.Snapshot?, y: Int, height: Int) {
+                     _ baselines: BaselineRunner.Snapshot?, y: Int, height: Int, runs: RunsOverlay? = nil) {
+        let runs = runs?.isShown == true ? runs : nil
         let tasks = s.tasks.count
         let tableLines = s.taskKinds.reduce(0) { $0 + tableMetrics($1).count }
         let tableHeight = min(tableLines + 1 + (baselines == nil ? 0 : 1), max(height / 3, 2))
@@ -20,7 +21,7 @@ enum Dashboard {
         if panelHeight >= 4 {
             for t in 0..<tasks {
                 let px = (t % columns) * panelWidth, py = y + (t / columns) * panelHeight
-                panel(&grid, s, state, t, x: px, y: py, width: panelWidth - (columns > 1 ? 1 : 0), height: panelHeight)
+                panel(&grid, s, state, t, x: px, y: py, width: panelWidth - (columns > 1 ? 1 : 0), height: panelHeight, runs: runs)
             }
         } else {
             grid.put("enlarge the terminal to see the loss charts", x: 1, y: y, style: Style(.muted))
@@ -31,11 +32,13 @@ enum Dashboard {
                                          width: panelWidth - (columns > 1 ? 1 : 0))
             }
         }
-        metricsTable(&grid, s, context, baselines, y: y + chartsHeight + (rateRow ? 2 : 1), height: tableHeight)
+        metricsTable(&grid, s, context, baselines, y: y + chartsHeight + (rateRow ? 2 : 1), height: tableHeight, runs: runs)
     }
 
-    static func panel(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ t: Int, x: Int, y: Int, width: Int, height: Int) {
-        let color = Role.task(t)
+    /// With several runs, the others' smoothed curves lie under this run's, each in its run's colour.
+    static func panel(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ t: Int, x: Int, y: Int, width: Int, height: Int,
+                      runs: RunsOverlay? = nil) {
+        let color = runs.map { $0.runs[$0.selected].role } ?? Role.task(t)
         let series = s.lossSeries.indices.contains(t) ? s.lossSeries[t] : Series()
         let raw = series.buckets.map { (x: Double($0.lastStep), y: Double($0.mean)) }
         let smooth = zip(raw, exponentialMovingAverage(raw.map(\.y), smoothing: state.smoothing)).map { (x: $0.0.x, y: $0.1) }
@@ -48,14 +51,14 @@ enum Dashboard {
         let weight = s.lossWeights.indices.contains(t) ? s.lossWeights[t] : 1
         title += "  weight \(LineChart.format(weight))"
         if state.logY { title += "  log" }
-        grid.put(title, x: x + 1, y: y, style: Style(color, bold: true), limit: width - 1)
+        grid.put(title, x: x + 1, y: y, style: Style(Role.task(t), bold: true), limit: width - 1)
         var chart = LineChart()
         chart.unicode = state.unicode
         chart.logY = state.logY
-        chart.series = [LineChart.Series(points: raw, style: Style(.chartRaw)),
+        chart.series = (runs?.curves(task: s.tasks[t], smoothing: state.smoothing) ?? []) + [LineChart.Series(points: raw, style: Style(.chartRaw)),
                         LineChart.Series(points: smooth, style: Style(color, bold: true)),
                         LineChart.Series(points: validation, style: Style(.highlight, bold: true), dots: true)]
-        let range = 0...Double(max(s.step, 1))
+        let range = 0...Double(max(s.step, runs?.lastStep ?? 0, 1))
         chart.xRange = range
         chart.markers = s.markers.map(Double.init)
         chart.xTicks = s.history.map { (x: Double($0.step), label: "e\($0.epoch)") }
@@ -80,9 +83,11 @@ enum Dashboard {
     /// Per task: the latest validation loss and headline metric, and the best epoch's (marked *);
     /// with baselines, the task trained alone (`single`) and a last line with Δp.
     static func metricsTable(_ grid: inout Grid, _ s: TrainerSnapshot, _ context: WorkbenchContext,
-                             _ baselines: BaselineRunner.Snapshot?, y: Int, height: Int) {
+                             _ baselines: BaselineRunner.Snapshot?, y: Int, height: Int, runs: RunsOverlay? = nil) {
         var columns = [("task", 14), ("val loss", 10), ("best", 14), ("metric", 11), ("latest", 8), ("best", 15), ("test", 8)]
         if baselines != nil { columns.append(("single", 14)) }
+        let runColumns = columns.count
+        for run in runs?.runs ?? [] { columns.append(("run \(run.label)", 9)) }
         var x = 1
         for (name, w) in columns {
             grid.put(name, x: x, y: y, style: Style(.muted, bold: true), limit: w)
@@ -113,9 +118,12 @@ enum Dashboard {
                 }
             }
             if let test = s.test?[t], let v = test.value(metric) { cells[6] = LineChart.format(v) }
+            if let runs { cells += RunsTable.cells(runs, metric: metric, task: s.tasks[t]) }
             x = 1
             for (i, (_, w)) in columns.enumerated() {
-                grid.put(cells[i], x: x, y: row, style: i == 0 ? Style(Role.task(t), bold: true) : i == 7 ? Style(.info) : .plain, limit: w - 1)
+                let style = i == 0 ? Style(Role.task(t), bold: true) : i >= runColumns ? RunsTable.style(runs!, column: i - runColumns, cells[i])
+                    : i == 7 ? Style(.info) : .plain
+                grid.put(cells[i], x: x, y: row, style: style, limit: w - 1)
                 x += w
             }
         }

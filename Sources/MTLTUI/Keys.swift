@@ -7,7 +7,7 @@ public enum Key: Hashable, Sendable {
 }
 
 public enum View: Int, CaseIterable, Sendable {
-    case dashboard = 1, controls, examples, confusion, help, gradients
+    case dashboard = 1, controls, examples, confusion, help, gradients, runs
 
     public var title: String {
         switch self {
@@ -17,6 +17,7 @@ public enum View: Int, CaseIterable, Sendable {
         case .confusion: "Confusion"
         case .help: "Help"
         case .gradients: "Gradients"
+        case .runs: "Runs"
         }
     }
 }
@@ -32,6 +33,7 @@ public enum Action: Sendable, Equatable {
     case toggleFocal, cycleOHEM
     case suspects
     case dropExample, upWeight, resetWeight, relabel, undoCorrection, cycleSplit, correctedOnly
+    case previousRun, nextRun, branch, freshRun
 }
 
 /// One line of the key table: the keys, how help names them, what they do and where.
@@ -59,7 +61,12 @@ public enum KeyMap {
         KeyBinding(keys: [.tab], label: "tab", help: "next view", views: [], action: .nextView),
         KeyBinding(keys: [.backTab], label: "shift-tab", help: "previous view", views: [], action: .previousView),
         KeyBinding(keys: [.escape], label: "esc", help: "back: close the detail, prompt or help; clear filters; curve cursor to the threshold in use", views: [], action: .back),
-        KeyBinding(keys: c("E"), label: "E", help: "train 5 more epochs than planned", views: [], action: .moreEpochs),
+        KeyBinding(keys: c("E"), label: "E", help: "train 5 more epochs than planned (a finished run continues)", views: [], action: .moreEpochs),
+        KeyBinding(keys: c("7"), label: "7", help: "runs: each run's origin, state and best metrics", views: [], action: .show(.runs)),
+        KeyBinding(keys: c(")"), label: ")", help: "select the next run (it receives the controls)", views: [], action: .nextRun),
+        KeyBinding(keys: c("("), label: "(", help: "select the previous run", views: [], action: .previousRun),
+        KeyBinding(keys: c("b"), label: "b", help: "branch: copy the selected run into a new one that takes the next changes", views: [], action: .branch),
+        KeyBinding(keys: c("R"), label: "R", help: "start a fresh run with the current settings and a new seed", views: [], action: .freshRun),
         KeyBinding(keys: c("t"), label: "t", help: "next colour theme", views: [], action: .cycleTheme),
         KeyBinding(keys: c("T"), label: "T", help: "next task (examples, confusion)", views: [.examples, .confusion], action: .nextTask),
         KeyBinding(keys: c("l"), label: "l", help: "log-scale loss axis", views: [.dashboard], action: .toggleLogY),

@@ -10,7 +10,8 @@ public enum Screen {
 
     /// `baselines`: the single-task baselines' progress and results, when the run has them.
     public static func render(_ snapshot: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext,
-                              width: Int, height: Int, baselines: BaselineRunner.Snapshot? = nil) -> Grid {
+                              width: Int, height: Int, baselines: BaselineRunner.Snapshot? = nil,
+                              runs: RunsOverlay? = nil) -> Grid {
         var grid = Grid(width: width, height: height)
         guard width >= minimumWidth, height >= minimumHeight else {
             let message = "enlarge the terminal: \(width)×\(height), need \(minimumWidth)×\(minimumHeight)"
@@ -19,14 +20,18 @@ public enum Screen {
         }
         titleBar(&grid, state, context)
         statusBar(&grid, snapshot, state, y: 1)
+        if let runs, runs.isShown { runs.drawLegend(&grid, right: width - 1, y: 1, unicode: state.unicode) }
         let body = (y: 2, height: height - 3)
         switch state.view {
-        case .dashboard: Dashboard.draw(&grid, snapshot, state, context, baselines, y: body.y, height: body.height)
+        case .dashboard: Dashboard.draw(&grid, snapshot, state, context, baselines, y: body.y, height: body.height, runs: runs)
         case .controls: ControlsView.draw(&grid, snapshot, state, context, baselines, y: body.y, height: body.height)
         case .examples: ExamplesView.draw(&grid, snapshot, state, context, y: body.y, height: body.height)
         case .confusion: ConfusionView.draw(&grid, snapshot, state, context, y: body.y, height: body.height)
         case .help: HelpView.draw(&grid, y: body.y, height: body.height)
         case .gradients: GradientsView.draw(&grid, snapshot, state, y: body.y, height: body.height)
+        case .runs:
+            let one = RunsOverlay(runs: [RunView(id: 1, snapshot: snapshot, origin: "the first run")], selected: 0)
+            RunsView.draw(&grid, runs ?? one, state, y: body.y, height: body.height)
         }
         if let cursor = state.picker {
             StrategyPicker.draw(&grid, snapshot, cursor: cursor, unicode: state.unicode, y: body.y, height: body.height)
@@ -84,7 +89,9 @@ public enum Screen {
     static func footer(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, y: Int) {
         if let prompt = state.prompt {
             let text: String = switch prompt {
-            case .quit: "Training is still running. Quit? y quit · s save and quit · n cancel"
+            case .quit: state.runCount > 1
+                ? "Quit? unsaved runs: \(state.unsavedRuns.map(String.init).joined(separator: ", ")) · y quit · s save each and quit · n cancel"
+                : "Training is still running. Quit? y quit · s save and quit · n cancel"
             case .weight(let task, let typed): "Loss weight of \(s.tasks.indices.contains(task) ? s.tasks[task] : "?"): \(typed)▏ (enter to set, esc to cancel)"
             case .search(let typed): "Search inputs: \(typed)▏ (enter to apply, esc to cancel)"
             }
@@ -117,6 +124,7 @@ public enum Screen {
         case .confusion: "arrows select a cell · enter show its examples · T task · ? help · q quit"
         case .help: "esc or ? back"
         case .gradients: "↑↓ j k select a layer · W strategy · ? help · q quit"
+        case .runs: "( ) select a run · b branch · R fresh run · E more epochs · s save · ? help · q quit"
         }
         grid.put(" " + hints, x: 0, y: y, style: Style(.muted))
     }

@@ -57,6 +57,9 @@ public struct ViewState: Sendable {
     public var greys = true
     /// A short note shown in the status line (e.g. "saved to runs/x").
     public var note: String?
+    /// Live runs in the workbench, and the ids of those with unsaved progress (set each frame).
+    public var runCount = 1
+    public var unsavedRuns: [Int] = []
 
     public struct Pair: Sendable, Equatable {
         public var truth: Int
@@ -74,6 +77,10 @@ public enum Effect: Sendable, Equatable {
     case saveCheckpoint
     case cycleTheme
     case quit(save: Bool)
+    /// Select the run `delta` places on (cycling).
+    case selectRun(Int)
+    case branch
+    case freshRun
 }
 
 /// Static facts about the run the screens need besides the snapshot: names, the validation

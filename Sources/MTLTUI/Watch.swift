@@ -70,6 +70,8 @@ public final class StreamWatch {
                     break loop
                 case .correction:
                     state.note = "corrections are not in the run protocol: only mtl-tui's own workbench can make them"
+                case .selectRun, .branch, .freshRun:
+                    state.note = "several runs are the workbench's: a watched stream is one run"
                 }
             }
         }
@@ -155,7 +157,7 @@ public final class StreamWatch {
             guard run.snapshot.learningRate > 0 else { return .failure(LineError("this stream reports no learning rate to scale")) }
             return .success(RunCommand(.setLR, lr: run.snapshot.learningRate * factor))
         case .unpinLossWeight, .setStrategy, .addEpochs, .setEarlyStop, .setLossShape, .setSchedule, .correct, .setPseudoLabel,
-             .showExamples:
+             .showExamples, .fork:
             return .failure(LineError("not in the run protocol: only mtl-tui's own workbench can do that"))
         }
     }

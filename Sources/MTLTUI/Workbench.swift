@@ -23,11 +23,14 @@ public final class Workbench {
     let baselines: BaselineRunner?
     /// Where the browser's corrections are appended (nil: kept in memory only).
     let corrections: CorrectionsWriter?
+    /// Saved runs loaded with `--compare`: fixed curves beside the live ones.
+    let references: [RunView]
     var state = ViewState()
 
+    /// `trainer` should be continuable, so that a finished run can go on (`E`) or branch (`b`).
     public init(trainer: Trainer, context: WorkbenchContext, themes: [Theme], saveDirectory: String,
                 forceASCII: Bool = false, noColor: Bool = false, baselines: BaselineRunner? = nil,
-                corrections: CorrectionsWriter? = nil) {
+                corrections: CorrectionsWriter? = nil, references: [RunView] = []) {
         self.trainer = trainer
         self.corrections = corrections
         self.baselines = baselines
@@ -36,6 +39,7 @@ public final class Workbench {
         self.saveDirectory = saveDirectory
         self.forceASCII = forceASCII
         self.noColor = noColor
+        self.references = references
     }
 
     /// Runs until the user quits or a signal arrives; the terminal is always restored.
@@ -45,39 +49,48 @@ public final class Workbench {
         StopSignals.install()
         state.unicode = terminal.unicode
         state.greys = terminal.colorMode != .none
-        trainer.start()
+        let runs = LiveRuns(first: trainer, saveDirectory: saveDirectory, references: references)
         if let baselines, !baselines.snapshot.finished { baselines.start() }
         var saveOnExit = false
         loop: while !StopSignals.received {
-            let snapshot = trainer.snapshot
+            if let note = runs.poll() { state.note = note }
+            let snapshots = runs.entries.map(\.trainer.snapshot)
+            let overlay = runs.overlay(snapshots)
+            let snapshot = snapshots[runs.selected]
+            state.runCount = runs.entries.count
+            state.unsavedRuns = overlay.runs.filter { !$0.isReference && !$0.saved }.map(\.id)
             let (width, height) = terminal.size
-            terminal.draw(Screen.render(snapshot, state, context, width: width, height: height, baselines: baselines?.snapshot),
+            terminal.draw(Screen.render(snapshot, state, context, width: width, height: height, baselines: baselines?.snapshot,
+                                        runs: overlay.runs.count > 1 || state.view == .runs ? overlay : nil),
                           theme: themes[themeIndex])
             guard let key = terminal.readKey(milliseconds: 50) else { continue }
             for effect in Controller.handle(key, state: &state, snapshot: snapshot, context: context) {
                 switch effect {
                 case .command(let command):
-                    trainer.send(command)
+                    runs.current.trainer.send(command)
                 case .correction(let correction):
                     Self.save(correction, step: snapshot.step, to: corrections, book: &state.book)
-                    trainer.send(.correct(correction))
+                    runs.current.trainer.send(.correct(correction))
                 case .saveCheckpoint:
-                    trainer.send(.save(saveDirectory))
-                    state.note = "saving a checkpoint to \(saveDirectory)"
+                    state.note = runs.saveSelected(snapshot)
                 case .cycleTheme:
                     themeIndex = (themeIndex + 1) % themes.count
                     state.note = "theme \(themes[themeIndex].name)"
+                case .selectRun(let delta):
+                    state.note = runs.select(delta)
+                case .branch:
+                    state.note = runs.branch(snapshot)
+                case .freshRun:
+                    state.note = runs.fresh(snapshot)
                 case .quit(let save):
                     saveOnExit = save
                     break loop
                 }
             }
         }
-        if saveOnExit { trainer.send(.save(saveDirectory)) }
-        if trainer.snapshot.state.isActive { trainer.send(.stop) }
         baselines?.stop()
-        // Let a save or the final evaluation finish; never hang on exit.
-        trainer.waitUntilFinished(seconds: 10)
+        // Let saves and final evaluations finish; never hang on exit.
+        runs.shutDown(saving: saveOnExit)
     }
 }
 

@@ -175,11 +175,14 @@ enum Fixture {
                 == [.command(.scaleLearningRate(factor: 2)), .command(.scaleLearningRate(factor: 2))])
     }
 
-    @Test func moreEpochsWhileTrainingOnlyElseANote() {
+    @Test func moreEpochsWhileTrainingOrFinishedElseANote() {
         var state = ViewState()
         #expect(press([.character("E")], snapshot: running, &state) == [.command(.addEpochs(5))])
-        #expect(press([.character("E")], snapshot: Fixture.run.snapshot, &state) == [])
-        #expect(state.note?.hasPrefix("training has ended") == true)
+        #expect(press([.character("E")], snapshot: Fixture.run.snapshot, &state) == [.command(.addEpochs(5))])
+        var stopped = Fixture.run.snapshot
+        stopped.state = .stopped
+        #expect(press([.character("E")], snapshot: stopped, &state) == [])
+        #expect(state.note?.hasPrefix("this run was stopped") == true)
     }
 
     @Test func earlyStoppingTurnsOffAndBackOnWithTheSameRule() {

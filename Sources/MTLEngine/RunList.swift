@@ -1,0 +1,139 @@
+import Foundation
+
+/// Runs above the trainer: continuing a finished run in place, and branching a run into a new
+/// one. The workbench holds the list of runs; the engine supplies the exact copies.
+extension TrainingRun {
+    /// After the run finished (a continuable trainer): keeps taking commands — a save, a branch,
+    /// settings for the next epochs — until `addEpochs` continues it (true) or `stop` ends it.
+    func awaitContinuation() -> Bool {
+        while true {
+            var more = 0
+            var others: [TrainerCommand] = []
+            for command in channel.takeCommands() {
+                switch command {
+                case .addEpochs(let count) where count > 0: more += count
+                case .addEpochs, .pause, .resume, .step: continue
+                case .stop:
+                    apply(others)
+                    channel.acknowledgeTaken(atStep: position.step)
+                    return false
+                default: others.append(command)
+                }
+            }
+            apply(others)
+            channel.acknowledgeTaken(atStep: position.step)
+            if more > 0 {
+                continueRun(epochs: more)
+                return true
+            }
+            channel.waitForCommand(seconds: 1)
+        }
+    }
+
+    /// Plans `count` more epochs after the last one trained, from the weights the run ended with:
+    /// after early stopping those are the best epoch's, and the event says so.
+    private func continueRun(epochs count: Int) {
+        if position.batch >= batchesPerEpoch { position = finishedPosition }
+        let epochs = position.epoch + count
+        let from = snapshot.restoredEpoch.map { "the kept weights of epoch \($0) (early stopping's best)" } ?? "the last epoch's weights"
+        log(.command, "continuing: \(count) more epochs (to \(epochs)) from \(from)")
+        config.epochs = epochs
+        snapshot.epochs = epochs
+        snapshot.restoredEpoch = nil
+        snapshot.test = nil
+        snapshot.etaSeconds = nil
+        // Patience counts afresh; the best so far stays the one to beat.
+        best?.epochsWithoutImprovement = 0
+        stopRequested = false
+        state = .running
+        publish(force: true)
+    }
+
+    /// The position after the last trained epoch: early stopping leaves the loop before moving
+    /// past the epoch it stopped in.
+    var finishedPosition: Checkpoint.Position {
+        guard position.batch >= batchesPerEpoch else { return position }
+        return Checkpoint.Position(epoch: position.epoch + 1, batch: 0, step: position.step)
+    }
+
+    /// What a checkpoint records of the run at `position` (the weights aside).
+    func checkpointInfo(position: Checkpoint.Position) -> Checkpoint.Info {
+        var info = Checkpoint.Info(model: model.config, encoder: setup.encoder, training: config, position: position,
+                                   layerSteps: optimizer.layerSteps, history: snapshot.history, best: best,
+                                   tensors: model.tensors, weighting: weighting.state,
+                                   thresholds: evaluator.thresholdsByTask.isEmpty ? nil : evaluator.thresholdsByTask,
+                                   schedule: rates.state)
+        info.split = setup.splitDigest
+        return info
+    }
+
+    /// The whole state as a checkpoint in memory, as `--resume` would read it from disk: a
+    /// trainer started from it continues bit for bit.
+    func forkCheckpoint() -> Checkpoint {
+        var info = checkpointInfo(position: finishedPosition)
+        info.training.epochs = max(config.epochs, info.position.epoch)
+        return Checkpoint(info: info, parameters: model.parameters.array, first: optimizer.first.array,
+                          second: optimizer.config.kind == .sgd ? nil : optimizer.second.array,
+                          bestParameters: bestParameters?.array)
+    }
+}
+
+extension TrainingSetup {
+    /// A branch: the same data and model, continuing from `fork` (a trainer's `takeFork()`)
+    /// with the settings in force when it was taken. It saves only when asked.
+    public func branch(from fork: Checkpoint) -> TrainingSetup {
+        var setup = self
+        setup.training = fork.info.training
+        setup.resume = fork
+        setup.saveDirectory = nil
+        return setup
+    }
+
+    /// A fresh run with the settings `snapshot` shows in force (weights, strategy, schedule,
+    /// freezing, loss shapes, early stopping, epochs) and a new seed: a new initialisation.
+    public func fresh(settings snapshot: TrainerSnapshot, seed: UInt64) -> TrainingSetup {
+        var setup = self
+        var training = setup.training
+        if snapshot.userWeights.count == snapshot.tasks.count, !snapshot.tasks.isEmpty { training.lossWeights = snapshot.userWeights }
+        training.strategy = snapshot.strategy
+        if snapshot.strategy != self.training.strategy { training.strategyOptions = [:] }
+        training.pinned = snapshot.tasks.filter { snapshot.pinned.contains($0) }
+        training.frozen = snapshot.frozen.sorted()
+        training.lossShapes = snapshot.lossShapes
+        training.schedule = snapshot.schedule
+        training.earlyStop = snapshot.earlyStop
+        training.epochs = max(snapshot.epochs, 1)
+        training.seed = seed
+        setup.training = training
+        setup.resume = nil
+        setup.saveDirectory = nil
+        return setup
+    }
+}
+
+/// What differs between two moments' settings, in words ("weight polarity 1 → 2"): the runs
+/// list says what a branch changed since it forked.
+public enum RunDifference {
+    public static func changes(from base: TrainerSnapshot, to now: TrainerSnapshot) -> [String] {
+        var changes: [String] = []
+        for (t, task) in now.tasks.enumerated() where base.userWeights.indices.contains(t) && now.userWeights.indices.contains(t) {
+            if base.userWeights[t] != now.userWeights[t] {
+                changes.append("weight \(task) \(format(base.userWeights[t])) → \(format(now.userWeights[t]))")
+            }
+        }
+        if base.strategy != now.strategy { changes.append("strategy \(base.strategy.rawValue) → \(now.strategy.rawValue)") }
+        if base.schedule != now.schedule { changes.append("schedule \(base.schedule.spec) → \(now.schedule.spec)") }
+        else if base.learningRate != now.learningRate, now.schedule == .constant {
+            changes.append("lr \(format(base.learningRate)) → \(format(now.learningRate))")
+        }
+        let frozen = now.frozen.subtracting(base.frozen).sorted(), thawed = base.frozen.subtracting(now.frozen).sorted()
+        if !frozen.isEmpty { changes.append("froze \(frozen.joined(separator: ", "))") }
+        if !thawed.isEmpty { changes.append("unfroze \(thawed.joined(separator: ", "))") }
+        for task in Set(base.lossShapes.keys).union(now.lossShapes.keys).sorted() where base.lossShapes[task] != now.lossShapes[task] {
+            changes.append("loss shape of \(task)")
+        }
+        if base.earlyStop != now.earlyStop { changes.append(now.earlyStop == nil ? "early stop off" : "early stop \(now.earlyStop!.metric)") }
+        if base.epochs != now.epochs { changes.append("epochs \(base.epochs) → \(now.epochs)") }
+        return changes
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import MTLEngine
+
+/// The runs behind the workbench, each its own `Trainer` on its own queue (they train side by
+/// side; the screen only copies their snapshots). One is selected and receives the controls.
+/// Used on the main thread only.
+final class LiveRuns {
+    final class Entry {
+        let id: Int
+        let trainer: Trainer
+        let origin: String
+        let forkStep: Int?
+        /// The settings in force when the branch was taken: what "changed" compares against.
+        let base: TrainerSnapshot?
+        let directory: String
+        /// The step at which `s` last saved it (nil: never).
+        var savedStep: Int?
+
+        init(id: Int, trainer: Trainer, origin: String, forkStep: Int?, base: TrainerSnapshot?, directory: String) {
+            self.id = id
+            self.trainer = trainer
+            self.origin = origin
+            self.forkStep = forkStep
+            self.base = base
+            self.directory = directory
+        }
+
+        func isSaved(_ s: TrainerSnapshot) -> Bool {
+            savedStep == s.step || (trainer.setup.saveDirectory != nil && !s.state.isActive)
+        }
+    }
+
+    private(set) var entries: [Entry] = []
+    private(set) var selected = 0
+    let references: [RunView]
+    let saveDirectory: String
+    /// The run asked to fork, and its settings then; the copy arrives a batch later.
+    private var pendingBranch: (entry: Entry, base: TrainerSnapshot)?
+
+    init(first: Trainer, saveDirectory: String, references: [RunView]) {
+        self.saveDirectory = saveDirectory
+        self.references = references
+        add(first, origin: "fresh, seed \(first.setup.training.seed)", forkStep: nil, base: nil)
+    }
+
+    var current: Entry { entries[selected] }
+
+    @discardableResult
+    private func add(_ trainer: Trainer, origin: String, forkStep: Int?, base: TrainerSnapshot?) -> Entry {
+        let id = (entries.map(\.id).max() ?? 0) + 1
+        let directory = id == 1 ? saveDirectory : saveDirectory + "-run\(id)"
+        let entry = Entry(id: id, trainer: trainer, origin: origin, forkStep: forkStep, base: base, directory: directory)
+        entries.append(entry)
+        selected = entries.count - 1
+        trainer.start()
+        return entry
+    }
+
+    func select(_ delta: Int) -> String {
+        selected = (selected + delta + entries.count) % entries.count
+        return "run \(current.id) selected: \(current.origin)"
+    }
+
+    /// Why another run cannot start now, or nil.
+    private var fullMessage: String? {
+        if entries.count + (pendingBranch == nil ? 0 : 1) >= RunLimits.live {
+            return "\(RunLimits.live) runs already: no more can start (every run is kept; quit to free them)"
+        }
+        return pendingBranch == nil ? nil : "a branch is being copied; try again in a moment"
+    }
+
+    /// `b`: asks the selected run for a copy of its state (it arrives in `poll`).
+    func branch(_ snapshot: TrainerSnapshot) -> String {
+        if let full = fullMessage { return full }
+        guard snapshot.state.isActive || snapshot.state == .finished else { return "run \(current.id) was stopped: it cannot branch" }
+        pendingBranch = (current, snapshot)
+        current.trainer.send(.fork)
+        return "branching run \(current.id) at step \(snapshot.step)…"
+    }
+
+    /// `R`: a new run with the selected run's settings in force and a new seed.
+    func fresh(_ snapshot: TrainerSnapshot) -> String {
+        if let full = fullMessage { return full }
+        let seed = UInt64.random(in: 1...999_999)
+        let setup = current.trainer.setup.fresh(settings: snapshot, seed: seed)
+        let entry = add(Trainer(setup, continuable: true), origin: "fresh, seed \(seed)", forkStep: nil, base: nil)
+        return "run \(entry.id): a fresh run, seed \(seed) (selected)"
+    }
+
+    /// Starts a branch whose copy has arrived; a note to show, or nil.
+    func poll() -> String? {
+        guard let (origin, base) = pendingBranch, let fork = origin.trainer.takeFork() else { return nil }
+        pendingBranch = nil
+        let paused = base.state == .paused
+        let trainer = Trainer(origin.trainer.setup.branch(from: fork), startPaused: paused, continuable: true)
+        let step = fork.info.position.step
+        let entry = add(trainer, origin: "branch of run \(origin.id) at step \(step)", forkStep: step, base: base)
+        return "run \(entry.id): branch of run \(origin.id) at step \(step) (selected: your next changes go to it)"
+    }
+
+    /// `s`: saves the selected run to its own directory.
+    func saveSelected(_ snapshot: TrainerSnapshot) -> String {
+        current.trainer.send(.save(current.directory))
+        current.savedStep = snapshot.step
+        return "saving run \(current.id) to \(current.directory)"
+    }
+
+    /// Every run's view, references last, with the snapshots taken once per frame.
+    func overlay(_ snapshots: [TrainerSnapshot]) -> RunsOverlay {
+        let live = zip(entries, snapshots).map { entry, s in
+            var view = RunView(id: entry.id, snapshot: s, origin: entry.origin)
+            view.forkStep = entry.forkStep
+            view.changes = entry.base.map { RunDifference.changes(from: $0, to: s) } ?? []
+            view.saved = entry.isSaved(s)
+            return view
+        }
+        return RunsOverlay(runs: live + references, selected: selected)
+    }
+
+    /// On quit: saves the unsaved runs when asked, stops every run and waits (bounded) for
+    /// saves and final evaluations.
+    func shutDown(saving: Bool) {
+        for entry in entries {
+            let s = entry.trainer.snapshot
+            if saving, !entry.isSaved(s) { entry.trainer.send(.save(entry.directory)) }
+            entry.trainer.send(.stop)
+        }
+        let deadline = Date().addingTimeInterval(10)
+        for entry in entries { entry.trainer.waitUntilFinished(seconds: max(deadline.timeIntervalSinceNow, 0.1)) }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import MTLData
+@testable import MTLEngine
+import Testing
+@testable import MTLTUI
+
+/// The workbench's list of live runs on small synthetic trainers: branching, fresh runs, the
+/// limit of four, selection and saving each unsaved run on quit.
+@Suite(.serialized) struct LiveRunsTests {
+    static func setup() -> TrainingSetup {
+        let model = ModelConfig(trunk: .mlp, vocabulary: 0, hidden: [4], dropout: 0, features: 3, heads: SyntheticData.heads(Fixture.tasks))
+        var training = TrainingConfig()
+        training.epochs = 2
+        training.batchSize = 8
+        return SyntheticData.setup(rows: 60, tokens: 0, vocabulary: 0, features: 3, tasks: Fixture.tasks, model: model, training: training)
+    }
+
+    func eventually(_ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        return false
+    }
+
+    @Test func branchFreshRunsAFifthRefusedAndSaveOnQuit() throws {
+        let directory = NSTemporaryDirectory() + "mtl-tui-runs-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let runs = LiveRuns(first: Trainer(Self.setup(), startPaused: true, continuable: true), saveDirectory: directory, references: [])
+        let first = runs.current.trainer
+        first.send(.step(3))
+        #expect(eventually { first.snapshot.step == 3 && first.snapshot.state == .paused })
+
+        #expect(runs.branch(first.snapshot) == "branching run 1 at step 3…")
+        var note: String?
+        #expect(eventually { note = runs.poll(); return note != nil })
+        #expect(note == "run 2: branch of run 1 at step 3 (selected: your next changes go to it)")
+        #expect(runs.entries.count == 2 && runs.current.id == 2 && runs.current.forkStep == 3)
+        // Paused like its origin, at the fork step.
+        #expect(eventually { runs.current.trainer.snapshot.step == 3 && runs.current.trainer.snapshot.state == .paused })
+
+        #expect(runs.fresh(first.snapshot).hasPrefix("run 3: a fresh run, seed "))
+        #expect(runs.fresh(first.snapshot).hasPrefix("run 4: a fresh run, seed "))
+        #expect(runs.fresh(first.snapshot) == "4 runs already: no more can start (every run is kept; quit to free them)")
+        #expect(runs.branch(first.snapshot).hasPrefix("4 runs already"))
+        #expect(runs.entries.map(\.id) == [1, 2, 3, 4])
+        #expect(runs.select(1).hasPrefix("run 1 selected") && runs.select(-1).hasPrefix("run 4 selected"))
+
+        let snapshots = runs.entries.map(\.trainer.snapshot)
+        let overlay = runs.overlay(snapshots)
+        #expect(overlay.runs.map(\.origin)[0...1] == ["fresh, seed 42", "branch of run 1 at step 3"])
+        #expect(overlay.runs.allSatisfy { !$0.saved })
+        runs.shutDown(saving: true)
+        for id in [1, 2, 3, 4] {
+            let path = id == 1 ? directory : directory + "-run\(id)"
+            #expect(FileManager.default.fileExists(atPath: path + "/model.json"), "\(path)")
+        }
+        #expect(runs.entries.allSatisfy { $0.trainer.waitUntilFinished(seconds: 1) })
+    }
+}
