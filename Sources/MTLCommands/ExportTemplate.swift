@@ -72,9 +72,13 @@ class Encoder:
 
     def __init__(self, config):
         self.text = config.get("text")
+        self.grams = None
         if self.text:
             self.index = {t: i for i, t in enumerate(self.text["vocabulary"]["tokens"])}
             self.idf = self.text["idf"]
+            grams = self.text.get("ngrams")
+            self.grams = {g: i for i, g in enumerate(grams["grams"])} if grams else None
+            self.gram_idf = grams["idf"] if grams else None
         self.numeric = config.get("numeric", [])
         self.categorical = config.get("categorical", [])
         self.width = sum(2 if n["missingIndicator"] else 1 for n in self.numeric) + sum(len(c["categories"]) + 1 for c in self.categorical)
@@ -82,6 +86,24 @@ class Encoder:
     def ids(self, row):
         words = tokens(row.get(self.text["column"]) or "")[:self.text["maxLength"]]
         return [self.index.get(w, 1) for w in words]
+
+    def ngrams(self, row):
+        """Word 1-2-grams of the whole text (not cut at the max length) in the vocabulary: ids, counts."""
+        words, found = tokens(row.get(self.text["column"]) or ""), {}
+        for i, word in enumerate(words):
+            for gram in ([word] + ([words[i - 1] + " " + word] if i > 0 else [])):
+                if gram in self.grams:
+                    found[self.grams[gram]] = found.get(self.grams[gram], 0) + 1
+        ids = sorted(found)
+        return ids, [float(found[i]) for i in ids]
+
+    def wide(self, ids, counts):
+        """The wide path's n-gram input: (1 + ln tf) * idf, L2-normalised, over every n-gram."""
+        vector = torch.zeros(len(self.gram_idf))
+        for i, c in zip(ids, counts):
+            vector[i] = (1 + torch.log(torch.tensor(c))) * self.gram_idf[i]
+        norm = vector.norm()
+        return vector / norm if norm > 0 else vector
 
     def tfidf(self, ids):
         """Unigram TF-IDF over the vocabulary (padding and unknown skipped), L2-normalised."""
@@ -122,6 +144,9 @@ class MultiTask(nn.Module):
             trunk["embedding"] = nn.Embedding(config["vocabulary"], config["embedding"])
             trunk["conv"] = nn.Conv1d(config["embedding"], config["filters"], config["kernel"])
             width = config["filters"] + config["features"]
+        elif config["trunk"] == "bag":
+            trunk["embedding"] = nn.Embedding(config["ngrams"], config["embedding"])
+            width = config["embedding"] + config["features"]
         else:
             width = config["vocabulary"] + config["features"]
         hidden = config["hidden"]
@@ -131,10 +156,21 @@ class MultiTask(nn.Module):
             width = units
         self.trunk = nn.ModuleDict(trunk)
         self.head = nn.ModuleDict({h["name"]: nn.Linear(width, h["outputs"]) for h in config["heads"]})
+        if config["wide"]:   # a linear path over the n-gram TF-IDF and the features, added to each head's logits
+            inputs = config["ngrams"] + config["features"]
+            self.wide = nn.ModuleDict({h["name"]: nn.Linear(inputs, h["outputs"]) for h in config["heads"]})
 
-    def forward(self, ids, features, tfidf):
-        """One row: token ids [L] (cnn), features [D], TF-IDF [V] (mlp over text). Logits by task."""
-        if self.config["trunk"] == "cnn":
+    def forward(self, ids, features, tfidf, grams=None, wide=None):
+        """One row: token ids [L] (cnn), features [D], TF-IDF [V] (mlp over text), n-gram ids and
+        counts (bag), the wide input [N + D]. Logits by task."""
+        if self.config["trunk"] == "bag":
+            gram_ids, counts = grams
+            x = torch.zeros(self.config["embedding"])
+            if gram_ids:   # the mean of the known n-grams' embeddings
+                weights = torch.tensor(counts, dtype=torch.float32) / sum(counts)
+                x = (weights.unsqueeze(1) * self.trunk["embedding"](torch.tensor(gram_ids, dtype=torch.long))).sum(0)
+            x = torch.cat([x, features])
+        elif self.config["trunk"] == "cnn":
             ids = ids + [0] * max(0, self.config["kernel"] - len(ids))   # padded to the kernel width
             x = self.trunk["embedding"](torch.tensor(ids, dtype=torch.long)).t().unsqueeze(0)
             x = torch.relu(self.trunk["conv"](x)).amax(dim=2)[0]
@@ -143,7 +179,10 @@ class MultiTask(nn.Module):
             x = torch.cat([tfidf, features]) if tfidf is not None else features
         for name in self.dense:
             x = torch.relu(self.trunk[name](x))
-        return {name: head(x) for name, head in self.head.items()}
+        logits = {name: head(x) for name, head in self.head.items()}
+        if wide is not None:
+            logits = {name: z + self.wide[name](wide) for name, z in logits.items()}
+        return logits
 
 
 class Predictor:
@@ -161,7 +200,10 @@ class Predictor:
             for row in rows:
                 ids = self.encoder.ids(row) if self.encoder.text else []
                 tfidf = self.encoder.tfidf(ids) if self.encoder.text and MODEL["trunk"] == "mlp" else None
-                logits = self.model(ids, self.encoder.features(row), tfidf)
+                features = self.encoder.features(row)
+                grams = self.encoder.ngrams(row) if self.encoder.grams is not None else None
+                wide = torch.cat([self.encoder.wide(*grams), features]) if MODEL["wide"] else None
+                logits = self.model(ids, features, tfidf, grams, wide)
                 result = {"probabilities": {}, "values": {}}
                 for head in MODEL["heads"]:
                     z, task = logits[head["name"]], self.tasks[head["name"]]

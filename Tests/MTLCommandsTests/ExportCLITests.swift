@@ -77,6 +77,8 @@ let torchPython: String? = {
             ("cnn", text, "reviews.csv", ["--trunk", "cnn", "--embedding", "6", "--filters", "5", "--kernel", "3", "--hidden", "4"]),
             ("mlp-text", text, "reviews.csv", ["--trunk", "mlp", "--hidden", "6,4"]),
             ("mlp-table", table, "rows.csv", ["--trunk", "mlp", "--hidden", "5"]),
+            ("bag", text, "reviews.csv", ["--trunk", "bag", "--embedding", "6"]),
+            ("cnn-wide", text, "reviews.csv", ["--trunk", "cnn+wide", "--embedding", "6", "--filters", "5", "--kernel", "3", "--hidden", "4"]),
         ]
         for c in cases {
             let run = s.path + "/" + c.name, module = s.path + "/\(c.name).py", file = c.data + "/" + c.file
@@ -129,12 +131,12 @@ let torchPython: String? = {
     @Test func unsupportedKindsAreRefusedInOneLine() throws {
         let s = Scratch()
         let (text, _) = data(s)
-        let train = try CLI.run(["train", text, "--epochs", "1", "--trunk", "bag", "--save", s.path + "/bag"])
+        let train = try CLI.run(["train", text, "--epochs", "1", "--trunk", "gru", "--embedding", "4", "--hidden", "4", "--save", s.path + "/gru"])
         try #require(train.status == 0, "\(train.stderr)")
-        let result = try CLI.run(["export", s.path + "/bag", "--pytorch", s.path + "/bag.py"])
+        let result = try CLI.run(["export", s.path + "/gru", "--pytorch", s.path + "/gru.py"])
         #expect(result.status == 1)
-        #expect(result.stderrLines.count == 1 && result.stderr.contains("bag trunk is not supported"), "\(result.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: s.path + "/bag.py"))
+        #expect(result.stderrLines.count == 1 && result.stderr.contains("gru trunk is not supported"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: s.path + "/gru.py"))
         let missing = try CLI.run(["export", s.path + "/nothing", "--pytorch", s.path + "/x.py"])
         #expect(missing.status == 1 && missing.stderrLines.count == 1, "\(missing.stderr)")
     }
