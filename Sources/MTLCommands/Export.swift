@@ -15,7 +15,7 @@ struct Export: ParsableCommand {
 
         Examples:
           mtl-tui export runs/penguins --pytorch penguins.py
-          python3 penguins.py runs/penguins/model.safetensors new-penguins.csv   # JSON lines
+          python3 penguins.py runs/penguins/model.safetensors new.csv   # JSON lines
         """)
 
     @Argument(help: "A checkpoint directory written by --save.")
