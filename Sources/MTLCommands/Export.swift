@@ -10,8 +10,8 @@ struct Export: ParsableCommand {
         discussion: """
         The file holds the network (tensor names as in model.safetensors) and the encoder \
         (tokenizer, vocabulary, TF-IDF, feature scaling, classes); it needs torch, and reads \
-        the weights with `safetensors` when installed, else by itself. Supported: the cnn, bag and \
-        mlp trunks (text or tabular), +wide, with hard sharing; other models are refused, naming the kind.
+        the weights with `safetensors` when installed, else by itself. Supported: every trunk (cnn, \
+        gru, bag, mlp on text or tables), +wide, with hard sharing; other models are refused, naming the kind.
 
         Examples:
           mtl-tui export runs/penguins --pytorch penguins.py
@@ -46,7 +46,6 @@ struct Export: ParsableCommand {
     /// Why this model has no PyTorch export yet (one line naming what), or nil.
     static func unsupported(_ info: Checkpoint.Info) -> String? {
         let model = info.model
-        if model.trunk == .gru { return "the gru trunk is not supported yet (cnn, mlp, bag and +wide are)" }
         if model.sharing != .hard { return "\(model.sharing) sharing is not supported yet (hard is)" }
         if info.encoder.image != nil { return "image inputs are not supported yet" }
         return nil

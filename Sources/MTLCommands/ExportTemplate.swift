@@ -144,6 +144,11 @@ class MultiTask(nn.Module):
             trunk["embedding"] = nn.Embedding(config["vocabulary"], config["embedding"])
             trunk["conv"] = nn.Conv1d(config["embedding"], config["filters"], config["kernel"])
             width = config["filters"] + config["features"]
+        elif config["trunk"] == "gru":
+            trunk["embedding"] = nn.Embedding(config["vocabulary"], config["embedding"])
+            trunk["gru"] = nn.GRU(config["embedding"], config["recurrent"], batch_first=True,
+                                  bidirectional=config["bidirectional"])
+            width = 2 * (2 if config["bidirectional"] else 1) * config["recurrent"] + config["features"]
         elif config["trunk"] == "bag":
             trunk["embedding"] = nn.Embedding(config["ngrams"], config["embedding"])
             width = config["embedding"] + config["features"]
@@ -170,6 +175,10 @@ class MultiTask(nn.Module):
                 weights = torch.tensor(counts, dtype=torch.float32) / sum(counts)
                 x = (weights.unsqueeze(1) * self.trunk["embedding"](torch.tensor(gram_ids, dtype=torch.long))).sum(0)
             x = torch.cat([x, features])
+        elif self.config["trunk"] == "gru":
+            ids = ids + [0] * max(0, self.config["kernel"] - len(ids))   # an empty text reads one padding token
+            out, _ = self.trunk["gru"](self.trunk["embedding"](torch.tensor(ids, dtype=torch.long)).unsqueeze(0))
+            x = torch.cat([out[0].amax(dim=0), out[0].mean(dim=0), features])   # max and mean over time
         elif self.config["trunk"] == "cnn":
             ids = ids + [0] * max(0, self.config["kernel"] - len(ids))   # padded to the kernel width
             x = self.trunk["embedding"](torch.tensor(ids, dtype=torch.long)).t().unsqueeze(0)
