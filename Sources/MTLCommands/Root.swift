@@ -27,7 +27,7 @@ public struct MTLTUI: ParsableCommand {
           mtl-tui predict runs/penguins new-penguins.csv > predictions.csv
         """,
         subcommands: [Open.self, Train.self, CrossValidate.self, SuspectsCommand.self, SweepCommand.self, Evaluate.self, Predict.self,
-                      Bench.self, CorrectionsCommand.self, WatchCommand.self],
+                      Bench.self, CorrectionsCommand.self, WatchCommand.self, Export.self],
         defaultSubcommand: Open.self)
 
     public init() {}

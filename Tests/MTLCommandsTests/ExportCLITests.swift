@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+
+/// An interpreter with torch: `MTL_TUI_PYTHON` when set, else `python3`; nil when neither imports torch.
+let torchPython: String? = {
+    let candidate = ProcessInfo.processInfo.environment["MTL_TUI_PYTHON"] ?? "python3"
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [candidate, "-c", "import torch"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return nil }
+    process.waitUntilExit()
+    return process.terminationStatus == 0 ? candidate : nil
+}()
+
+@Suite(.serialized) struct ExportCLITests {
+    /// Text and tabular data with a binary, a multiclass and a regression task; blanks and an unseen category.
+    func data(_ s: Scratch) -> (text: String, table: String) {
+        s.write("text/reviews.csv", reviewsCSV(rows: 80))
+        s.write("text/spec.toml", """
+            [[input]]
+            column = "text"
+            kind = "text"
+            max_length = 6
+
+            [[task]]
+            name = "label"
+            kind = "binary"
+
+            [[task]]
+            name = "score"
+            kind = "regression"
+            """)
+        var csv = "x,color,kind,size\n"
+        for i in 0..<60 {
+            let x = i % 9 == 0 ? "" : String(Double(i % 13) * 0.7 - 2)
+            csv += "\(x),\(["red", "green", "blue"][i % 3]),\(["a", "b", "c"][(i / 2) % 3]),\(Double(i % 5) + 0.5)\n"
+        }
+        csv += ",purple,a,1\n"
+        s.write("table/rows.csv", csv)
+        s.write("table/spec.toml", """
+            [[input]]
+            column = "x"
+            kind = "numeric"
+
+            [[input]]
+            column = "color"
+            kind = "categorical"
+
+            [[task]]
+            name = "kind"
+            kind = "multiclass"
+
+            [[task]]
+            name = "size"
+            kind = "regression"
+            """)
+        return (s.path + "/text", s.path + "/table")
+    }
+
+    /// Rows of `predict --probabilities` as header → value.
+    func predictions(_ checkpoint: String, _ file: String) throws -> [[String: Double]] {
+        let result = try CLI.run(["predict", checkpoint, file, "--probabilities"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        return lines.dropFirst().map { cells in
+            Dictionary(zip(lines[0], cells).compactMap { k, v in Double(v).map { (k, $0) } }, uniquingKeysWith: { a, _ in a })
+        }
+    }
+
+    @Test(.enabled(if: torchPython != nil, "PyTorch not found (python3 or MTL_TUI_PYTHON): the export parity test is skipped"))
+    func exportedModulesPredictAsPredictDoes() throws {
+        let s = Scratch()
+        let (text, table) = data(s)
+        let cases: [(name: String, data: String, file: String, flags: [String])] = [
+            ("cnn", text, "reviews.csv", ["--trunk", "cnn", "--embedding", "6", "--filters", "5", "--kernel", "3", "--hidden", "4"]),
+            ("mlp-text", text, "reviews.csv", ["--trunk", "mlp", "--hidden", "6,4"]),
+            ("mlp-table", table, "rows.csv", ["--trunk", "mlp", "--hidden", "5"]),
+            ("gru", text, "reviews.csv", ["--trunk", "gru", "--embedding", "5", "--hidden", "4"]),
+            ("bag", text, "reviews.csv", ["--trunk", "bag", "--embedding", "6"]),
+            ("cnn-wide", text, "reviews.csv", ["--trunk", "cnn+wide", "--embedding", "6", "--filters", "5", "--kernel", "3", "--hidden", "4"]),
+        ]
+        for c in cases {
+            let run = s.path + "/" + c.name, module = s.path + "/\(c.name).py", file = c.data + "/" + c.file
+            let train = try CLI.run(["train", c.data, "--epochs", "3", "--save", run] + c.flags)
+            try #require(train.status == 0, "\(c.name): \(train.stderr)")
+            let export = try CLI.run(["export", run, "--pytorch", module])
+            try #require(export.status == 0, "\(c.name): \(export.stderr)")
+            let expected = try predictions(run, file)
+
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [torchPython!, module, run + "/model.safetensors", file]
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            let stdout = out.fileHandleForReading.readDataToEndOfFile()
+            let stderr = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            try #require(process.terminationStatus == 0, "\(c.name): \(String(decoding: stderr, as: UTF8.self))")
+            let rows = String(decoding: stdout, as: UTF8.self).split(separator: "\n")
+            try #require(rows.count == expected.count, "\(c.name): \(rows.count) rows, predict gave \(expected.count)")
+
+            let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/model.json"))) as! [String: Any]
+            let tasks = (model["encoder"] as! [String: Any])["tasks"] as! [[String: Any]]
+            var compared = 0
+            for (row, line) in zip(expected, rows) {
+                let got = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: [String: Any]]
+                for task in tasks {
+                    let name = (task["spec"] as! [String: Any])["name"] as! String
+                    if let probabilities = got["probabilities"]?[name] as? [Double] {
+                        let classes = task["classes"] as! [String]
+                        for (cls, p) in zip(classes, probabilities) {
+                            let want = try #require(row["\(name).\(cls)"], "\(c.name): no column \(name).\(cls)")
+                            #expect(abs(p - want) <= 1e-4, "\(c.name) \(name).\(cls): torch \(p), predict \(want)")
+                            compared += 1
+                        }
+                    } else {
+                        let value = try #require(got["values"]?[name] as? Double, "\(c.name): no value for \(name)")
+                        let want = try #require(row[name])
+                        #expect(abs(value - want) <= 1e-4 * max(1, abs(want)), "\(c.name) \(name): torch \(value), predict \(want)")
+                        compared += 1
+                    }
+                }
+            }
+            #expect(compared >= expected.count * 2, "\(c.name): compared \(compared) values")
+        }
+    }
+
+    @Test func unsupportedKindsAreRefusedInOneLine() throws {
+        let s = Scratch()
+        let (text, _) = data(s)
+        let train = try CLI.run(["train", text, "--epochs", "1", "--trunk", "mlp", "--hidden", "4", "--sharing", "mmoe:2", "--save", s.path + "/mmoe"])
+        try #require(train.status == 0, "\(train.stderr)")
+        let result = try CLI.run(["export", s.path + "/mmoe", "--pytorch", s.path + "/mmoe.py"])
+        #expect(result.status == 1)
+        #expect(result.stderrLines.count == 1 && result.stderr.contains("mmoe:2 sharing is not supported"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: s.path + "/mmoe.py"))
+        let missing = try CLI.run(["export", s.path + "/nothing", "--pytorch", s.path + "/x.py"])
+        #expect(missing.status == 1 && missing.stderrLines.count == 1, "\(missing.stderr)")
+    }
+}
