@@ -31,7 +31,7 @@ public enum Screen {
         case .gradients: GradientsView.draw(&grid, snapshot, state, y: body.y, height: body.height)
         case .runs:
             let one = RunsOverlay(runs: [RunView(id: 1, snapshot: snapshot, origin: "the first run")], selected: 0)
-            RunsView.draw(&grid, runs ?? one, state, y: body.y, height: body.height)
+            RunsView.draw(&grid, runs ?? one, state, y: body.y, height: body.height, baselines: baselines)
         }
         if let cursor = state.picker {
             StrategyPicker.draw(&grid, snapshot, cursor: cursor, unicode: state.unicode, y: body.y, height: body.height)

@@ -110,9 +110,10 @@ public struct RunsOverlay: Sendable {
 }
 
 /// View 7: the runs, one a line — id, origin (fork step and what changed), state, progress, best
-/// metrics — the selected one highlighted.
+/// metrics and, with single-task baselines, each run's Δp against them — the selected one highlighted.
 enum RunsView {
-    static func draw(_ grid: inout Grid, _ overlay: RunsOverlay?, _ state: ViewState, y: Int, height: Int) {
+    static func draw(_ grid: inout Grid, _ overlay: RunsOverlay?, _ state: ViewState, y: Int, height: Int,
+                     baselines: BaselineRunner.Snapshot? = nil) {
         guard let overlay, !overlay.runs.isEmpty else {
             grid.put("one run: b branches it, R starts a fresh one (up to \(RunLimits.live) live runs)", x: 1, y: y, style: Style(.muted))
             return
@@ -138,6 +139,7 @@ enum RunsView {
                 guard let value = overlay.best(metric, task: s.tasks[t])[r] else { return nil }
                 return "\(s.tasks[t]) \(LineChart.format(value))"
             }.joined(separator: "  ")
+                + (baselines.flatMap { BaselineText.deltaP(s, $0).value }.map { "  Δp " + BaselineText.percent($0) } ?? "")
             let cells = ["\(marker)\(run.label)", status, progress, best.isEmpty ? "—" : best, origin]
             x = 1
             for (i, cell) in cells.enumerated() {

@@ -78,4 +78,17 @@ import Testing
         let plain = render(nil).text
         #expect(!plain.contains("single") && !plain.contains("Δp"))
     }
+
+    /// The runs view gives each run its Δp against the same baselines.
+    @Test func theRunsViewShowsEachRunsDeltaP() throws {
+        let b = Self.runner((0..<3).map(Self.result)).snapshot
+        var state = ViewState()
+        state.view = .runs
+        let runs = RunsOverlay(runs: [RunView(id: 1, snapshot: Fixture.run.snapshot, origin: "fresh, seed 1")], selected: 0)
+        let grid = Screen.render(Fixture.run.snapshot, state, Fixture.run.context, width: 160, height: 40, baselines: b, runs: runs)
+        let row = try #require((0..<grid.height).map(grid.row).first { $0.contains("fresh, seed 1") })
+        #expect(row.contains("Δp +10.00%"), "\(row)")
+        let without = Screen.render(Fixture.run.snapshot, state, Fixture.run.context, width: 160, height: 40, runs: runs)
+        #expect(!without.text.contains("Δp"))
+    }
 }
