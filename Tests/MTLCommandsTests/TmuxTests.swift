@@ -224,18 +224,25 @@ func step(in screen: String) -> Int? {
             return TextWidth.of(String(line[..<range.lowerBound]))
         }
         try session.keys("4")
-        let confusion = session.wait { $0.contains("rows true, columns predicted") } ?? ""
-        let lines = confusion.split(separator: "\n").map(String.init)
         // The matrix rows: a label, then counts; the first count starts at the same column.
-        let rows = lines.filter { line in
-            !line.contains("precision") && ["日本語", "🇫🇷", "👨"].contains { line.unicodeScalars.starts(with: (" " + $0).unicodeScalars) }
+        func matrixRows(_ screen: String) -> [String] {
+            screen.split(separator: "\n").map(String.init).filter { line in
+                !line.contains("precision") && ["日本語", "🇫🇷", "👨"].contains { line.unicodeScalars.starts(with: (" " + $0).unicodeScalars) }
+            }
         }
+        let confusion = session.wait { $0.contains("rows true, columns predicted") && matrixRows($0).count == 3 } ?? ""
+        let lines = confusion.split(separator: "\n").map(String.init)
+        let rows = matrixRows(confusion)
         let starts = rows.compactMap { line in line.firstIndex { $0.isNumber }.map { TextWidth.of(String(line[..<$0])) } }
         #expect(rows.count == 3 && Set(starts).count == 1, "\(confusion)")
         #expect(lines.allSatisfy { TextWidth.of($0) <= 120 }, "\(confusion)")
         try session.keys("3")
-        let examples = session.wait { $0.contains("validation examples by loss") } ?? ""
-        let inputs = examples.split(separator: "\n").map(String.init).compactMap { column(of: "word", in: $0) }
+        // Wait for the list itself, not just its title: tmux can capture a half-drawn screen.
+        func inputColumns(_ screen: String) -> [Int] {
+            screen.split(separator: "\n").map(String.init).compactMap { column(of: "word", in: $0) }
+        }
+        let examples = session.wait { $0.contains("validation examples by loss") && inputColumns($0).count >= 5 } ?? ""
+        let inputs = inputColumns(examples)
         #expect(inputs.count >= 5 && Set(inputs).count == 1, "\(examples)")
         try session.keys("q", "y")
         #expect(session.exitStatus() == 0)
