@@ -11,5 +11,7 @@ export TMPDIR
 trap 'rm -rf "$TMPDIR"' EXIT
 swift build --build-tests
 swift test --skip-build
-# The Python bridge (standard library only: no framework needed).
-python3 -m unittest discover python/tests
+# The Python bridge (standard library only: no framework needed). Its PyTorch tests, and the
+# Swift export-parity test above, run under MTL_TUI_PYTHON when that interpreter has torch
+# (CI sets it), and are skipped otherwise.
+"${MTL_TUI_PYTHON:-python3}" -m unittest discover python/tests

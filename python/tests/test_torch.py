@@ -28,7 +28,9 @@ class TorchControlsTests(unittest.TestCase):
         with tempfile.TemporaryDirectory() as directory:
             path = os.path.join(directory, "run.jsonl")
             run = Run(path, {"y": "regression"}, model=model)
-            self.assertEqual([layer["name"] for layer in json.loads(open(path).readline())["layers"]], ["shared", "head"])
+            with open(path, encoding="utf-8") as stream:
+                layers = json.loads(stream.readline())["layers"]
+            self.assertEqual([layer["name"] for layer in layers], ["shared", "head"])
             controls = Controls(run, model=model, optimizer=optimizer, loss_weights=weights)
             with open(path + ".commands", "a") as f:
                 for command in ({"command": "set_lr", "lr": 0.05}, {"command": "freeze", "name": "shared"},

@@ -41,7 +41,10 @@ class TorchDDPTests(unittest.TestCase):
         self.directory = tempfile.TemporaryDirectory()
         self.path = os.path.join(self.directory.name, "ddp.jsonl")
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1",
+            # `--redirects 1 --tee 1`: torch 1.13's launcher (Debian's python3-torch) cannot parse
+            # the default "0" under Python 3.11; workers' stdout still reaches the console.
+            [PYTHON, "-m", "torch.distributed.run", "--redirects", "1", "--tee", "1",
+             "--nproc_per_node=2", "--master_addr=127.0.0.1",
              "--master_port=%d" % free_port(), EXAMPLE, "--events", self.path, "--limit", "400",
              "--epochs", "100", "--max-steps", "2000", "--log-every", "1"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
