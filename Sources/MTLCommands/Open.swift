@@ -42,6 +42,11 @@ struct Open: ParsableCommand {
         valueName: "DIR"))
     var compare: [String] = []
 
+    @Option(help: ArgumentHelp(
+        "Out-of-fold probabilities (the CSV cv --oof writes on this DATA): the suspect filter (S) ranks every row they cover, training rows included, by them.",
+        valueName: "FILE"))
+    var oof: String?
+
     func run() throws {
         var runOptions = exitOnUserError { try options.runOptions(data: data) }
         // The browser's corrections go to --corrections FILE, else beside the data; a file already
@@ -58,7 +63,8 @@ struct Open: ParsableCommand {
         let prepared = exitOnUserError { try RunPreparation.prepare(runOptions) }
         for note in prepared.notes { Console.shared.err("mtl-tui: \(note)") }
         let name = (data as NSString).lastPathComponent
-        let context = WorkbenchContext(run: prepared, title: name)
+        var context = WorkbenchContext(run: prepared, title: name)
+        if let oof { context.outOfFold = exitOnUserError { try Open.outOfFold(oof, prepared) } }
         let saveDirectory = prepared.setup.saveDirectory ?? "runs/\(name)"
         let references = exitOnUserError { try Open.references(compare, tasks: prepared.setup.model.heads.map(\.name)) }
         let baselines = runOptions.baselines ? exitOnUserError { try options.baselineRunner(prepared.setup) } : nil
@@ -102,6 +108,16 @@ struct Open: ParsableCommand {
 }
 
 extension Open {
+    /// `--oof FILE` for the workbench's binary and multiclass tasks, by task index.
+    static func outOfFold(_ path: String, _ prepared: PreparedRun) throws -> [Int: WorkbenchContext.OutOfFold] {
+        let tasks = prepared.setup.encoder.tasks
+        let checked = tasks.indices.filter { tasks[$0].spec.kind == .binary || tasks[$0].spec.kind == .multiclass }
+        let read = try OutOfFoldProbabilities.read(path, tasks: checked.map { tasks[$0] }, rows: prepared.table.rowCount)
+        return Dictionary(uniqueKeysWithValues: checked.map { t in
+            (t, WorkbenchContext.OutOfFold(rows: read.rows, probabilities: read.values[tasks[t].spec.name]!))
+        })
+    }
+
     /// `--compare DIR ...`: each saved run's history, as a fixed reference; it must share at
     /// least one task (by name) with this run.
     static func references(_ directories: [String], tasks: [String]) throws -> [RunView] {

@@ -60,7 +60,11 @@ public enum ExampleList {
 
     /// True class index of a binary or multiclass task; nil when missing or not a class task.
     public static func truth(_ examples: ExampleTable, _ i: Int, task t: Int, context: WorkbenchContext) -> Int? {
-        let row = examples.rows[i]
+        truth(row: examples.rows[i], task: t, context: context)
+    }
+
+    /// The given class of a dataset row; nil for regression, multi-label or a missing label.
+    public static func truth(row: Int, task t: Int, context: WorkbenchContext) -> Int? {
         let target = context.targets[t]
         guard target.mask[row] > 0, context.kinds[t] == .binary || context.kinds[t] == .multiclass else { return nil }
         return Int(target.values[row])

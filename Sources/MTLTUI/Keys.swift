@@ -92,7 +92,7 @@ public enum KeyMap {
         KeyBinding(keys: c("m"), label: "m", help: "misclassified only", views: [.examples], action: .misclassified),
         KeyBinding(keys: c("a"), label: "a", help: "wrong on every task", views: [.examples], action: .wrongOnAll),
         KeyBinding(keys: c("/"), label: "/", help: "search the inputs", views: [.examples], action: .search),
-        KeyBinding(keys: c("S"), label: "S", help: "suspect labels: likely wrong, most suspect first (confident learning)", views: [.examples], action: .suspects),
+        KeyBinding(keys: c("S"), label: "S", help: "suspect labels: likely wrong, most suspect first (confident learning; --oof: out-of-fold)", views: [.examples], action: .suspects),
         KeyBinding(keys: c("d"), label: "d", help: "drop the example from training (saved to the corrections file)", views: [.examples], action: .dropExample),
         KeyBinding(keys: c("u"), label: "u", help: "up-weight the example's loss ×2 per press", views: [.examples], action: .upWeight),
         KeyBinding(keys: c("U"), label: "U", help: "the example's loss weight back to 1", views: [.examples], action: .resetWeight),

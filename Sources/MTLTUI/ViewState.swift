@@ -101,6 +101,20 @@ public struct WorkbenchContext: Sendable {
     public var featureWidth: Int
     /// Each row's stable key for the corrections file (`RowKeys`); the row number when empty.
     public var rowKeys: [String] = []
+    /// `--oof FILE`: per task index, out-of-fold class probabilities (as `cv --oof` writes
+    /// them); the suspect filter ranks those rows instead of the model's own predictions.
+    public var outOfFold: [Int: OutOfFold] = [:]
+
+    /// One task's out-of-fold probabilities: `probabilities[i]` (one per class) is row `rows[i]`'s.
+    public struct OutOfFold: Sendable {
+        public var rows: [Int]
+        public var probabilities: [[Double]]
+
+        public init(rows: [Int], probabilities: [[Double]]) {
+            self.rows = rows
+            self.probabilities = probabilities
+        }
+    }
 
     public struct ImageLayout: Sendable {
         public var offset: Int

@@ -92,7 +92,7 @@ enum ExamplesView {
         var filters: [String] = []
         if state.misclassifiedOnly { filters.append("misclassified") }
         if state.wrongOnAll { filters.append("wrong on every task") }
-        if state.suspects { filters.append(ExampleSuspects.applies(context, task: t) ? ExampleSuspects.header : "suspects: binary and multiclass tasks only") }
+        if state.suspects { filters.append(ExampleSuspects.applies(context, task: t) ? ExampleSuspects.header(context, task: t) : "suspects: binary and multiclass tasks only") }
         if let pair = state.pair, context.classes[t].indices.contains(pair.truth), context.classes[t].indices.contains(pair.predicted) {
             filters.append("true \(context.classes[t][pair.truth]) → predicted \(context.classes[t][pair.predicted])")
         }

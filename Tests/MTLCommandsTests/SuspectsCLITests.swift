@@ -72,5 +72,8 @@ import Testing
         try checks.expectOneLineError(["suspects", file, "--task", "label", "--oof", other], startsWith: "--oof", contains: "no column 'label.neg'")
         let outside = s.write("outside.csv", "row,fold,label.neg,label.pos\n41,1,0.2,0.8\n")
         try checks.expectOneLineError(["suspects", file, "--task", "label", "--oof", outside], startsWith: outside + ":2", contains: "1 to 40")
+        // The workbench's --oof is read, and refused, before the screen opens.
+        try checks.expectOneLineError(["open", file, "--oof", other, "--dump-screen", "100x30"], startsWith: "--oof", contains: "no column 'label.neg'")
+        try checks.expectOneLineError(["open", file, "--oof", s.path + "/none.csv", "--dump-screen", "100x30"], startsWith: "--oof", contains: "cannot read")
     }
 }

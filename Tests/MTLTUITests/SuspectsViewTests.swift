@@ -48,7 +48,7 @@ struct SuspectsViewTests {
 
         let grid = Screen.render(snapshot, state, context, width: 120, height: 30)
         let lines = (0..<30).map { grid.row($0) }
-        #expect(lines.contains { $0.contains(ExampleSuspects.header) })
+        #expect(lines.contains { $0.contains(ExampleSuspects.header(context, task: 0)) })
         // The first entry: example 2, given "sad", likely "calm", p(given) 0.100.
         let first = try #require(lines.firstIndex { $0.contains("text 102") })
         #expect(lines[first].contains("0.100") && lines[first].contains("sad") && lines[first].contains("likely calm"))
@@ -58,6 +58,30 @@ struct SuspectsViewTests {
         _ = Controller.handle(.escape, state: &state, snapshot: snapshot, context: context)
         #expect(!state.suspects)
         #expect(ExampleList.indices(examples, state: state, context: context).count == 11)
+    }
+
+    /// `--oof FILE`: the out-of-fold probabilities rank the rows, not the model's predictions
+    /// (here made to agree with every label, so without the file nothing is suspect).
+    @Test func outOfFoldProbabilitiesRankTheRowsWhenGiven() throws {
+        var (snapshot, context) = Self.fixture()
+        let agreeing: [Float] = Self.labels.flatMap { label in (0..<3).map { $0 == (label ?? 0) ? 0.9 : 0.05 } }
+        var examples = try #require(snapshot.examples)
+        examples.outputs = [agreeing]
+        snapshot.examples = examples
+        var state = ViewState()
+        state.view = .examples
+        state.suspects = true
+        #expect(ExampleList.indices(examples, state: state, context: context).isEmpty)
+
+        // The file covers the listed rows and two more that the list does not show.
+        let probabilities = Self.probabilities.map { $0.map(Double.init) } + [[0.9, 0.05, 0.05], [0.05, 0.9, 0.05]]
+        context.outOfFold = [0: .init(rows: Array(100..<112) + [0, 1], probabilities: probabilities)]
+        #expect(ExampleList.indices(examples, state: state, context: context) == [2, 10, 11, 5])
+        let grid = Screen.render(snapshot, state, context, width: 120, height: 30)
+        let lines = (0..<30).map { grid.row($0) }
+        #expect(lines.contains { $0.contains("confident learning on --oof probabilities") })
+        let first = try #require(lines.firstIndex { $0.contains("text 102") })
+        #expect(lines[first].contains("0.100") && lines[first].contains("likely calm"))
     }
 
     @Test func regressionTasksHaveNoSuspects() {
