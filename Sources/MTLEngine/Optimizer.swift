@@ -66,15 +66,21 @@ public final class Optimizer {
             // table has thousands of ranges).
             let corrections = (1 - Float(pow(Double(config.beta1), Double(t))), (1 - Float(pow(Double(config.beta2), Double(t)))).squareRoot())
             let rate = config.learningRate * model.learningRateFactor(layer.name)
-            updateRanges(model, layer) { range in
-                let p = model.parameters.pointer + range.lowerBound, g = model.gradients.pointer + range.lowerBound
-                let m = first.pointer + range.lowerBound, v = config.kind == .sgd ? nil : second.pointer + range.lowerBound
+            let p = model.parameters.pointer, g = model.gradients.pointer, m = first.pointer
+            let v = config.kind == .sgd ? nil : second.pointer
+            updateRanges(model, layer, dense: { range in
                 Parallel.split(range.count, minimum: 1 << 15) { part in
-                    Optimizer.update(config, p: p + part.lowerBound, g: g + part.lowerBound, m: m + part.lowerBound,
-                                     v: v.map { $0 + part.lowerBound }, count: part.count, corrections: corrections,
-                                     gradientScale: gradientScale, rate: rate)
+                    let start = range.lowerBound + part.lowerBound
+                    Optimizer.update(config, p: p + start, g: g + start, m: m + start, v: v.map { $0 + start }, count: part.count,
+                                     corrections: corrections, gradientScale: gradientScale, rate: rate)
                 }
-            }
+            }, rows: { offset, width, block in
+                for row in block {
+                    let start = offset + Int(row) * width
+                    Optimizer.update(config, p: p + start, g: g + start, m: m + start, v: v.map { $0 + start }, count: width,
+                                     corrections: corrections, gradientScale: gradientScale, rate: rate)
+                }
+            })
         }
         return norm
     }
