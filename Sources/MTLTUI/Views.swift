@@ -61,6 +61,7 @@ enum ControlsView {
         } ?? "early stop off"
         put(stopping + " (x)")
         put(LossShapeKeys.line(s), Style(s.lossShapes.isEmpty ? .muted : .text))
+        put(PseudoLabelKeys.line(s), Style(s.pseudoLabel == nil ? .muted : .text))
         if let baselines { put(BaselineText.progress(baselines), Style(.info)) }
         line += 1
         put("Changes and events", Style(.title, bold: true))
