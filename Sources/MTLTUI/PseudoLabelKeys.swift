@@ -22,19 +22,18 @@ enum PseudoLabelKeys {
         return [.command(.setPseudoLabel(rule))]
     }
 
-    /// The Controls line: the rule in force and the last epoch's counts per task, or off.
-    static func line(_ s: TrainerSnapshot) -> String {
-        guard let rule = s.pseudoLabel else {
-            return "pseudo-labels off · \(s.pseudoPool) unlabelled training rows (P)"
-        }
-        var text = "pseudo-labels \(describe(rule)) · \(s.pseudoPool) rows"
+    /// The Controls lines: the rule in force, then the last epoch's counts per task; or off.
+    static func lines(_ s: TrainerSnapshot) -> [String] {
+        guard let rule = s.pseudoLabel else { return ["pseudo-labels off · \(s.pseudoPool) unlabelled training rows (P)"] }
+        var lines = ["pseudo-labels \(describe(rule)) on \(s.pseudoPool) rows (P)"]
         if let last = s.history.last, let counts = last.pseudoLabels, counts.count == s.tasks.count {
-            text += " · epoch \(last.epoch): " + zip(s.tasks, counts).map { "\($0) \($1)" }.joined(separator: " · ")
+            lines.append("  epoch \(last.epoch) pseudo-labelled: " + zip(s.tasks, counts).map { "\($0) \($1)" }.joined(separator: " · "))
         }
-        return text + " (P)"
+        return lines
     }
 
     static func describe(_ rule: PseudoLabel) -> String {
-        "p ≥ \(LineChart.format(rule.threshold)) from epoch \(rule.startEpoch)" + (rule.weight == 1 ? "" : ", weight \(LineChart.format(rule.weight))")
+        // Shortest decimals: 0.95, not 0.950.
+        "p ≥ \(rule.threshold) from epoch \(rule.startEpoch)" + (rule.weight == 1 ? "" : ", weight \(rule.weight)")
     }
 }
