@@ -70,4 +70,24 @@ import Testing
         let half = try Data(contentsOf: URL(fileURLWithPath: s.path + "/half/model.safetensors"))
         #expect(whole == half)
     }
+
+    /// The workbench takes --unlabeled without a rule; P turns pseudo-labels on and the Controls
+    /// view shows the rule, the logged command and then the epoch's counts.
+    @Test func pTurnsPseudoLabelsOnInTheWorkbench() throws {
+        let s = Scratch()
+        let (data, unlabeled) = Self.files(s)
+        let session = try TmuxSession("'\(CLI.binary)' '\(data)' --unlabeled '\(unlabeled)' --trunk mlp --epochs 100000 --early-stop off")
+        try session.keys("2")
+        #expect(session.wait { $0.contains("RUNNING") && $0.contains("pseudo-labels off · 40 unlabelled training rows (P)") } != nil,
+                "\(session.screen())")
+        try session.keys("P")
+        #expect(session.wait { $0.contains("pseudo-labels p ≥ 0.95 from epoch 1 on 40 rows (P)") && $0.contains("pseudo-labels from epoch 1 at p ≥ 0.95, weight 1") } != nil,
+                "\(session.screen())")
+        #expect(session.wait { $0.range(of: #"epoch \d+ pseudo-labelled: topic \d+"#, options: .regularExpression) != nil } != nil, "\(session.screen())")
+        try session.keys("P")
+        #expect(session.wait { $0.contains("pseudo-labels off · 40") && $0.range(of: #"step \d+  pseudo-labels off"#, options: .regularExpression) != nil } != nil,
+                "\(session.screen())")
+        try session.keys("q", "y")
+        #expect(session.exitStatus() == 0)
+    }
 }
