@@ -101,6 +101,8 @@ public struct PreparedRun: Sendable {
     public var corrections: CorrectionPlan.Summary?
     /// Rows `--unlabeled` added to training (after the data's rows in `table`).
     public var unlabeled = 0
+    /// The data's own rows: `table`'s first rows, before the unlabeled ones.
+    public var dataRows: Int { table.rowCount - unlabeled }
 }
 
 public enum RunPreparation {

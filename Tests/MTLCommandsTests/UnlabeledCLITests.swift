@@ -9,7 +9,7 @@ import Testing
     static func files(_ s: Scratch) -> (data: String, unlabeled: String) {
         let data = s.write("topics.csv", "text,topic\n" + (0..<60).map { i in
             let topic = ["a", "b", "c"][i % 3]
-            return "\(words[topic]!) \(words[topic]!) item,\(topic)"
+            return "\(words[topic]!) \(words[topic]!) item \(i),\(topic)"
         }.joined(separator: "\n") + "\n")
         let unlabeled = s.write("more.csv", "text\n" + (0..<40).map { "\(words[["a", "b", "c"][$0 % 3]]!) item" }.joined(separator: "\n") + "\n")
         return (data, unlabeled)
@@ -36,6 +36,16 @@ import Testing
         #expect(rows["train"] == plainRows["train"].map { $0 + 40 } && rows["val"] == plainRows["val"] && rows["test"] == plainRows["test"])
         let counts = Self.events(result.stdout, "epoch").map { ($0["pseudo_labels"] as? [String: Int])?["topic"] }
         #expect(counts.count == 3 && counts[0] == 0 && (counts[2] ?? 0) > 0 && (counts[2] ?? 0) <= 40, "\(counts)")
+    }
+
+    /// cv folds the data's rows only; every fold trains with the unlabeled rows as well.
+    @Test func crossValidationFoldsTheDataAndAddsTheRowsToEachFold() throws {
+        let s = Scratch()
+        let (data, unlabeled) = Self.files(s)
+        let result = try CLI.run(["cv", data, "--folds", "3", "--epochs", "3", "--trunk", "mlp", "--early-stop", "off",
+                                  "--unlabeled", unlabeled, "--pseudo-label", "0.6:2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("· 60 rows ·") && result.stderr.contains("fold 3/3"), "\(result.stdout)")
     }
 
     @Test func badInputIsOneLineNamingTheFile() throws {
