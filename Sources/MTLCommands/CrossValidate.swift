@@ -57,12 +57,13 @@ struct CrossValidate: ParsableCommand {
         // The seeded split's validation rows join the folds, so a note about them does not apply.
         for note in base.notes where !note.hasPrefix("warning: there is no validation set") { Console.shared.err("mtl-tui: \(note)") }
         let test = base.setup.split.test
-        let pool = (base.setup.split.train + base.setup.split.validation).sorted()
+        // The data's rows only: each fold's preparation adds the --unlabeled rows to its training rows.
+        let pool = (base.setup.split.train + base.setup.split.validation).filter { $0 < base.dataRows }.sorted()
         let foldRows = exitOnUserError { try Folds.make(base.table, spec: base.spec, rows: pool, k: folds, seed: runOptions.seed) }
         let heads = base.setup.model.heads
         let tasks = heads.map(\.name), kinds = heads.map(\.kind)
         if !json {
-            Console.shared.out("data: \(base.table.file) · \(base.table.rowCount) rows · \(pool.count) in \(folds) folds (\(foldRows.map { String($0.count) }.joined(separator: "/"))) · \(test.count) test rows held out")
+            Console.shared.out("data: \(base.table.file) · \(base.dataRows) rows · \(pool.count) in \(folds) folds (\(foldRows.map { String($0.count) }.joined(separator: "/"))) · \(test.count) test rows held out")
             let stratum = Folds.strataTask(base.spec).map { "'\($0.name)'" } ?? "nothing (no binary or multiclass task)"
             Console.shared.out("folds: stratified on \(stratum); rows with identical inputs share a fold")
         }

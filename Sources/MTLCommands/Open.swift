@@ -49,6 +49,7 @@ struct Open: ParsableCommand {
 
     func run() throws {
         var runOptions = exitOnUserError { try options.runOptions(data: data) }
+        runOptions.unlabeledWithoutRule = true   // P turns pseudo-labelling on
         // The browser's corrections go to --corrections FILE, else beside the data; a file already
         // there is applied first, so what is on screen is what a replay of the file gives.
         let correctionsPath = runOptions.corrections ?? CorrectionsWriter.defaultPath(forData: data)

@@ -132,6 +132,9 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("pseudo-label"), help: ArgumentHelp("Semi-supervised: rows with no label for any task train on the model's own predictions where their probability is at least THRESHOLD (0.95; binary max(p, 1 − p); multi-label every label), refreshed each epoch from START_EPOCH (default 2) with loss weight WEIGHT (default 1). Unlabelled validation and test rows join training. Counts per task are in each epoch event.", valueName: "THRESHOLD[:START_EPOCH[:WEIGHT]]"))
     var pseudoLabel: String?
 
+    @Option(help: ArgumentHelp("Semi-supervised: rows with the data's input columns (labels absent or ignored), read like the data and encoded with the encoders fitted on it, join the training rows' pseudo-label pool. Needs --pseudo-label (in the workbench, P can turn it on later). Resuming a run needs the same file again.", valueName: "FILE"))
+    var unlabeled: String?
+
     public init() {}
 
     /// The baselines of `--baselines`: reused from `--baselines-dir` when it holds them for this
@@ -233,6 +236,7 @@ public struct TrainingOptions: ParsableArguments {
         if let pseudoLabel {
             do { o.pseudoLabel = try PseudoLabel.parse(pseudoLabel) } catch { throw UsageError("--pseudo-label", error.description) }
         }
+        o.unlabeled = unlabeled
         o.losses = losses.map { item in
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             return parts.count == 2 ? (parts[0], parts[1]) : (nil, item)

@@ -128,7 +128,8 @@ struct SuspectsCommand: ParsableCommand {
     func crossValidate(_ base: PreparedRun, runOptions: RunOptions, source: DatasetSource) -> OutOfFoldProbabilities {
         Parallel.threads = options.threads
         let test = base.setup.split.test
-        let pool = (base.setup.split.train + base.setup.split.validation).sorted()
+        // The data's rows only: each fold's preparation adds the --unlabeled rows to its training rows.
+        let pool = (base.setup.split.train + base.setup.split.validation).filter { $0 < base.dataRows }.sorted()
         let foldRows = exitOnUserError { try Folds.make(base.table, spec: base.spec, rows: pool, k: folds, seed: runOptions.seed) }
         StopSignals.install()
         var results: [CrossValidate.FoldResult] = []

@@ -118,6 +118,7 @@ final class TrainingPrinter: Sendable {
                 return task
             })
             start.corrections = prepared.corrections?.json
+            if prepared.unlabeled > 0 { start.unlabeled = prepared.unlabeled }
             start.data = prepared.table.file
             start.rows = ["train": s.split.train.count, "val": s.split.validation.count, "test": s.split.test.count]
             start.spec = prepared.spec.tomlText()
@@ -137,7 +138,8 @@ final class TrainingPrinter: Sendable {
         }
         guard human else { return }
         let out = Console.shared
-        out.out("data: \(prepared.table.file) · \(prepared.table.rowCount) rows · \(s.split.train.count) train / \(s.split.validation.count) val / \(s.split.test.count) test")
+        out.out("data: \(prepared.table.file) · \(prepared.table.rowCount - prepared.unlabeled) rows · \(s.split.train.count) train / \(s.split.validation.count) val / \(s.split.test.count) test"
+                + (prepared.unlabeled > 0 ? " (\(prepared.unlabeled) of them unlabeled, from --unlabeled)" : ""))
         if let c = prepared.corrections {
             out.out("corrections: \(c.dropped) dropped · \(c.relabeled) relabeled · \(c.weighted) weighted · \(c.unmatched) unmatched")
         }

@@ -79,6 +79,10 @@ public struct RunOptions: Sendable {
     public var schedule: LearningRateSchedule?
     /// `--pseudo-label`: nil is off.
     public var pseudoLabel: PseudoLabel?
+    /// `--unlabeled FILE`: rows for the pseudo-label pool (UnlabeledRows.swift).
+    public var unlabeled: String?
+    /// The workbench takes `--unlabeled` without `--pseudo-label`: a key turns it on later.
+    public var unlabeledWithoutRule = false
 
     public init(data: String) { self.data = data }
 }
@@ -95,6 +99,10 @@ public struct PreparedRun: Sendable {
     public var notes: [String] = []
     /// What `--corrections` changed, for the `start` event.
     public var corrections: CorrectionPlan.Summary?
+    /// Rows `--unlabeled` added to training (after the data's rows in `table`).
+    public var unlabeled = 0
+    /// The data's own rows: `table`'s first rows, before the unlabeled ones.
+    public var dataRows: Int { table.rowCount - unlabeled }
 }
 
 public enum RunPreparation {
@@ -153,6 +161,7 @@ public enum RunPreparation {
         if checkpoint == nil { try checkInputsAreNotTasks(spec, options, specFile: specSource ?? source.table.file) }
         if checkpoint == nil, specSource == nil, let note = blankColumnsNote(source.table, spec) { notes.append(note) }
         let seed = checkpoint?.info.training.seed ?? options.seed
+        let unlabeled = try readUnlabeled(options, spec: spec, saved: checkpoint?.info.training)
         let plan = try options.corrections.map { file throws in
             try CorrectionPlan.apply(try Corrections.read(file, skipBad: options.skipBadCorrections), to: &source.table, spec: spec,
                                      skipBad: options.skipBadCorrections)
@@ -162,8 +171,8 @@ public enum RunPreparation {
         if let plan { split.train = plan.filter(split.train) }
         if split.train.isEmpty { throw DataError(file: source.table.file, "no training rows after splitting") }
         if let checkpoint, let directory = options.resumeDirectory {
-            let batchSize = checkpoint.info.training.batchSize
-            try checkpoint.info.checkResumable(batchesPerEpoch: max(1, (split.train.count + batchSize - 1) / batchSize),
+            let batchSize = checkpoint.info.training.batchSize, train = split.train.count + (unlabeled?.rowCount ?? 0)
+            try checkpoint.info.checkResumable(batchesPerEpoch: max(1, (train + batchSize - 1) / batchSize),
                                                file: (directory as NSString).appendingPathComponent("model.json"))
         }
         if split.validation.isEmpty {
@@ -179,6 +188,12 @@ public enum RunPreparation {
                                                                        ngrams: wantsNGrams && hasText ? NGramSettings() : nil)
         var rows = try encoder.encode(source.table)
         plan?.applyWeights(&rows.targets, train: split.train)
+        // The encoders are fitted on the labelled rows only; the unlabeled ones join training after.
+        if let unlabeled {
+            rows.append(try encoder.encode(unlabeled, requireLabels: false))
+            split.train += source.table.rowCount..<(source.table.rowCount + unlabeled.rowCount)
+            UnlabeledRows.append(unlabeled, to: &source.table)
+        }
 
         let model: ModelConfig
         var training: TrainingConfig
@@ -209,6 +224,7 @@ public enum RunPreparation {
             training.lossShapes = try lossShapes(options, tasks: spec.tasks)
             training.schedule = options.schedule ?? .constant
             training.pseudoLabel = options.pseudoLabel
+            training.unlabeledRows = unlabeled?.rowCount
             if let rule = options.earlyStop {
                 do { training.earlyStop = try EarlyStop.parse(rule, tasks: spec.tasks.map { ($0.name, $0.kind) }) } catch {
                     throw UsageError("--early-stop", error.description)
@@ -225,8 +241,11 @@ public enum RunPreparation {
                                   saveDirectory: options.saveDirectory, resume: checkpoint)
         setup.vectors = vectors
         setup.warmStart = fineTune?.warmStart
+        // The unlabeled rows count as training rows: eval reports rows with their inputs as seen.
         if options.saveDirectory != nil { setup.splitDigest = SplitDigest(source.table, spec: spec, split: split) }
-        return PreparedRun(setup: setup, spec: spec, specSource: specSource, table: source.table, notes: notes, corrections: plan?.summary)
+        var prepared = PreparedRun(setup: setup, spec: spec, specSource: specSource, table: source.table, notes: notes, corrections: plan?.summary)
+        prepared.unlabeled = unlabeled?.rowCount ?? 0
+        return prepared
     }
 
     /// `--strategy`, else the spec's `strategy = "NAME[:k=v,...]"`, else fixed; a strategy that

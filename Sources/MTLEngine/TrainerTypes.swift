@@ -28,6 +28,8 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var schedule: LearningRateSchedule = .constant
     /// `--pseudo-label`: unlabelled training rows learn from confident predictions (nil: off).
     public var pseudoLabel: PseudoLabel?
+    /// Rows `--unlabeled` added to training (nil: none): a resume must add as many again.
+    public var unlabeledRows: Int?
 
     public init() {}
 }
@@ -273,6 +275,9 @@ public struct TrainerSnapshot: Sendable {
     public var bestEpoch: Int?
     /// Set when early stopping put back an earlier epoch's weights: the model the run ends with.
     public var restoredEpoch: Int?
+    /// The pseudo-label rule in force (nil: off), and the training rows with no label it draws on.
+    public var pseudoLabel: PseudoLabel?
+    public var pseudoPool = 0
 
     public init() {}
 }
@@ -315,5 +320,6 @@ extension TrainingConfig {
         lossShapes = try c.decodeIfPresent([String: LossShape].self, forKey: .lossShapes) ?? lossShapes
         schedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .schedule) ?? schedule
         pseudoLabel = try c.decodeIfPresent(PseudoLabel.self, forKey: .pseudoLabel)
+        unlabeledRows = try c.decodeIfPresent(Int.self, forKey: .unlabeledRows)
     }
 }

@@ -103,6 +103,7 @@ final class TrainingRun {
         snapshot.epochs = config.epochs
         snapshot.stepsPerEpoch = batchesPerEpoch
         snapshot.lossSeries = tasks.map { _ in Series() }
+        snapshot.pseudoPool = pseudoPool.count
     }
 
     private func restore(_ checkpoint: Checkpoint) {
@@ -441,6 +442,7 @@ final class TrainingRun {
         snapshot.strategy = config.strategy
         snapshot.lossShapes = config.lossShapes
         snapshot.earlyStop = config.earlyStop
+        snapshot.pseudoLabel = config.pseudoLabel
         snapshot.bestEpoch = config.earlyStop == nil ? nil : best?.epoch
         snapshot.frozen = Set(config.frozen)
         snapshot.pinned = Set(config.pinned)

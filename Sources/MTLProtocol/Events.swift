@@ -81,11 +81,13 @@ extension RunEvent {
         public var layers: [Layer]?
         /// Counts of the corrections replayed before training (`dropped`, `relabeled`, `weighted`, `unmatched`).
         public var corrections: [String: Int]?
+        /// Rows `--unlabeled` added to training, for pseudo-labels (absent: none).
+        public var unlabeled: Int?
 
         public init(tasks: [Task]) { self.tasks = tasks }
 
         enum CodingKeys: String, CodingKey {
-            case version, tasks, data, rows, spec, model, parameters, epochs, commands, producer, lr, layers, corrections
+            case version, tasks, data, rows, spec, model, parameters, epochs, commands, producer, lr, layers, corrections, unlabeled
             case specSource = "spec_source", acceptsCommands = "accepts_commands", stepsPerEpoch = "steps_per_epoch"
         }
     }

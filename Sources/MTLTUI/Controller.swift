@@ -109,6 +109,8 @@ public enum Controller {
             return toggleFreeze(state, snapshot)
         case .toggleFocal, .cycleOHEM:
             return LossShapeKeys.handle(action, state: &state, snapshot: snapshot)
+        case .togglePseudoLabels:
+            return PseudoLabelKeys.toggle(state: &state, snapshot: snapshot)
         case .dropExample, .upWeight, .resetWeight, .relabel, .undoCorrection, .cycleSplit, .correctedOnly:
             return CorrectionKeys.handle(action, state: &state, snapshot: snapshot, context: context)
         case .misclassified:

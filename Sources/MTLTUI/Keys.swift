@@ -30,7 +30,7 @@ public enum Action: Sendable, Equatable {
     case up, down, left, right, open
     case increase, decrease, edit, unpin, toggleFreeze, halveRate, doubleRate
     case misclassified, wrongOnAll, search, nextTask, cycleTheme, nextStrategy, pickStrategy, pickSchedule, toggleEarlyStop, moreEpochs
-    case toggleFocal, cycleOHEM
+    case toggleFocal, cycleOHEM, togglePseudoLabels
     case suspects
     case dropExample, upWeight, resetWeight, relabel, undoCorrection, cycleSplit, correctedOnly
     case previousRun, nextRun, branch, freshRun
@@ -86,6 +86,7 @@ public enum KeyMap {
         KeyBinding(keys: c("F"), label: "F", help: "focal loss on or off for the selected task (γ 2; classification tasks)", views: [.controls], action: .toggleFocal),
         KeyBinding(keys: c("o"), label: "o", help: "OHEM for the selected task: keep the hardest 50 %, 25 % of each batch, or all rows", views: [.controls], action: .cycleOHEM),
         KeyBinding(keys: c("L"), label: "L", help: "pick a learning-rate schedule from a list (constant, step, cosine, plateau)", views: [], action: .pickSchedule),
+        KeyBinding(keys: c("P"), label: "P", help: "pseudo-labels on or off from the next epoch (the run's rule, else p ≥ 0.95)", views: [], action: .togglePseudoLabels),
         KeyBinding(keys: c("x"), label: "x", help: "early stopping on or off (off: every epoch runs, the last is kept)", views: [.controls], action: .toggleEarlyStop),
         KeyBinding(keys: c("<"), label: "<", help: "halve the learning rate", views: [.controls, .dashboard], action: .halveRate),
         KeyBinding(keys: c(">"), label: ">", help: "double the learning rate", views: [.controls, .dashboard], action: .doubleRate),

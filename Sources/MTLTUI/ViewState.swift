@@ -52,6 +52,8 @@ public struct ViewState: Sendable {
     public var gradientLayer: String?
     /// The early-stopping rule `x` turned off, to turn the same one back on.
     public var earlyStopTurnedOff: EarlyStop?
+    /// The pseudo-label rule `P` turned off, so `P` turns the same one back on.
+    public var pseudoLabelTurnedOff: PseudoLabel?
     public var unicode = true
     /// The terminal shows colours, so images are drawn as half blocks in grey levels.
     public var greys = true

@@ -61,6 +61,7 @@ enum ControlsView {
         } ?? "early stop off"
         put(stopping + " (x)")
         put(LossShapeKeys.line(s), Style(s.lossShapes.isEmpty ? .muted : .text))
+        for text in PseudoLabelKeys.lines(s) { put(text, Style(s.pseudoLabel == nil ? .muted : .text)) }
         if let baselines { put(BaselineText.progress(baselines), Style(.info)) }
         line += 1
         put("Changes and events", Style(.title, bold: true))
