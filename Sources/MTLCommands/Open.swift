@@ -14,6 +14,7 @@ struct Open: ParsableCommand {
         space pauses and resumes, n runs one step, s saves the selected run, q quits. \
         Several runs: E continues a finished run, b branches the selected run, R starts a fresh one (up to 4), \
         ( and ) select; --compare DIR ... shows saved runs beside them. \
+        P turns pseudo-labels on or off (--pseudo-label, --unlabeled FILE); --oof FILE lets S rank every row by cv's out-of-fold probabilities. \
         --dump-screen WxH trains without a terminal and prints one view as text instead.
         """)
 
