@@ -66,6 +66,69 @@ run.done("stopped" if controls.should_stop else "finished", step)
         #expect(commands.dropFirst().first?.contains(#""task":"sentiment""#) == true && commands.dropFirst().first?.contains(#""weight":1.25"#) == true)
     }
 
+    /// `watch a.jsonl b.jsonl`: two slow producers are two runs; `)` selects the second, and
+    /// space pauses it through its own command file only.
+    @Test func twoStreamsAreTwoRunsSteeredOneAtATime() throws {
+        let scratch = Scratch()
+        let streams = ["a", "b"].map { scratch.path + "/\($0).jsonl" }
+        let producers = try streams.map { stream in
+            let producer = Process()
+            producer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            producer.arguments = ["python3", "-c", slowPythonProducer, stream, Self.python]
+            producer.standardOutput = FileHandle.nullDevice
+            producer.standardError = FileHandle.nullDevice
+            try producer.run()
+            return producer
+        }
+        // SIGKILL: a paused producer waits for commands, and SIGTERM may reach it ignored.
+        defer { for producer in producers where producer.isRunning { kill(producer.processIdentifier, SIGKILL) } }
+        let session = try TmuxSession("'\(CLI.binary)' watch '\(streams[0])' '\(streams[1])'")
+
+        // The runs view lists both streams by file name; both advance.
+        func steps(_ screen: String) -> [Int]? {
+            let found = ["1", "2"].compactMap { label -> Int? in
+                guard let range = screen.range(of: #"[▶ ]\#(label)\s+\w+\s+epoch \d+/\d+ step \d+"#, options: .regularExpression) else { return nil }
+                return Int(screen[range].split(separator: " ").last ?? "")
+            }
+            return found.count == 2 ? found : nil
+        }
+        try session.keys("7")
+        let listed = session.wait { $0.contains("a.jsonl") && $0.contains("b.jsonl") && (steps($0)?.min() ?? 0) > 5 }
+        let early = try #require(listed.flatMap(steps), "\(session.screen())")
+        #expect(session.wait { screen in steps(screen).map { zip($0, early).allSatisfy { $0 > $1 + 5 } } ?? false } != nil,
+                "both streams advance: \(session.screen())")
+
+        // Both charts on the dashboard, each in its colour, with the legend.
+        let braille = { (text: String) in text.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) } }
+        try session.keys("1")
+        #expect(session.wait { $0.contains("━1 ━2") && $0.contains("watch a.jsonl (stream 1 of 2)") && braille($0) } != nil,
+                "\(session.screen())")
+
+        // ) selects stream 2; space pauses it and only it.
+        try session.keys(")")
+        #expect(session.wait { $0.contains("watch b.jsonl (stream 2 of 2)") } != nil, "\(session.screen())")
+        try session.keys("Space")
+        #expect(session.wait { $0.contains("PAUSED") } != nil, "\(session.screen())")
+        let sent = try String(contentsOfFile: streams[1] + ".commands", encoding: .utf8)
+        #expect(sent.contains(#""command":"pause""#), "\(sent)")
+        // Stream 1's producer created its command file empty; nothing was written to it.
+        #expect((try? String(contentsOfFile: streams[0] + ".commands", encoding: .utf8)) == "", "stream 1 got no command")
+        try session.keys("7")
+        let states = session.wait { $0.range(of: #" 1\s+running"#, options: .regularExpression) != nil
+            && $0.range(of: #"▶2\s+paused"#, options: .regularExpression) != nil }
+        #expect(states != nil, "\(session.screen())")
+        try session.keys("q")
+        #expect(session.exitStatus() == 0)
+        #expect(producers.allSatisfy { $0.isRunning }, "quitting the watcher leaves both runs alone")
+    }
+
+    @Test func aFifthStreamIsRefused() throws {
+        let scratch = Scratch()
+        let result = try CLI.run(["watch"] + (1...5).map { scratch.path + "/s\($0).jsonl" })
+        #expect(result.status == 1)
+        #expect(result.stderrLines == ["mtl-tui: error: watch: 5 streams, at most 4 (\(scratch.path)/s5.jsonl is one too many)"], "\(result.stderr)")
+    }
+
     /// Our own trainer through its stream: pause, then freeze a layer `start` listed.
     @Test func steersOurOwnTrainerThroughItsStream() throws {
         let scratch = Scratch()
