@@ -1,5 +1,6 @@
 import MTLData
 import MTLEngine
+import MTLProtocol
 
 /// Everything about the screen that is not training state: the view, selections, filters,
 /// smoothing, an open prompt. Changed only by `Controller`, read by `render`.
@@ -101,6 +102,9 @@ public struct WorkbenchContext: Sendable {
     public var featureWidth: Int
     /// Each row's stable key for the corrections file (`RowKeys`); the row number when empty.
     public var rowKeys: [String] = []
+    /// A watched stream's latest `examples` event per task (`watch`): views 3 and 4 show these,
+    /// read-only. nil for the workbench's own runs, whose rows are at hand.
+    public var watched: [String: RunEvent.Examples]?
 
     public struct ImageLayout: Sendable {
         public var offset: Int

@@ -64,7 +64,7 @@ public final class StreamWatch {
             guard let key = terminal.readKey(milliseconds: 50) else { continue }
             // Quitting the watcher never ends a run: no "still running" question.
             if case .character("q") = key, state.prompt == nil, state.picker == nil { break loop }
-            for effect in Controller.handle(key, state: &state, snapshot: run.snapshot, context: context(run)) {
+            for effect in handle(key, run) {
                 switch effect {
                 case .command(let command):
                     send(command, to: selectedFeed)
@@ -77,7 +77,7 @@ public final class StreamWatch {
                     if save { send(.save(""), to: selectedFeed) }
                     break loop
                 case .correction:
-                    state.note = "corrections are not in the run protocol: only mtl-tui's own workbench can make them"
+                    state.note = WatchedExamplesView.readOnly
                 case .selectRun(let delta):
                     state.note = select(delta)
                 case .branch, .freshRun:
@@ -85,6 +85,29 @@ public final class StreamWatch {
                 }
             }
         }
+    }
+
+    /// A key's effects: the workbench's, except in the examples the stream sent, which are
+    /// read-only and moved through here (the workbench's own moves need the rows).
+    func handle(_ key: Key, _ run: StreamRun) -> [Effect] {
+        if state.view == .examples, state.prompt == nil, state.relabel == nil, let action = KeyMap.action(for: key, in: .examples) {
+            switch action {
+            case .up, .down:
+                let s = run.snapshot, t = min(state.task, max(s.tasks.count - 1, 0))
+                let event = s.tasks.isEmpty ? nil : run.examples[s.tasks[t]]
+                let classes = event?.confusion?.classes ?? (run.classes.indices.contains(t) ? run.classes[t] : [])
+                let count = event.map { WatchedExamplesView.rows($0, state, kind: s.taskKinds[t], classes: classes).count } ?? 0
+                state.note = nil
+                state.exampleCursor = max(0, min(count - 1, state.exampleCursor + (action == .up ? -1 : 1)))
+                return []
+            case .dropExample, .upWeight, .resetWeight, .relabel, .undoCorrection, .cycleSplit, .correctedOnly:
+                state.note = WatchedExamplesView.readOnly
+                return []
+            default:
+                break
+            }
+        }
+        return Controller.handle(key, state: &state, snapshot: run.snapshot, context: context(run))
     }
 
     /// `(` `)`: the stream that receives the controls.
@@ -118,7 +141,7 @@ public final class StreamWatch {
         return overlay
     }
 
-    /// What the workbench's screens need; the stream has no rows to show, only its tasks.
+    /// What the workbench's screens need: the stream's tasks and the examples it sent (no rows).
     func context(_ run: StreamRun) -> WorkbenchContext {
         let s = run.snapshot
         let classes = s.tasks.indices.map { t in
@@ -126,9 +149,11 @@ public final class StreamWatch {
                 : (0..<(s.history.last?.validation.indices.contains(t) == true ? s.history.last!.validation[t].confusion?.count ?? 0 : 0)).map(String.init)
         }
         let title = "watch \(selectedFeed.name)" + (feeds.count > 1 ? " (stream \(selected + 1) of \(feeds.count))" : "")
-        return WorkbenchContext(title: title, tasks: s.tasks, kinds: s.taskKinds,
-                                classes: classes, inputText: [], targets: [], scales: s.tasks.map { _ in (0, 1) },
-                                image: nil, features: [], featureWidth: 0)
+        var context = WorkbenchContext(title: title, tasks: s.tasks, kinds: s.taskKinds,
+                                       classes: classes, inputText: [], targets: [], scales: s.tasks.map { _ in (0, 1) },
+                                       image: nil, features: [], featureWidth: 0)
+        context.watched = run.examples
+        return context
     }
 
     /// The footer when nothing else claims it: why the stream is not read, or what is pending.

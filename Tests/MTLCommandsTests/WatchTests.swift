@@ -129,6 +129,42 @@ run.done("stopped" if controls.should_stop else "finished", step)
         #expect(result.stderrLines == ["mtl-tui: error: watch: 5 streams, at most 4 (\(scratch.path)/s5.jsonl is one too many)"], "\(result.stderr)")
     }
 
+    /// `train --json-examples N`: per epoch and task, the N rows of highest loss and the
+    /// confusion counts, which `watch` shows in views 3 and 4; without the flag, no such event.
+    @Test func ourTrainerSendsExamplesOnlyWhenAsked() throws {
+        let scratch = Scratch()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let asked = try CLI.run(["train", "sample-data/penguins", "--epochs", "2", "--json", "--json-examples", "5"], in: root)
+        #expect(asked.status == 0, "\(asked.stderr)")
+        let events = asked.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let examples = events.filter { $0["event"] as? String == "examples" }
+        let tasks = ((events.first?["tasks"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }
+        #expect(examples.count == 2 * tasks.count && !tasks.isEmpty, "\(examples.count) for \(tasks)")
+        for event in examples {
+            let rows = event["rows"] as? [[String: Any]] ?? []
+            let losses = rows.compactMap { $0["loss"] as? Double }
+            #expect(rows.count == 5 && losses.count == 5 && losses == losses.sorted(by: >), "\(rows)")
+            #expect(rows.allSatisfy { $0["split"] as? String == "val" && $0["key"] is String && $0["predicted"] is String })
+        }
+        let species = try #require(examples.last { $0["task"] as? String == "species" })
+        let confusion = species["confusion"] as? [String: Any]
+        #expect(confusion?["classes"] as? [String] == ["Adelie", "Chinstrap", "Gentoo"], "\(species)")
+        // The counts are the epoch event's validation matrix.
+        let epoch = try #require(events.last { $0["event"] as? String == "epoch" })
+        let val = ((epoch["metrics"] as? [String: Any])?["val"] as? [String: Any])?["species"] as? [String: Any]
+        #expect((confusion?["matrix"] as? [[Int]]) == (val?["confusion"] as? [[Int]]) && confusion?["matrix"] != nil)
+
+        let stream = scratch.write("run.jsonl", asked.stdout)
+        let screen = try CLI.run(["watch", stream, "--dump-screen", "120x30", "--view", "3"])
+        #expect(screen.stdout.contains("5 of 5 hardest examples by loss · step"), "\(screen.stdout)")
+
+        let plain = try CLI.run(["train", "sample-data/penguins", "--epochs", "1", "--json"], in: root)
+        #expect(plain.status == 0 && !plain.stdout.contains(#""event":"examples""#))
+        let alone = try CLI.run(["train", "sample-data/penguins", "--json-examples", "5"], in: root)
+        #expect(alone.status == 1 && alone.stderrLines == ["mtl-tui: error: --json-examples: the examples travel in the event stream: add --json or --events FILE"],
+                "\(alone.stderr)")
+    }
+
     /// Our own trainer through its stream: pause, then freeze a layer `start` listed.
     @Test func steersOurOwnTrainerThroughItsStream() throws {
         let scratch = Scratch()

@@ -83,3 +83,68 @@ import Testing
         #expect(watch.feeds[0].current.pending.count == 1 && watch.feeds[1].current.pending.isEmpty)
     }
 }
+
+/// Views 3 and 4 of a watched run come from its latest `examples` event, read-only.
+@Suite struct WatchedExamplesTests {
+    static let start = #"{"event":"start","version":1,"tasks":[{"name":"polarity","kind":"binary","classes":["neg","pos"]},{"name":"score","kind":"regression"}],"accepts_commands":true}"#
+
+    static func event(step: Int, first: String) -> String {
+        #"{"event":"examples","task":"polarity","step":\#(step),"epoch":2,"rows":[{"key":"r17","text":"\#(first)","split":"val","label":"pos","predicted":"neg","probability":0.91,"loss":2.4},{"key":"r3","text":"fine enough","split":"train","label":"neg","predicted":"neg","probability":0.55,"loss":0.6}],"confusion":{"classes":["neg","pos"],"matrix":[[7,1],[3,9]]}}"#
+    }
+
+    func open(_ lines: [String]) throws -> (StreamWatch, String) {
+        let directory = NSTemporaryDirectory() + "watched-examples-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try (lines.joined(separator: "\n") + "\n").write(toFile: directory + "/run.jsonl", atomically: true, encoding: .utf8)
+        let watch = StreamWatch(source: .file(directory + "/run.jsonl"), themes: [])
+        for feed in watch.feeds { feed.readOnce() }
+        return (watch, directory)
+    }
+
+    func rows(_ grid: Grid) -> [String] { (0..<grid.height).map(grid.row) }
+
+    @Test func theHardExamplesViewShowsTheLatestEvent() throws {
+        let (watch, directory) = try open([Self.start, Self.event(step: 10, first: "older"), Self.event(step: 20, first: "not good at all")])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        watch.state.view = .examples
+        let grid = watch.frame(watch.feeds.map(\.current), width: 120, height: 24)
+        let lines = rows(grid)
+        #expect(lines[2].contains("polarity · 2 of 2 hardest examples by loss · step 20, epoch 2 · from the stream, read-only"), "\(grid.text)")
+        let first = try #require(lines.firstIndex { $0.contains("r17") }), second = try #require(lines.firstIndex { $0.contains("r3 ") })
+        #expect(first < second, "highest loss first")
+        #expect(lines[first].range(of: #"▶ 2\.400\s+val\s+pos\s+neg\s+91%\s+r17\s+not good at all"#, options: .regularExpression) != nil, "\(lines[first])")
+        #expect(lines[second].range(of: #"0\.600\s+train\s+neg\s+neg\s+55%"#, options: .regularExpression) != nil, "\(lines[second])")
+        #expect(!grid.text.contains("older"), "the latest event replaces the earlier one")
+        #expect(grid[3, first].style.foreground == .selectedText)
+        #expect(grid[3, second].style.foreground == .text, "right, so not marked")
+
+        // Read-only: a correction key says so; ↓ moves; m keeps the misclassified row only.
+        _ = watch.handle(.character("d"), watch.current)
+        #expect(watch.state.note == "corrections are not available for a watched run: its rows live with its producer")
+        _ = watch.handle(.down, watch.current)
+        #expect(watch.state.exampleCursor == 1)
+        _ = watch.handle(.character("m"), watch.current)
+        let filtered = rows(watch.frame(watch.feeds.map(\.current), width: 120, height: 24))
+        #expect(filtered[2].contains("1 of 2 hardest examples") && filtered[2].contains("misclassified"), "\(filtered[2])")
+
+        // Another task without an event says the stream carries none.
+        _ = watch.handle(.character("T"), watch.current)
+        let other = watch.frame(watch.feeds.map(\.current), width: 140, height: 24).text
+        #expect(other.contains("score: this stream carries no examples"), "\(other)")
+    }
+
+    @Test func theConfusionViewDrawsTheEventsCounts() throws {
+        let (watch, directory) = try open([Self.start, Self.event(step: 20, first: "x")])
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        watch.state.view = .confusion
+        let lines = rows(watch.frame(watch.feeds.map(\.current), width: 100, height: 24))
+        #expect(lines[2].contains("polarity · step 20, epoch 2 · rows true, columns predicted · accuracy 0.800 · from the stream"), "\(lines[2])")
+        #expect(lines[5].range(of: #"neg\s+7 \S\s+1"#, options: .regularExpression) != nil, "\(lines[5])")
+        #expect(lines[6].range(of: #"pos\s+3 \S?\s+9 \S"#, options: .regularExpression) != nil, "\(lines[6])")
+
+        let (plain, other) = try open([Self.start])
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        plain.state.view = .confusion
+        #expect(plain.frame(plain.feeds.map(\.current), width: 140, height: 24).text.contains("polarity: this stream carries no examples"))
+    }
+}
