@@ -33,7 +33,7 @@ struct WatchCommand: ParsableCommand {
     @Flag(help: "Draw with ASCII only (charts, art and borders), even on a UTF-8 terminal.")
     var ascii = false
 
-    @Option(name: .customLong("dump-screen"), help: ArgumentHelp("Read the stream as it is now and print the screen at this size.", valueName: "WxH"))
+    @Option(name: .customLong("dump-screen"), help: ArgumentHelp("Read the streams as they are now and print the screen at this size.", valueName: "WxH"))
     var dumpScreen: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("With --dump-screen: the view to print, 1-\(View.allCases.count).", valueName: "N"))

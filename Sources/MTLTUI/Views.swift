@@ -180,10 +180,14 @@ enum ExamplesView {
             line += 1
         }
         line += 1
-        // The full input, wrapped.
-        var rest = Substring(TerminalText.neutralized(context.inputText[row].replacingOccurrences(of: "\n", with: " ")))
-        let width = grid.width - x - 1
-        while !rest.isEmpty, line < y + height {
+        wrap(&grid, context.inputText[row], x: x, y: line, width: grid.width - x - 1, end: y + height)
+    }
+
+    /// An input in full on lines from `y` up to `end`, wrapped at `width` columns.
+    static func wrap(_ grid: inout Grid, _ text: String, x: Int, y: Int, width: Int, end: Int) {
+        var rest = Substring(TerminalText.neutralized(text.replacingOccurrences(of: "\n", with: " ")))
+        var line = y
+        while !rest.isEmpty, line < end {
             var take = 0, columns = 0
             for c in rest { let w = TextWidth.of(c); if columns + w > width { break }; columns += w; take += 1 }
             grid.put(String(rest.prefix(take)), x: x, y: line)

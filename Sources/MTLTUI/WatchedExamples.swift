@@ -53,7 +53,7 @@ enum WatchedExamplesView {
             + (filters.isEmpty ? "" : " · " + filters.joined(separator: ", "))
         grid.put(header, x: 1, y: y, style: Style(Role.task(t), bold: true), limit: grid.width - 2)
         grid.put("  loss  split true            predicted          p     key              input", x: 1, y: y + 1, style: Style(.muted, bold: true))
-        let entries = max(1, height - 2)
+        let entries = max(1, state.detail ? height / 2 - 2 : height - 2)
         let cursor = max(0, min(state.exampleCursor, list.count - 1))
         let first = max(0, min(cursor - entries / 2, list.count - entries))
         for (line, row) in list.dropFirst(first).prefix(entries).enumerated() {
@@ -67,6 +67,19 @@ enum WatchedExamplesView {
             grid.put(text, x: 1, y: y + 2 + line, style: style, limit: grid.width - 2)
         }
         if list.isEmpty { grid.put("no example matches the filters (esc clears them)", x: 2, y: y + 3, style: Style(.muted)) }
+        if state.detail, list.indices.contains(cursor) {
+            detail(&grid, list[cursor], task: s.tasks[t], y: y + 3 + entries, height: height - entries - 3, unicode: state.unicode)
+        }
+    }
+
+    /// `enter`: the selected row in full (its text as the producer cut it).
+    static func detail(_ grid: inout Grid, _ row: RunEvent.ExampleRow, task: String, y: Int, height: Int, unicode: Bool) {
+        for x in 0..<grid.width { grid.put(unicode ? "─" : "-", x: x, y: y - 1, style: Style(.border)) }
+        var facts = "\(task): true \(row.label ?? "—") · predicted \(row.predicted ?? "—")"
+        if let p = row.probability { facts += " (\(Int((p * 100).rounded()))%)" }
+        if let loss = row.loss { facts += String(format: " · loss %.3f", loss) }
+        grid.put(facts + " · \(row.split) row \(row.key)", x: 1, y: y, style: Style(.highlight), limit: grid.width - 2)
+        ExamplesView.wrap(&grid, row.text ?? "", x: 1, y: y + 2, width: grid.width - 2, end: y + height)
     }
 
     /// View 4 from the event's confusion counts; false when the event has none for the task.

@@ -118,6 +118,12 @@ import Testing
         #expect(grid[3, first].style.foreground == .selectedText)
         #expect(grid[3, second].style.foreground == .text, "right, so not marked")
 
+        #expect(lines[23].contains("read-only: the stream's rows"), "the footer offers no corrections: \(lines[23])")
+        _ = watch.handle(.enter, watch.current)
+        let detail = watch.frame(watch.feeds.map(\.current), width: 120, height: 24).text
+        #expect(detail.contains("polarity: true pos · predicted neg (91%) · loss 2.400 · val row r17"), "\(detail)")
+        _ = watch.handle(.enter, watch.current)
+
         // Read-only: a correction key says so; ↓ moves; m keeps the misclassified row only.
         _ = watch.handle(.character("d"), watch.current)
         #expect(watch.state.note == "corrections are not available for a watched run: its rows live with its producer")
