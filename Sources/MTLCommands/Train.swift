@@ -33,12 +33,21 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Read commands (pause, set_lr, set_loss_weight…) appended to this file, one JSON object a line.", valueName: "file"))
     var commands: String?
 
+    @Option(name: .customLong("json-examples"),
+            help: ArgumentHelp("With --json or --events: after each epoch, an examples event per task with its N hardest validation rows and confusion counts.",
+                               valueName: "N"))
+    var jsonExamples: Int?
+
     func run() throws {
         let runOptions = exitOnUserError { try options.runOptions(data: data) }
         Parallel.threads = options.threads
         let prepared = exitOnUserError { try RunPreparation.prepare(runOptions) }
         for note in prepared.notes { Console.shared.err("mtl-tui: \(note)") }
         if commands != nil, !json, events == nil { fail("--commands: the acknowledgements travel in the event stream: add --json or --events FILE") }
+        if let jsonExamples {
+            if !json, events == nil { fail("--json-examples: the examples travel in the event stream: add --json or --events FILE") }
+            if jsonExamples < 1 { fail("--json-examples: expected a number of rows ≥ 1, got \(jsonExamples)") }
+        }
         let sink = (json || events != nil) ? exitOnUserError { try EventSink(standardOutput: json, path: events) } : nil
         let commandFile = commands ?? events.map { $0 + ".commands" }
         var channel: CommandChannel?
@@ -48,7 +57,8 @@ struct Train: ParsableCommand {
                                    saveDirectory: prepared.setup.saveDirectory)
             }
         }
-        let printer = TrainingPrinter(prepared: prepared, human: !json, events: sink)
+        let printer = TrainingPrinter(prepared: prepared, human: !json, events: sink,
+                                      examples: sink == nil ? nil : jsonExamples.map { ExamplesEvents(limit: $0, prepared: prepared) })
         printer.start(commands: channel?.path)
         let trainer = Trainer(prepared.setup, observer: { printer.handle($0) })
         let baselines = runOptions.baselines ? exitOnUserError { try options.baselineRunner(prepared.setup) } : nil
@@ -96,11 +106,15 @@ final class TrainingPrinter: Sendable {
     /// The learning rate in force, attached to step events (reported when it changes).
     private let latestRate = Locked<Double?>(nil)
     private let showBar = isatty(STDERR_FILENO) != 0
+    /// `--json-examples N`: the hard examples written after each epoch, and that epoch's record.
+    let examples: ExamplesEvents?
+    private let latestRecord = Locked<EpochRecord?>(nil)
 
-    init(prepared: PreparedRun, human: Bool, events: EventSink?) {
+    init(prepared: PreparedRun, human: Bool, events: EventSink?, examples: ExamplesEvents? = nil) {
         self.prepared = prepared
         self.human = human
         self.events = events
+        self.examples = examples
     }
 
     var tasks: [String] { prepared.setup.model.heads.map(\.name) }
@@ -213,6 +227,7 @@ final class TrainingPrinter: Sendable {
                                            metrics: metrics, lr: record.learningRate)
                 event.pseudoLabels = record.pseudoLabels.map { Dictionary(uniqueKeysWithValues: zip(tasks, $0)) }
                 events.write(.epoch(event))
+                if examples != nil { latestRecord.withLock { $0 = record } }
             }
             if human {
                 if showBar { Console.shared.err("\r\u{1B}[K", newline: false) }
@@ -225,6 +240,9 @@ final class TrainingPrinter: Sendable {
                     Console.shared.out("pseudo-labels: " + zip(tasks, counts).map { "\($0) \($1)" }.joined(separator: " · "))
                 }
             }
+        case .examples(let table):
+            guard let events, let examples, hasValidation, let record = latestRecord.withLock({ $0 }) else { break }
+            for event in examples.events(table, record: record) { events.write(.examples(event)) }
         case .event(let event):
             events?.write(.message(.init(kind: event.kind.rawValue, step: event.step, message: event.message)))
             if human, event.kind != .info || !event.message.hasPrefix("paused") {

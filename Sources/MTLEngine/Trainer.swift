@@ -41,6 +41,8 @@ public enum TrainerProgress: Sendable {
     /// The learning rate of step `step` on, reported before that step's `.step` when it changed.
     case learningRate(step: Int, rate: Double)
     case epoch(EpochRecord)
+    /// The validation rows' predictions and losses of the evaluation just reported by `.epoch`.
+    case examples(ExampleTable)
     case event(TrainerEvent)
     case finished(TrainerSnapshot)
 }

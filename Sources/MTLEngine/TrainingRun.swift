@@ -258,6 +258,7 @@ final class TrainingRun {
         snapshot.examples = examples
         refreshOtherExamples()
         channel.report(.epoch(record))
+        channel.report(.examples(examples))
         observePlateau(record)
         var stop = false
         if let rule = config.earlyStop, let value = metric(rule.metric, record) {

@@ -19,6 +19,8 @@ public enum RunEvent: Sendable, Equatable {
     case ack(Ack)
     /// A line of the command channel could not be read (the rest still are).
     case commandError(CommandError)
+    /// A task's hardest examples and confusion counts (ExamplesEvent.swift).
+    case examples(Examples)
     /// An event this reader does not know (a newer producer): kept by name, not an error.
     case other(String)
 
@@ -32,6 +34,7 @@ public enum RunEvent: Sendable, Equatable {
         case .done: "done"
         case .ack: "ack"
         case .commandError: "command_error"
+        case .examples: "examples"
         case .other(let name): name
         }
     }
@@ -296,6 +299,7 @@ extension RunEvent: Codable {
         case "done": self = .done(try Done(from: decoder))
         case "ack": self = .ack(try Ack(from: decoder))
         case "command_error": self = .commandError(try CommandError(from: decoder))
+        case "examples": self = .examples(try Examples(from: decoder))
         default: self = .other(name)
         }
     }
@@ -311,6 +315,7 @@ extension RunEvent: Codable {
         case .done(let e): try e.encode(to: encoder)
         case .ack(let e): try e.encode(to: encoder)
         case .commandError(let e): try e.encode(to: encoder)
+        case .examples(let e): try e.encode(to: encoder)
         case .other: break
         }
     }

@@ -77,24 +77,30 @@ public enum ExampleList {
         return truth == guess
     }
 
-    /// "label (p)" of the prediction, or the predicted value for regression.
-    public static func predictionText(_ examples: ExampleTable, _ i: Int, task t: Int, context: WorkbenchContext) -> String {
+    /// The predicted label (class names, or the value for regression) and, for one class, its probability.
+    public static func prediction(_ examples: ExampleTable, _ i: Int, task t: Int, context: WorkbenchContext) -> (label: String, probability: Float?) {
         let width = examples.widths[t]
         let outputs = examples.outputs[t]
         switch context.kinds[t] {
         case .regression:
-            return LineChart.format(Double(outputs[i]))
+            return (LineChart.format(Double(outputs[i])), nil)
         case .binary:
             let p = outputs[i]
             let c = p >= 0.5 ? 1 : 0
-            return "\(context.classes[t][c]) \(percent(c == 1 ? p : 1 - p))"
+            return (context.classes[t][c], c == 1 ? p : 1 - p)
         case .multiclass:
             let c = predicted(examples, i, task: t) ?? 0
-            return "\(context.classes[t][c]) \(percent(outputs[i * width + c]))"
+            return (context.classes[t][c], outputs[i * width + c])
         case .multilabel:
             let on = (0..<width).filter { outputs[i * width + $0] >= 0.5 }
-            return on.isEmpty ? "(none)" : on.map { context.classes[t][$0] }.joined(separator: "|")
+            return (on.isEmpty ? "(none)" : on.map { context.classes[t][$0] }.joined(separator: "|"), nil)
         }
+    }
+
+    /// "label (p)" of the prediction, or the predicted value for regression.
+    public static func predictionText(_ examples: ExampleTable, _ i: Int, task t: Int, context: WorkbenchContext) -> String {
+        let guess = prediction(examples, i, task: t, context: context)
+        return guess.probability.map { "\(guess.label) \(percent($0))" } ?? guess.label
     }
 
     /// The true label as text.

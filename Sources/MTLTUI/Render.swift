@@ -40,7 +40,7 @@ public enum Screen {
             SchedulePicker.draw(&grid, snapshot, cursor: cursor, unicode: state.unicode, y: body.y, height: body.height)
         }
         if let picker = state.relabel, state.view == .examples { CorrectionKeys.drawPicker(&grid, picker, context, unicode: state.unicode) }
-        footer(&grid, snapshot, state, y: height - 1)
+        footer(&grid, snapshot, state, watched: context.watched != nil, y: height - 1)
         return grid
     }
 
@@ -86,7 +86,8 @@ public enum Screen {
         grid.put(parts.joined(separator: " · "), x: x, y: y)
     }
 
-    static func footer(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, y: Int) {
+    /// `watched`: the run is a watched stream, whose examples take no corrections.
+    static func footer(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, watched: Bool = false, y: Int) {
         if let prompt = state.prompt {
             let text: String = switch prompt {
             case .quit: state.runCount > 1
@@ -118,6 +119,7 @@ public enum Screen {
         let hints: String = switch state.view {
         case .dashboard: "space pause · n step · l log-y · [ ] smoothing · < > rate · s save · ? help · q quit"
         case .controls: "↑↓ select · + - weight · e type weight (pins it) · u unpin · f freeze · w W strategy · < > rate · L schedule · ? help"
+        case .examples where watched: "↑↓ move · enter detail · m misclassified · / search · T task · read-only: the stream's rows"
         case .examples: "↑↓ move · enter detail · m a / S filter · d drop · u U weight · r relabel · z undo · v split · c corrected · T task"
         case .confusion where CurvesView.applies(s, state):
             "←→ move along the PR curve · enter its errors" + (s.taskKinds[min(state.task, s.tasks.count - 1)] == .multilabel ? " · ↑↓ label" : "") + " · T task · ? help"

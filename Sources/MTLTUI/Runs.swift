@@ -59,6 +59,8 @@ public struct RunsOverlay: Sendable {
     public var runs: [RunView]
     /// Index in `runs` of the run receiving the controls.
     public var selected: Int
+    /// The runs are watched event streams (`watch a.jsonl b.jsonl`), named by their files.
+    public var streams = false
 
     public init(runs: [RunView], selected: Int) {
         self.runs = runs
@@ -118,7 +120,7 @@ enum RunsView {
             grid.put("one run: b branches it, R starts a fresh one (up to \(RunLimits.live) live runs)", x: 1, y: y, style: Style(.muted))
             return
         }
-        let header = ["run", "state", "progress", "best validation", "origin: what changed since the fork"]
+        let header = ["run", "state", "progress", "best validation", overlay.streams ? "stream" : "origin: what changed since the fork"]
         let widths = [5, 12, 22, max(24, min(50, grid.width / 3))]
         var x = 1
         for (i, name) in header.enumerated() {
@@ -150,7 +152,8 @@ enum RunsView {
             row += 1
         }
         if row < y + height {
-            grid.put("* unsaved · ( ) select · b branch · R fresh run · E more epochs · s save the selected run",
+            grid.put(overlay.streams ? "( ) select · the controls go to the selected stream's command file (STREAM.commands)"
+                     : "* unsaved · ( ) select · b branch · R fresh run · E more epochs · s save the selected run",
                      x: 1, y: row + 1 < y + height ? row + 1 : row, style: Style(.muted))
         }
     }

@@ -19,6 +19,8 @@ public struct StreamRun: Sendable {
     public private(set) var started = false
     /// Set when `start` speaks a newer protocol than this reader.
     public private(set) var newerVersion: String?
+    /// Per task, its latest `examples` event (empty when the producer writes none).
+    public private(set) var examples: [String: RunEvent.Examples] = [:]
     /// Lines read so far (for the title: a stream that never starts shows that it is read).
     public private(set) var lines = 0
 
@@ -113,6 +115,8 @@ public struct StreamRun: Sendable {
         case .commandError(let error):
             if let id = error.id { pending.removeAll { $0.id == id } }
             log(.warning, "command line \(error.line) refused: \(error.message)")
+        case .examples(let event):
+            examples[event.task] = event
         case .done(let done):
             snapshot.state = TrainerState(rawValue: done.state) ?? .finished
             snapshot.step = done.step

@@ -1,5 +1,6 @@
 import MTLData
 import MTLEngine
+import MTLProtocol
 
 /// Everything about the screen that is not training state: the view, selections, filters,
 /// smoothing, an open prompt. Changed only by `Controller`, read by `render`.
@@ -117,6 +118,9 @@ public struct WorkbenchContext: Sendable {
             self.probabilities = probabilities
         }
     }
+    /// A watched stream's latest `examples` event per task (`watch`): views 3 and 4 show these,
+    /// read-only. nil for the workbench's own runs, whose rows are at hand.
+    public var watched: [String: RunEvent.Examples]?
 
     public struct ImageLayout: Sendable {
         public var offset: Int

@@ -82,6 +82,9 @@ enum ControlsView {
 /// detail pane showing every task's prediction and the full input.
 enum ExamplesView {
     static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext, y: Int, height: Int) {
+        if let watched = context.watched {
+            return WatchedExamplesView.draw(&grid, s, state, context, watched: watched, y: y, height: height)
+        }
         guard let examples = ExampleList.table(s, state), !s.tasks.isEmpty else {
             let waiting = state.exampleSplit == .validation ? "Hard examples appear after the first evaluation (end of epoch 1)."
                 : "Evaluating the \(state.exampleSplit.rawValue) rows… (v: next split)"
@@ -178,10 +181,14 @@ enum ExamplesView {
             line += 1
         }
         line += 1
-        // The full input, wrapped.
-        var rest = Substring(TerminalText.neutralized(context.inputText[row].replacingOccurrences(of: "\n", with: " ")))
-        let width = grid.width - x - 1
-        while !rest.isEmpty, line < y + height {
+        wrap(&grid, context.inputText[row], x: x, y: line, width: grid.width - x - 1, end: y + height)
+    }
+
+    /// An input in full on lines from `y` up to `end`, wrapped at `width` columns.
+    static func wrap(_ grid: inout Grid, _ text: String, x: Int, y: Int, width: Int, end: Int) {
+        var rest = Substring(TerminalText.neutralized(text.replacingOccurrences(of: "\n", with: " ")))
+        var line = y
+        while !rest.isEmpty, line < end {
             var take = 0, columns = 0
             for c in rest { let w = TextWidth.of(c); if columns + w > width { break }; columns += w; take += 1 }
             grid.put(String(rest.prefix(take)), x: x, y: line)
@@ -194,11 +201,20 @@ enum ExamplesView {
 /// View 4: the selected task's confusion matrix at the latest evaluation, shaded by row share.
 enum ConfusionView {
     static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext, y: Int, height: Int) {
-        if CurvesView.applies(s, state) { return CurvesView.draw(&grid, s, state, context, y: y, height: height) }
         let t = min(state.task, max(s.tasks.count - 1, 0))
         // After early stopping, the epoch whose weights the run kept.
         let record = s.restoredEpoch.flatMap { kept in s.history.first { $0.epoch == kept } } ?? s.history.last
-        guard let record, let matrix = record.validation[t].confusion else {
+        if let watched = context.watched {
+            // A watched run: its examples event's counts, else its epoch events' (no curves: they need the rows).
+            if WatchedExamplesView.drawConfusion(&grid, s, state, watched: watched, y: y, height: height) { return }
+            if !s.tasks.isEmpty, record?.validation.indices.contains(t) != true || record?.validation[t].confusion == nil {
+                grid.put(WatchedExamplesView.noExamples(s.tasks[t]), x: 1, y: y + 1, style: Style(.muted), limit: grid.width - 2)
+                return
+            }
+        } else if CurvesView.applies(s, state) {
+            return CurvesView.draw(&grid, s, state, context, y: y, height: height)
+        }
+        guard let record, record.validation.indices.contains(t), let matrix = record.validation[t].confusion else {
             let reason = s.tasks.isEmpty || s.taskKinds[t] == .regression || s.taskKinds[t] == .multilabel
                 ? "\(s.tasks.isEmpty ? "" : s.tasks[t]) has no confusion matrix (T: next task)" : "The confusion matrix appears after the first evaluation."
             grid.put(reason, x: 1, y: y + 1, style: Style(.muted))
@@ -208,13 +224,26 @@ enum ConfusionView {
         let classes = context.classes[t]
         grid.put("\(s.tasks[t]) · validation, epoch \(record.epoch) · rows true, columns predicted · accuracy \(LineChart.format(metrics.accuracy ?? 0))",
                  x: 1, y: y, style: Style(Role.task(t), bold: true))
+        let labelWidth = Self.matrix(&grid, classes: classes, matrix: matrix, state: state, y: y, height: height)
+        let precision = metrics.precision ?? [], recall = metrics.recall ?? []
+        let line = y + 4 + matrix.count
+        for (c, name) in classes.enumerated() where line + c < y + height && precision.indices.contains(c) {
+            grid.put(name.padded(labelWidth) + String(format: "  precision %.3f  recall %.3f", precision[c], recall[c]),
+                     x: 1, y: line + c, style: Style(.muted))
+        }
+    }
+
+    /// The matrix under a header at `y`, shaded by row share, the cursor's cell highlighted;
+    /// returns the width of the class-name column.
+    @discardableResult
+    static func matrix(_ grid: inout Grid, classes: [String], matrix: [[Int]], state: ViewState, y: Int, height: Int) -> Int {
         let labelWidth = min(16, (classes.map { TextWidth.of($0) }.max() ?? 4) + 1)
         let cellWidth = max(7, min(12, (grid.width - labelWidth - 4) / max(classes.count, 1)))
         for (c, name) in classes.enumerated() {
             grid.put(name.padded(cellWidth - 1), x: 2 + labelWidth + c * cellWidth, y: y + 2, style: Style(.muted, bold: true))
         }
         for (r, counts) in matrix.enumerated() where y + 3 + r < y + height {
-            grid.put(classes[r].padded(labelWidth - 1), x: 1, y: y + 3 + r, style: Style(.muted, bold: true))
+            grid.put((classes.indices.contains(r) ? classes[r] : "?").padded(labelWidth - 1), x: 1, y: y + 3 + r, style: Style(.muted, bold: true))
             let total = max(counts.reduce(0, +), 1)
             for (c, count) in counts.enumerated() {
                 let share = Double(count) / Double(total)
@@ -225,12 +254,7 @@ enum ConfusionView {
                          style: selected ? Style(.selectedText, background: .selectedBackground, bold: true) : Style(role, bold: share > 0.5))
             }
         }
-        let precision = metrics.precision ?? [], recall = metrics.recall ?? []
-        let line = y + 4 + matrix.count
-        for (c, name) in classes.enumerated() where line + c < y + height && precision.indices.contains(c) {
-            grid.put(name.padded(labelWidth) + String(format: "  precision %.3f  recall %.3f", precision[c], recall[c]),
-                     x: 1, y: line + c, style: Style(.muted))
-        }
+        return labelWidth
     }
 
     static func shade(_ share: Double, unicode: Bool) -> String {

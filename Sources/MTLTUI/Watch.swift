@@ -16,84 +16,150 @@ public final class StreamWatch {
         case descriptor(Int32)
     }
 
-    let source: Source
+    /// The streams watched, each a run of the workbench (up to `RunLimits.live`).
+    let feeds: [StreamFeed]
+    /// The stream receiving the controls.
+    private(set) var selected = 0
     var themes: [Theme]
     var themeIndex = 0
     let forceASCII: Bool
     let noColor: Bool
     var state = ViewState()
-    private let shared = Locked(StreamRun())
-    /// The stream being followed and why it cannot be read, for the title and the footer.
-    private let following = Locked<(path: String, problem: String?)>(("", nil))
     private let stopping = Locked(false)
     private var sentCount = 0
 
-    public init(source: Source, themes: [Theme], forceASCII: Bool = false, noColor: Bool = false) {
-        self.source = source
+    public convenience init(source: Source, themes: [Theme], forceASCII: Bool = false, noColor: Bool = false) {
+        self.init(sources: [source], themes: themes, forceASCII: forceASCII, noColor: noColor)
+    }
+
+    /// `sources`: one to `RunLimits.live` streams, shown as that many runs.
+    public init(sources: [Source], themes: [Theme], forceASCII: Bool = false, noColor: Bool = false) {
+        precondition(!sources.isEmpty && sources.count <= RunLimits.live, "watch takes 1 to \(RunLimits.live) streams")
+        feeds = sources.map(StreamFeed.init)
         self.themes = themes.isEmpty ? [Theme.builtIn] : themes
         self.forceASCII = forceASCII
         self.noColor = noColor
+        state.runCount = feeds.count
     }
 
-    /// The run as read so far (what the screen draws).
-    public var current: StreamRun { shared.withLock { $0 } }
+    /// The selected stream's run as read so far (what the screen draws).
+    public var current: StreamRun { feeds[selected].current }
+    var selectedFeed: StreamFeed { feeds[selected] }
 
     /// Runs until the user quits or a signal arrives; the terminal is always restored. Quitting
-    /// leaves the watched run alone.
+    /// leaves the watched runs alone.
     public func run() throws {
         let terminal = try Terminal(forceASCII: forceASCII, noColor: noColor)
         defer { terminal.end() }
         StopSignals.install()
         state.unicode = terminal.unicode
-        startReading()
+        let stopping = self.stopping
+        for feed in feeds { feed.startReading(until: { stopping.withLock { $0 } }) }
         defer { stopping.withLock { $0 = true } }
         loop: while !StopSignals.received {
-            let run = current
+            let runs = feeds.map(\.current)
+            let run = runs[selected]
             let (width, height) = terminal.size
-            var shown = state
-            if shown.note == nil, shown.prompt == nil { shown.note = statusNote(run) }
-            terminal.draw(Screen.render(run.snapshot, shown, context(run), width: width, height: height), theme: themes[themeIndex])
+            terminal.draw(frame(runs, width: width, height: height), theme: themes[themeIndex])
             guard let key = terminal.readKey(milliseconds: 50) else { continue }
-            // Quitting the watcher never ends the run: no "still running" question.
+            // Quitting the watcher never ends a run: no "still running" question.
             if case .character("q") = key, state.prompt == nil, state.picker == nil { break loop }
-            for effect in Controller.handle(key, state: &state, snapshot: run.snapshot, context: context(run)) {
+            for effect in handle(key, run) {
                 switch effect {
                 case .command(let command):
-                    send(command, run)
+                    send(command, to: selectedFeed)
                 case .saveCheckpoint:
-                    send(.save(""), run)
+                    send(.save(""), to: selectedFeed)
                 case .cycleTheme:
                     themeIndex = (themeIndex + 1) % themes.count
                     state.note = "theme \(themes[themeIndex].name)"
                 case .quit(let save):
-                    if save { send(.save(""), run) }
+                    if save { send(.save(""), to: selectedFeed) }
                     break loop
                 case .correction:
-                    state.note = "corrections are not in the run protocol: only mtl-tui's own workbench can make them"
-                case .selectRun, .branch, .freshRun:
-                    state.note = "several runs are the workbench's: a watched stream is one run"
+                    state.note = WatchedExamplesView.readOnly
+                case .selectRun(let delta):
+                    state.note = select(delta)
+                case .branch, .freshRun:
+                    state.note = "a watched stream cannot branch or start another run: only the workbench's own runs can"
                 }
             }
         }
     }
 
-    /// What the workbench's screens need; the stream has no rows to show, only its tasks.
+    /// A key's effects: the workbench's, except in the examples the stream sent, which are
+    /// read-only and moved through here (the workbench's own moves need the rows).
+    func handle(_ key: Key, _ run: StreamRun) -> [Effect] {
+        if state.view == .examples, state.prompt == nil, state.relabel == nil, let action = KeyMap.action(for: key, in: .examples) {
+            switch action {
+            case .up, .down:
+                let s = run.snapshot, t = min(state.task, max(s.tasks.count - 1, 0))
+                let event = s.tasks.isEmpty ? nil : run.examples[s.tasks[t]]
+                let classes = event?.confusion?.classes ?? (run.classes.indices.contains(t) ? run.classes[t] : [])
+                let count = event.map { WatchedExamplesView.rows($0, state, kind: s.taskKinds[t], classes: classes).count } ?? 0
+                state.note = nil
+                state.exampleCursor = max(0, min(count - 1, state.exampleCursor + (action == .up ? -1 : 1)))
+                return []
+            case .dropExample, .upWeight, .resetWeight, .relabel, .undoCorrection, .cycleSplit, .correctedOnly:
+                state.note = WatchedExamplesView.readOnly
+                return []
+            default:
+                break
+            }
+        }
+        return Controller.handle(key, state: &state, snapshot: run.snapshot, context: context(run))
+    }
+
+    /// `(` `)`: the stream that receives the controls.
+    func select(_ delta: Int) -> String {
+        selected = (selected + delta + feeds.count) % feeds.count
+        state.runCount = feeds.count
+        return "stream \(selected + 1) selected: \(selectedFeed.name)"
+            + (current.started && !current.acceptsCommands ? " (it does not read commands: controls are off)" : "")
+    }
+
+    /// The screen for runs read at one instant: the selected one drawn, every one overlaid.
+    func frame(_ runs: [StreamRun], width: Int, height: Int) -> Grid {
+        let run = runs[selected]
+        var shown = state
+        if shown.note == nil, shown.prompt == nil { shown.note = statusNote(run) }
+        let overlay = overlay(runs)
+        return Screen.render(run.snapshot, shown, context(run), width: width, height: height,
+                             runs: overlay.isShown || state.view == .runs ? overlay : nil)
+    }
+
+    /// Every stream as a run of the multi-run views: charts, legend, runs view.
+    func overlay(_ runs: [StreamRun]) -> RunsOverlay {
+        let views = zip(feeds, runs).enumerated().map { i, pair in
+            var view = RunView(id: i + 1, snapshot: pair.1.snapshot, origin: pair.0.name
+                               + (pair.1.started && !pair.1.acceptsCommands ? " · reads no commands" : ""))
+            view.saved = true   // nothing of a watched run is the watcher's to save
+            return view
+        }
+        var overlay = RunsOverlay(runs: views, selected: selected)
+        overlay.streams = true
+        return overlay
+    }
+
+    /// What the workbench's screens need: the stream's tasks and the examples it sent (no rows).
     func context(_ run: StreamRun) -> WorkbenchContext {
         let s = run.snapshot
-        let path = following.withLock { $0.path }
         let classes = s.tasks.indices.map { t in
             run.classes.indices.contains(t) && !run.classes[t].isEmpty ? run.classes[t]
                 : (0..<(s.history.last?.validation.indices.contains(t) == true ? s.history.last!.validation[t].confusion?.count ?? 0 : 0)).map(String.init)
         }
-        return WorkbenchContext(title: "watch \((path as NSString).lastPathComponent)", tasks: s.tasks, kinds: s.taskKinds,
-                                classes: classes, inputText: [], targets: [], scales: s.tasks.map { _ in (0, 1) },
-                                image: nil, features: [], featureWidth: 0)
+        let title = "watch \(selectedFeed.name)" + (feeds.count > 1 ? " (stream \(selected + 1) of \(feeds.count))" : "")
+        var context = WorkbenchContext(title: title, tasks: s.tasks, kinds: s.taskKinds,
+                                       classes: classes, inputText: [], targets: [], scales: s.tasks.map { _ in (0, 1) },
+                                       image: nil, features: [], featureWidth: 0)
+        context.watched = run.examples
+        return context
     }
 
     /// The footer when nothing else claims it: why the stream is not read, or what is pending.
     func statusNote(_ run: StreamRun) -> String? {
-        if let problem = following.withLock({ $0.problem }) { return problem }
-        if !run.started { return "waiting for the stream to start (\(following.withLock { $0.path }))" }
+        if let problem = selectedFeed.problem { return problem }
+        if !run.started { return "waiting for the stream to start (\(selectedFeed.path))" }
         if !run.pending.isEmpty {
             return "pending (not yet acknowledged): " + run.pending.map(\.summary).joined(separator: ", ")
         }
@@ -102,10 +168,11 @@ public final class StreamWatch {
 
     // MARK: Commands
 
-    /// Appends the command to the run's command channel, or says why it cannot go.
-    func send(_ command: TrainerCommand, _ run: StreamRun) {
+    /// Appends the command to the stream's own command channel, or says why it cannot go.
+    func send(_ command: TrainerCommand, to feed: StreamFeed) {
+        let run = feed.current
         guard run.acceptsCommands else {
-            state.note = "controls are off: this run does not read commands (its start event does not accept them)"
+            state.note = "controls are off: \(feeds.count > 1 ? feed.name : "this run") does not read commands (its start event does not accept them)"
             return
         }
         guard run.snapshot.state.isActive else {
@@ -120,10 +187,10 @@ public final class StreamWatch {
         sentCount += 1
         var sending = translated
         sending.id = "w\(ProcessInfo.processInfo.processIdentifier)-\(sentCount)"
-        let file = commandFile(run)
+        let file = commandFile(run, path: feed.path)
         do {
             try StreamWatch.append(try RunProtocol.line(sending), to: file)
-            shared.withLock { $0.sent(sending) }   // the footer lists it as pending until acknowledged
+            feed.run.withLock { $0.sent(sending) }   // the footer lists it as pending until acknowledged
         } catch {
             state.note = "cannot write the command file \(file): \(error)"
         }
@@ -131,8 +198,7 @@ public final class StreamWatch {
 
     /// The command channel: the stream's own `STREAM.commands`, or what `start` named when it
     /// is absolute (or when the stream is standard input).
-    func commandFile(_ run: StreamRun) -> String {
-        let path = following.withLock { $0.path }
+    func commandFile(_ run: StreamRun, path: String) -> String {
         if let named = run.commandFile, named.hasPrefix("/") || path == "-" { return named }
         return path + ".commands"
     }
@@ -172,81 +238,11 @@ public final class StreamWatch {
         }
     }
 
-    // MARK: Reading
-
-    private func startReading() {
-        let source = self.source, shared = self.shared, following = self.following, stopping = self.stopping
-        let thread = Thread {
-            StreamWatch.follow(source, into: shared, following: following, until: { stopping.withLock { $0 } })
-        }
-        thread.stackSize = 1 << 20
-        thread.start()
-    }
-
-    /// Reads the stream as it grows until `stop` says so (or standard input ends).
-    static func follow(_ source: Source, into shared: Locked<StreamRun>, following: Locked<(path: String, problem: String?)>,
-                       until stop: () -> Bool) {
-        let follower = makeFollower(source)
-        while !stop() {
-            let read = readAvailable(source, follower, into: shared, following: following)
-            if follower.ended { following.withLock { $0.problem = "the stream ended" }; return }
-            if read == 0 { Thread.sleep(forTimeInterval: 0.1) }
-        }
-    }
-
-    static func makeFollower(_ source: Source) -> LineFollower {
-        switch source {
-        case .file(let path): LineFollower(path: path)
-        case .directory(let directory): LineFollower(path: newestStream(in: directory) ?? directory + "/*.jsonl")
-        case .descriptor(let descriptor): LineFollower(streamDescriptor: descriptor, name: "-")
-        }
-    }
-
-    /// One poll of the stream into the run; returns how many lines it read.
-    static func readAvailable(_ source: Source, _ follower: LineFollower, into shared: Locked<StreamRun>,
-                              following: Locked<(path: String, problem: String?)>) -> Int {
-        if case .directory(let directory) = source, let newest = newestStream(in: directory) { follower.switchTo(newest) }
-        var problem: String?
-        var read = 0
-        do {
-            let poll = try follower.poll()
-            read = poll.lines.count
-            shared.withLock { run in
-                if poll.restarted { run.reset() }
-                for line in poll.lines { run.read(line: line.text, number: line.number) }
-            }
-        } catch {
-            problem = error.description
-        }
-        if case .file(let path) = source, !FileManager.default.fileExists(atPath: path) { problem = "waiting for \(path) to appear" }
-        following.withLock { $0 = (follower.path, problem) }
-        return read
-    }
-
-    /// The stream as it is now (standard input: to its end), drawn once as text: `--dump-screen`.
+    /// The streams as they are now (standard input: to its end), drawn once as text: `--dump-screen`.
     public func screen(width: Int, height: Int, view: View, unicode: Bool) -> String {
-        let follower = StreamWatch.makeFollower(source)
-        var isPipe = false
-        if case .descriptor = source { isPipe = true }
-        repeat {
-            _ = StreamWatch.readAvailable(source, follower, into: shared, following: following)
-        } while isPipe && !follower.ended
-        var shown = state
-        shown.view = view
-        shown.unicode = unicode
-        let run = current
-        shown.note = statusNote(run)
-        return Screen.render(run.snapshot, shown, context(run), width: width, height: height).text
-    }
-
-    /// The most recently modified `*.jsonl` file in a directory.
-    static func newestStream(in directory: String) -> String? {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { $0.hasSuffix(".jsonl") }.map { (directory as NSString).appendingPathComponent($0) }
-            .max { modified($0) < modified($1) }
-    }
-
-    private static func modified(_ path: String) -> Date {
-        ((try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date) ?? .distantPast
+        for feed in feeds { feed.readOnce() }
+        state.view = view
+        state.unicode = unicode
+        return frame(feeds.map(\.current), width: width, height: height).text
     }
 }

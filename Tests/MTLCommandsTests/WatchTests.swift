@@ -66,6 +66,105 @@ run.done("stopped" if controls.should_stop else "finished", step)
         #expect(commands.dropFirst().first?.contains(#""task":"sentiment""#) == true && commands.dropFirst().first?.contains(#""weight":1.25"#) == true)
     }
 
+    /// `watch a.jsonl b.jsonl`: two slow producers are two runs; `)` selects the second, and
+    /// space pauses it through its own command file only.
+    @Test func twoStreamsAreTwoRunsSteeredOneAtATime() throws {
+        let scratch = Scratch()
+        let streams = ["a", "b"].map { scratch.path + "/\($0).jsonl" }
+        let producers = try streams.map { stream in
+            let producer = Process()
+            producer.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            producer.arguments = ["python3", "-c", slowPythonProducer, stream, Self.python]
+            producer.standardOutput = FileHandle.nullDevice
+            producer.standardError = FileHandle.nullDevice
+            try producer.run()
+            return producer
+        }
+        // SIGKILL: a paused producer waits for commands, and SIGTERM may reach it ignored.
+        defer { for producer in producers where producer.isRunning { kill(producer.processIdentifier, SIGKILL) } }
+        let session = try TmuxSession("'\(CLI.binary)' watch '\(streams[0])' '\(streams[1])'")
+
+        // The runs view lists both streams by file name; both advance.
+        func steps(_ screen: String) -> [Int]? {
+            let found = ["1", "2"].compactMap { label -> Int? in
+                guard let range = screen.range(of: #"[▶ ]\#(label)\s+\w+\s+epoch \d+/\d+ step \d+"#, options: .regularExpression) else { return nil }
+                return Int(screen[range].split(separator: " ").last ?? "")
+            }
+            return found.count == 2 ? found : nil
+        }
+        try session.keys("7")
+        let listed = session.wait { $0.contains("a.jsonl") && $0.contains("b.jsonl") && (steps($0)?.min() ?? 0) > 5 }
+        let early = try #require(listed.flatMap(steps), "\(session.screen())")
+        #expect(session.wait { screen in steps(screen).map { zip($0, early).allSatisfy { $0 > $1 + 5 } } ?? false } != nil,
+                "both streams advance: \(session.screen())")
+
+        // Both charts on the dashboard, each in its colour, with the legend.
+        let braille = { (text: String) in text.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) } }
+        try session.keys("1")
+        #expect(session.wait { $0.contains("━1 ━2") && $0.contains("watch a.jsonl (stream 1 of 2)") && braille($0) } != nil,
+                "\(session.screen())")
+
+        // ) selects stream 2; space pauses it and only it.
+        try session.keys(")")
+        #expect(session.wait { $0.contains("watch b.jsonl (stream 2 of 2)") } != nil, "\(session.screen())")
+        try session.keys("Space")
+        #expect(session.wait { $0.contains("PAUSED") } != nil, "\(session.screen())")
+        let sent = try String(contentsOfFile: streams[1] + ".commands", encoding: .utf8)
+        #expect(sent.contains(#""command":"pause""#), "\(sent)")
+        // Stream 1's producer created its command file empty; nothing was written to it.
+        #expect((try? String(contentsOfFile: streams[0] + ".commands", encoding: .utf8)) == "", "stream 1 got no command")
+        try session.keys("7")
+        let states = session.wait { $0.range(of: #" 1\s+running"#, options: .regularExpression) != nil
+            && $0.range(of: #"▶2\s+paused"#, options: .regularExpression) != nil }
+        #expect(states != nil, "\(session.screen())")
+        try session.keys("q")
+        #expect(session.exitStatus() == 0)
+        #expect(producers.allSatisfy { $0.isRunning }, "quitting the watcher leaves both runs alone")
+    }
+
+    @Test func aFifthStreamIsRefused() throws {
+        let scratch = Scratch()
+        let result = try CLI.run(["watch"] + (1...5).map { scratch.path + "/s\($0).jsonl" })
+        #expect(result.status == 1)
+        #expect(result.stderrLines == ["mtl-tui: error: watch: 5 streams, at most 4 (\(scratch.path)/s5.jsonl is one too many)"], "\(result.stderr)")
+    }
+
+    /// `train --json-examples N`: per epoch and task, the N rows of highest loss and the
+    /// confusion counts, which `watch` shows in views 3 and 4; without the flag, no such event.
+    @Test func ourTrainerSendsExamplesOnlyWhenAsked() throws {
+        let scratch = Scratch()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let asked = try CLI.run(["train", "sample-data/penguins", "--epochs", "2", "--json", "--json-examples", "5"], in: root)
+        #expect(asked.status == 0, "\(asked.stderr)")
+        let events = asked.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let examples = events.filter { $0["event"] as? String == "examples" }
+        let tasks = ((events.first?["tasks"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }
+        #expect(examples.count == 2 * tasks.count && !tasks.isEmpty, "\(examples.count) for \(tasks)")
+        for event in examples {
+            let rows = event["rows"] as? [[String: Any]] ?? []
+            let losses = rows.compactMap { $0["loss"] as? Double }
+            #expect(rows.count == 5 && losses.count == 5 && losses == losses.sorted(by: >), "\(rows)")
+            #expect(rows.allSatisfy { $0["split"] as? String == "val" && $0["key"] is String && $0["predicted"] is String })
+        }
+        let species = try #require(examples.last { $0["task"] as? String == "species" })
+        let confusion = species["confusion"] as? [String: Any]
+        #expect(confusion?["classes"] as? [String] == ["Adelie", "Chinstrap", "Gentoo"], "\(species)")
+        // The counts are the epoch event's validation matrix.
+        let epoch = try #require(events.last { $0["event"] as? String == "epoch" })
+        let val = ((epoch["metrics"] as? [String: Any])?["val"] as? [String: Any])?["species"] as? [String: Any]
+        #expect((confusion?["matrix"] as? [[Int]]) == (val?["confusion"] as? [[Int]]) && confusion?["matrix"] != nil)
+
+        let stream = scratch.write("run.jsonl", asked.stdout)
+        let screen = try CLI.run(["watch", stream, "--dump-screen", "120x30", "--view", "3"])
+        #expect(screen.stdout.contains("5 of 5 hardest examples by loss · step"), "\(screen.stdout)")
+
+        let plain = try CLI.run(["train", "sample-data/penguins", "--epochs", "1", "--json"], in: root)
+        #expect(plain.status == 0 && !plain.stdout.contains(#""event":"examples""#))
+        let alone = try CLI.run(["train", "sample-data/penguins", "--json-examples", "5"], in: root)
+        #expect(alone.status == 1 && alone.stderrLines == ["mtl-tui: error: --json-examples: the examples travel in the event stream: add --json or --events FILE"],
+                "\(alone.stderr)")
+    }
+
     /// Our own trainer through its stream: pause, then freeze a layer `start` listed.
     @Test func steersOurOwnTrainerThroughItsStream() throws {
         let scratch = Scratch()

@@ -40,7 +40,24 @@ final class ProtocolTests: XCTestCase {
             .ack(.init(id: "w1", line: 3, command: "pause", step: 12)), .ack(.init(id: nil, line: nil, command: "stop", step: 0)),
             .ack(.init(RunCommand(.setLossWeight, id: "x", task: "a", weight: 2), line: 4, step: 9)),
             .commandError(.init(line: 2, message: "not a JSON object")), .commandError(.init(line: 5, message: "x", id: "c5")),
+            .examples(Self.examples), .examples(.init(task: "score", step: 3, rows: [])),
         ]
+    }
+
+    /// A classification task's hardest rows (one with nothing but its key) and its confusion counts.
+    static let examples = RunEvent.Examples(
+        task: "polarity", step: 30, epoch: 3,
+        rows: [.init(key: "r17", text: "not \u{1B}good", split: "val", label: "pos", predicted: "neg", probability: 0.9, loss: 2.3),
+               .init(key: "8", text: nil, split: "test", label: nil, predicted: nil, probability: nil, loss: nil)],
+        confusion: .init(classes: ["neg", "pos"], matrix: [[4, 1], [2, 3]]))
+
+    func testTheExamplesEventOnTheWire() throws {
+        let line = try RunProtocol.line(RunEvent.examples(Self.examples))
+        XCTAssertTrue(line.contains(#""event":"examples""#) && line.contains(#""confusion":{"classes":["neg","pos"],"matrix":[[4,1],[2,3]]}"#), line)
+        XCTAssertTrue(line.contains(#""probability":0.9"#) && line.contains(#""split":"test""#), line)
+        XCTAssertThrowsError(try RunProtocol.decode(RunEvent.self, from: #"{"event":"examples","task":"a","step":1}"#)) {
+            XCTAssertEqual(($0 as? LineError)?.description, "missing \"rows\"")
+        }
     }
 
     func testEveryEventKindRoundTrips() throws {

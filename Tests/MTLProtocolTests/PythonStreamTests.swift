@@ -70,4 +70,39 @@ final class PythonStreamTests: XCTestCase {
         XCTAssertEqual(done.state, "finished")
         XCTAssertEqual(done.metrics["test"]?["score"]?.values["mae"], 0.7)
     }
+
+    func testSwiftReadsThePythonBridgesExamples() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("py-examples-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let stream = directory.appendingPathComponent("run.jsonl").path
+        let script = """
+        import sys
+        sys.path.insert(0, sys.argv[2])
+        from mtl_tui import Run
+        run = Run(sys.argv[1], {"polarity": ("binary", ["neg", "pos"])}, accepts_commands=False)
+        run.step(12, 1, {"polarity": 0.4})
+        rows = [{"key": "a", "text": "fine", "label": "pos", "predicted": "pos", "probability": 0.7, "loss": 0.36},
+                {"key": "b", "text": "not good", "label": "neg", "predicted": "pos", "probability": 0.8, "loss": 1.61, "split": "train"}]
+        run.examples("polarity", rows, (["neg", "pos"], [[5, 2], [1, 6]]), epoch=1)
+        """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, stream, Self.repository.appendingPathComponent("python").path]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, message)
+        let lines = try String(contentsOfFile: stream, encoding: .utf8).split(separator: "\n").map(String.init)
+        guard case .examples(let examples) = try RunProtocol.decode(RunEvent.self, from: try XCTUnwrap(lines.last)) else {
+            return XCTFail("\(lines)")
+        }
+        XCTAssertEqual(examples, RunEvent.Examples(
+            task: "polarity", step: 12, epoch: 1,
+            rows: [.init(key: "b", text: "not good", split: "train", label: "neg", predicted: "pos", probability: 0.8, loss: 1.61),
+                   .init(key: "a", text: "fine", split: "val", label: "pos", predicted: "pos", probability: 0.7, loss: 0.36)],
+            confusion: .init(classes: ["neg", "pos"], matrix: [[5, 2], [1, 6]])))
+    }
 }

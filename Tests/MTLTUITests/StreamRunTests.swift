@@ -106,7 +106,7 @@ final class StreamWatchCommandTests: XCTestCase {
         XCTAssertTrue(FileManager.default.createFile(atPath: stream, contents: Data((start + "\n").utf8)))
         let watch = StreamWatch(source: .file(stream), themes: [])
         _ = watch.screen(width: 80, height: 24, view: .dashboard, unicode: true)
-        watch.send(.pause, watch.current)
+        watch.send(.pause, to: watch.selectedFeed)
         XCTAssertTrue(watch.state.note?.hasPrefix("cannot write the command file \(stream).commands: ") == true, "\(watch.state.note ?? "nil")")
         XCTAssertTrue(watch.current.pending.isEmpty, "a command that did not go is not pending")
     }

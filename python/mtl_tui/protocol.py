@@ -194,6 +194,47 @@ class Run:
             fields["id"] = error.id
         self.write("command_error", **fields)
 
+    def examples(self, task, rows, confusion=None, step=None, epoch=None, limit=200):
+        """One task's hardest examples (and its confusion counts) for `mtl-tui watch`'s views 3 and 4.
+
+        `rows`: dicts with `key` (the row's id), `text` (its input, cut to 200 characters),
+        `split` (train, val or test; default val), `label` (true), `predicted`, `probability`
+        (of the prediction) and `loss`; the `limit` of highest loss are kept, highest first.
+        `confusion`: (class names, matrix) or {"classes": ..., "matrix": ...}, rows true,
+        columns predicted. `step` defaults to the last step written.
+        """
+        if task not in self.tasks:
+            raise ValueError("examples: no task %r (tasks: %s)" % (task, ", ".join(self.tasks)))
+        described = []
+        for number, row in enumerate(rows):
+            if not isinstance(row, dict) or "key" not in row:
+                raise ValueError("examples: row %d needs a \"key\"" % number)
+            split = row.get("split", "val")
+            if split not in ("train", "val", "test"):
+                raise ValueError("examples: row %d: split must be train, val or test, got %r" % (number, split))
+            entry = {"key": str(row["key"]), "split": split}
+            if row.get("text") is not None:
+                entry["text"] = str(row["text"])[:200]
+            for name in ("label", "predicted"):
+                if row.get(name) is not None:
+                    entry[name] = str(row[name])
+            for name in ("probability", "loss"):
+                if row.get(name) is not None:
+                    entry[name] = _finite(_clean(row[name]))
+            described.append(entry)
+        described.sort(key=lambda r: -r["loss"] if r.get("loss") is not None else math.inf)
+        fields = {"task": task, "step": int(self.last_step if step is None else step), "rows": described[:int(limit)]}
+        if epoch is not None:
+            fields["epoch"] = int(epoch)
+        if confusion is not None:
+            classes, matrix = (confusion["classes"], confusion["matrix"]) if isinstance(confusion, dict) else confusion
+            classes = [str(c) for c in classes]
+            matrix = [[int(_clean(count)) for count in row] for row in matrix]
+            if len(matrix) != len(classes) or any(len(row) != len(classes) for row in matrix):
+                raise ValueError("examples: the confusion matrix must be %d×%d, one row and column per class" % (len(classes), len(classes)))
+            fields["confusion"] = {"classes": classes, "matrix": matrix}
+        self.write("examples", **fields)
+
     def done(self, state, step, metrics=None, epoch=None):
         """`state`: finished, stopped or diverged. Closes the stream."""
         fields = {"state": state, "step": int(step), "metrics": metrics or {}}

@@ -127,6 +127,31 @@ class RunTests(unittest.TestCase):
                          [(2, "not a JSON object"), (3, 'set_lr needs "lr", a finite number > 0')])
         run.close()
 
+    def test_examples_keeps_the_hardest_rows_and_the_confusion_counts(self):
+        run = Run(self.path, {"polarity": ("binary", ["neg", "pos"]), "score": "regression"})
+        run.step(7, 1, {"polarity": 0.5, "score": 1.0})
+        rows = [{"key": "r%d" % i, "text": "x" * 300, "label": "pos", "predicted": "neg", "probability": 0.6, "loss": float(i)}
+                for i in range(5)]
+        rows.append({"key": 99, "split": "test", "loss": float("nan")})
+        run.examples("polarity", rows, (["neg", "pos"], [[3, 1], [2, 4]]), epoch=1, limit=4)
+        event = read_events(self.path)[-1]
+        self.assertEqual(event["event"], "examples")
+        self.assertEqual((event["task"], event["step"], event["epoch"]), ("polarity", 7, 1))
+        self.assertEqual([r["key"] for r in event["rows"]], ["r4", "r3", "r2", "r1"], "the 4 of highest loss, highest first")
+        self.assertEqual(len(event["rows"][0]["text"]), 200)
+        self.assertEqual(event["rows"][0]["split"], "val")
+        self.assertEqual(event["confusion"], {"classes": ["neg", "pos"], "matrix": [[3, 1], [2, 4]]})
+        run.examples("score", rows[5:], step=9)
+        event = read_events(self.path)[-1]
+        self.assertEqual(event["rows"], [{"key": "99", "split": "test", "loss": None}], "NaN travels as null")
+        self.assertNotIn("confusion", event)
+        with self.assertRaisesRegex(ValueError, "no task 'nope'"):
+            run.examples("nope", [])
+        with self.assertRaisesRegex(ValueError, "2×2"):
+            run.examples("polarity", [], {"classes": ["neg", "pos"], "matrix": [[1, 2, 3]]})
+        with self.assertRaisesRegex(ValueError, "split must be"):
+            run.examples("polarity", [{"key": "a", "split": "dev"}])
+
     def test_command_parse_explains_each_problem(self):
         cases = {
             '{"command":"explode"}': "unknown command 'explode'",
