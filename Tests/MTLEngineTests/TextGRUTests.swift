@@ -111,8 +111,23 @@ func relativeError(_ actual: [Double], _ expected: [Double]) -> Double {
     /// (1 to 7) and 9 hidden units (one eight-lane block and a one-lane tail).
     @Test(arguments: [true, false])
     func matchesReferenceAndNumericGradients(bidirectional: Bool) {
-        let c = GRUCase(vocabulary: 9, embedding: 3, hidden: 9, bidirectional: bidirectional,
-                        lengths: [4, 7, 1, 7, 2, 5], seed: 3)
+        checkAgainstReference(GRUCase(vocabulary: 9, embedding: 3, hidden: 9, bidirectional: bidirectional,
+                                      lengths: [4, 7, 1, 7, 2, 5], seed: 3))
+    }
+
+    /// A batch large enough to run as two groups of samples through time (the longest few,
+    /// then the rest), each with its own token-gradient table: the same checks.
+    @Test(arguments: [true, false])
+    func twoSampleGroupsMatchTheReference(bidirectional: Bool) {
+        var random = SeededRandom(seed: 4)
+        let lengths = (0..<34).map { _ in 1 + Int(random.next() % 3) }
+        let c = GRUCase(vocabulary: 9, embedding: 3, hidden: 9, bidirectional: bidirectional, lengths: lengths, seed: 3)
+        c.forward(into: FloatBuffer(count: c.batch * c.width), stride: c.width)
+        #expect(c.workspace.groups.count == 2 && c.workspace.groups.allSatisfy { $0.count >= TextGRU.minimumGroup })
+        checkAgainstReference(c)
+    }
+
+    func checkAgainstReference(_ c: GRUCase) {
         let width = c.width
         let output = FloatBuffer(count: c.batch * width)
         c.forward(into: output, stride: width)

@@ -18,7 +18,11 @@ import MTLData
 ///   once per distinct token of the batch (`[U, E] × [E, 3H]`, U ≤ batch·length) rather than
 ///   per position, and its backward sums each token's gradient rows before one GEMM.
 /// - The gate loops are fused and eight lanes wide (`GateMath`).
-/// - With two threads and two directions, each direction runs on its own thread.
+/// - A large batch runs as two groups of samples with about as many tokens each (the longest
+///   few, the rest), each through all its steps on its own: two threads then share the
+///   recurrence without meeting at every step (a step is ~50 µs, about what waking a thread
+///   costs). The groups depend on the batch alone, so one thread or two give the same bits.
+///   Each direction is a further, independent piece of work.
 ///
 /// Tensors keep PyTorch's names and layout (no export permutation): `PREFIX.embedding.weight`
 /// `[V, E]` and `PREFIX.gru.weight_ih_l0` `[3H, E]`, `weight_hh_l0` `[3H, H]`, `bias_ih_l0`
@@ -103,6 +107,8 @@ public struct TextGRU: Sendable {
         let gathered: FloatBuffer          // [U, E] their embeddings
         let gatheredGradient: FloatBuffer  // [U, E]
         let zeros: FloatBuffer             // [B, H] the state before the first step
+        /// The sample groups (positions in length order) that run through time independently.
+        var groups: [Range<Int>] = []
         let directions: [DirectionWork]
         /// Set by forward: batch size, steps (the longest length), packed rows, distinct tokens,
         /// and whether it kept what backward needs.
@@ -133,7 +139,7 @@ public struct TextGRU: Sendable {
             let shared = 8 * b + 4 * b + 16 * n + 4 * Double(vocabulary) + 4 * u + 8 * u * e + 4 * b * h
             // Per direction: slots; table and its gradient; states, gates, recurrent gradient;
             // the step's recurrent product, carry and pooling buffers.
-            let direction = 4 * n + 8 * u * 3 * h + 4 * n * h * (1 + 4 + 3) + 4 * b * h * (3 + 1 + 5)
+            let direction = 4 * n + 12 * u * 3 * h + 4 * n * h * (1 + 4 + 3) + 4 * b * h * (3 + 1 + 5)
             return shared + direction * (bidirectional ? 2 : 1)
         }
     }
@@ -153,6 +159,7 @@ public struct TextGRU: Sendable {
         let meanGradient: FloatBuffer      // [B, H] the same for the mean, divided by the length
         let recurrentGradient: FloatBuffer // [N, 3H] dL/d(W_hh·h + b_hh) of each row
         let tableGradient: FloatBuffer     // [U, 3H] dL/d(W_ih·x + b_ih) summed per distinct token
+        let secondTableGradient: FloatBuffer // [U, 3H] the second sample group's share, added after
 
         init(hidden h: Int, batch b: Int, rows n: Int, unique u: Int) {
             slots = Buffer(count: n, zero: 0)
@@ -168,6 +175,7 @@ public struct TextGRU: Sendable {
             meanGradient = FloatBuffer(count: b * h)
             recurrentGradient = FloatBuffer(count: n * 3 * h)
             tableGradient = FloatBuffer(count: u * 3 * h)
+            secondTableGradient = FloatBuffer(count: u * 3 * h)
         }
     }
 
@@ -198,8 +206,11 @@ public struct TextGRU: Sendable {
             }
             BLAS.gemm(w.distinct, g, e, gathered, p + offsets.weightIH, transB: true, table, beta: 1)
         }
-        Parallel.split(directions.count, minimum: 1) { part in
-            for d in part { recur(d, parameters: p, workspace: w, training: training) }
+        let groups = w.groups
+        Parallel.split(directions.count * groups.count, minimum: 1) { part in
+            for item in part {
+                recur(item / groups.count, samples: groups[item % groups.count], parameters: p, workspace: w, training: training)
+            }
         }
         w.training = training
         // Pooled output, back in the samples' order.
@@ -245,6 +256,7 @@ public struct TextGRU: Sendable {
             total += running
         }
         w.stepOffset[steps] = total
+        w.groups = Self.groups(lengths: lengths, order: order, batch: batch, tokens: total)
         w.batch = batch
         w.steps = steps
         w.rows = total
@@ -267,31 +279,50 @@ public struct TextGRU: Sendable {
         w.distinct = distinct
     }
 
-    /// One direction over all steps: states, gates for backward, and the pooled max and sum.
-    private func recur(_ d: Int, parameters p: UnsafePointer<Float>, workspace w: Workspace, training: Bool) {
+    /// Samples per group below which a batch runs as one group.
+    static let minimumGroup = 16
+
+    /// Splits the samples (in length order) into two groups of about equal token counts when
+    /// both would hold `minimumGroup` samples; else one group. Depends on the lengths alone.
+    static func groups(lengths: UnsafePointer<Int>, order: UnsafePointer<Int>, batch: Int, tokens: Int) -> [Range<Int>] {
+        var first = 0, sum = 0
+        while first < batch, 2 * (sum + lengths[order[first]]) <= tokens {
+            sum += lengths[order[first]]
+            first += 1
+        }
+        first = max(first, minimumGroup)
+        return batch - first >= minimumGroup ? [0..<first, first..<batch] : [0..<batch]
+    }
+
+    /// One direction over all steps for the samples at positions `samples` (in length order):
+    /// states, gates for backward, and the pooled max and sum.
+    private func recur(_ d: Int, samples: Range<Int>, parameters p: UnsafePointer<Float>, workspace w: Workspace, training: Bool) {
         let work = w.directions[d]
-        let h = hidden, g = 3 * hidden
+        let h = hidden, g = 3 * hidden, first = samples.lowerBound
         let weightHH = p + directions[d].weightHH, biasHN = p + directions[d].biasHH + 2 * h
         let table = UnsafePointer(work.table.pointer), slots = UnsafePointer(work.slots.pointer)
         let states = work.states.pointer, gates = work.gates.pointer, recurrent = work.recurrent.pointer
         let maxima = work.maxima.pointer, argmax = work.argmax.pointer, sums = work.sums.pointer
-        maxima.update(repeating: -.infinity, count: w.batch * h)
-        sums.update(repeating: 0, count: w.batch * h)
+        (maxima + first * h).update(repeating: -.infinity, count: samples.count * h)
+        (sums + first * h).update(repeating: 0, count: samples.count * h)
         for t in 0..<w.steps {
-            let rows = w.active[t], base = w.stepOffset[t]
+            // The group's running samples are positions first ..< end of the step's rows.
+            let end = min(samples.upperBound, w.active[t]), base = w.stepOffset[t]
+            guard end > first else { break }
             let previous: UnsafePointer<Float>
             if t == 0 {
                 previous = UnsafePointer(w.zeros.pointer)
-                recurrent.update(repeating: 0, count: rows * g)
+                (recurrent + first * g).update(repeating: 0, count: (end - first) * g)
             } else {
                 previous = UnsafePointer(states + w.stepOffset[t - 1] * h)
-                // [A, H] × [H, 3H]: W_hh·h for the rows still running.
-                BLAS.gemm(rows, g, h, previous, weightHH, transB: true, recurrent)
+                // [A, H] × [H, 3H]: W_hh·h for the group's rows still running.
+                BLAS.gemm(end - first, g, h, previous + first * h, weightHH, transB: true, recurrent + first * g)
             }
             let step = IntLanes(repeating: Int32(t))
-            // Rows are independent: threads take disjoint blocks of them.
-            Parallel.split(rows, minimum: 16) { part in
-                for i in part {
+            // A function of its own, as the row loop was when threads split it: inlined into
+            // the step loop, the eight-lane blocks ran at well under half speed.
+            @inline(never) func gateRows(_ rows: Range<Int>) {
+                for i in rows {
                     let row = base + i
                     let x = table + Int(slots[row]) * g, hh = UnsafePointer(recurrent + i * g)
                     let before = previous + i * h, after = states + row * h, cache = gates + row * 4 * h
@@ -328,6 +359,7 @@ public struct TextGRU: Sendable {
                     if j < h { block(j, h - j) }
                 }
             }
+            gateRows(first..<end)
         }
     }
 }

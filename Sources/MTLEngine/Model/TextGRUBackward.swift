@@ -8,9 +8,21 @@ extension TextGRU {
                          workspace w: Workspace, gruFrozen: Bool, embeddingFrozen: Bool) {
         precondition(batch == w.batch && w.training, "backward follows a training forward pass of the same batch")
         if gruFrozen, embeddingFrozen { return }
+        let groups = w.groups
+        Parallel.split(directions.count * groups.count, minimum: 1) { part in
+            for item in part {
+                backThroughTime(item / groups.count, samples: groups[item % groups.count], second: item % groups.count == 1,
+                                outputGradient: dy, gradientStride: gradientStride, parameters: p, workspace: w)
+            }
+        }
         Parallel.split(directions.count, minimum: 1) { part in
             for d in part {
-                backThroughTime(d, outputGradient: dy, gradientStride: gradientStride, parameters: p, workspace: w)
+                // The second group's token gradients join the first's, always in this order.
+                let work = w.directions[d], count = w.distinct * 3 * hidden
+                if groups.count > 1 {
+                    let total = work.tableGradient.pointer, second = work.secondTableGradient.pointer
+                    for k in 0..<count { total[k] += second[k] }
+                }
                 if !gruFrozen { weightGradients(d, gradients: g, workspace: w) }
             }
         }
@@ -28,20 +40,21 @@ extension TextGRU {
         }
     }
 
-    /// Direction d from its last step to its first: each row's gradient at the recurrent
-    /// pre-activations `[N, 3H]` (kept for W_hh's gradient) and at the input projection, summed
-    /// per distinct token `[U, 3H]`.
+    /// Direction d from its last step to its first, for the samples at positions `samples`:
+    /// each row's gradient at the recurrent pre-activations `[N, 3H]` (kept for W_hh's
+    /// gradient) and at the input projection, summed per distinct token `[U, 3H]` (the second
+    /// group into a table of its own, so the groups can run at once).
     ///
     ///     dh  = dL/dh_t (pooling) + carry                  dn = dh ⊙ (1 − z)   dz = dh ⊙ (h_{t−1} − n)
     ///     a_n = dn ⊙ (1 − n²)   a_r = a_n ⊙ hn ⊙ r(1 − r)   a_z = dz ⊙ z(1 − z)   (hn = W_hn h + b_hn)
     ///     input side [a_r, a_z, a_n]   recurrent side [a_r, a_z, a_n ⊙ r]
     ///     carry = dh ⊙ z + recurrent side × W_hh          (dL/dh_{t−1})
-    private func backThroughTime(_ d: Int, outputGradient dy: UnsafePointer<Float>, gradientStride: Int,
-                                 parameters p: UnsafePointer<Float>, workspace w: Workspace) {
+    private func backThroughTime(_ d: Int, samples: Range<Int>, second: Bool, outputGradient dy: UnsafePointer<Float>,
+                                 gradientStride: Int, parameters p: UnsafePointer<Float>, workspace w: Workspace) {
         let work = w.directions[d]
-        let h = hidden, g = 3 * hidden, count = directions.count
+        let h = hidden, g = 3 * hidden, count = directions.count, first = samples.lowerBound
         // The pooled gradients in length order; the mean's already divided by the length.
-        for i in 0..<w.batch {
+        for i in samples {
             let row = dy + w.order[i] * gradientStride
             let scale = w.inverseLength[i]
             for j in 0..<h {
@@ -49,22 +62,24 @@ extension TextGRU {
                 work.meanGradient[i * h + j] = row[(count + d) * h + j] * scale
             }
         }
-        let tableGradient = work.tableGradient.pointer
+        let tableGradient = (second ? work.secondTableGradient : work.tableGradient).pointer
         tableGradient.update(repeating: 0, count: w.distinct * g)
         let weightHH = p + directions[d].weightHH
         let slots = UnsafePointer(work.slots.pointer), states = UnsafePointer(work.states.pointer)
         let gates = UnsafePointer(work.gates.pointer), argmax = UnsafePointer(work.argmax.pointer)
         let maxGradient = UnsafePointer(work.maxGradient.pointer), meanGradient = UnsafePointer(work.meanGradient.pointer)
         let carry = work.carry.pointer, recurrentGradient = work.recurrentGradient.pointer
-        var running = 0
+        var running = first
         for t in stride(from: w.steps - 1, through: 0, by: -1) {
-            let rows = w.active[t], base = w.stepOffset[t]
+            // The group's running samples are positions first ..< end of the step's rows.
+            let end = min(samples.upperBound, w.active[t]), base = w.stepOffset[t]
+            guard end > first else { continue }
             // Rows that start running here (going backwards) have no later step.
-            (carry + running * h).update(repeating: 0, count: (rows - running) * h)
-            running = rows
+            (carry + running * h).update(repeating: 0, count: (end - running) * h)
+            running = end
             let previous = t == 0 ? UnsafePointer(w.zeros.pointer) : states + w.stepOffset[t - 1] * h
             let step = IntLanes(repeating: Int32(t))
-            for i in 0..<rows {
+            for i in first..<end {
                 let row = base + i
                 let cache = gates + row * 4 * h, before = previous + i * h
                 let best = maxGradient + i * h, arg = argmax + i * h, mean = meanGradient + i * h
@@ -96,7 +111,7 @@ extension TextGRU {
                 if j < h { block(j, h - j) }
             }
             // [A, 3H] × [3H, H]: the recurrent side's share of dL/dh_{t−1}.
-            if t > 0 { BLAS.gemm(rows, h, g, recurrentGradient + base * g, weightHH, carry, beta: 1) }
+            if t > 0 { BLAS.gemm(end - first, h, g, recurrentGradient + (base + first) * g, weightHH, carry + first * h, beta: 1) }
         }
     }
 
