@@ -28,6 +28,8 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var schedule: LearningRateSchedule = .constant
     /// `--pseudo-label`: unlabelled training rows learn from confident predictions (nil: off).
     public var pseudoLabel: PseudoLabel?
+    /// `--wide-fit`: how the wide path starts (nil, as in older checkpoints: off).
+    public var wideFit: WideFitMode?
 
     public init() {}
 }
