@@ -72,4 +72,171 @@ import Testing
         #expect(abs(end - result.value) < 1e-9)
         #expect(norm < 1e-3 * startNorm, "\(kind): ‖g‖ \(norm) from \(startNorm)")
     }
+
+    struct Fixture: Decodable {
+        struct Row: Decodable { var columns: [Int32]; var values: [Float] }
+        struct Case: Decodable { var kind: String; var outputs: Int; var targets: [Float]; var weight: [Double]; var bias: [Double] }
+        var columns: Int
+        var rows: [Row]
+        var weights: [Float]
+        var c: Double
+        var cases: [Case]
+    }
+
+    /// scikit-learn's solutions (scripts/widefit_fixtures.py) at the same C: LogisticRegression
+    /// (multinomial; binary; one per label) and Ridge(alpha = 1/C).
+    @Test func theFitMatchesScikitLearn() throws {
+        let url = try #require(Bundle.module.resourceURL?.appendingPathComponent("Fixtures/wide_fit.json"))
+        let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+        var table = SparseTable()
+        for row in fixture.rows { table.append(columns: row.columns, values: row.values) }
+        #expect(fixture.cases.count == 4)
+        for item in fixture.cases {
+            let kind = try #require(TaskKind(rawValue: item.kind))
+            let width = kind == .multilabel ? item.outputs : 1
+            let targets = TaskTargets(width: width, values: item.targets, mask: fixture.weights.map { _ in 1 }, weights: fixture.weights)
+            let p = WideProblem(head: HeadConfig(name: "t", kind: kind, outputs: item.outputs), inputs: fixture.columns, table: table,
+                                rows: Array(fixture.rows.indices), targets: targets)
+            let theta = FloatBuffer(count: p.parameterCount), scratch = WideProblem.Scratch(p), lambda = p.lambda(c: fixture.c)
+            var solver = LBFGS()
+            solver.relativeDecrease = 1e-12
+            solver.gradientTolerance = 1e-7
+            _ = solver.minimise(theta, count: p.parameterCount) { x, g in p.objective(x, gradient: g, lambda: lambda, scratch: scratch) }
+            let weights = p.inputs * p.outputs
+            for i in 0..<weights {
+                #expect(abs(Double(theta[i]) - item.weight[i]) < 2e-3, "\(kind) weight \(i): \(theta[i]) vs \(item.weight[i])")
+            }
+            // Softmax logits are defined up to a constant: compare the biases centred.
+            let centre = kind == .multiclass ? (0..<p.outputs).reduce(0.0) { $0 + Double(theta[weights + $1]) } / Double(p.outputs) : 0
+            let reference = kind == .multiclass ? item.bias.reduce(0, +) / Double(p.outputs) : 0
+            for o in 0..<p.outputs {
+                #expect(abs(Double(theta[weights + o]) - centre - (item.bias[o] - reference)) < 2e-3, "\(kind) bias \(o)")
+            }
+        }
+    }
+
+    /// The grid keeps the C whose fit scores best on validation, and stops two Cs after the last gain.
+    @Test func theGridKeepsTheCWithTheBestValidationMetric() {
+        let (train, table, targets) = Self.problem(.multiclass, outputs: 3, rows: 80)
+        let trainRows = WideProblem(head: HeadConfig(name: "t", kind: .multiclass, outputs: 3), inputs: 6, table: table,
+                                    rows: Array(0..<60), targets: targets)
+        let validation = WideProblem(head: HeadConfig(name: "t", kind: .multiclass, outputs: 3), inputs: 6, table: table,
+                                     rows: Array(60..<80), targets: targets)
+        #expect(train.rows == 80)
+        let task = DataEncoder.TaskEncoding(spec: TaskSpec(name: "t", kind: .multiclass), classes: ["a", "b", "c"])
+        let grid = [0.001, 0.01, 0.1, 1, 10, 100, 1000]
+        let choice = WideFit.choose(trainRows, validation: validation, metric: "macro_f1", task: task, grid: grid)
+        let scores = choice.trials.map { $0.score! }
+        let best = scores.indices.max { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 > $1) }!
+        #expect(choice.c == choice.trials[best].c)
+        #expect(choice.trials.count == min(grid.count, best + 3))
+        #expect(Set(scores).count > 1, "the grid should matter on this problem: \(scores)")
+        let kept = WideFit.evaluate(validation, UnsafePointer(choice.parameters.pointer), task: task).macroF1
+        #expect(kept == scores[best])
+        let none = WideProblem(head: HeadConfig(name: "t", kind: .multiclass, outputs: 3), inputs: 6, table: table, rows: [], targets: targets)
+        #expect(WideFit.choose(trainRows, validation: none, metric: "macro_f1", task: task, grid: grid).c == grid[grid.count / 2])
+    }
+
+    static func runSetup(_ mode: WideFitMode?, epochs: Int = 3, learningRate: Float = 1e-3, patience: Int = 5) -> TrainingSetup {
+        let tasks: [(kind: TaskKind, classes: Int)] = [(.multiclass, 3), (.binary, 2)]
+        let model = ModelConfig(trunk: .cnn, vocabulary: 60, embedding: 8, filters: 12, kernel: 3, hidden: [10],
+                                dropout: 0.2, features: 0, heads: SyntheticData.heads(tasks), ngrams: 90, wide: true,
+                                wideLearningRate: 30)
+        var training = TrainingConfig()
+        training.epochs = epochs
+        training.batchSize = 16
+        training.optimizer.learningRate = learningRate
+        training.earlyStop = EarlyStop(metric: "macro_f1", patience: patience)
+        training.wideFit = mode
+        return SyntheticData.setup(rows: 400, tokens: 12, vocabulary: 60, features: 0, tasks: tasks, model: model, training: training)
+    }
+
+    /// Epoch 0 is the fitted linear model (heads at zero); when no later epoch beats it on
+    /// validation, early stopping restores exactly it.
+    @Test func epochZeroIsTheLinearModelAndCanBeRestored() throws {
+        let fitted = Trainer(Self.runSetup(.linear, epochs: 1, patience: 1))
+        fitted.start()
+        fitted.waitUntilFinished()
+        #expect(fitted.snapshot.history.map(\.epoch) == [0, 1])
+        // Nothing learns after the fit, so no later epoch beats epoch 0 (improving means strictly better).
+        let directory = NSTemporaryDirectory() + "mtl-widefit-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var setup = Self.runSetup(.linear, epochs: 4, patience: 2)
+        setup.training.frozen = ["trunk", "heads", "wide"]
+        setup.saveDirectory = directory
+        let wrecked = Trainer(setup)
+        wrecked.start()
+        wrecked.waitUntilFinished()
+        let history = wrecked.snapshot.history
+        let means = history.map { ($0.validation[0].macroF1! + $0.validation[1].macroF1!) / 2 }
+        #expect(history.first?.epoch == 0)
+        #expect(means.allSatisfy { $0 == means[0] }, "\(means)")
+        #expect(history.map(\.epoch) == [0, 1, 2])
+        #expect(wrecked.snapshot.restoredEpoch == 0)
+        let saved = try Checkpoint.read(from: directory, for: .resume)
+        let heads = Model.tensors(of: setup.model).filter { $0.layer.hasPrefix("head.") }
+        let wide = Model.tensors(of: setup.model).filter { $0.layer.hasPrefix("wide.") && $0.name.hasSuffix(".weight") }
+        #expect(heads.count == 4 && wide.count == 2)
+        for t in heads { #expect(saved.parameters[t.offset..<(t.offset + t.count)].allSatisfy { $0 == 0 }, "\(t.name)") }
+        for t in wide { #expect(saved.parameters[t.offset..<(t.offset + t.count)].contains { $0 != 0 }, "\(t.name)") }
+        let plain = Trainer(Self.runSetup(nil, epochs: 1))
+        plain.start()
+        plain.waitUntilFinished()
+        #expect(plain.snapshot.history.map(\.epoch) == [1])
+    }
+
+        /// The fit runs at a fresh start only: a run stopped after it (within epoch 1: a stop after
+    /// a later epoch that did not beat epoch 0 restores epoch 0, as any stop restores the best
+    /// epoch) and resumed ends bit for bit as the run that never stopped.
+    @Test func aFittedRunResumesBitForBit() throws {
+        let directory = NSTemporaryDirectory() + "mtl-widefit-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var straight = Self.runSetup(.linear)
+        straight.saveDirectory = directory + "/straight"
+        let a = Trainer(straight)
+        a.start()
+        a.waitUntilFinished()
+        var first = Self.runSetup(.linear)
+        first.saveDirectory = directory + "/part"
+        let b = Trainer(first, startPaused: true)
+        b.start()
+        b.send(.step(10))
+        let deadline = Date().addingTimeInterval(20)
+        while b.snapshot.step < 10, Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        #expect(b.snapshot.step == 10)
+        b.send(.stop)
+        b.waitUntilFinished()
+        var second = Self.runSetup(.linear)
+        second.resume = try Checkpoint.read(from: directory + "/part", for: .resume)
+        second.saveDirectory = directory + "/resumed"
+        let c = Trainer(second)
+        c.start()
+        c.waitUntilFinished()
+        expectSameFiles(directory + "/straight", directory + "/resumed", ["model.safetensors", "optimizer.safetensors", "best.safetensors"])
+        #expect(c.snapshot.history.map(\.epoch) == [0, 1, 2, 3])
+    }
+
+    /// `--wide-fit linear` needs the wide path and a fresh start; the default follows the model.
+    @Test func theModeIsCheckedAgainstTheModel() throws {
+        let plain = ModelConfig(trunk: .cnn, vocabulary: 10, embedding: 4, filters: 4, kernel: 1, hidden: [4], features: 0,
+                                heads: [HeadConfig(name: "y", kind: .binary, outputs: 1)])
+        var wide = plain
+        wide.wide = true
+        var options = RunOptions(data: "x")
+        #expect(try RunPreparation.wideFit(options, model: wide, fineTuning: false) == RunOptions.defaultWideFit)
+        #expect(try RunPreparation.wideFit(options, model: plain, fineTuning: false) == .off)
+        #expect(try RunPreparation.wideFit(options, model: wide, fineTuning: true) == .off)
+        options.wideFit = .linear
+        for (model, fineTuning) in [(plain, false), (wide, true)] {
+            do {
+                _ = try RunPreparation.wideFit(options, model: model, fineTuning: fineTuning)
+                Issue.record("accepted --wide-fit linear for \(model.summary), fine-tuning \(fineTuning)")
+            } catch let error as UsageError {
+                #expect(error.option == "--wide-fit")
+                #expect(!error.description.contains("\n"))
+            }
+        }
+        options.wideFit = .off
+        #expect(try RunPreparation.wideFit(options, model: wide, fineTuning: false) == .off)
+    }
 }
