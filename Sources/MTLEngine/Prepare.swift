@@ -40,7 +40,7 @@ public struct RunOptions: Sendable {
     public static let defaultWideLearningRate = 30.0
     /// `--wide-fit`: nil takes `defaultWideFit` for a model with the wide path.
     public var wideFit: WideFitMode?
-    public static let defaultWideFit = WideFitMode.linear
+    public static let defaultWideFit = WideFitMode.off
     /// Nil: the word vectors' width, else 64.
     public var embedding: Int?
     public var filters = 128
@@ -213,6 +213,9 @@ public enum RunPreparation {
             training.schedule = options.schedule ?? .constant
             training.pseudoLabel = options.pseudoLabel
             training.wideFit = try wideFit(options, model: model, fineTuning: fineTune != nil)
+            // The fitted wide path stays as fitted unless --wide-lr asks it to keep learning:
+            // Adam moves it off the regularised optimum towards memorising rare n-grams.
+            if training.wideFit == .linear, options.wideLearningRate == nil { training.frozen.append("wide") }
             if let rule = options.earlyStop {
                 do { training.earlyStop = try EarlyStop.parse(rule, tasks: spec.tasks.map { ($0.name, $0.kind) }) } catch {
                     throw UsageError("--early-stop", error.description)

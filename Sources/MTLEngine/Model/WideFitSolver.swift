@@ -8,7 +8,7 @@ struct LBFGS {
     var memory = 7
     var maxIterations = 300
     /// Stops when an iteration lowers f by less than this × |f|, or ‖g‖ falls below `gradientTolerance` × ‖g₀‖.
-    var relativeDecrease = 1e-5
+    var relativeDecrease = 1e-4
     var gradientTolerance = 1e-4
 
     struct Result {
