@@ -66,6 +66,9 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("wide-lr"), parsing: .unconditional, help: ArgumentHelp("The wide path's learning rate as a multiple of --lr (the sparse linear path needs larger steps than the deep part). Default: \(String(format: "%g", RunOptions.defaultWideLearningRate)).", valueName: "FACTOR"))
     var wideLearningRate: Double?
 
+    @Option(name: .customLong("wide-fit"), help: ArgumentHelp("How the wide path starts: linear fits it first, per task, as an L2-regularised logistic (least-squares for regression) model on the training rows with C chosen on validation, the heads starting at zero, so the run starts as that linear model (epoch 0, which early stopping can keep), and keeps it fixed unless --wide-lr is given; off starts it at zero, learning at --wide-lr. Default: \(RunOptions.defaultWideFit.rawValue) for a model with the wide path.", valueName: "linear|off"))
+    var wideFit: String?
+
     @Option(name: .customLong("embedding-dropout"), parsing: .unconditional, help: ArgumentHelp("Word dropout on the cnn trunk's embedding: each word of a training batch is dropped (its vector zeroed) with this probability, the rest scaled by 1/(1-X). Default: 0.", valueName: "X"))
     var embeddingDropout: Double?
 
@@ -184,6 +187,10 @@ public struct TrainingOptions: ParsableArguments {
             o.sharing = parsed
         }
         o.wideLearningRate = wideLearningRate
+        if let wideFit {
+            guard let mode = WideFitMode(rawValue: wideFit) else { throw UsageError("--wide-fit", "expected linear or off, got '\(wideFit)'") }
+            o.wideFit = mode
+        }
         o.embeddingDropout = embeddingDropout
         o.embedding = embedding
         o.vectors = vectors

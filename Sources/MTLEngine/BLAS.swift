@@ -38,6 +38,22 @@ public enum BLAS {
         }
     }
 
+    /// Σ a[i]·b[i], accumulated in double precision (`dsdot`): L-BFGS's inner products over
+    /// millions of weights.
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
+        count > 0 ? cblas_dsdot(Int32(count), a, 1, b, 1) : 0
+    }
+
+    /// y += alpha · x.
+    public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        if count > 0 { cblas_saxpy(Int32(count), alpha, x, 1, y, 1) }
+    }
+
+    /// x *= alpha.
+    public static func scale(_ alpha: Float, _ x: UnsafeMutablePointer<Float>, count: Int) {
+        if count > 0 { cblas_sscal(Int32(count), alpha, x, 1) }
+    }
+
     /// Multiply-adds below which a block costs less than handing it to another thread.
     static let minimumProductsPerBlock = 1 << 18
 

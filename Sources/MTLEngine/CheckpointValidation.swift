@@ -186,7 +186,8 @@ extension Checkpoint.Info {
         }
         for (i, record) in history.enumerated() {
             let key = "history[\(i)]"
-            try check.that(record.epoch >= 1 && (i == 0 || record.epoch > history[i - 1].epoch), "\(key).epoch", "epochs must count up from 1")
+            // Epoch 0 is the fitted linear model of `--wide-fit linear`.
+            try check.that(record.epoch >= (i == 0 ? 0 : 1) && (i == 0 || record.epoch > history[i - 1].epoch), "\(key).epoch", "epochs must count up from 0 or 1")
             try check.that(record.train.count == model.heads.count && record.validation.count == model.heads.count, key,
                            "needs metrics for each of the \(model.heads.count) tasks")
             for (t, metrics) in (record.train + record.validation).enumerated() {
@@ -199,7 +200,7 @@ extension Checkpoint.Info {
             }
         }
         if let best {
-            try check.that(best.epoch >= 1 && best.epoch <= max(position.epoch, 1), "best.epoch", "expected 1 to \(position.epoch), got \(best.epoch)")
+            try check.that(best.epoch >= 0 && best.epoch <= max(position.epoch, 1), "best.epoch", "expected 0 to \(position.epoch), got \(best.epoch)")
             try check.that(best.epochsWithoutImprovement >= 0, "best.epochsWithoutImprovement", "must be ≥ 0")
         }
     }

@@ -38,6 +38,9 @@ public struct RunOptions: Sendable {
     public var embeddingDropout: Double?
     /// Measured on the public datasets (scripts/datasets/README.md).
     public static let defaultWideLearningRate = 30.0
+    /// `--wide-fit`: nil takes `defaultWideFit` for a model with the wide path.
+    public var wideFit: WideFitMode?
+    public static let defaultWideFit = WideFitMode.off
     /// Nil: the word vectors' width, else 64.
     public var embedding: Int?
     public var filters = 128
@@ -225,6 +228,10 @@ public enum RunPreparation {
             training.schedule = options.schedule ?? .constant
             training.pseudoLabel = options.pseudoLabel
             training.unlabeledRows = unlabeled?.rowCount
+            training.wideFit = try wideFit(options, model: model, fineTuning: fineTune != nil)
+            // The fitted wide path stays as fitted unless --wide-lr asks it to keep learning:
+            // Adam moves it off the regularised optimum towards memorising rare n-grams.
+            if training.wideFit == .linear, options.wideLearningRate == nil { training.frozen.append("wide") }
             if let rule = options.earlyStop {
                 do { training.earlyStop = try EarlyStop.parse(rule, tasks: spec.tasks.map { ($0.name, $0.kind) }) } catch {
                     throw UsageError("--early-stop", error.description)
@@ -300,6 +307,19 @@ public enum RunPreparation {
             throw UsageError("--sharing", "mmoe needs 2 to 64 experts, got \(experts)")
         }
         return (trunk, wide)
+    }
+
+    /// `--wide-fit`, else `defaultWideFit` when the model has the wide path and starts fresh
+    /// (`--from` starts from trained heads and wide weights, which a fit would replace).
+    static func wideFit(_ options: RunOptions, model: ModelConfig, fineTuning: Bool) throws -> WideFitMode {
+        guard let asked = options.wideFit else { return model.wide && !fineTuning ? RunOptions.defaultWideFit : .off }
+        if asked == .linear, !model.wide {
+            throw UsageError("--wide-fit", "linear fits the wide path, and the \(model.summary) model has none (use --trunk \(model.trunk.rawValue)+wide)")
+        }
+        if asked == .linear, fineTuning {
+            throw UsageError("--wide-fit", "linear would replace the wide path and zero the heads the model of --from trained; drop one of the two")
+        }
+        return asked
     }
 
     /// The trunk's dense layers when `--hidden` is not given; the bag goes straight into the heads.

@@ -30,6 +30,8 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var pseudoLabel: PseudoLabel?
     /// Rows `--unlabeled` added to training (nil: none): a resume must add as many again.
     public var unlabeledRows: Int?
+    /// `--wide-fit`: how the wide path starts (nil, as in older checkpoints: off).
+    public var wideFit: WideFitMode?
 
     public init() {}
 }
@@ -321,5 +323,6 @@ extension TrainingConfig {
         schedule = try c.decodeIfPresent(LearningRateSchedule.self, forKey: .schedule) ?? schedule
         pseudoLabel = try c.decodeIfPresent(PseudoLabel.self, forKey: .pseudoLabel)
         unlabeledRows = try c.decodeIfPresent(Int.self, forKey: .unlabeledRows)
+        wideFit = try c.decodeIfPresent(WideFitMode.self, forKey: .wideFit)
     }
 }

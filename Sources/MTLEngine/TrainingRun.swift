@@ -144,6 +144,7 @@ final class TrainingRun {
         refreshDerived()
         channel.report(.started(parameters: model.parameterCount))
         publish(force: true)
+        if needsWideFit { fitWidePath() }
         repeat {
             epochs: while position.epoch < config.epochs {
                 beginEpoch()

@@ -132,4 +132,36 @@ import Testing
         let reported = (done["metrics"] as? [String: Any])?["val"] as? NSDictionary
         #expect(expected != nil && reported == expected)
     }
+
+    /// `--wide-fit linear` fits the wide path: a model without one, or one `--from` trained, is refused.
+    @Test func wideFitNeedsAWidePathAndAFreshStart() throws {
+        let s = Scratch()
+        let file = s.write("ok.csv", reviewsCSV())
+        try checks.expectOneLineError(["train", file, "--trunk", "cnn", "--wide-fit", "linear"], startsWith: "--wide-fit",
+                                      contains: "the cnn model has none (use --trunk cnn+wide)")
+        try checks.expectOneLineError(["train", file, "--wide-fit", "yes"], startsWith: "--wide-fit", contains: "expected linear or off, got 'yes'")
+    }
+
+    /// With `--wide-fit linear`, epoch 0 is the fitted linear model: the JSON stream reports it
+    /// (with the chosen C per task) before the deep epochs. The fitted wide path stays fixed
+    /// (saved frozen) unless `--wide-lr` is given.
+    @Test func theLinearFitIsEpochZeroAndStaysFixedWithoutAWideRate() throws {
+        let s = Scratch()
+        let file = s.write("ok.csv", reviewsCSV())
+        for (extra, frozen) in [([String](), true), (["--wide-lr", "3"], false)] {
+            let directory = s.path + "/run\(frozen)"
+            let result = try CLI.run(["train", file, "--epochs", "1", "--json", "--wide-fit", "linear", "--save", directory] + extra)
+            #expect(result.status == 0, "\(result.stderr)")
+            let events = result.stdout.split(separator: "\n").compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+            }
+            #expect(events.filter { $0["event"] as? String == "epoch" }.map { $0["epoch"] as? Int } == [0, 1])
+            #expect(events.contains { ($0["message"] as? String)?.hasPrefix("wide fit: label C=") == true }, "\(result.stdout)")
+            let json = try #require(FileManager.default.contents(atPath: directory + "/model.json"))
+            let info = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
+            let training = try #require(info["training"] as? [String: Any])
+            #expect(training["wideFit"] as? String == "linear")
+            #expect(((training["frozen"] as? [String]) ?? []).contains("wide.label") == frozen, "\(training["frozen"] ?? "none")")
+        }
+    }
 }

@@ -1,0 +1,77 @@
+import Foundation
+import MTLData
+
+/// `--wide-fit linear`: before deep training, each task's wide path is fitted alone as the
+/// L2-regularised linear model it contains (WideFit.swift), C chosen on validation, and the heads
+/// start at zero, so the model at step 0 is exactly that linear model. It is recorded as epoch 0,
+/// and early stopping counts it as a candidate: a run whose deep epochs never beat it on
+/// validation restores it.
+public enum WideFitMode: String, Sendable, Codable, CaseIterable {
+    case linear
+    case off
+}
+
+extension TrainingRun {
+    /// Runs at a fresh start only (a resumed run has its fitted weights in the checkpoint).
+    var needsWideFit: Bool {
+        config.wideFit == .linear && setup.resume == nil && position.step == 0 && snapshot.history.isEmpty && model.config.wide
+    }
+
+    func fitWidePath() {
+        let began = Date()
+        let heads = model.config.heads
+        var trainMetrics: [TaskMetrics] = []
+        for (t, head) in heads.enumerated() {
+            let taskBegan = Date()
+            let targets = setup.inputs.rows.targets[t], encoding = setup.encoder.tasks[t]
+            let train = WideProblem(head: head, inputs: model.config.wideInputs, table: setup.inputs.wide, rows: setup.split.train, targets: targets)
+            guard train.rows > 0 else {
+                trainMetrics.append(MetricAccumulator(kind: head.kind, classes: head.outputs).metrics())
+                continue
+            }
+            let validation = WideProblem(head: head, inputs: model.config.wideInputs, table: setup.inputs.wide,
+                                         rows: setup.split.validation, targets: targets)
+            let metric = wideFitMetric(t)
+            let choice = WideFit.choose(train, validation: validation, metric: metric, task: encoding)
+            let path = model.wide[t]
+            model.parameters.pointer.advanced(by: path.weight).update(from: choice.parameters.pointer, count: path.inputs * path.outputs)
+            model.parameters.pointer.advanced(by: path.bias).update(from: choice.parameters.pointer + path.inputs * path.outputs, count: path.outputs)
+            trainMetrics.append(WideFit.evaluate(train, UnsafePointer(choice.parameters.pointer), task: encoding))
+            let tried = choice.trials.map { "C=\(format($0.c)) \($0.score.map(format) ?? "–") (\($0.iterations) it)" }.joined(separator: ", ")
+            log(.info, "wide fit: \(head.name) C=\(format(choice.c)) by validation \(metric) [\(tried)] in \(String(format: "%.1f", Date().timeIntervalSince(taskBegan))) s")
+        }
+        // The deep part adds nothing until it learns: step 0 is the fitted linear model.
+        for head in model.heads {
+            model.parameters.pointer.advanced(by: head.weight).update(repeating: 0, count: head.inputs * head.outputs)
+            model.parameters.pointer.advanced(by: head.bias).update(repeating: 0, count: head.outputs)
+        }
+        recordLinearEpoch(train: trainMetrics, seconds: Date().timeIntervalSince(began))
+    }
+
+    /// The metric that picks a task's C: the early-stopping rule's when it names this task,
+    /// else macro-F1 (RMSE for regression), as the linear baseline picks it.
+    private func wideFitMetric(_ t: Int) -> String {
+        if let rule = config.earlyStop?.metric {
+            let parts = rule.split(separator: ".", maxSplits: 1).map(String.init)
+            if parts.count == 2, parts[0] == tasks[t], parts[1] != "loss" { return parts[1] }
+        }
+        return model.config.heads[t].kind == .regression ? "rmse" : "macro_f1"
+    }
+
+    /// Epoch 0: the linear model's metrics, and early stopping's first candidate.
+    private func recordLinearEpoch(train: [TaskMetrics], seconds: Double) {
+        let (validation, examples) = evaluator.evaluate(setup.split.validation, inputs: setup.inputs, step: 0)
+        let total = zip(effective, validation).reduce(0) { $0 + $1.0 * $1.1.loss }
+        let record = EpochRecord(epoch: 0, step: 0, train: train, validation: validation, validationTotal: total, seconds: seconds,
+                                 learningRate: optimizer.config.learningRate.shortestDouble, pseudoLabels: nil)
+        snapshot.history.append(record)
+        snapshot.examples = examples
+        channel.report(.epoch(record))
+        if let rule = config.earlyStop, let value = metric(rule.metric, record) {
+            best = Checkpoint.Best(epoch: 0, value: value, epochsWithoutImprovement: 0)
+            if bestParameters == nil { bestParameters = FloatBuffer(count: model.parameterCount) }
+            bestParameters!.copy(from: model.parameters)
+        }
+        publish(force: true)
+    }
+}
