@@ -21,6 +21,9 @@ extension TrainingRun {
         let began = Date()
         let heads = model.config.heads
         var trainMetrics: [TaskMetrics] = []
+        // The fit takes seconds to minutes and reads no commands: say so while it runs.
+        log(.info, "wide fit: fitting each task's linear model before training; commands apply when it ends")
+        publish(force: true)
         for (t, head) in heads.enumerated() {
             let taskBegan = Date()
             let targets = setup.inputs.rows.targets[t], encoding = setup.encoder.tasks[t]
@@ -39,6 +42,7 @@ extension TrainingRun {
             trainMetrics.append(WideFit.evaluate(train, UnsafePointer(choice.parameters.pointer), task: encoding))
             let tried = choice.trials.map { "C=\(format($0.c)) \($0.score.map(format) ?? "–") (\($0.iterations) it)" }.joined(separator: ", ")
             log(.info, "wide fit: \(head.name) C=\(format(choice.c)) by validation \(metric) [\(tried)] in \(String(format: "%.1f", Date().timeIntervalSince(taskBegan))) s")
+            publish(force: true)
         }
         // The deep part adds nothing until it learns: step 0 is the fitted linear model.
         for head in model.heads {
