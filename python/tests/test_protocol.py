@@ -129,6 +129,7 @@ class RunTests(unittest.TestCase):
 
     def test_examples_keeps_the_hardest_rows_and_the_confusion_counts(self):
         run = Run(self.path, {"polarity": ("binary", ["neg", "pos"]), "score": "regression"})
+        self.addCleanup(run.close)
         run.step(7, 1, {"polarity": 0.5, "score": 1.0})
         rows = [{"key": "r%d" % i, "text": "x" * 300, "label": "pos", "predicted": "neg", "probability": 0.6, "loss": float(i)}
                 for i in range(5)]
