@@ -295,6 +295,9 @@ final class TrainingRun {
             let keptStep = snapshot.history.first { $0.epoch == best.epoch }?.step ?? position.step
             snapshot.examples = evaluator.evaluate(setup.split.validation, inputs: setup.inputs, step: keptStep).examples
         }
+        if !stopRequested, !fallBackToTheLinearModelPerTask().isEmpty {
+            snapshot.examples = evaluator.evaluate(setup.split.validation, inputs: setup.inputs, step: position.step).examples
+        }
         // Multi-label decision thresholds are tuned once, on the model the run ends with; the test
         // metrics and the saved checkpoint use them.
         if !stopRequested {

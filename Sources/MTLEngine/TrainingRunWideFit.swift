@@ -52,6 +52,32 @@ extension TrainingRun {
         recordLinearEpoch(train: trainMetrics, seconds: Date().timeIntervalSince(began))
     }
 
+    /// After early stopping kept a deep epoch, each task whose validation score (the metric
+    /// that chose its C) was better in epoch 0, the fitted linear model, gets its head zeroed:
+    /// it predicts with that linear model again while the other tasks keep the deep one. Exact
+    /// only while every wide path stayed as fitted (frozen, as it is unless `--wide-lr`), and
+    /// only with early stopping (without it the user asked for the last epoch). Returns the
+    /// tasks that fell back.
+    func fallBackToTheLinearModelPerTask() -> [String] {
+        let heads = model.config.heads
+        guard config.wideFit == .linear, config.earlyStop != nil, model.config.wide,
+              heads.allSatisfy({ frozen.contains("wide.\($0.name)") }),
+              let linear = snapshot.history.first(where: { $0.epoch == 0 }),
+              let keptEpoch = snapshot.restoredEpoch ?? snapshot.history.last?.epoch, keptEpoch != 0,
+              let kept = snapshot.history.first(where: { $0.epoch == keptEpoch }) else { return [] }
+        var fell: [String] = []
+        for (t, head) in model.heads.enumerated() {
+            let name = wideFitMetric(t)
+            guard let before = metric("\(tasks[t]).\(name)", linear), let after = metric("\(tasks[t]).\(name)", kept),
+                  TaskMetrics.higherIsBetter(name) ? before > after : before < after else { continue }
+            model.parameters.pointer.advanced(by: head.weight).update(repeating: 0, count: head.inputs * head.outputs)
+            model.parameters.pointer.advanced(by: head.bias).update(repeating: 0, count: head.outputs)
+            fell.append(tasks[t])
+            log(.info, "wide fit: \(tasks[t]) keeps the linear model (validation \(name) \(format(before)) in epoch 0, \(format(after)) in epoch \(keptEpoch))")
+        }
+        return fell
+    }
+
     /// The metric that picks a task's C: the early-stopping rule's when it names this task,
     /// else macro-F1 (RMSE for regression), as the linear baseline picks it.
     private func wideFitMetric(_ t: Int) -> String {

@@ -185,6 +185,38 @@ import Testing
         #expect(plain.snapshot.history.map(\.epoch) == [1])
     }
 
+    /// After early stopping keeps a deep epoch, a task that scored better on validation in
+    /// epoch 0 predicts with the fitted linear model again (its head zeroed), the others keep
+    /// the deep model; the test metrics are those of that mixed model.
+    @Test func aTaskTheDeepEpochsDidNotHelpKeepsTheLinearModel() throws {
+        var fellBack = 0, kept = 0
+        for learningRate: Float in [0.01, 0.1, 0.3] {
+            let directory = NSTemporaryDirectory() + "mtl-widefit-\(UUID().uuidString)"
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            var setup = Self.runSetup(.linear, epochs: 4, learningRate: learningRate, patience: 4)
+            setup.training.frozen = ["wide"]   // as the fit leaves it without --wide-lr
+            setup.saveDirectory = directory
+            let trainer = Trainer(setup)
+            trainer.start()
+            trainer.waitUntilFinished()
+            let s = trainer.snapshot
+            let keptEpoch = try #require(s.restoredEpoch ?? s.history.last?.epoch)
+            guard keptEpoch != 0 else { continue }
+            let linear = try #require(s.history.first { $0.epoch == 0 }), deep = try #require(s.history.first { $0.epoch == keptEpoch })
+            let parameters = try Checkpoint.read(from: directory, for: .resume).parameters
+            for (t, tensor) in Model.tensors(of: setup.model).filter({ $0.layer.hasPrefix("head.") && $0.name.hasSuffix(".weight") }).enumerated() {
+                let zero = parameters[tensor.offset..<(tensor.offset + tensor.count)].allSatisfy { $0 == 0 }
+                let linearWins = linear.validation[t].macroF1! > deep.validation[t].macroF1!
+                #expect(zero == linearWins, "lr \(learningRate) task \(t): epoch 0 \(linear.validation[t].macroF1!), epoch \(keptEpoch) \(deep.validation[t].macroF1!)")
+                if linearWins { fellBack += 1 } else { kept += 1 }
+            }
+            let logged = s.events.filter { $0.message.contains("keeps the linear model") }.count
+            let zeroed = (0..<2).filter { linear.validation[$0].macroF1! > deep.validation[$0].macroF1! }.count
+            #expect(logged == zeroed, "each fallback is said in the event log")
+        }
+        #expect(fellBack > 0 && kept > 0, "both outcomes exercised: \(fellBack) fell back, \(kept) kept the deep model")
+    }
+
         /// The fit runs at a fresh start only: a run stopped after it (within epoch 1: a stop after
     /// a later epoch that did not beat epoch 0 restores epoch 0, as any stop restores the best
     /// epoch) and resumed ends bit for bit as the run that never stopped.
