@@ -33,15 +33,7 @@ final class PythonStreamTests: XCTestCase {
         run.message("warning", 3, "a warning")
         run.done("finished", 3, {"test": {"score": {"count": 6, "loss": 1.1, "mae": 0.7}}}, epoch=1)
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, stream, Self.repository.appendingPathComponent("python").path]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, message)
+        try runPython(script, stream)
 
         let lines = try String(contentsOfFile: stream, encoding: .utf8).split(separator: "\n").map(String.init)
         let events = try lines.map { try RunProtocol.decode(RunEvent.self, from: $0) }
@@ -86,15 +78,7 @@ final class PythonStreamTests: XCTestCase {
                 {"key": "b", "text": "not good", "label": "neg", "predicted": "pos", "probability": 0.8, "loss": 1.61, "split": "train"}]
         run.examples("polarity", rows, (["neg", "pos"], [[5, 2], [1, 6]]), epoch=1)
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, stream, Self.repository.appendingPathComponent("python").path]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, message)
+        try runPython(script, stream)
         let lines = try String(contentsOfFile: stream, encoding: .utf8).split(separator: "\n").map(String.init)
         guard case .examples(let examples) = try RunProtocol.decode(RunEvent.self, from: try XCTUnwrap(lines.last)) else {
             return XCTFail("\(lines)")
@@ -104,5 +88,18 @@ final class PythonStreamTests: XCTestCase {
             rows: [.init(key: "b", text: "not good", split: "train", label: "neg", predicted: "pos", probability: 0.8, loss: 1.61),
                    .init(key: "a", text: "fine", split: "val", label: "pos", predicted: "pos", probability: 0.7, loss: 0.36)],
             confusion: .init(classes: ["neg", "pos"], matrix: [[5, 2], [1, 6]])))
+    }
+
+    /// Runs `script` with the stream's path and the bridge's folder as its arguments; it must exit 0.
+    func runPython(_ script: String, _ stream: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, stream, Self.repository.appendingPathComponent("python").path]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, message)
     }
 }
