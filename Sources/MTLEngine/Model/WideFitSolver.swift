@@ -115,16 +115,21 @@ enum WideFit {
     /// Fits `train` for each C of `grid` (stopping two Cs after the validation metric last
     /// improved) and keeps the C whose fit scores best on `validation` by `metric` (higher is
     /// better unless `TaskMetrics.higherIsBetter` says otherwise); without validation rows, the
-    /// middle C of the grid.
+    /// middle C of the grid. When the grid's last C is still the best, up to `beyond` more Cs
+    /// follow, each √10 times the last: on the public datasets five of nine tasks were still
+    /// improving at C = 100.
     static func choose(_ train: WideProblem, validation: WideProblem, metric: String, task: DataEncoder.TaskEncoding,
-                       grid: [Double] = grid, solver: LBFGS = LBFGS()) -> Choice {
+                       grid: [Double] = grid, beyond: Int = 2, solver: LBFGS = LBFGS()) -> Choice {
         let n = train.parameterCount
         let theta = FloatBuffer(count: n), best = FloatBuffer(count: n)
         let scratch = WideProblem.Scratch(train)
         let higher = TaskMetrics.higherIsBetter(metric)
         var trials: [Trial] = [], bestScore: Double?, bestC = grid[grid.count / 2], sinceBest = 0
         let fallback = validation.rows == 0 ? grid.count / 2 : nil
-        for (i, c) in grid.enumerated() {
+        var cs = grid, i = 0
+        while i < cs.count {
+            let c = cs[i]
+            defer { i += 1 }
             let lambda = train.lambda(c: c)
             let result = solver.minimise(theta, count: n) { x, g in train.objective(x, gradient: g, lambda: lambda, scratch: scratch) }
             let score = validation.rows == 0 ? nil : evaluate(validation, theta.pointer, task: task).value(metric)
@@ -138,6 +143,7 @@ enum WideFit {
                 bestC = c
                 best.copy(from: theta)
                 sinceBest = 0
+                if i == cs.count - 1, cs.count < grid.count + beyond { cs.append(c * 10.0.squareRoot()) }
             } else {
                 sinceBest += 1
                 if sinceBest >= 2 { break }
