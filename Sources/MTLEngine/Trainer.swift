@@ -125,6 +125,8 @@ public final class Trainer: Sendable {
     func acknowledgeTaken(atStep step: Int) {
         for applied in taken.withLock({ taken in defer { taken = [] }; return taken }) { applied(step) }
     }
+    /// Whether a `stop` waits in the inbox, for work that runs long between batches (the wide fit).
+    func stopIsWaiting() -> Bool { inbox.withLock { $0.contains { if case .stop = $0.command { true } else { false } } } }
     func publish(_ snapshot: TrainerSnapshot) { shared.withLock { $0 = snapshot } }
     func waitForCommand(seconds: Double) { _ = wake.wait(timeout: .now() + seconds) }
     func deposit(fork: Checkpoint) { forks.withLock { $0.append(fork) } }

@@ -22,7 +22,7 @@ extension TrainingRun {
         let heads = model.config.heads
         var trainMetrics: [TaskMetrics] = []
         // The fit takes seconds to minutes and reads no commands: say so while it runs.
-        log(.info, "wide fit: fitting each task's linear model before training; commands apply when it ends")
+        log(.info, "wide fit: fitting each task's linear model before training; a stop ends it, other commands wait for it")
         publish(force: true)
         for (t, head) in heads.enumerated() {
             let taskBegan = Date()
@@ -35,7 +35,13 @@ extension TrainingRun {
             let validation = WideProblem(head: head, inputs: model.config.wideInputs, table: setup.inputs.wide,
                                          rows: setup.split.validation, targets: targets)
             let metric = wideFitMetric(t)
-            let choice = WideFit.choose(train, validation: validation, metric: metric, task: encoding)
+            var solver = LBFGS()
+            solver.shouldStop = { [channel] in channel.stopIsWaiting() }
+            let choice = WideFit.choose(train, validation: validation, metric: metric, task: encoding, solver: solver)
+            if channel.stopIsWaiting() {
+                log(.info, "wide fit: stopped during \(head.name)'s fit")
+                break
+            }
             let path = model.wide[t]
             model.parameters.pointer.advanced(by: path.weight).update(from: choice.parameters.pointer, count: path.inputs * path.outputs)
             model.parameters.pointer.advanced(by: path.bias).update(from: choice.parameters.pointer + path.inputs * path.outputs, count: path.outputs)
@@ -44,6 +50,8 @@ extension TrainingRun {
             log(.info, "wide fit: \(head.name) C=\(format(choice.c)) by validation \(metric) [\(tried)] in \(String(format: "%.1f", Date().timeIntervalSince(taskBegan))) s")
             publish(force: true)
         }
+        // A stop during the fit ends the run before it trains: no epoch 0 of a half-fitted model.
+        guard !channel.stopIsWaiting() else { return }
         // The deep part adds nothing until it learns: step 0 is the fitted linear model.
         for head in model.heads {
             model.parameters.pointer.advanced(by: head.weight).update(repeating: 0, count: head.inputs * head.outputs)

@@ -193,6 +193,19 @@ import Testing
         #expect(plain.snapshot.history.map(\.epoch) == [1])
     }
 
+    /// A stop that arrives during the fit ends it at the next L-BFGS iteration (a fit on a large
+    /// table takes minutes): the run stops before training, with no epoch 0 of a half-fitted model.
+    @Test func aStopDuringTheFitEndsItAtOnce() {
+        let trainer = Trainer(Self.runSetup(.linear, epochs: 3))
+        trainer.send(.stop)
+        trainer.start()
+        #expect(trainer.waitUntilFinished(seconds: 60))
+        let s = trainer.snapshot
+        #expect(s.state == .stopped)
+        #expect(s.history.isEmpty)
+        #expect(s.events.contains { $0.message.contains("wide fit: stopped during") })
+    }
+
     /// After early stopping keeps a deep epoch, a task that scored better on validation in
     /// epoch 0 predicts with the fitted linear model again (its head zeroed), the others keep
     /// the deep model; the test metrics are those of that mixed model.

@@ -10,6 +10,9 @@ struct LBFGS {
     /// Stops when an iteration lowers f by less than this × |f|, or ‖g‖ falls below `gradientTolerance` × ‖g₀‖.
     var relativeDecrease = 1e-4
     var gradientTolerance = 1e-4
+    /// Asked before each iteration; true ends the search where it is (a stop command: a fit
+    /// on a large table takes minutes and must not hold the run that long).
+    var shouldStop: () -> Bool = { false }
 
     struct Result {
         var value: Double
@@ -27,6 +30,7 @@ struct LBFGS {
         var alpha = [Double](repeating: 0, count: memory)
         var smallSteps = 0
         for iteration in 0..<maxIterations {
+            if shouldStop() { return Result(value: value, iterations: iteration, evaluations: evaluations) }
             let norm = BLAS.dot(g.pointer, g.pointer, count: n).squareRoot()
             if norm <= gradientTolerance * initialNorm || norm == 0 { return Result(value: value, iterations: iteration, evaluations: evaluations) }
             // Two-loop recursion: d = −H g.
@@ -132,6 +136,10 @@ enum WideFit {
             defer { i += 1 }
             let lambda = train.lambda(c: c)
             let result = solver.minimise(theta, count: n) { x, g in train.objective(x, gradient: g, lambda: lambda, scratch: scratch) }
+            if solver.shouldStop() {
+                if trials.isEmpty { best.copy(from: theta); bestC = c }
+                break
+            }
             let score = validation.rows == 0 ? nil : evaluate(validation, theta.pointer, task: task).value(metric)
             trials.append(Trial(c: c, score: score, iterations: result.iterations))
             if let fallback {
