@@ -83,3 +83,41 @@ func expectSameFiles(_ a: String, _ b: String, _ files: [String] = ["model.safet
         #expect(x != nil && x == y, "\(comment) \(file)", sourceLocation: sourceLocation)
     }
 }
+
+/// A run trained straight through beside the same run stopped after `steps` steps and resumed
+/// from its checkpoint, for the bit-exact resume tests: `DIRECTORY/straight`, `/part` and
+/// `/resumed` hold their checkpoints. `part` (default: `straight`) is the setup of the stopped
+/// and the resumed run; `beforeStepping` gets the paused part run first (to send commands).
+struct StraightAndResumed {
+    let straight: Trainer
+    let part: Checkpoint
+    let resumed: Trainer
+    /// Whether the part run reached `steps` before it was stopped.
+    let reachedStop: Bool
+
+    init(_ straightSetup: TrainingSetup, part partSetup: TrainingSetup? = nil, stopAfter steps: Int, in directory: String,
+         beforeStepping: (Trainer) -> Void = { _ in }) throws {
+        var setup = straightSetup
+        setup.saveDirectory = directory + "/straight"
+        straight = Trainer(setup)
+        straight.start()
+        straight.waitUntilFinished()
+        setup = partSetup ?? straightSetup
+        setup.saveDirectory = directory + "/part"
+        let stopped = Trainer(setup, startPaused: true)
+        stopped.start()
+        beforeStepping(stopped)
+        stopped.send(.step(steps))
+        let deadline = Date().addingTimeInterval(20)
+        while stopped.snapshot.step < steps, Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        reachedStop = stopped.snapshot.step == steps
+        stopped.send(.stop)
+        stopped.waitUntilFinished()
+        part = try Checkpoint.read(from: directory + "/part", for: .resume)
+        setup.resume = part
+        setup.saveDirectory = directory + "/resumed"
+        resumed = Trainer(setup)
+        resumed.start()
+        resumed.waitUntilFinished()
+    }
+}

@@ -52,27 +52,13 @@ import Testing
         let shapes = ["task0": LossShape(focal: FocalLoss(gamma: 2), ohem: 0.5), "task1": LossShape(focal: FocalLoss(gamma: 1, alpha: 0.25))]
         var straight = base.setup(epochs: 3, trunk: .mlp)
         straight.training.lossShapes = shapes
-        straight.saveDirectory = directory + "/straight"
-        let a = Trainer(straight)
-        a.start()
-        a.waitUntilFinished()
-
-        var first = base.setup(epochs: 3, trunk: .mlp)
-        first.saveDirectory = directory + "/part"
-        let b = Trainer(first, startPaused: true)
-        b.start()
-        for (task, shape) in shapes.sorted(by: { $0.key < $1.key }) { b.send(.setLossShape(task: task, shape)) }
-        b.send(.step(37))
-        #expect(base.eventually(b) { $0.step == 37 })
-        b.send(.stop)
-        b.waitUntilFinished()
-        var second = base.setup(epochs: 3, trunk: .mlp)
-        second.resume = try Checkpoint.read(from: directory + "/part", for: .resume)
-        #expect(second.resume?.info.training.lossShapes == shapes)
-        second.saveDirectory = directory + "/resumed"
-        let c = Trainer(second)
-        c.start()
-        c.waitUntilFinished()
+        // The part run starts plain and takes the shapes as commands before its first step.
+        let runs = try StraightAndResumed(straight, part: base.setup(epochs: 3, trunk: .mlp), stopAfter: 37, in: directory) { b in
+            for (task, shape) in shapes.sorted(by: { $0.key < $1.key }) { b.send(.setLossShape(task: task, shape)) }
+        }
+        let a = runs.straight, c = runs.resumed
+        #expect(runs.reachedStop)
+        #expect(runs.part.info.training.lossShapes == shapes)
         expectSameFiles(directory + "/straight", directory + "/resumed")
         #expect(c.snapshot.lossShapes == shapes)
         // The shaped run really trained otherwise than a plain one.

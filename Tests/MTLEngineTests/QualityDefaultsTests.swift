@@ -102,27 +102,9 @@ import Testing
         }
         let directory = NSTemporaryDirectory() + "mtl-quality-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var straight = setup()
-        straight.saveDirectory = directory + "/straight"
-        let a = Trainer(straight)
-        a.start()
-        a.waitUntilFinished()
-        var first = setup()
-        first.saveDirectory = directory + "/part"
-        let b = Trainer(first, startPaused: true)
-        b.start()
-        b.send(.step(30))
-        let deadline = Date().addingTimeInterval(10)
-        while b.snapshot.step < 30, Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
-        #expect(b.snapshot.step == 30)
-        b.send(.stop)
-        b.waitUntilFinished()
-        var second = setup()
-        second.resume = try Checkpoint.read(from: directory + "/part", for: .resume)
-        second.saveDirectory = directory + "/resumed"
-        let c = Trainer(second)
-        c.start()
-        c.waitUntilFinished()
+        let runs = try StraightAndResumed(setup(), stopAfter: 30, in: directory)
+        #expect(runs.reachedStop)
+        let c = runs.resumed
         expectSameFiles(directory + "/straight", directory + "/resumed")
         #expect(c.snapshot.history.count == 3)
     }

@@ -138,29 +138,13 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var straight = setup(epochs: 4, schedule: schedule, learningRate: 0.03)
         straight.training.earlyStop = nil
-        straight.saveDirectory = directory + "/straight"
-        let a = Trainer(straight)
-        a.start()
-        a.waitUntilFinished()
+        let runs = try StraightAndResumed(straight, stopAfter: 23, in: directory)
+        let a = runs.straight, c = runs.resumed
+        #expect(runs.reachedStop)
         if case .plateau = schedule {
             // The run must cut the rate, or the saved state is never put to the test.
             #expect(Set(a.snapshot.history.compactMap(\.learningRate)).count > 1)
         }
-
-        var first = straight
-        first.saveDirectory = directory + "/part"
-        let b = Trainer(first, startPaused: true)
-        b.start()
-        b.send(.step(23))
-        #expect(eventually(b) { $0.step == 23 })
-        b.send(.stop)
-        b.waitUntilFinished()
-        var second = straight
-        second.resume = try Checkpoint.read(from: directory + "/part", for: .resume)
-        second.saveDirectory = directory + "/resumed"
-        let c = Trainer(second)
-        c.start()
-        c.waitUntilFinished()
         expectSameFiles(directory + "/straight", directory + "/resumed")
         #expect(c.snapshot.history.map(\.learningRate) == a.snapshot.history.map(\.learningRate))
     }

@@ -50,31 +50,9 @@ import Testing
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let options: [String: Double] = strategy == .gradnorm ? ["every": 3] : [:]
-        var straight = setup(strategy, options: options, epochs: 2)
-        straight.saveDirectory = directory + "/straight"
-        let a = Trainer(straight)
-        a.start()
-        a.waitUntilFinished()
-
-        var first = setup(strategy, options: options, epochs: 2)
-        first.saveDirectory = directory + "/part"
-        let b = Trainer(first, startPaused: true)
-        b.start()
-        b.send(.step(29))
-        let deadline = Date().addingTimeInterval(20)
-        while b.snapshot.step < 29, Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
-        b.send(.stop)
-        b.waitUntilFinished()
-        let part = try Checkpoint.read(from: directory + "/part", for: .resume)
-        #expect(part.info.weighting?.strategy == strategy)
-        #expect(part.info.training.strategyOptions == options)
-
-        var second = setup(strategy, options: options, epochs: 2)
-        second.resume = part
-        second.saveDirectory = directory + "/resumed"
-        let c = Trainer(second)
-        c.start()
-        c.waitUntilFinished()
+        let runs = try StraightAndResumed(setup(strategy, options: options, epochs: 2), stopAfter: 29, in: directory)
+        #expect(runs.part.info.weighting?.strategy == strategy)
+        #expect(runs.part.info.training.strategyOptions == options)
         expectSameFiles(directory + "/straight", directory + "/resumed", ["model.safetensors", "optimizer.safetensors"], "\(strategy)")
         let straightState = try Checkpoint.read(from: directory + "/straight").info.weighting
         let resumedState = try Checkpoint.read(from: directory + "/resumed").info.weighting

@@ -132,28 +132,10 @@ import Testing
         func setup(epochs: Int, trunk: TrunkKind) -> TrainingSetup { self.setup(epochs: epochs, trunk: trunk, wide: wide, sharing: sharing) }
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var straight = setup(epochs: 3, trunk: trunk)
-        straight.saveDirectory = directory + "/straight"
-        let a = Trainer(straight)
-        a.start()
-        a.waitUntilFinished()
-
         // Stop part-way through the second epoch, then resume to the end.
-        var first = setup(epochs: 3, trunk: trunk)
-        first.saveDirectory = directory + "/part"
-        let b = Trainer(first, startPaused: true)
-        b.start()
-        b.send(.step(37))
-        #expect(eventually(b) { $0.step == 37 })
-        b.send(.stop)
-        b.waitUntilFinished()
-        var second = setup(epochs: 3, trunk: trunk)
-        second.resume = try Checkpoint.read(from: directory + "/part", for: .resume)
-        second.saveDirectory = directory + "/resumed"
-        let c = Trainer(second)
-        c.start()
-        c.waitUntilFinished()
-
+        let runs = try StraightAndResumed(setup(epochs: 3, trunk: trunk), stopAfter: 37, in: directory)
+        #expect(runs.reachedStop)
+        let a = runs.straight, c = runs.resumed
         expectSameFiles(directory + "/straight", directory + "/resumed")
         #expect(c.snapshot.history.count == 3)
         #expect(c.snapshot.history.last == a.snapshot.history.last.map { var r = $0; r.seconds = c.snapshot.history.last!.seconds; return r })

@@ -244,27 +244,9 @@ import Testing
     @Test func aFittedRunResumesBitForBit() throws {
         let directory = NSTemporaryDirectory() + "mtl-widefit-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var straight = Self.runSetup(.linear)
-        straight.saveDirectory = directory + "/straight"
-        let a = Trainer(straight)
-        a.start()
-        a.waitUntilFinished()
-        var first = Self.runSetup(.linear)
-        first.saveDirectory = directory + "/part"
-        let b = Trainer(first, startPaused: true)
-        b.start()
-        b.send(.step(10))
-        let deadline = Date().addingTimeInterval(20)
-        while b.snapshot.step < 10, Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
-        #expect(b.snapshot.step == 10)
-        b.send(.stop)
-        b.waitUntilFinished()
-        var second = Self.runSetup(.linear)
-        second.resume = try Checkpoint.read(from: directory + "/part", for: .resume)
-        second.saveDirectory = directory + "/resumed"
-        let c = Trainer(second)
-        c.start()
-        c.waitUntilFinished()
+        let runs = try StraightAndResumed(Self.runSetup(.linear), stopAfter: 10, in: directory)
+        #expect(runs.reachedStop)
+        let c = runs.resumed
         expectSameFiles(directory + "/straight", directory + "/resumed", ["model.safetensors", "optimizer.safetensors", "best.safetensors"])
         #expect(c.snapshot.history.map(\.epoch) == [0, 1, 2, 3])
     }
