@@ -57,8 +57,7 @@ struct CrossValidate: ParsableCommand {
         // The seeded split's validation rows join the folds, so a note about them does not apply.
         for note in base.notes where !note.hasPrefix("warning: there is no validation set") { Console.shared.err("mtl-tui: \(note)") }
         let test = base.setup.split.test
-        // The data's rows only: each fold's preparation adds the --unlabeled rows to its training rows.
-        let pool = (base.setup.split.train + base.setup.split.validation).filter { $0 < base.dataRows }.sorted()
+        let pool = base.foldPool
         let foldRows = exitOnUserError { try Folds.make(base.table, spec: base.spec, rows: pool, k: folds, seed: runOptions.seed) }
         let heads = base.setup.model.heads
         let tasks = heads.map(\.name), kinds = heads.map(\.kind)

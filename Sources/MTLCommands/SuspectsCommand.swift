@@ -128,8 +128,7 @@ struct SuspectsCommand: ParsableCommand {
     func crossValidate(_ base: PreparedRun, runOptions: RunOptions, source: DatasetSource) -> OutOfFoldProbabilities {
         Parallel.threads = options.threads
         let test = base.setup.split.test
-        // The data's rows only: each fold's preparation adds the --unlabeled rows to its training rows.
-        let pool = (base.setup.split.train + base.setup.split.validation).filter { $0 < base.dataRows }.sorted()
+        let pool = base.foldPool
         let foldRows = exitOnUserError { try Folds.make(base.table, spec: base.spec, rows: pool, k: folds, seed: runOptions.seed) }
         StopSignals.install()
         var results: [CrossValidate.FoldResult] = []

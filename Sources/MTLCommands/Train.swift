@@ -152,7 +152,7 @@ final class TrainingPrinter: Sendable {
         }
         guard human else { return }
         let out = Console.shared
-        out.out("data: \(prepared.table.file) · \(prepared.table.rowCount - prepared.unlabeled) rows · \(s.split.train.count) train / \(s.split.validation.count) val / \(s.split.test.count) test"
+        out.out("data: \(prepared.table.file) · \(prepared.dataRows) rows · \(s.split.train.count) train / \(s.split.validation.count) val / \(s.split.test.count) test"
                 + (prepared.unlabeled > 0 ? " (\(prepared.unlabeled) of them unlabeled, from --unlabeled)" : ""))
         if let c = prepared.corrections {
             out.out("corrections: \(c.dropped) dropped · \(c.relabeled) relabeled · \(c.weighted) weighted · \(c.unmatched) unmatched")

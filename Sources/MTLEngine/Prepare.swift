@@ -102,10 +102,14 @@ public struct PreparedRun: Sendable {
     public var notes: [String] = []
     /// What `--corrections` changed, for the `start` event.
     public var corrections: CorrectionPlan.Summary?
-    /// Rows `--unlabeled` added to training (after the data's rows in `table`).
-    public var unlabeled = 0
+    /// Rows `--unlabeled` added to training (after the data's rows in `table`); the checkpoint
+    /// of a resumed run holds the same count.
+    public var unlabeled: Int { setup.training.unlabeledRows ?? 0 }
     /// The data's own rows: `table`'s first rows, before the unlabeled ones.
     public var dataRows: Int { table.rowCount - unlabeled }
+    /// The rows cross-validation folds: the data's training and validation rows (each fold's
+    /// preparation adds the `--unlabeled` rows to its training rows), in order.
+    public var foldPool: [Int] { (setup.split.train + setup.split.validation).filter { $0 < dataRows }.sorted() }
 }
 
 public enum RunPreparation {
@@ -250,9 +254,7 @@ public enum RunPreparation {
         setup.warmStart = fineTune?.warmStart
         // The unlabeled rows count as training rows: eval reports rows with their inputs as seen.
         if options.saveDirectory != nil { setup.splitDigest = SplitDigest(source.table, spec: spec, split: split) }
-        var prepared = PreparedRun(setup: setup, spec: spec, specSource: specSource, table: source.table, notes: notes, corrections: plan?.summary)
-        prepared.unlabeled = unlabeled?.rowCount ?? 0
-        return prepared
+        return PreparedRun(setup: setup, spec: spec, specSource: specSource, table: source.table, notes: notes, corrections: plan?.summary)
     }
 
     /// `--strategy`, else the spec's `strategy = "NAME[:k=v,...]"`, else fixed; a strategy that

@@ -248,19 +248,35 @@ final class TrainingRun {
 
     /// True when training should stop early.
     private func endEpoch() -> Bool {
-        let train = trainAccumulators.map { $0.metrics() }
+        let stop = recordEpoch(position.epoch + 1, train: trainAccumulators.map { $0.metrics() },
+                               seconds: Date().timeIntervalSince(epochStarted), pseudoLabels: pseudoCounts)
+        if let directory = setup.saveDirectory {
+            var next = position
+            next.epoch += 1
+            next.batch = 0
+            save(to: directory, position: next, quiet: true)
+        }
+        publish(force: true)
+        return stop
+    }
+
+    /// Evaluates the validation rows and records epoch `epoch` at the current step: history,
+    /// examples, reports and early stopping's best. Epoch 0 (the wide fit's linear model) comes
+    /// through here too, but does not count for a plateau schedule. True when early stopping
+    /// says to stop.
+    func recordEpoch(_ epoch: Int, train: [TaskMetrics], seconds: Double, pseudoLabels: [Int]?) -> Bool {
         let (validation, examples) = evaluator.evaluate(setup.split.validation, inputs: setup.inputs, step: position.step)
         let total = Self.weightedLoss(effective, validation)
-        let record = EpochRecord(epoch: position.epoch + 1, step: position.step, train: train, validation: validation,
-                                 validationTotal: total, seconds: Date().timeIntervalSince(epochStarted),
-                                 learningRate: optimizer.config.learningRate.shortestDouble, pseudoLabels: pseudoCounts)
+        let record = EpochRecord(epoch: epoch, step: position.step, train: train, validation: validation,
+                                 validationTotal: total, seconds: seconds,
+                                 learningRate: optimizer.config.learningRate.shortestDouble, pseudoLabels: pseudoLabels)
         snapshot.history.append(record)
         compactOldHistory()
         snapshot.examples = examples
         refreshOtherExamples()
         channel.report(.epoch(record))
         channel.report(.examples(examples))
-        observePlateau(record)
+        if epoch > 0 { observePlateau(record) }
         var stop = false
         if let rule = config.earlyStop, let value = metric(rule.metric, record) {
             let higher = rule.metric == "loss" ? false : TaskMetrics.higherIsBetter(String(rule.metric.split(separator: ".").last!))
@@ -276,27 +292,21 @@ final class TrainingRun {
                 bestParameters!.copy(from: model.parameters)
             }
         }
-        if let directory = setup.saveDirectory {
-            var next = position
-            next.epoch += 1
-            next.batch = 0
-            save(to: directory, position: next, quiet: true)
-        }
-        publish(force: true)
         return stop
     }
 
     private func finish() {
+        var keptStep: Int?
         if let best, let bestParameters, config.earlyStop != nil, best.epoch != snapshot.history.last?.epoch {
             model.parameters.copy(from: bestParameters)
             snapshot.restoredEpoch = best.epoch
             log(.info, "restored the parameters of epoch \(best.epoch) (best \(config.earlyStop!.metric) \(format(best.value)))")
-            // The hard examples describe the model the run ends with, not the last epoch's.
-            let keptStep = snapshot.history.first { $0.epoch == best.epoch }?.step ?? position.step
-            snapshot.examples = evaluator.evaluate(setup.split.validation, inputs: setup.inputs, step: keptStep).examples
+            keptStep = snapshot.history.first { $0.epoch == best.epoch }?.step ?? position.step
         }
-        if !stopRequested, !fallBackToTheLinearModelPerTask().isEmpty {
-            snapshot.examples = evaluator.evaluate(setup.split.validation, inputs: setup.inputs, step: position.step).examples
+        let fellBack = stopRequested ? [] : fallBackToTheLinearModelPerTask()
+        if keptStep != nil || !fellBack.isEmpty {
+            // The hard examples describe the model the run ends with, not the last epoch's.
+            snapshot.examples = evaluator.evaluate(setup.split.validation, inputs: setup.inputs, step: keptStep ?? position.step).examples
         }
         // Multi-label decision thresholds are tuned once, on the model the run ends with; the test
         // metrics and the saved checkpoint use them.

@@ -14,9 +14,11 @@ public enum WideFitMode: String, Sendable, Codable, CaseIterable {
 extension TrainingRun {
     /// Runs at a fresh start only (a resumed run has its fitted weights in the checkpoint).
     var needsWideFit: Bool {
-        config.wideFit == .linear && setup.resume == nil && position.step == 0 && snapshot.history.isEmpty && model.config.wide
+        config.wideFit == .linear && setup.resume == nil
     }
 
+    /// A stop during the fit ends it at the next solver iteration, and the run stops before it
+    /// trains: no epoch 0 of a half-fitted model.
     func fitWidePath() {
         let began = Date()
         let heads = model.config.heads
@@ -37,10 +39,9 @@ extension TrainingRun {
             let metric = wideFitMetric(t)
             var solver = LBFGS()
             solver.shouldStop = { [channel] in channel.stopIsWaiting() }
-            let choice = WideFit.choose(train, validation: validation, metric: metric, task: encoding, solver: solver)
-            if channel.stopIsWaiting() {
+            guard let choice = WideFit.choose(train, validation: validation, metric: metric, task: encoding, solver: solver) else {
                 log(.info, "wide fit: stopped during \(head.name)'s fit")
-                break
+                return
             }
             let path = model.wide[t]
             model.parameters.pointer.advanced(by: path.weight).update(from: choice.parameters.pointer, count: path.inputs * path.outputs)
@@ -50,13 +51,8 @@ extension TrainingRun {
             log(.info, "wide fit: \(head.name) C=\(format(choice.c)) by validation \(metric) [\(tried)] in \(String(format: "%.1f", Date().timeIntervalSince(taskBegan))) s")
             publish(force: true)
         }
-        // A stop during the fit ends the run before it trains: no epoch 0 of a half-fitted model.
-        guard !channel.stopIsWaiting() else { return }
         // The deep part adds nothing until it learns: step 0 is the fitted linear model.
-        for head in model.heads {
-            model.parameters.pointer.advanced(by: head.weight).update(repeating: 0, count: head.inputs * head.outputs)
-            model.parameters.pointer.advanced(by: head.bias).update(repeating: 0, count: head.outputs)
-        }
+        for head in model.heads { zero(head) }
         recordLinearEpoch(train: trainMetrics, seconds: Date().timeIntervalSince(began))
     }
 
@@ -78,12 +74,17 @@ extension TrainingRun {
             let name = wideFitMetric(t)
             guard let before = metric("\(tasks[t]).\(name)", linear), let after = metric("\(tasks[t]).\(name)", kept),
                   TaskMetrics.higherIsBetter(name) ? before > after : before < after else { continue }
-            model.parameters.pointer.advanced(by: head.weight).update(repeating: 0, count: head.inputs * head.outputs)
-            model.parameters.pointer.advanced(by: head.bias).update(repeating: 0, count: head.outputs)
+            zero(head)
             fell.append(tasks[t])
             log(.info, "wide fit: \(tasks[t]) keeps the linear model (validation \(name) \(format(before)) in epoch 0, \(format(after)) in epoch \(keptEpoch))")
         }
         return fell
+    }
+
+    /// A head's weights and bias to zero: its task's logits are then the wide path's alone.
+    private func zero(_ head: Dense) {
+        model.parameters.pointer.advanced(by: head.weight).update(repeating: 0, count: head.inputs * head.outputs)
+        model.parameters.pointer.advanced(by: head.bias).update(repeating: 0, count: head.outputs)
     }
 
     /// The metric that picks a task's C: the early-stopping rule's when it names this task,
@@ -98,18 +99,7 @@ extension TrainingRun {
 
     /// Epoch 0: the linear model's metrics, and early stopping's first candidate.
     private func recordLinearEpoch(train: [TaskMetrics], seconds: Double) {
-        let (validation, examples) = evaluator.evaluate(setup.split.validation, inputs: setup.inputs, step: 0)
-        let total = zip(effective, validation).reduce(0) { $0 + $1.0 * $1.1.loss }
-        let record = EpochRecord(epoch: 0, step: 0, train: train, validation: validation, validationTotal: total, seconds: seconds,
-                                 learningRate: optimizer.config.learningRate.shortestDouble, pseudoLabels: nil)
-        snapshot.history.append(record)
-        snapshot.examples = examples
-        channel.report(.epoch(record))
-        if let rule = config.earlyStop, let value = metric(rule.metric, record) {
-            best = Checkpoint.Best(epoch: 0, value: value, epochsWithoutImprovement: 0)
-            if bestParameters == nil { bestParameters = FloatBuffer(count: model.parameterCount) }
-            bestParameters!.copy(from: model.parameters)
-        }
+        _ = recordEpoch(0, train: train, seconds: seconds, pseudoLabels: nil)
         publish(force: true)
     }
 }

@@ -116,7 +116,7 @@ import Testing
     }
 
     /// The grid keeps the C whose fit scores best on validation, and stops two Cs after the last gain.
-    @Test func theGridKeepsTheCWithTheBestValidationMetric() {
+    @Test func theGridKeepsTheCWithTheBestValidationMetric() throws {
         let (train, table, targets) = Self.problem(.multiclass, outputs: 3, rows: 80)
         let trainRows = WideProblem(head: HeadConfig(name: "t", kind: .multiclass, outputs: 3), inputs: 6, table: table,
                                     rows: Array(0..<60), targets: targets)
@@ -125,24 +125,26 @@ import Testing
         #expect(train.rows == 80)
         let task = DataEncoder.TaskEncoding(spec: TaskSpec(name: "t", kind: .multiclass), classes: ["a", "b", "c"])
         let grid = [0.001, 0.01, 0.1, 1, 10, 100, 1000]
-        let choice = WideFit.choose(trainRows, validation: validation, metric: "macro_f1", task: task, grid: grid, beyond: 0)
+        let choice = try #require(WideFit.choose(trainRows, validation: validation, metric: "macro_f1", task: task, grid: grid, beyond: 0))
         let scores = choice.trials.map { $0.score! }
         let best = scores.indices.max { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 > $1) }!
         #expect(choice.c == choice.trials[best].c)
         #expect(choice.trials.count == min(grid.count, best + 3))
         // A grid that ends while the metric still rises goes on, √10 apart, up to `beyond` more Cs.
         let short = Array(grid.prefix(best + 1))
-        let extended = WideFit.choose(trainRows, validation: validation, metric: "macro_f1", task: task, grid: short, beyond: 2)
+        let extended = try #require(WideFit.choose(trainRows, validation: validation, metric: "macro_f1", task: task, grid: short, beyond: 2))
         #expect(extended.trials.count > short.count && extended.trials.count <= short.count + 2)
         #expect(extended.trials.dropFirst(short.count).enumerated().allSatisfy { k, trial in
             abs(trial.c - short.last! * pow(10.0.squareRoot(), Double(k + 1))) < 1e-9 * trial.c
         })
-        #expect(WideFit.choose(trainRows, validation: validation, metric: "macro_f1", task: task, grid: short, beyond: 0).trials.count == short.count)
+        let unextended = try #require(WideFit.choose(trainRows, validation: validation, metric: "macro_f1", task: task, grid: short, beyond: 0))
+        #expect(unextended.trials.count == short.count)
         #expect(Set(scores).count > 1, "the grid should matter on this problem: \(scores)")
         let kept = WideFit.evaluate(validation, UnsafePointer(choice.parameters.pointer), task: task).macroF1
         #expect(kept == scores[best])
         let none = WideProblem(head: HeadConfig(name: "t", kind: .multiclass, outputs: 3), inputs: 6, table: table, rows: [], targets: targets)
-        #expect(WideFit.choose(trainRows, validation: none, metric: "macro_f1", task: task, grid: grid).c == grid[grid.count / 2])
+        let middle = try #require(WideFit.choose(trainRows, validation: none, metric: "macro_f1", task: task, grid: grid))
+        #expect(middle.c == grid[grid.count / 2])
     }
 
     static func runSetup(_ mode: WideFitMode?, epochs: Int = 3, learningRate: Float = 1e-3, patience: Int = 5) -> TrainingSetup {

@@ -24,6 +24,7 @@ struct LBFGS {
     func minimise(_ x: FloatBuffer, count n: Int,
                   _ f: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Double) -> Result {
         let g = FloatBuffer(count: n), d = FloatBuffer(count: n), xNew = FloatBuffer(count: n), gNew = FloatBuffer(count: n)
+        let sNew = FloatBuffer(count: n), yNew = FloatBuffer(count: n)
         var s: [FloatBuffer] = [], y: [FloatBuffer] = [], rho: [Double] = []
         var value = f(x.pointer, g.pointer), evaluations = 1
         let initialNorm = BLAS.dot(g.pointer, g.pointer, count: n).squareRoot()
@@ -69,17 +70,20 @@ struct LBFGS {
                 step *= 0.5
             }
             guard accepted else { return Result(value: value, iterations: iteration, evaluations: evaluations) }
-            let sk = s.count == memory ? s.removeFirst() : FloatBuffer(count: n)
-            let yk = y.count == memory ? y.removeFirst() : FloatBuffer(count: n)
-            if rho.count == memory { rho.removeFirst() }
-            sk.copy(from: xNew)
-            BLAS.axpy(-1, x.pointer, sk.pointer, count: n)
-            yk.copy(from: gNew)
-            BLAS.axpy(-1, g.pointer, yk.pointer, count: n)
+            sNew.copy(from: xNew)
+            BLAS.axpy(-1, x.pointer, sNew.pointer, count: n)
+            yNew.copy(from: gNew)
+            BLAS.axpy(-1, g.pointer, yNew.pointer, count: n)
             // Relative to yᵀy, so that the objective's scale (a multi-label loss is a mean over
-            // its labels) does not decide whether a pair is kept.
-            let sy = BLAS.dot(sk.pointer, yk.pointer, count: n), yy = BLAS.dot(yk.pointer, yk.pointer, count: n)
+            // its labels) does not decide whether a pair is kept. Only a kept pair evicts the
+            // oldest one, so a rejected pair never shrinks the memory.
+            let sy = BLAS.dot(sNew.pointer, yNew.pointer, count: n), yy = BLAS.dot(yNew.pointer, yNew.pointer, count: n)
             if sy > 1e-10 * yy, sy > 0 {
+                let sk = s.count == memory ? s.removeFirst() : FloatBuffer(count: n)
+                let yk = y.count == memory ? y.removeFirst() : FloatBuffer(count: n)
+                if rho.count == memory { rho.removeFirst() }
+                sk.copy(from: sNew)
+                yk.copy(from: yNew)
                 s.append(sk); y.append(yk); rho.append(1 / sy)
             }
             x.copy(from: xNew)
@@ -121,9 +125,9 @@ enum WideFit {
     /// better unless `TaskMetrics.higherIsBetter` says otherwise); without validation rows, the
     /// middle C of the grid. When the grid's last C is still the best, up to `beyond` more Cs
     /// follow, each √10 times the last: on the public datasets five of nine tasks were still
-    /// improving at C = 100.
+    /// improving at C = 100. Nil when `solver.shouldStop` ended the search.
     static func choose(_ train: WideProblem, validation: WideProblem, metric: String, task: DataEncoder.TaskEncoding,
-                       grid: [Double] = grid, beyond: Int = 2, solver: LBFGS = LBFGS()) -> Choice {
+                       grid: [Double] = grid, beyond: Int = 2, solver: LBFGS = LBFGS()) -> Choice? {
         let n = train.parameterCount
         let theta = FloatBuffer(count: n), best = FloatBuffer(count: n)
         let scratch = WideProblem.Scratch(train)
@@ -136,10 +140,7 @@ enum WideFit {
             defer { i += 1 }
             let lambda = train.lambda(c: c)
             let result = solver.minimise(theta, count: n) { x, g in train.objective(x, gradient: g, lambda: lambda, scratch: scratch) }
-            if solver.shouldStop() {
-                if trials.isEmpty { best.copy(from: theta); bestC = c }
-                break
-            }
+            if solver.shouldStop() { return nil }
             let score = validation.rows == 0 ? nil : evaluate(validation, theta.pointer, task: task).value(metric)
             trials.append(Trial(c: c, score: score, iterations: result.iterations))
             if let fallback {
