@@ -126,7 +126,7 @@ public enum Controller {
             case .controls where state.controlsRow < tasks: state.prompt = .weight(task: state.controlsRow, text: "")
             case .controls: return toggleFreeze(state, snapshot)
             case .examples: state.detail.toggle()
-            case .confusion where CurvesView.applies(snapshot, state):
+            case .confusion where CurvesView.applies(snapshot, state, context):
                 CurvesView.open(state: &state, snapshot: snapshot, context: context)
                 resetExamples(&state)
             case .confusion:
@@ -174,7 +174,7 @@ public enum Controller {
             guard !ranked.isEmpty else { return }
             let current = state.gradientLayer.flatMap { ranked.firstIndex(of: $0) } ?? 0
             state.gradientLayer = ranked[max(0, min(ranked.count - 1, current + delta))]
-        case .confusion where CurvesView.applies(snapshot, state):
+        case .confusion where CurvesView.applies(snapshot, state, context):
             CurvesView.move(action, state: &state, snapshot: snapshot, context: context)
         case .confusion:
             let classes = context.classes.indices.contains(state.task) ? context.classes[state.task].count : 0

@@ -23,15 +23,16 @@ enum CurvesView {
     }
 
     /// Whether view 4 shows curves for the selected task (binary and multi-label tasks).
-    static func applies(_ s: TrainerSnapshot, _ state: ViewState) -> Bool {
-        guard !s.tasks.isEmpty else { return false }
+    static func applies(_ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext) -> Bool {
+        // A watched run has no rows at hand to draw curves from.
+        guard !s.tasks.isEmpty, context.watched == nil else { return false }
         let kind = s.taskKinds[min(state.task, s.tasks.count - 1)]
         return kind == .binary || kind == .multilabel
     }
 
     /// nil before the first evaluation, or when the rows lack one of the two outcomes.
     static func model(_ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext) -> Model? {
-        guard applies(s, state), let examples = s.examples else { return nil }
+        guard applies(s, state, context), let examples = s.examples else { return nil }
         let t = min(state.task, s.tasks.count - 1)
         let width = examples.widths[t]
         let label: Int? = s.taskKinds[t] == .multilabel ? max(0, min(state.curveLabel, width - 1)) : nil

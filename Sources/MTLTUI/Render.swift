@@ -40,7 +40,7 @@ public enum Screen {
             SchedulePicker.draw(&grid, snapshot, cursor: cursor, unicode: state.unicode, y: body.y, height: body.height)
         }
         if let picker = state.relabel, state.view == .examples { CorrectionKeys.drawPicker(&grid, picker, context, unicode: state.unicode) }
-        footer(&grid, snapshot, state, watched: context.watched != nil, y: height - 1)
+        footer(&grid, snapshot, state, context, y: height - 1)
         return grid
     }
 
@@ -86,8 +86,9 @@ public enum Screen {
         grid.put(parts.joined(separator: " · "), x: x, y: y)
     }
 
-    /// `watched`: the run is a watched stream, whose examples take no corrections.
-    static func footer(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, watched: Bool = false, y: Int) {
+    /// A watched stream's examples take no corrections and draw no curves (`context.watched`).
+    static func footer(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext, y: Int) {
+        let watched = context.watched != nil
         if let prompt = state.prompt {
             let text: String = switch prompt {
             case .quit: state.runCount > 1
@@ -121,7 +122,7 @@ public enum Screen {
         case .controls: "↑↓ select · + - weight · e type weight (pins it) · u unpin · f freeze · w W strategy · < > rate · L schedule · ? help"
         case .examples where watched: "↑↓ move · enter detail · m misclassified · / search · T task · read-only: the stream's rows"
         case .examples: "↑↓ move · enter detail · m a / S filter · d drop · u U weight · r relabel · z undo · v split · c corrected · T task"
-        case .confusion where CurvesView.applies(s, state):
+        case .confusion where CurvesView.applies(s, state, context):
             "←→ move along the PR curve · enter its errors" + (s.taskKinds[min(state.task, s.tasks.count - 1)] == .multilabel ? " · ↑↓ label" : "") + " · T task · ? help"
         case .confusion: "arrows select a cell · enter show its examples · T task · ? help · q quit"
         case .help: "esc or ? back"

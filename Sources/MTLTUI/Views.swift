@@ -211,7 +211,7 @@ enum ConfusionView {
                 grid.put(WatchedExamplesView.noExamples(s.tasks[t]), x: 1, y: y + 1, style: Style(.muted), limit: grid.width - 2)
                 return
             }
-        } else if CurvesView.applies(s, state) {
+        } else if CurvesView.applies(s, state, context) {
             return CurvesView.draw(&grid, s, state, context, y: y, height: height)
         }
         guard let record, record.validation.indices.contains(t), let matrix = record.validation[t].confusion else {

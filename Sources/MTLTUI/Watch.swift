@@ -113,7 +113,6 @@ public final class StreamWatch {
     /// `(` `)`: the stream that receives the controls.
     func select(_ delta: Int) -> String {
         selected = (selected + delta + feeds.count) % feeds.count
-        state.runCount = feeds.count
         return "stream \(selected + 1) selected: \(selectedFeed.name)"
             + (current.started && !current.acceptsCommands ? " (it does not read commands: controls are off)" : "")
     }

@@ -60,7 +60,7 @@ enum WatchedExamplesView {
             let selected = first + line == cursor
             var text = (selected ? Glyph.cursor(state.unicode) : " ") + (row.loss.map { String(format: "%6.3f  ", $0) } ?? "     —  ")
             text += String(row.split.prefix(5)).padded(5) + " " + (row.label ?? "—").padded(15) + " "
-            text += (row.predicted ?? "—").padded(18) + " " + (row.probability.map { "\(Int(($0 * 100).rounded()))%" } ?? "—").padded(5) + " "
+            text += (row.predicted ?? "—").padded(18) + " " + (row.probability.map { ExampleList.percent(Float($0)) } ?? "—").padded(5) + " "
             text += String(row.key.prefix(16)).padded(16) + " " + (row.text ?? "").replacingOccurrences(of: "\n", with: " ")
             let style = selected ? Style(.selectedText, background: .selectedBackground, bold: true)
                 : Style(isWrong(row, kind: s.taskKinds[t]) ? .bad : .text)
@@ -76,7 +76,7 @@ enum WatchedExamplesView {
     static func detail(_ grid: inout Grid, _ row: RunEvent.ExampleRow, task: String, y: Int, height: Int, unicode: Bool) {
         for x in 0..<grid.width { grid.put(unicode ? "─" : "-", x: x, y: y - 1, style: Style(.border)) }
         var facts = "\(task): true \(row.label ?? "—") · predicted \(row.predicted ?? "—")"
-        if let p = row.probability { facts += " (\(Int((p * 100).rounded()))%)" }
+        if let p = row.probability { facts += " (\(ExampleList.percent(Float(p))))" }
         if let loss = row.loss { facts += String(format: " · loss %.3f", loss) }
         grid.put(facts + " · \(row.split) row \(row.key)", x: 1, y: y, style: Style(.highlight), limit: grid.width - 2)
         ExamplesView.wrap(&grid, row.text ?? "", x: 1, y: y + 2, width: grid.width - 2, end: y + height)
