@@ -72,13 +72,18 @@ class Encoder:
 
     def __init__(self, config):
         self.text = config.get("text")
-        self.grams = None
+        self.grams = self.chars = None
         if self.text:
             self.index = {t: i for i, t in enumerate(self.text["vocabulary"]["tokens"])}
             self.idf = self.text["idf"]
             grams = self.text.get("ngrams")
             self.grams = {g: i for i, g in enumerate(grams["grams"])} if grams else None
             self.gram_idf = grams["idf"] if grams else None
+            chars = grams.get("characters") if grams else None
+            self.words = len(grams["grams"]) if grams else 0
+            self.chars = {g: self.words + i for i, g in enumerate(chars["grams"])} if chars else None
+            if chars:
+                self.gram_idf = self.gram_idf + chars["idf"]
         self.numeric = config.get("numeric", [])
         self.categorical = config.get("categorical", [])
         self.width = sum(2 if n["missingIndicator"] else 1 for n in self.numeric) + sum(len(c["categories"]) + 1 for c in self.categorical)
@@ -88,22 +93,34 @@ class Encoder:
         return [self.index.get(w, 1) for w in words]
 
     def ngrams(self, row):
-        """Word 1-2-grams of the whole text (not cut at the max length) in the vocabulary: ids, counts."""
+        """Word 1-2-grams of the whole text (not cut at the max length) in the vocabulary, then
+        character 2-5-grams inside each space-padded word if the model has them: ids, counts."""
         words, found = tokens(row.get(self.text["column"]) or ""), {}
         for i, word in enumerate(words):
             for gram in ([word] + ([words[i - 1] + " " + word] if i > 0 else [])):
                 if gram in self.grams:
                     found[self.grams[gram]] = found.get(self.grams[gram], 0) + 1
+        for word in (words if self.chars is not None else []):
+            padded = " " + word + " "
+            for start in range(len(padded) - 1):
+                for end in range(start + 2, min(start + 5, len(padded)) + 1):
+                    j = self.chars.get(padded[start:end])
+                    if j is not None:
+                        found[j] = found.get(j, 0) + 1
         ids = sorted(found)
         return ids, [float(found[i]) for i in ids]
 
     def wide(self, ids, counts):
-        """The wide path's n-gram input: (1 + ln tf) * idf, L2-normalised, over every n-gram."""
+        """The wide path's n-gram input: (1 + ln tf) * idf, the word and the character n-grams
+        each L2-normalised."""
         vector = torch.zeros(len(self.gram_idf))
         for i, c in zip(ids, counts):
             vector[i] = (1 + torch.log(torch.tensor(c))) * self.gram_idf[i]
-        norm = vector.norm()
-        return vector / norm if norm > 0 else vector
+        for block in (vector[:self.words], vector[self.words:]):
+            norm = block.norm()
+            if norm > 0:
+                block /= norm
+        return vector
 
     def tfidf(self, ids):
         """Unigram TF-IDF over the vocabulary (padding and unknown skipped), L2-normalised."""

@@ -184,14 +184,14 @@ final class TrainingPrinter: Sendable {
             parts.append((m.bidirectional ? "bigru " : "gru ") + "\(m.recurrent)")
             parts.append("max+mean pool")
         case .bag:
-            parts.append("mean of \(Report.count(m.ngrams)) word 1–2-gram embeddings ×\(m.embedding)")
+            parts.append("mean of \(Report.count(m.ngrams)) n-gram embeddings ×\(m.embedding)")
         case .mlp:
             parts.append(m.vocabulary > 0 ? "tf-idf \(m.vocabulary) + \(m.features) features" : "\(m.features) features")
         }
         parts += m.hidden.map { "dense \($0)" }
         if case .mmoe(let experts) = m.sharing { parts = ["\(experts) experts of [" + parts.joined(separator: " → ") + "]", "a gate per task"] }
         parts.append(m.heads.count == 1 ? "1 head" : "\(m.heads.count) heads")
-        let wide = m.wide ? " + wide: tf-idf \(Report.count(m.ngrams)) word 1–2-grams + \(m.features) features → heads" : ""
+        let wide = m.wide ? " + wide: tf-idf \(Report.count(m.ngrams)) n-grams + \(m.features) features → heads" : ""
         return "\(m.trunk.rawValue): " + parts.joined(separator: " → ") + wide
     }
 

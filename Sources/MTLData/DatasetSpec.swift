@@ -54,6 +54,8 @@ public struct InputSpec: Sendable, Equatable, Codable {
     public var ngramMinDF: Int?
     /// Text: `wide` and `bag` keep at most this many word 1–2-grams, most frequent first; nil: 200,000.
     public var maxNGrams: Int?
+    /// Text: character 2–5-grams beside the word n-grams (`CharNGramVocabulary`); nil: the default.
+    public var charNGrams: Bool?
     /// Image: `hex` (one column, two hex digits per pixel) or `columns` (prefix0, prefix1, ...).
     public var imageEncoding: String?
     public var width: Int?
@@ -146,7 +148,7 @@ extension DatasetSpec {
         }
         for table in doc.arrays["input"] ?? [] {
             try reader.allow(table, ["column", "kind", "max_length", "min_frequency", "max_vocabulary",
-                                     "vectors", "encoding", "width", "height", "ngram_min_df", "max_ngrams"])
+                                     "vectors", "encoding", "width", "height", "ngram_min_df", "max_ngrams", "char_ngrams"])
             guard let column = try reader.string(table, "column") else {
                 throw DataError(file: file, line: table.line, key: "[[input]]", "missing key 'column'")
             }
@@ -165,7 +167,8 @@ extension DatasetSpec {
             }
             input.ngramMinDF = try reader.positiveInt(table, "ngram_min_df")
             input.maxNGrams = try reader.positiveInt(table, "max_ngrams")
-            for key in ["ngram_min_df", "max_ngrams"] where kind != .text && table[key] != nil {
+            input.charNGrams = try reader.bool(table, "char_ngrams")
+            for key in ["ngram_min_df", "max_ngrams", "char_ngrams"] where kind != .text && table[key] != nil {
                 throw reader.error(table, key, "word n-grams apply to a text input only")
             }
             input.imageEncoding = try reader.string(table, "encoding")
@@ -253,6 +256,7 @@ extension DatasetSpec {
                 if let vectors = input.vectors { lines.append("vectors = \(quoted(vectors))") }
                 if let minDF = input.ngramMinDF { lines.append("ngram_min_df = \(minDF)") }
                 if let maxNGrams = input.maxNGrams { lines.append("max_ngrams = \(maxNGrams)") }
+                if let chars = input.charNGrams { lines.append("char_ngrams = \(chars)") }
             }
             if let encoding = input.imageEncoding { lines.append("encoding = \(quoted(encoding))") }
             if let width = input.width { lines.append("width = \(width)") }
@@ -323,6 +327,12 @@ private struct SpecReader {
         guard let value = table[key] else { return nil }
         guard let d = value.asDouble else { throw error(table, key, "expected a number, found \(value.typeName)") }
         return d
+    }
+
+    func bool(_ table: TOMLTable, _ key: String) throws(DataError) -> Bool? {
+        guard let value = table[key] else { return nil }
+        guard case .bool(let b) = value else { throw error(table, key, "expected true or false, found \(value.typeName)") }
+        return b
     }
 
     func positiveInt(_ table: TOMLTable, _ key: String) throws(DataError) -> Int? {

@@ -6,17 +6,23 @@ import Foundation
 public struct NGramSettings: Sendable, Equatable {
     public static let defaultMinDocumentFrequency = 2
     public static let defaultMaxFeatures = 200_000
+    public static let defaultCharacters = false
     /// Half the machine's memory: the fit runs before training, which needs the rest.
     public static var defaultMemoryBudget: Double { Double(ProcessInfo.processInfo.physicalMemory) / 2 }
 
     public var minDocumentFrequency: Int?
     public var maxFeatures: Int?
+    /// Character 2–5-grams beside the word n-grams (`CharNGramVocabulary`), with the same minimum
+    /// document frequency and their own cap of `maxFeatures`.
+    public var characters: Bool?
     /// Bytes the fit may use for its counting tables and the vocabulary it keeps.
     public var memoryBudget: Double
 
-    public init(minDocumentFrequency: Int? = nil, maxFeatures: Int? = nil, memoryBudget: Double = NGramSettings.defaultMemoryBudget) {
+    public init(minDocumentFrequency: Int? = nil, maxFeatures: Int? = nil, characters: Bool? = nil,
+                memoryBudget: Double = NGramSettings.defaultMemoryBudget) {
         self.minDocumentFrequency = minDocumentFrequency
         self.maxFeatures = maxFeatures
+        self.characters = characters
         self.memoryBudget = memoryBudget
     }
 }
@@ -39,10 +45,13 @@ public struct NGramVocabulary: Sendable, Codable, Equatable {
     public private(set) var documentCount: Int
     public private(set) var minDocumentFrequency: Int
     public private(set) var maxFeatures: Int
+    /// Character 2–5-grams, when asked for: their ids follow the word n-grams' (`grams.count…`).
+    public private(set) var characters: CharNGramVocabulary?
     /// Derived from `grams`; not saved.
     private var lookup: Lookup
 
-    public var count: Int { grams.count }
+    /// Every feature: word n-grams, then character n-grams.
+    public var count: Int { grams.count + (characters?.count ?? 0) }
 
     /// Bytes per distinct bigram while counting: a `BigramTable` slot is 24 bytes, the table is
     /// at most 3/4 full and doubles when it grows, so old and new slots coexist for a moment.
@@ -61,8 +70,8 @@ public struct NGramVocabulary: Sendable, Codable, Equatable {
     /// - Throws: a one-line `DataError` naming `column` when the counting tables or the kept
     ///   vocabulary would need more than `memoryBudget` bytes.
     public static func fit(_ documents: [[String]], minDocumentFrequency: Int = NGramSettings.defaultMinDocumentFrequency,
-                           maxFeatures: Int = NGramSettings.defaultMaxFeatures, memoryBudget: Double = .infinity,
-                           column: String = "text", file: String = "") throws(DataError) -> NGramVocabulary {
+                           maxFeatures: Int = NGramSettings.defaultMaxFeatures, characters: Bool = false,
+                           memoryBudget: Double = .infinity, column: String = "text", file: String = "") throws(DataError) -> NGramVocabulary {
         let minDF = max(minDocumentFrequency, 1), cap = max(maxFeatures, 1)
         let budget = Budget(limit: memoryBudget, column: column, file: file, minDF: minDF, maxFeatures: cap)
         let threshold = Int32(clamping: minDF)
@@ -142,11 +151,17 @@ public struct NGramVocabulary: Sendable, Codable, Equatable {
 
         let n = Double(documents.count)
         let idf = kept.map { Float(log((1 + n) / (1 + Double($0.documents))) + 1) }
-        return NGramVocabulary(grams: kept.map(\.gram), idf: idf, documentCount: documents.count,
-                               minDocumentFrequency: minDF, maxFeatures: cap, lookup: Lookup.build(kept.map(\.gram)).lookup)
+        // The word tables are gone by now, so the character fit has the whole budget.
+        bigrams = BigramTable()
+        let chars = characters ? try CharNGramVocabulary.fit(documents, minDocumentFrequency: minDF, maxFeatures: cap,
+                                                             memoryBudget: memoryBudget, column: column, file: file) : nil
+        return NGramVocabulary(grams: kept.map(\.gram), idf: idf, documentCount: documents.count, minDocumentFrequency: minDF,
+                               maxFeatures: cap, characters: chars, lookup: Lookup.build(kept.map(\.gram)).lookup)
     }
 
-    private init(grams: [String], idf: [Float], documentCount: Int, minDocumentFrequency: Int, maxFeatures: Int, lookup: Lookup) {
+    private init(grams: [String], idf: [Float], documentCount: Int, minDocumentFrequency: Int, maxFeatures: Int,
+                 characters: CharNGramVocabulary?, lookup: Lookup) {
+        self.characters = characters
         self.grams = grams
         self.idf = idf
         self.documentCount = documentCount
@@ -173,21 +188,30 @@ public struct NGramVocabulary: Sendable, Codable, Equatable {
         for id in found {
             if ids.last == id { counts[counts.count - 1] += 1 } else { ids.append(id); counts.append(1) }
         }
+        if let characters {
+            let (charIDs, charCounts) = characters.encode(tokens)
+            ids += charIDs.map { $0 + Int32(grams.count) }
+            counts += charCounts
+        }
         return (ids, counts)
     }
 
     /// `wide`'s values for an encoded row: `(1 + ln tf) · idf`, L2-normalised, as scikit-learn's
-    /// `TfidfVectorizer(sublinear_tf=True)`. A row without known n-grams gives no values.
+    /// `TfidfVectorizer(sublinear_tf=True)`. A row without known n-grams gives no values. Word and
+    /// character n-grams are normalised apart (each block to length 1, as scikit-learn's
+    /// `hstack` of two vectorizers), so the many character n-grams of a row do not drown its words.
     public func tfidf(ids: [Int32], counts: [Float]) -> [Float] {
         var values = [Float](repeating: 0, count: ids.count)
-        var squares: Float = 0
+        let words = ids.firstIndex { Int($0) >= grams.count } ?? ids.count
         for i in ids.indices {
-            values[i] = (1 + log(counts[i])) * idf[Int(ids[i])]
-            squares += values[i] * values[i]
+            let gram = Int(ids[i])
+            values[i] = (1 + log(counts[i])) * (gram < grams.count ? idf[gram] : characters!.idf[gram - grams.count])
         }
-        if squares > 0 {
+        for block in [0..<words, words..<ids.count] {
+            let squares = block.reduce(Float(0)) { $0 + values[$1] * values[$1] }
+            guard squares > 0 else { continue }
             let scale = 1 / squares.squareRoot()
-            for i in values.indices { values[i] *= scale }
+            for i in block { values[i] *= scale }
         }
         return values
     }
@@ -222,7 +246,7 @@ public struct NGramVocabulary: Sendable, Codable, Equatable {
 
     // MARK: Saving
 
-    enum CodingKeys: String, CodingKey { case grams, idf, documentCount, minDocumentFrequency, maxFeatures }
+    enum CodingKeys: String, CodingKey { case grams, idf, documentCount, minDocumentFrequency, maxFeatures, characters }
 
     /// Checks what a checkpoint states before it is used as an index: one finite idf > 0 per
     /// n-gram, each a word or two words, none twice.
@@ -233,6 +257,7 @@ public struct NGramVocabulary: Sendable, Codable, Equatable {
         let documentCount = try c.decode(Int.self, forKey: .documentCount)
         let minDF = try c.decode(Int.self, forKey: .minDocumentFrequency)
         let maxFeatures = try c.decode(Int.self, forKey: .maxFeatures)
+        let characters = try c.decodeIfPresent(CharNGramVocabulary.self, forKey: .characters)
         func fail(_ key: CodingKeys, _ message: String) -> DecodingError {
             DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: message)
         }
@@ -244,10 +269,13 @@ public struct NGramVocabulary: Sendable, Codable, Equatable {
         guard maxFeatures >= max(grams.count, 1) else {
             throw fail(.maxFeatures, "\(maxFeatures), but there are \(grams.count) n-grams")
         }
+        if let characters, characters.count > maxFeatures {
+            throw fail(.characters, "\(characters.count) character n-grams, over maxFeatures \(maxFeatures)")
+        }
         let built = Lookup.build(grams)
         if let problem = built.problem { throw fail(.grams, problem) }
         self.init(grams: grams, idf: idf, documentCount: documentCount, minDocumentFrequency: minDF,
-                  maxFeatures: maxFeatures, lookup: built.lookup)
+                  maxFeatures: maxFeatures, characters: characters, lookup: built.lookup)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -257,11 +285,12 @@ public struct NGramVocabulary: Sendable, Codable, Equatable {
         try c.encode(documentCount, forKey: .documentCount)
         try c.encode(minDocumentFrequency, forKey: .minDocumentFrequency)
         try c.encode(maxFeatures, forKey: .maxFeatures)
+        try c.encodeIfPresent(characters, forKey: .characters)
     }
 
     public static func == (a: NGramVocabulary, b: NGramVocabulary) -> Bool {
         a.grams == b.grams && a.idf == b.idf && a.documentCount == b.documentCount
-            && a.minDocumentFrequency == b.minDocumentFrequency && a.maxFeatures == b.maxFeatures
+            && a.minDocumentFrequency == b.minDocumentFrequency && a.maxFeatures == b.maxFeatures && a.characters == b.characters
     }
 
     // MARK: Internals

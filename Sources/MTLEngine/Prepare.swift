@@ -38,6 +38,8 @@ public struct RunOptions: Sendable {
     public var embeddingDropout: Double?
     /// Measured on the public datasets (scripts/datasets/README.md).
     public static let defaultWideLearningRate = 30.0
+    /// `--char-ngrams`: nil takes the spec's `char_ngrams`, then `NGramSettings.defaultCharacters`.
+    public var charNGrams: Bool?
     /// `--wide-fit`: nil takes `defaultWideFit` for a model with the wide path.
     public var wideFit: WideFitMode?
     public static let defaultWideFit = WideFitMode.off
@@ -192,7 +194,7 @@ public enum RunPreparation {
         let architecture = try fineTune.map { (trunk: $0.model.trunk, wide: $0.model.wide) } ?? self.architecture(options, hasText: hasText)
         let wantsNGrams = architecture.trunk == .bag || architecture.wide
         let encoder = try checkpoint?.info.encoder ?? fineTune?.encoder ?? DataEncoder.fit(source.table, spec: spec, trainRows: split.train,
-                                                                       ngrams: wantsNGrams && hasText ? NGramSettings() : nil)
+                                                                       ngrams: wantsNGrams && hasText ? NGramSettings(characters: options.charNGrams) : nil)
         var rows = try encoder.encode(source.table)
         plan?.applyWeights(&rows.targets, train: split.train)
         // The encoders are fitted on the labelled rows only; the unlabeled ones join training after.

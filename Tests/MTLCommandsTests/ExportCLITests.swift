@@ -80,6 +80,8 @@ let torchPython: String? = {
             ("gru", text, "reviews.csv", ["--trunk", "gru", "--embedding", "5", "--hidden", "4"]),
             ("bag", text, "reviews.csv", ["--trunk", "bag", "--embedding", "6"]),
             ("cnn-wide", text, "reviews.csv", ["--trunk", "cnn+wide", "--embedding", "6", "--filters", "5", "--kernel", "3", "--hidden", "4"]),
+            ("cnn-wide-chars", text, "reviews.csv", ["--trunk", "cnn+wide", "--char-ngrams", "--embedding", "6", "--filters", "5", "--kernel", "3", "--hidden", "4"]),
+            ("bag-chars", text, "reviews.csv", ["--trunk", "bag", "--char-ngrams", "--embedding", "6"]),
         ]
         for c in cases {
             let run = s.path + "/" + c.name, module = s.path + "/\(c.name).py", file = c.data + "/" + c.file

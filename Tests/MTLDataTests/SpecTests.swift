@@ -22,7 +22,7 @@ func table(_ csv: String, file: String = "t.csv") -> Table {
 
     @Test func unknownKeysAndKindsAreErrorsWithLines() {
         #expect(throws: DataError(file: "s.toml", line: 3, key: "kidn",
-                                  "unknown key (expected one of column, encoding, height, kind, max_length, max_ngrams, max_vocabulary, min_frequency, ngram_min_df, vectors, width)")) {
+                                  "unknown key (expected one of char_ngrams, column, encoding, height, kind, max_length, max_ngrams, max_vocabulary, min_frequency, ngram_min_df, vectors, width)")) {
             try DatasetSpec.parse(toml: "[[input]]\ncolumn = \"text\"\nkidn = \"text\"\n", file: "s.toml")
         }
         #expect(throws: DataError(file: "s.toml", line: 5, key: "kind",
