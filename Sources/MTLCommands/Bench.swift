@@ -26,6 +26,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Training steps (and inference batches) per timed repeat.")
     var steps = 50
 
+    @Option(name: .customLong("batch-size"), help: "Rows per step instead of the model's fixed batch (64, mlp 128): a larger batch spreads the optimizer's pass over the parameters over more rows.")
+    var batchSize: Int?
+
     @Option(help: "Timed repeats; the median is reported.")
     var repeats = 5
 
@@ -59,6 +62,7 @@ struct Bench: ParsableCommand {
         do { architecture = try RunPreparation.parseArchitecture(model) } catch { fail("--model: expected \(TrunkKind.summary), got '\(model)'") }
         guard let sharing = Sharing(parsing: sharing), sharing.experts >= 1 else { fail("--sharing: expected hard or mmoe:E, got '\(self.sharing)'") }
         guard threads >= 1, steps >= 1, repeats >= 1 else { fail("--threads, --steps and --repeats must be ≥ 1") }
+        if let batchSize, batchSize < 1 { fail("--batch-size: expected a whole number ≥ 1, got \(batchSize)") }
         guard conflictEvery >= 0 else { fail("--conflict-every: expected a whole number ≥ 0, got \(conflictEvery)") }
         let parsed: (WeightingStrategy, [String: Double])
         switch WeightingStrategy.parse(strategy) {
@@ -66,7 +70,7 @@ struct Bench: ParsableCommand {
         case .failure(let error): fail("--strategy: \(error)")
         }
         Parallel.threads = threads
-        let result = Benchmark.run(architecture.trunk, wide: architecture.wide, sharing: sharing, steps: steps, repeats: repeats, strategy: parsed.0, options: parsed.1, conflictEvery: conflictEvery)
+        let result = Benchmark.run(architecture.trunk, wide: architecture.wide, sharing: sharing, steps: steps, repeats: repeats, strategy: parsed.0, options: parsed.1, conflictEvery: conflictEvery, batchSize: batchSize)
         if json {
             Console.shared.out(Report.jsonLine([
                 "model": result.model, "strategy": strategy, "conflict_every": conflictEvery, "threads": threads, "openblas_core": BLAS.coreName, "batch": result.batchSize,

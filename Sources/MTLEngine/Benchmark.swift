@@ -50,10 +50,12 @@ public enum Benchmark {
     /// Times `steps` training steps and `steps` inference batches, `repeats` times, after a warm-up.
     /// Training steps as the trainer takes them: the losses weighed by `strategy`, per-task
     /// backward passes where it asks, and the gradient-conflict measure every `conflictEvery`
-    /// steps (0: never).
+    /// steps (0: never). `batchSize` replaces the model's fixed batch.
     public static func run(_ trunk: TrunkKind, wide: Bool = false, sharing: Sharing = .hard, steps: Int = 50, repeats: Int = 5,
-                           strategy: WeightingStrategy = .fixed, options: [String: Double] = [:], conflictEvery: Int = 0) -> Result {
-        let (config, batchSize, tokens) = config(trunk, wide: wide, sharing: sharing)
+                           strategy: WeightingStrategy = .fixed, options: [String: Double] = [:], conflictEvery: Int = 0,
+                           batchSize: Int? = nil) -> Result {
+        let (config, fixedBatch, tokens) = config(trunk, wide: wide, sharing: sharing)
+        let batchSize = batchSize ?? fixedBatch
         let rows = SyntheticData.rows(count: batchSize * steps, tokens: tokens, vocabulary: config.vocabulary,
                                       features: 0, tasks: tasks, seed: 7)
         var inputs = ModelInputs(rows: rows, idf: config.needsUnigramTFIDF ? [Float](repeating: 1, count: config.vocabulary) : nil,
