@@ -66,7 +66,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("wide-lr"), parsing: .unconditional, help: ArgumentHelp("The wide path's learning rate as a multiple of --lr (the sparse linear path needs larger steps than the deep part). Default: \(String(format: "%g", RunOptions.defaultWideLearningRate)).", valueName: "FACTOR"))
     var wideLearningRate: Double?
 
-    @Flag(name: .customLong("char-ngrams"), inversion: .prefixedNo, help: "Give the wide path (and bag) character 2–5-grams inside words beside the word 1–2-grams, as scikit-learn's char_wb: they see misspellings, inflections and rare words, and cost about 8× the n-grams per row. Default: the text input's char_ngrams key, else off.")
+    @Flag(name: .customLong("char-ngrams"), inversion: .prefixedNo, help: "Give the wide path (and bag) character 2–5-grams inside words beside the word 1–2-grams, as scikit-learn's char_wb: they see misspellings, inflections and rare words, and cost about 8× the n-grams per row. Default: the text input's char_ngrams key, else on for short texts (at most \(Int(NGramSettings.shortTextTokens)) tokens per training row on average).")
     var charNGrams: Bool?
 
     @Option(name: .customLong("wide-fit"), help: ArgumentHelp("How the wide path starts: linear fits it first, per task, as an L2-regularised logistic (least-squares for regression) model on the training rows with C chosen on validation, the heads starting at zero, so the run starts as that linear model (epoch 0, which early stopping can keep), and keeps it fixed unless --wide-lr is given; off starts it at zero, learning at --wide-lr. Default: \(RunOptions.defaultWideFit.rawValue) for a model with the wide path.", valueName: "linear|off"))

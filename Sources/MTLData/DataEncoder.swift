@@ -154,7 +154,7 @@ public struct DataEncoder: Sendable, Codable {
                     encoder.text?.ngrams = try NGramVocabulary.fit(
                         tokenized, minDocumentFrequency: ngrams.minDocumentFrequency ?? input.ngramMinDF ?? NGramSettings.defaultMinDocumentFrequency,
                         maxFeatures: ngrams.maxFeatures ?? input.maxNGrams ?? NGramSettings.defaultMaxFeatures,
-                        characters: ngrams.characters ?? input.charNGrams ?? NGramSettings.defaultCharacters,
+                        characters: ngrams.characters ?? input.charNGrams ?? NGramSettings.defaultCharacters(tokenized),
                         memoryBudget: ngrams.memoryBudget, column: input.column, file: table.file)
                 }
             case .numeric:

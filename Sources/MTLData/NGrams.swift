@@ -6,14 +6,24 @@ import Foundation
 public struct NGramSettings: Sendable, Equatable {
     public static let defaultMinDocumentFrequency = 2
     public static let defaultMaxFeatures = 200_000
-    public static let defaultCharacters = false
+    /// Character n-grams are on by default for texts this short or shorter (mean tokens per
+    /// training row): there a row has few words, so what its words share carries the signal
+    /// (measured: VADER 21 tokens, KJV verses 30, fortunes 34 gain; Debian descriptions, 77, are
+    /// left out), and their cost, about 8 n-grams per token, stays small.
+    public static let shortTextTokens = 50.0
+
+    /// The default for `characters`: on for short texts (`shortTextTokens`).
+    public static func defaultCharacters(_ documents: [[String]]) -> Bool {
+        documents.isEmpty || Double(documents.reduce(0) { $0 + $1.count }) / Double(documents.count) <= shortTextTokens
+    }
     /// Half the machine's memory: the fit runs before training, which needs the rest.
     public static var defaultMemoryBudget: Double { Double(ProcessInfo.processInfo.physicalMemory) / 2 }
 
     public var minDocumentFrequency: Int?
     public var maxFeatures: Int?
     /// Character 2–5-grams beside the word n-grams (`CharNGramVocabulary`), with the same minimum
-    /// document frequency and their own cap of `maxFeatures`.
+    /// document frequency and their own cap of `maxFeatures`; nil: the spec's key, else
+    /// `defaultCharacters`.
     public var characters: Bool?
     /// Bytes the fit may use for its counting tables and the vocabulary it keeps.
     public var memoryBudget: Double

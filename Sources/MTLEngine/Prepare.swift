@@ -38,11 +38,11 @@ public struct RunOptions: Sendable {
     public var embeddingDropout: Double?
     /// Measured on the public datasets (scripts/datasets/README.md).
     public static let defaultWideLearningRate = 30.0
-    /// `--char-ngrams`: nil takes the spec's `char_ngrams`, then `NGramSettings.defaultCharacters`.
+    /// `--char-ngrams`: nil takes the spec's `char_ngrams`, then `NGramSettings.defaultCharacters` (short texts).
     public var charNGrams: Bool?
     /// `--wide-fit`: nil takes `defaultWideFit` for a model with the wide path.
     public var wideFit: WideFitMode?
-    public static let defaultWideFit = WideFitMode.off
+    public static let defaultWideFit = WideFitMode.linear
     /// Nil: the word vectors' width, else 64.
     public var embedding: Int?
     public var filters = 128

@@ -87,10 +87,16 @@ import Testing
         let t = table("text,y\ngood film,a\ngood plot,b\n")
         #expect(try DataEncoder.fit(t, spec: spec, trainRows: [0, 1], ngrams: NGramSettings()).text?.ngrams?.characters != nil)
         #expect(try DataEncoder.fit(t, spec: spec, trainRows: [0, 1], ngrams: NGramSettings(characters: false)).text?.ngrams?.characters == nil)
-        spec.inputs[0].charNGrams = nil
-        #expect(try DataEncoder.fit(t, spec: spec, trainRows: [0, 1], ngrams: NGramSettings()).text?.ngrams?.characters == nil)
         let on = try DataEncoder.fit(t, spec: spec, trainRows: [0, 1], ngrams: NGramSettings(characters: true))
         #expect(on.text?.ngrams?.characters?.grams.contains(" go") == true)
+        // Without the key or a setting: on for short texts, off for long ones (mean tokens per training row).
+        spec.inputs[0].charNGrams = nil
+        #expect(try DataEncoder.fit(t, spec: spec, trainRows: [0, 1], ngrams: NGramSettings()).text?.ngrams?.characters != nil)
+        let words = Int(NGramSettings.shortTextTokens)
+        let long = table("text,y\n" + String(repeating: "good film ", count: words / 2 + 1) + ",a\n" + String(repeating: "good plot ", count: words / 2 + 1) + ",b\n")
+        #expect(try DataEncoder.fit(long, spec: spec, trainRows: [0, 1], ngrams: NGramSettings()).text?.ngrams?.characters == nil)
+        let justShort = table("text,y\n" + String(repeating: "good ", count: words) + ",a\n" + String(repeating: "plot ", count: words) + ",b\n")
+        #expect(try DataEncoder.fit(justShort, spec: spec, trainRows: [0, 1], ngrams: NGramSettings()).text?.ngrams?.characters != nil)
     }
 
     @Test func tooLittleMemoryIsAOneLineErrorNamingTheColumn() {

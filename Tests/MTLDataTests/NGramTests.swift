@@ -103,7 +103,7 @@ import Testing
         let plainRows = try plain.encode(t)
         #expect(plainRows.ngramOffsets.isEmpty && plainRows.ngramIDs.isEmpty && plainRows.ngramCounts.isEmpty)
 
-        let encoder = try DataEncoder.fit(t, spec: spec, trainRows: [0, 1, 2], ngrams: NGramSettings())
+        let encoder = try DataEncoder.fit(t, spec: spec, trainRows: [0, 1, 2], ngrams: NGramSettings(characters: false))
         let vocabulary = try #require(encoder.text?.ngrams)
         #expect(vocabulary.grams == ["film", "!", "film !", "good", "good film"])
         #expect(vocabulary.documentCount == 3)
@@ -125,8 +125,8 @@ import Testing
         // The spec's keys apply unless the settings say otherwise.
         spec.inputs[0].ngramMinDF = 1
         spec.inputs[0].maxNGrams = 2
-        #expect(try DataEncoder.fit(t, spec: spec, trainRows: [0, 1, 2], ngrams: NGramSettings()).text?.ngrams?.grams == ["film", "!"])
-        let overridden = try DataEncoder.fit(t, spec: spec, trainRows: [0, 1, 2], ngrams: NGramSettings(minDocumentFrequency: 2, maxFeatures: 10))
+        #expect(try DataEncoder.fit(t, spec: spec, trainRows: [0, 1, 2], ngrams: NGramSettings(characters: false)).text?.ngrams?.grams == ["film", "!"])
+        let overridden = try DataEncoder.fit(t, spec: spec, trainRows: [0, 1, 2], ngrams: NGramSettings(minDocumentFrequency: 2, maxFeatures: 10, characters: false))
         #expect(overridden.text?.ngrams?.grams == vocabulary.grams)
         #expect(overridden.text?.ngrams?.maxFeatures == 10)
     }
