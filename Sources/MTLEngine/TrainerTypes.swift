@@ -280,6 +280,9 @@ public struct TrainerSnapshot: Sendable {
     /// The pseudo-label rule in force (nil: off), and the training rows with no label it draws on.
     public var pseudoLabel: PseudoLabel?
     public var pseudoPool = 0
+    /// What the run does before its first step, while it does it (the wide path's linear fit:
+    /// seconds to minutes in which no step is taken); nil once it trains.
+    public var preparing: String?
 
     public init() {}
 }

@@ -25,9 +25,11 @@ extension TrainingRun {
         var trainMetrics: [TaskMetrics] = []
         // The fit takes seconds to minutes and reads no commands: say so while it runs.
         log(.info, "wide fit: fitting each task's linear model before training; a stop ends it, other commands wait for it")
-        publish(force: true)
+        defer { snapshot.preparing = nil }
         for (t, head) in heads.enumerated() {
             let taskBegan = Date()
+            snapshot.preparing = "fitting the linear model of \(head.name) (task \(t + 1) of \(heads.count)) before training"
+            publish(force: true)
             let targets = setup.inputs.rows.targets[t], encoding = setup.encoder.tasks[t]
             let train = WideProblem(head: head, inputs: model.config.wideInputs, table: setup.inputs.wide, rows: setup.split.train, targets: targets)
             guard train.rows > 0 else {
@@ -51,6 +53,7 @@ extension TrainingRun {
             log(.info, "wide fit: \(head.name) C=\(format(choice.c)) by validation \(metric) [\(tried)] in \(String(format: "%.1f", Date().timeIntervalSince(taskBegan))) s")
             publish(force: true)
         }
+        snapshot.preparing = nil
         // The deep part adds nothing until it learns: step 0 is the fitted linear model.
         for head in model.heads { zero(head) }
         recordLinearEpoch(train: trainMetrics, seconds: Date().timeIntervalSince(began))

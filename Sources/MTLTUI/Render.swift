@@ -70,6 +70,10 @@ public enum Screen {
         case .diverged: ("DIVERGED", .bad)
         }
         var x = grid.put(" \(label) ", x: 0, y: y, style: Style(role, bold: true, reverse: true)) + 1
+        if let preparing = s.preparing, s.state.isActive {
+            grid.put(preparing, x: x, y: y, style: Style(.info))
+            return
+        }
         let totalSteps = max(s.stepsPerEpoch * s.epochs, 1)
         x += grid.put("epoch \(min(s.epoch + 1, max(s.epochs, 1)))/\(s.epochs) ", x: x, y: y)
         let barWidth = max(10, min(30, grid.width / 6))

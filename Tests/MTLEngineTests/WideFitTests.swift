@@ -168,6 +168,7 @@ import Testing
         fitted.start()
         fitted.waitUntilFinished()
         #expect(fitted.snapshot.history.map(\.epoch) == [0, 1])
+        #expect(fitted.snapshot.preparing == nil)
         // Nothing learns after the fit, so no later epoch beats epoch 0 (improving means strictly better).
         let directory = NSTemporaryDirectory() + "mtl-widefit-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -206,6 +207,7 @@ import Testing
         #expect(s.state == .stopped)
         #expect(s.history.isEmpty)
         #expect(s.events.contains { $0.message.contains("wide fit: stopped during") })
+        #expect(s.preparing == nil)
     }
 
     /// After early stopping keeps a deep epoch, a task that scored better on validation in

@@ -75,6 +75,21 @@ enum Fixture {
         #expect(Screen.render(snapshot, confusion, Fixture.run.context, width: 120, height: 40).row(2).contains("validation, epoch 2 ·"))
     }
 
+    /// While the wide path's linear fit runs no step is taken: the status bar says what happens
+    /// instead of a progress bar standing at step 0; a finished run never shows it.
+    @Test func theStatusBarSaysWhatTheRunPreparesBeforeItsFirstStep() {
+        var snapshot = Fixture.running
+        snapshot.preparing = "fitting the linear model of task0 (task 1 of 3) before training"
+        let status = Screen.render(snapshot, ViewState(), Fixture.run.context, width: 120, height: 40).row(1)
+        #expect(status.contains("RUNNING") && status.contains("fitting the linear model of task0 (task 1 of 3)"), "\(status)")
+        #expect(!status.contains("step "), "\(status)")
+        snapshot.preparing = nil
+        #expect(Screen.render(snapshot, ViewState(), Fixture.run.context, width: 120, height: 40).row(1).contains("step "))
+        snapshot.preparing = "fitting"
+        snapshot.state = .stopped
+        #expect(!Screen.render(snapshot, ViewState(), Fixture.run.context, width: 120, height: 40).row(1).contains("fitting"))
+    }
+
     @Test func belowTheMinimumSizeShowsOneMessage() {
         for (w, h) in [(59, 30), (100, 19), (40, 12)] {
             let grid = Fixture.render(.dashboard, width: w, height: h)
