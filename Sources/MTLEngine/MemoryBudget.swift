@@ -76,6 +76,18 @@ public enum MemoryBudget {
         return Training(parameters: parts.reduce(0) { $0 + $1.1 }, parts: parts, workspaceBytes: workspace)
     }
 
+    /// What the wide path's linear fit (`--wide-fit linear`) needs beside training, for the task
+    /// with the most outputs: L-BFGS keeps 8 buffers the size of that task's wide weights (θ, the
+    /// best C's θ, gradient, direction, trial point and gradient, the new s and y) and `memory`
+    /// pairs of s and y; the training and validation rows are copied as CSR and its transpose
+    /// (a column id and a value per non-zero, twice). `nonZeros`: the n-gram and feature values of
+    /// every row.
+    public static func wideFitBytes(_ config: ModelConfig, nonZeros: Int) -> Double {
+        guard config.wide, let outputs = config.heads.map(\.outputs).max() else { return 0 }
+        let theta = (Double(config.wideInputs) + 1) * Double(outputs)
+        return 4 * theta * (8 + 2 * Double(LBFGS().memory)) + 16 * Double(nonZeros)
+    }
+
     /// `1.5 GB`, `512 MB`, `20 TB`.
     public static func format(bytes: Double) -> String {
         let units = ["bytes", "KB", "MB", "GB", "TB", "PB", "EB"]

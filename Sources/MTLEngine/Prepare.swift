@@ -243,7 +243,7 @@ public enum RunPreparation {
                     throw UsageError("--early-stop", error.description)
                 }
             }
-            try checkMemory(model, batch: training.batchSize, rows: rows)
+            try checkMemory(model, batch: training.batchSize, rows: rows, wideFit: training.wideFit == .linear)
             let probe = Model(model, seed: seed)
             for name in options.freeze where probe.layerNames(matching: name).isEmpty {
                 throw UsageError("--freeze", "no layer named '\(name)' (layers: \(probe.layers.map(\.name).joined(separator: ", ")), trunk, heads)")
@@ -463,8 +463,9 @@ public enum RunPreparation {
     }
 
     /// Training memory against physical memory, before the model is allocated: names the flag
-    /// behind the largest part and says how much fits.
-    static func checkMemory(_ model: ModelConfig, batch: Int, rows: EncodedRows) throws {
+    /// behind the largest part and says how much fits. With `wideFit`, the fit's memory too.
+    static func checkMemory(_ model: ModelConfig, batch: Int, rows: EncodedRows, wideFit: Bool = false,
+                            available: Double = MemoryBudget.physicalBytes) throws {
         // The longest encoded text, as the batches will hold it (not --max-length, a bound).
         var maxTokens = 0
         if !rows.tokenOffsets.isEmpty {
@@ -479,8 +480,15 @@ public enum RunPreparation {
         let sparseWidth = (model.needsUnigramTFIDF || model.trunk == .mlp ? maxTokens + rows.featureWidth : 0)
             + (model.wide ? maxNGrams + rows.featureWidth : 0) + (model.trunk == .bag ? maxNGrams : 0)
         let need = MemoryBudget.training(model, batch: batch, maxTokens: maxTokens, sparseWidth: sparseWidth)
-        let available = MemoryBudget.physicalBytes
-        guard need.bytes > available else { return }
+        guard need.bytes > available else {
+            let fit = wideFit ? MemoryBudget.wideFitBytes(model, nonZeros: rows.ngramIDs.count + rows.count * rows.featureWidth) : 0
+            guard need.bytes + fit > available else { return }
+            let widest = model.heads.max { $0.outputs < $1.outputs }!
+            throw UsageError("--wide-fit", "the wide path's linear fit needs about \(MemoryBudget.format(bytes: fit)) (its largest task, "
+                + "\(widest.name), has \(widest.outputs) outputs × \(MemoryBudget.format(count: Double(model.wideInputs))) inputs) beside "
+                + "training's \(MemoryBudget.format(bytes: need.bytes)), more than this machine's \(MemoryBudget.format(bytes: available)) "
+                + "of memory; use --wide-fit off, or lower max_ngrams in spec.toml")
+        }
         let perParameter = 4 * MemoryBudget.parameterCopies
         let single = MemoryBudget.training(model, batch: 1, maxTokens: maxTokens, sparseWidth: sparseWidth)
         let flag: String

@@ -40,4 +40,35 @@ import Testing
         let cnn = ModelConfig(trunk: .cnn, vocabulary: 500, embedding: 8, filters: 6, kernel: 3, hidden: [5], features: 2, heads: heads)
         #expect(Int(MemoryBudget.training(cnn, batch: 4, maxTokens: 10, sparseWidth: 0).parameters) == Model(cnn, seed: 0).parameterCount)
     }
+
+    /// The wide fit's L-BFGS buffers are sized by the task with the most outputs; a machine
+    /// without room for them gets one line naming that task and the way out, before any allocation.
+    @Test func theWideFitsMemoryIsCheckedBeforeTraining() throws {
+        let heads = [HeadConfig(name: "small", kind: .binary, outputs: 1), HeadConfig(name: "book", kind: .multiclass, outputs: 64)]
+        let model = ModelConfig(trunk: .bag, vocabulary: 0, embedding: 4, kernel: 1, hidden: [], features: 2, heads: heads,
+                                ngrams: 100_000, wide: true)
+        // 22 buffers of (100,002 + 1) × 64 floats, and 16 bytes per non-zero.
+        #expect(MemoryBudget.wideFitBytes(model, nonZeros: 1000) == 4 * 100_003 * 64 * 22 + 16_000)
+        var plain = model
+        plain.wide = false
+        #expect(MemoryBudget.wideFitBytes(plain, nonZeros: 1000) == 0)
+
+        var rows = EncodedRows(count: 2, tokenIDs: [], tokenOffsets: [], features: [0, 0, 0, 0], featureWidth: 2, targets: [])
+        rows.ngramOffsets = [0, 2, 3]
+        rows.ngramIDs = [0, 5, 7]
+        rows.ngramCounts = [1, 1, 1]
+        // A batch holds the widest row twice: the wide path's n-grams and features (4), the bag's n-grams (2).
+        let training = MemoryBudget.training(model, batch: 64, maxTokens: 0, sparseWidth: 6).bytes
+        let fit = MemoryBudget.wideFitBytes(model, nonZeros: 3 + 2 * 2)
+        // Room for training alone: fine without the fit, one line with it.
+        try RunPreparation.checkMemory(model, batch: 64, rows: rows, wideFit: false, available: training + fit / 2)
+        do {
+            try RunPreparation.checkMemory(model, batch: 64, rows: rows, wideFit: true, available: training + fit / 2)
+            Issue.record("the fit was allowed")
+        } catch let error as UsageError {
+            #expect(error.description.contains("--wide-fit") && error.description.contains("largest task, book, has 64 outputs"), "\(error.description)")
+            #expect(error.description.contains("use --wide-fit off") && !error.description.contains("\n"))
+        }
+        try RunPreparation.checkMemory(model, batch: 64, rows: rows, wideFit: true, available: training + fit)
+    }
 }
