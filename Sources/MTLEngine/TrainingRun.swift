@@ -195,7 +195,7 @@ final class TrainingRun {
         let start = position.batch * config.batchSize
         let rows = order[start..<min(start + config.batchSize, order.count)]
         batch.fill(rows, from: setup.inputs, kernel: model.config.kernel)
-        model.beginStep(batch)
+        model.beginStep(batch, frozen: frozen)
         model.forward(batch, work, training: true, step: position.step)
         let results = model.losses(batch, work, taskWeights: unitWeights, mining: true)
         position.batch += 1

@@ -41,6 +41,41 @@ import Testing
         #expect(wideMoved > 0)
     }
 
+    /// A frozen wide path gets no gradient, so a step notes none of its rows (they would only be
+    /// cleared and skipped): the steps are bit-identical to noting them, and unfreezing notes them again.
+    @Test func aFrozenWidePathNotesNoRows() throws {
+        let h = Harness(trunk: .bag, tasks: [(.multiclass, 3), (.binary, 2)], rows: 6, features: 2, hidden: [4], wide: true, ngrams: 12)
+        let frozen = Set(h.model.layers.map(\.name).filter { $0.hasPrefix("wide.") })
+        #expect(frozen.count == 2)
+        func train(noting: Bool, steps: Int) -> Model {
+            let model = Model(h.model.config, seed: 1)
+            let work = model.workspace(batch: h.batch.count, maxTokens: h.inputs.maxTokens)
+            let optimizer = Optimizer(OptimizerConfig(kind: .adam, learningRate: 0.01), parameterCount: model.parameterCount)
+            for step in 0..<steps {
+                model.beginStep(h.batch, frozen: noting ? [] : frozen)
+                #expect(model.touched[.wide].isEmpty != noting && !model.touched[.bag].isEmpty)
+                model.forward(h.batch, work, training: true, step: step)
+                _ = model.losses(h.batch, work, taskWeights: [1, 1])
+                model.backward(h.batch, work, frozen: frozen)
+                optimizer.step(model, frozen: frozen)
+            }
+            return model
+        }
+        let noted = train(noting: true, steps: 3), skipped = train(noting: false, steps: 3)
+        #expect(noted.parameters.array.map(\.bitPattern) == skipped.parameters.array.map(\.bitPattern))
+        // Unfrozen, the next step notes the rows again and the wide path learns.
+        let work = skipped.workspace(batch: h.batch.count, maxTokens: h.inputs.maxTokens)
+        let before = skipped.parameters.array
+        skipped.beginStep(h.batch, frozen: [])
+        #expect(!skipped.touched[.wide].isEmpty)
+        skipped.forward(h.batch, work, training: true, step: 3)
+        _ = skipped.losses(h.batch, work, taskWeights: [1, 1])
+        skipped.backward(h.batch, work, frozen: [])
+        Optimizer(OptimizerConfig(kind: .adam, learningRate: 0.01), parameterCount: skipped.parameterCount).step(skipped, frozen: [])
+        let wide = skipped.layers.filter { $0.name.hasPrefix("wide.") }
+        #expect(wide.contains { layer in (layer.offset..<(layer.offset + layer.count)).contains { skipped.parameters[$0] != before[$0] } })
+    }
+
     @Test func checkpointsWithoutTheKeyLoadWithFactorOne() throws {
         let config = ModelConfig(trunk: .mlp, vocabulary: 0, hidden: [3], features: 2,
                                  heads: [HeadConfig(name: "y", kind: .binary, outputs: 1)], wide: true, wideLearningRate: 30)

@@ -25,6 +25,11 @@ final class TouchedRows {
 
     subscript(source: RowSparseTensor.Source) -> [Int32] { source == .bag ? bag : wide }
 
+    /// No rows for `source` this step.
+    func clear(_ source: RowSparseTensor.Source) {
+        if source == .bag { bag.removeAll(keepingCapacity: true) } else { wide.removeAll(keepingCapacity: true) }
+    }
+
     /// Notes the distinct columns of `rows` (first-seen order, or ascending when they are many) as `source`'s rows. The array is
     /// taken out while it is refilled, so it stays uniquely held and keeps its capacity.
     func collect(_ rows: SparseRows, batch: Int, as source: RowSparseTensor.Source) {
@@ -70,7 +75,10 @@ extension Model {
 
     /// Clears the gradients for a new step (the previous step's rows of the row-sparse tensors,
     /// everything else in full) and notes the rows `batch` touches. Call before `forward`.
-    public func beginStep(_ batch: Batch) {
+    /// A source whose layers are all in `frozen` (layer names) gets no gradient this step (the
+    /// backward pass skips frozen layers), so it notes no rows: the fitted wide path, frozen by
+    /// default, then costs its forward product only.
+    public func beginStep(_ batch: Batch, frozen: Set<String> = []) {
         guard !rowSparse.isEmpty else {
             gradients.fill(0)
             return
@@ -84,8 +92,13 @@ extension Model {
             cleared = tensor.offset + tensor.rows * tensor.width
         }
         (gradients.pointer + cleared).update(repeating: 0, count: gradients.count - cleared)
-        if config.trunk == .bag { touched.collect(batch.bag, batch: batch.count, as: .bag) }
-        if config.wide { touched.collect(batch.wide, batch: batch.count, as: .wide) }
+        for (source, rows, present) in [(RowSparseTensor.Source.bag, batch.bag, config.trunk == .bag), (.wide, batch.wide, config.wide)] where present {
+            if rowSparse.allSatisfy({ $0.source != source || frozen.contains($0.layer) }) {
+                touched.clear(source)
+            } else {
+                touched.collect(rows, batch: batch.count, as: source)
+            }
+        }
     }
 }
 
