@@ -45,12 +45,8 @@ public struct Dense: Sendable {
             } else {
                 out.update(from: p + bias, count: outputs)
             }
-            for j in x.offsets[b]..<x.offsets[b + 1] {
-                let v = x.values[j]
-                let row = p + weight + Int(x.columns[j]) * outputs
-                for o in 0..<outputs { out[o] += v * row[o] }
-            }
         }
+        sparseProducts(offsets: x.offsets, columns: x.columns, values: x.values, rows: rows, dense: p + weight, width: outputs, into: y)
     }
 
     /// dy `[B, out]` → accumulates dW and db (unless `frozen`) and writes dx `[B, in]` when
@@ -98,5 +94,50 @@ func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, columns: Int, into out:
     for r in 0..<rows {
         let row = m + r * columns
         for c in 0..<columns { out[c] += row[c] }
+    }
+}
+
+/// `out[r] += Σ_k values[k] · dense[columns[k]]` for each CSR row r in `rows`, where `out` and
+/// `dense` hold rows of `width` floats: a sparse layer's forward (X W; the wide fit's logits)
+/// and the wide fit's gradient (Xᵀ ∂z). Up to four outputs (a binary or a small task) are
+/// summed in registers and stored once per row: summing into memory made every non-zero wait
+/// for the previous one's store, and the VADER wide fit took 2.7× as long (42 s against 16 s).
+/// Same additions in the same order either way, so the same bits.
+func sparseProducts(offsets o: UnsafePointer<Int>, columns c: UnsafePointer<Int32>, values v: UnsafePointer<Float>,
+                    rows: Range<Int>, dense: UnsafePointer<Float>, width: Int, into out: UnsafeMutablePointer<Float>) {
+    for r in rows {
+        let y = out + r * width
+        switch width {
+        case 1:
+            var a0 = y[0]
+            for k in o[r]..<o[r + 1] { a0 += v[k] * dense[Int(c[k])] }
+            y[0] = a0
+        case 2:
+            var a0 = y[0], a1 = y[1]
+            for k in o[r]..<o[r + 1] {
+                let x = v[k], d = dense + 2 * Int(c[k])
+                a0 += x * d[0]; a1 += x * d[1]
+            }
+            y[0] = a0; y[1] = a1
+        case 3:
+            var a0 = y[0], a1 = y[1], a2 = y[2]
+            for k in o[r]..<o[r + 1] {
+                let x = v[k], d = dense + 3 * Int(c[k])
+                a0 += x * d[0]; a1 += x * d[1]; a2 += x * d[2]
+            }
+            y[0] = a0; y[1] = a1; y[2] = a2
+        case 4:
+            var a0 = y[0], a1 = y[1], a2 = y[2], a3 = y[3]
+            for k in o[r]..<o[r + 1] {
+                let x = v[k], d = dense + 4 * Int(c[k])
+                a0 += x * d[0]; a1 += x * d[1]; a2 += x * d[2]; a3 += x * d[3]
+            }
+            y[0] = a0; y[1] = a1; y[2] = a2; y[3] = a3
+        default:
+            for k in o[r]..<o[r + 1] {
+                let x = v[k], d = dense + width * Int(c[k])
+                for j in 0..<width { y[j] += x * d[j] }
+            }
+        }
     }
 }

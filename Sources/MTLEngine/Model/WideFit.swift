@@ -133,51 +133,13 @@ struct WideProblem {
 }
 
 extension SparseTable {
-    /// `out[r] += Σ_k values[k] · dense[columns[k]]` for each row r in `rows`, where `out` and
-    /// `dense` hold rows of `width` floats: the wide fit's logits (X θ) and gradient (Xᵀ ∂z).
-    /// Up to four outputs (a binary or a small task: most of the fit's time on VADER) are summed
-    /// in registers and stored once per row: summing into memory made every non-zero wait for
-    /// the previous one's store, and the VADER fit took 2.7× as long (42 s against 16 s). Same
-    /// additions in the same order, so the same bits.
+    /// `sparseProducts` over this table's rows in `rows`.
     func accumulateProducts(rows: Range<Int>, dense: UnsafePointer<Float>, width: Int, into out: UnsafeMutablePointer<Float>) {
         offsets.withUnsafeBufferPointer { o in
             columns.withUnsafeBufferPointer { c in
                 values.withUnsafeBufferPointer { v in
-                    for r in rows {
-                        let y = out + r * width
-                        switch width {
-                        case 1:
-                            var a0 = y[0]
-                            for k in o[r]..<o[r + 1] { a0 += v[k] * dense[Int(c[k])] }
-                            y[0] = a0
-                        case 2:
-                            var a0 = y[0], a1 = y[1]
-                            for k in o[r]..<o[r + 1] {
-                                let x = v[k], d = dense + 2 * Int(c[k])
-                                a0 += x * d[0]; a1 += x * d[1]
-                            }
-                            y[0] = a0; y[1] = a1
-                        case 3:
-                            var a0 = y[0], a1 = y[1], a2 = y[2]
-                            for k in o[r]..<o[r + 1] {
-                                let x = v[k], d = dense + 3 * Int(c[k])
-                                a0 += x * d[0]; a1 += x * d[1]; a2 += x * d[2]
-                            }
-                            y[0] = a0; y[1] = a1; y[2] = a2
-                        case 4:
-                            var a0 = y[0], a1 = y[1], a2 = y[2], a3 = y[3]
-                            for k in o[r]..<o[r + 1] {
-                                let x = v[k], d = dense + 4 * Int(c[k])
-                                a0 += x * d[0]; a1 += x * d[1]; a2 += x * d[2]; a3 += x * d[3]
-                            }
-                            y[0] = a0; y[1] = a1; y[2] = a2; y[3] = a3
-                        default:
-                            for k in o[r]..<o[r + 1] {
-                                let x = v[k], d = dense + width * Int(c[k])
-                                for j in 0..<width { y[j] += x * d[j] }
-                            }
-                        }
-                    }
+                    guard let columns = c.baseAddress, let values = v.baseAddress else { return }
+                    sparseProducts(offsets: o.baseAddress!, columns: columns, values: values, rows: rows, dense: dense, width: width, into: out)
                 }
             }
         }
