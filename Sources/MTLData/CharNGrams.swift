@@ -16,8 +16,9 @@ import Foundation
 ///
 /// Counting hashes each n-gram's scalars (64-bit FNV-1a) instead of building its string: a row of
 /// 100 characters has about 400 of them, and strings are built only for the ones kept. Two
-/// n-grams colliding in 64 bits among the millions counted is about a 1-in-10⁶ event; the kept
-/// list is checked for it (`Lookup`), so a collision could only merge two rare n-grams' counts.
+/// n-grams colliding in 64 bits among the millions counted is about a 1-in-10⁶ event, and would
+/// only merge their counts under the first one's string; a saved list is checked for two
+/// strings with one hash (`lookup`) before it is used.
 public struct CharNGramVocabulary: Sendable, Codable, Equatable {
     public static let lengths = 2...5
 
@@ -88,12 +89,7 @@ public struct CharNGramVocabulary: Sendable, Codable, Equatable {
         Self.forEachGram(in: tokens) { key, _, _ in
             if let id = lookup[key] { found.append(id) }
         }
-        found.sort()
-        var ids: [Int32] = [], counts: [Float] = []
-        for id in found {
-            if ids.last == id { counts[counts.count - 1] += 1 } else { ids.append(id); counts.append(1) }
-        }
-        return (ids, counts)
+        return NGramVocabulary.tally(found)
     }
 
     /// Calls `body` with the hash of every character 2–5-gram of every padded token, the padded
@@ -106,13 +102,19 @@ public struct CharNGramVocabulary: Sendable, Codable, Equatable {
             padded.append(contentsOf: token.unicodeScalars)
             padded.append(" ")
             for start in 0..<(padded.count - 1) {
-                var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+                var hash = fnvOffset
                 for end in start..<min(start + lengths.upperBound, padded.count) {
-                    hash = (hash ^ UInt64(padded[end].value)) &* 0x0000_0100_0000_01B3
+                    hash = fnv(hash, padded[end])
                     if end - start + 1 >= lengths.lowerBound { body(key(hash), padded, start..<(end + 1)) }
                 }
             }
         }
+    }
+
+    /// FNV-1a over Unicode scalars: the hash so far, then one more scalar.
+    private static let fnvOffset: UInt64 = 0xCBF2_9CE4_8422_2325
+    private static func fnv(_ hash: UInt64, _ scalar: Unicode.Scalar) -> UInt64 {
+        (hash ^ UInt64(scalar.value)) &* 0x0000_0100_0000_01B3
     }
 
     /// The table's empty marker is `UInt64.max`; no key may equal it.
@@ -120,9 +122,7 @@ public struct CharNGramVocabulary: Sendable, Codable, Equatable {
 
     /// The hash of one n-gram as `forEachGram` computes it.
     static func hash(_ gram: String) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for scalar in gram.unicodeScalars { hash = (hash ^ UInt64(scalar.value)) &* 0x0000_0100_0000_01B3 }
-        return key(hash)
+        key(gram.unicodeScalars.reduce(fnvOffset, fnv))
     }
 
     /// Hash → id of `grams`; `problem` names an n-gram that cannot have come from a fit.

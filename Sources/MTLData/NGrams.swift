@@ -193,15 +193,20 @@ public struct NGramVocabulary: Sendable, Codable, Equatable {
             if previous >= 0, word >= 0, let id = lookup.bigram[Self.pack(previous, word)] { found.append(id) }
             previous = word
         }
-        found.sort()
-        var ids: [Int32] = [], counts: [Float] = []
-        for id in found {
-            if ids.last == id { counts[counts.count - 1] += 1 } else { ids.append(id); counts.append(1) }
-        }
+        var (ids, counts) = Self.tally(found)
         if let characters {
             let (charIDs, charCounts) = characters.encode(tokens)
             ids += charIDs.map { $0 + Int32(grams.count) }
             counts += charCounts
+        }
+        return (ids, counts)
+    }
+
+    /// Feature ids found in a row (any order, repeats) → each id once, ascending, with its count.
+    static func tally(_ found: [Int32]) -> (ids: [Int32], counts: [Float]) {
+        var ids: [Int32] = [], counts: [Float] = []
+        for id in found.sorted() {
+            if ids.last == id { counts[counts.count - 1] += 1 } else { ids.append(id); counts.append(1) }
         }
         return (ids, counts)
     }

@@ -313,6 +313,16 @@ public enum RunPreparation {
         return (trunk, wide)
     }
 
+    /// The wide fit's L-BFGS buffers and row copies on top of training's `training` bytes.
+    private static func checkWideFitMemory(_ model: ModelConfig, rows: EncodedRows, training: Double, available: Double) throws {
+        let fit = MemoryBudget.wideFitBytes(model, nonZeros: rows.ngramIDs.count + rows.count * rows.featureWidth)
+        guard training + fit > available, let widest = model.heads.max(by: { $0.outputs < $1.outputs }) else { return }
+        throw UsageError("--wide-fit", "the wide path's linear fit needs about \(MemoryBudget.format(bytes: fit)) (its largest task, "
+            + "\(widest.name), has \(widest.outputs) outputs × \(MemoryBudget.format(count: Double(model.wideInputs))) inputs) beside "
+            + "training's \(MemoryBudget.format(bytes: training)), more than this machine's \(MemoryBudget.format(bytes: available)) "
+            + "of memory; use --wide-fit off, or lower max_ngrams in spec.toml")
+    }
+
     /// `--wide-fit`, else `defaultWideFit` when the model has the wide path and starts fresh
     /// (`--from` starts from trained heads and wide weights, which a fit would replace).
     static func wideFit(_ options: RunOptions, model: ModelConfig, fineTuning: Bool) throws -> WideFitMode {
@@ -481,13 +491,8 @@ public enum RunPreparation {
             + (model.wide ? maxNGrams + rows.featureWidth : 0) + (model.trunk == .bag ? maxNGrams : 0)
         let need = MemoryBudget.training(model, batch: batch, maxTokens: maxTokens, sparseWidth: sparseWidth)
         guard need.bytes > available else {
-            let fit = wideFit ? MemoryBudget.wideFitBytes(model, nonZeros: rows.ngramIDs.count + rows.count * rows.featureWidth) : 0
-            guard need.bytes + fit > available else { return }
-            let widest = model.heads.max { $0.outputs < $1.outputs }!
-            throw UsageError("--wide-fit", "the wide path's linear fit needs about \(MemoryBudget.format(bytes: fit)) (its largest task, "
-                + "\(widest.name), has \(widest.outputs) outputs × \(MemoryBudget.format(count: Double(model.wideInputs))) inputs) beside "
-                + "training's \(MemoryBudget.format(bytes: need.bytes)), more than this machine's \(MemoryBudget.format(bytes: available)) "
-                + "of memory; use --wide-fit off, or lower max_ngrams in spec.toml")
+            if wideFit { try checkWideFitMemory(model, rows: rows, training: need.bytes, available: available) }
+            return
         }
         let perParameter = 4 * MemoryBudget.parameterCopies
         let single = MemoryBudget.training(model, batch: 1, maxTokens: maxTokens, sparseWidth: sparseWidth)

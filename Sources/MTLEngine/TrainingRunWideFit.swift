@@ -25,7 +25,6 @@ extension TrainingRun {
         var trainMetrics: [TaskMetrics] = []
         // The fit takes seconds to minutes and reads no commands: say so while it runs.
         log(.info, "wide fit: fitting each task's linear model before training; a stop ends it, other commands wait for it")
-        defer { snapshot.preparing = nil }
         for (t, head) in heads.enumerated() {
             let taskBegan = Date()
             snapshot.preparing = "fitting the linear model of \(head.name) (task \(t + 1) of \(heads.count)) before training"
@@ -43,6 +42,7 @@ extension TrainingRun {
             solver.shouldStop = { [channel] in channel.stopIsWaiting() }
             guard let choice = WideFit.choose(train, validation: validation, metric: metric, task: encoding, solver: solver) else {
                 log(.info, "wide fit: stopped during \(head.name)'s fit")
+                snapshot.preparing = nil
                 return
             }
             let path = model.wide[t]

@@ -92,12 +92,15 @@ extension Model {
             cleared = tensor.offset + tensor.rows * tensor.width
         }
         (gradients.pointer + cleared).update(repeating: 0, count: gradients.count - cleared)
-        for (source, rows, present) in [(RowSparseTensor.Source.bag, batch.bag, config.trunk == .bag), (.wide, batch.wide, config.wide)] where present {
-            if rowSparse.allSatisfy({ $0.source != source || frozen.contains($0.layer) }) {
-                touched.clear(source)
-            } else {
-                touched.collect(rows, batch: batch.count, as: source)
-            }
+        if config.trunk == .bag { noteRows(batch.bag, batch: batch.count, as: .bag, frozen: frozen) }
+        if config.wide { noteRows(batch.wide, batch: batch.count, as: .wide, frozen: frozen) }
+    }
+
+    private func noteRows(_ rows: SparseRows, batch: Int, as source: RowSparseTensor.Source, frozen: Set<String>) {
+        if rowSparse.allSatisfy({ $0.source != source || frozen.contains($0.layer) }) {
+            touched.clear(source)
+        } else {
+            touched.collect(rows, batch: batch, as: source)
         }
     }
 }
