@@ -5,8 +5,9 @@ import MTLProtocol
 import MTLTUI
 
 /// `train --json-examples N`: after each evaluation, per task, an `examples` event with the N
-/// validation rows of highest loss and the task's confusion counts, so `watch` can fill its
-/// hard-example and confusion views.
+/// validation rows of highest loss, so `watch` can fill its hard-example view. The event's
+/// optional confusion counts stay out: the epoch event of the same evaluation carries them,
+/// and `watch` draws its confusion view from those.
 struct ExamplesEvents: Sendable {
     let limit: Int
     /// The rows' texts, true labels and keys, as the workbench's own browser shows them.
@@ -27,11 +28,7 @@ struct ExamplesEvents: Sendable {
             let rows = ExampleList.indices(table, state: state, context: context).prefix(limit).map { i in
                 row(table, i, task: t)
             }
-            var event = RunEvent.Examples(task: context.tasks[t], step: table.step, epoch: record.epoch, rows: Array(rows))
-            if record.validation.indices.contains(t), let matrix = record.validation[t].confusion {
-                event.confusion = .init(classes: context.classes[t], matrix: matrix)
-            }
-            return event
+            return RunEvent.Examples(task: context.tasks[t], step: table.step, epoch: record.epoch, rows: Array(rows))
         }
     }
 

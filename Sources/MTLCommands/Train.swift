@@ -34,7 +34,7 @@ struct Train: ParsableCommand {
     var commands: String?
 
     @Option(name: .customLong("json-examples"),
-            help: ArgumentHelp("With --json or --events: after each epoch, an examples event per task with its N hardest validation rows and confusion counts.",
+            help: ArgumentHelp("With --json or --events: after each epoch, an examples event per task with its N hardest validation rows (the epoch event carries the confusion counts).",
                                valueName: "N"))
     var jsonExamples: Int?
 

@@ -51,6 +51,8 @@ public struct RelabelPicker: Sendable, Equatable {
 /// The browser's correction keys: d drop, u/U weight, r relabel, z undo, v split, c corrected only.
 enum CorrectionKeys {
     static func handle(_ action: Action, state: inout ViewState, snapshot: TrainerSnapshot, context: WorkbenchContext) -> [Effect] {
+        // A watched run's rows live with its producer: nothing here can drop, weigh or relabel them.
+        guard context.watched == nil else { state.note = WatchedExamplesView.readOnly; return [] }
         switch action {
         case .cycleSplit:
             let all = ExampleSplit.allCases

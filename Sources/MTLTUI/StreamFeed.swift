@@ -68,9 +68,11 @@ final class StreamFeed: Sendable {
         do {
             let poll = try follower.poll()
             read = poll.lines.count
+            // Decoded before taking the lock, so the UI thread never waits on JSON parsing.
+            let decoded = poll.lines.map { (StreamRun.decode($0.text), $0.number) }
             run.withLock { run in
                 if poll.restarted { run.reset() }
-                for line in poll.lines { run.read(line: line.text, number: line.number) }
+                for (event, number) in decoded { run.read(event, number: number) }
             }
         } catch {
             problem = error.description

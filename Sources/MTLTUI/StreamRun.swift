@@ -31,11 +31,20 @@ public struct StreamRun: Sendable {
 
     /// Folds in one line of the stream: an event, or a line that is not one (shown as an error).
     public mutating func read(line text: String, number: Int) {
+        read(StreamRun.decode(text), number: number)
+    }
+
+    /// One line decoded, apart from folding it in: a reader decodes outside the lock it folds under.
+    public static func decode(_ text: String) -> Result<RunEvent, LineError> {
+        do { return .success(try RunProtocol.decode(RunEvent.self, from: text)) } catch { return .failure(error) }
+    }
+
+    /// Folds in one decoded line (`decode`).
+    public mutating func read(_ decoded: Result<RunEvent, LineError>, number: Int) {
         lines += 1
-        do {
-            apply(try RunProtocol.decode(RunEvent.self, from: text), line: number)
-        } catch {
-            log(.error, "stream line \(number): \(error.description)")
+        switch decoded {
+        case .success(let event): apply(event, line: number)
+        case .failure(let error): log(.error, "stream line \(number): \(error.description)")
         }
     }
 
