@@ -53,9 +53,10 @@ public final class Optimizer {
     }
 
     /// Applies one update from `model.gradients`; returns the gradient norm before clipping.
+    /// `norm`: that norm when the caller has it (`gradientNorm` is a pass over every gradient).
     @discardableResult
-    public func step(_ model: Model, frozen: Set<String>) -> Float {
-        let norm = gradientNorm(model, frozen: frozen)
+    public func step(_ model: Model, frozen: Set<String>, norm known: Float? = nil) -> Float {
+        let norm = known ?? gradientNorm(model, frozen: frozen)
         var gradientScale: Float = 1
         if let clip = config.clipNorm, norm > clip { gradientScale = clip / (norm + 1e-6) }
         let config = self.config  // read once: the row-sparse tables call `update` per row
@@ -113,6 +114,23 @@ public final class Optimizer {
                 p[i] = p[i] * decay - stepSize * m[i] / (v[i].squareRoot() / correction2 + eps)
             }
         }
+    }
+}
+
+/// Σ x² of a large array as eight blocks, in parallel when there are threads, summed in
+/// order: the result does not depend on the thread count, so a resumed run repeats it exactly.
+func blockedSumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double {
+    guard count >= 1 << 16 else { return Double(sumOfSquares(x, count: count)) }
+    let blocks = 8
+    return withUnsafeTemporaryAllocation(of: Double.self, capacity: blocks) { sums in
+        let out = sums.baseAddress!
+        Parallel.blocks(blocks, count: blocks) { parts in
+            for part in parts {
+                let start = count * part / blocks, end = count * (part + 1) / blocks
+                out[part] = Double(sumOfSquares(x + start, count: end - start))
+            }
+        }
+        return (0..<blocks).reduce(0) { $0 + out[$1] }
     }
 }
 

@@ -222,7 +222,7 @@ final class TrainingRun {
             diverge("gradient norm is \(norm) at step \(position.step + 1); the update was skipped")
             return
         }
-        optimizer.step(model, frozen: frozen)
+        optimizer.step(model, frozen: frozen, norm: norm)
         position.step += 1
         evaluator.accumulate(&trainAccumulators)
         weighting.afterStep(step) {
