@@ -104,7 +104,11 @@ public enum Benchmark {
             return Double(count * batchSize) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
 
-        _ = train(5)
+        // Warm up for a third of a second at least: OpenBLAS's worker thread, idle since we
+        // keep OpenBLAS on one thread, spins for about 0.1 s after the process starts before
+        // it sleeps, and would take a core from the first timed repeats.
+        let warmUntil = DispatchTime.now().uptimeNanoseconds + 300_000_000
+        repeat { _ = train(5) } while DispatchTime.now().uptimeNanoseconds < warmUntil
         _ = infer(5)
         var result = Result(model: config.summary, batchSize: batchSize, train: [], inference: [])
         for _ in 0..<repeats {

@@ -43,6 +43,9 @@ public final class Optimizer {
         second = FloatBuffer(count: config.kind == .sgd ? 1 : parameterCount)
     }
 
+    /// The fewest parameters a thread's part of a layer's update holds.
+    static let splitMinimum = 1 << 15
+
     /// Global L2 norm of the trainable gradients, before any clipping.
     public func gradientNorm(_ model: Model, frozen: Set<String>) -> Float {
         var sum: Double = 0
@@ -70,7 +73,7 @@ public final class Optimizer {
             let p = model.parameters.pointer, g = model.gradients.pointer, m = first.pointer
             let v = config.kind == .sgd ? nil : second.pointer
             updateRanges(model, layer, dense: { range in
-                Parallel.split(range.count, minimum: 1 << 15) { part in
+                Parallel.split(range.count, minimum: Optimizer.splitMinimum) { part in
                     let start = range.lowerBound + part.lowerBound
                     Optimizer.update(config, p: p + start, g: g + start, m: m + start, v: v.map { $0 + start }, count: part.count,
                                      corrections: corrections, gradientScale: gradientScale, rate: rate)

@@ -1,3 +1,4 @@
+import Foundation
 import MTLData
 import Testing
 @testable import MTLEngine
@@ -67,5 +68,44 @@ import Testing
             let differing = zip(one, two).filter { $0.bitPattern != $1.bitPattern }
             #expect(differing.isEmpty, "\(m)×\(n)×\(k): \(differing.count) of \(one.count) differ, e.g. \(differing.prefix(3))")
         }
+    }
+
+    /// The spinning pool: over many regions in a row, every part of every region runs exactly
+    /// once (a late worker must not claim a part of a later region, nor run one twice).
+    @Test func everyPartRunsOnceOverManyRegions() {
+        Parallel.threads = 3
+        defer { Parallel.threads = 1 }
+        let total = 64, regions = 3000
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: total)
+        counts.initialize(repeating: 0, count: total)
+        defer { counts.deallocate() }
+        for _ in 0..<regions {
+            Parallel.split(total, minimum: 1) { range in for i in range { counts[i] += 1 } }
+        }
+        #expect((0..<total).allSatisfy { counts[$0] == regions }, "\((0..<total).map { counts[$0] })")
+    }
+
+    /// A region started inside a region's part, and regions started by two threads at once,
+    /// run every part (the pool takes one region at a time; the others run their parts in turn).
+    @Test func nestedAndConcurrentRegionsRunEveryPart() {
+        Parallel.threads = 2
+        defer { Parallel.threads = 1 }
+        let outer = 4, inner = 50
+        let cells = UnsafeMutablePointer<Int>.allocate(capacity: 2 * outer * inner)
+        cells.initialize(repeating: 0, count: 2 * outer * inner)
+        defer { cells.deallocate() }
+        nonisolated(unsafe) let shared = cells
+        DispatchQueue.concurrentPerform(iterations: 2) { caller in
+            for _ in 0..<200 {
+                Parallel.blocks(outer, count: outer) { parts in
+                    for o in parts {
+                        Parallel.split(inner, minimum: 1) { range in
+                            for i in range { shared[(caller * outer + o) * inner + i] += 1 }
+                        }
+                    }
+                }
+            }
+        }
+        #expect((0..<(2 * outer * inner)).allSatisfy { cells[$0] == 200 })
     }
 }

@@ -80,9 +80,14 @@ extension Model {
     /// default, then costs its forward product only.
     public func beginStep(_ batch: Batch, frozen: Set<String> = []) {
         guard !rowSparse.isEmpty else {
-            // A pass over every gradient (an mlp's 1.4M): split, so two cores share it.
+            // A pass over every gradient (an mlp's 1.4M): split per layer as the optimizer
+            // splits it, so each core clears the part it will update.
             let g = gradients.pointer
-            Parallel.split(gradients.count, minimum: 1 << 16) { range in (g + range.lowerBound).update(repeating: 0, count: range.count) }
+            for layer in layers {
+                Parallel.split(layer.count, minimum: Optimizer.splitMinimum) { range in
+                    (g + layer.offset + range.lowerBound).update(repeating: 0, count: range.count)
+                }
+            }
             return
         }
         var cleared = 0
