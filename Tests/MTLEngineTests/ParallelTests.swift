@@ -70,8 +70,7 @@ import Testing
         }
     }
 
-    /// The spinning pool: over many regions in a row, every part of every region runs exactly
-    /// once (a late worker must not claim a part of a later region, nor run one twice).
+    /// Over many regions in a row, every part of every region runs exactly once.
     @Test func everyPartRunsOnceOverManyRegions() {
         Parallel.threads = 3
         defer { Parallel.threads = 1 }
@@ -86,7 +85,7 @@ import Testing
     }
 
     /// A region started inside a region's part, and regions started by two threads at once,
-    /// run every part (the pool takes one region at a time; the others run their parts in turn).
+    /// run every part.
     @Test func nestedAndConcurrentRegionsRunEveryPart() {
         Parallel.threads = 2
         defer { Parallel.threads = 1 }

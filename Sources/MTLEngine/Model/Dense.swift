@@ -62,22 +62,17 @@ public struct Dense: Sendable {
     }
 
     /// Sparse-input backward: only the weight rows of the batch's non-zero columns get gradient.
-    /// Rows of the batch may share a column, so threads take disjoint blocks of the weight's
-    /// rows instead (each reads every non-zero and keeps those in its block); each element
-    /// still sums in batch order, whatever the thread count. Blocks of rows, as the optimizer
-    /// splits the weight, so each core updates the gradient rows it wrote, still in its cache.
+    /// Rows of the batch may share a column, so threads take disjoint blocks of the outputs
+    /// instead; each element still sums in batch order, whatever the thread count.
     public func backward(_ x: SparseRows, _ dy: UnsafePointer<Float>, batch: Int, gradients g: UnsafeMutablePointer<Float>) {
         let products = outputs * x.offsets[batch]
-        let split = products >= 1 << 15 ? inputs : 1
-        Parallel.split(split, minimum: 1) { block in
-            let rows = split == 1 ? 0..<inputs : block
+        Parallel.split(outputs, minimum: max(16, outputs * (1 << 14) / max(1, products))) { columns in
             for b in 0..<batch {
                 let d = dy + b * outputs
                 for j in x.offsets[b]..<x.offsets[b + 1] {
-                    let c = Int(x.columns[j])
-                    guard rows.contains(c) else { continue }
-                    let v = x.values[j], row = g + weight + c * outputs
-                    for o in 0..<outputs { row[o] += v * d[o] }
+                    let v = x.values[j]
+                    let row = g + weight + Int(x.columns[j]) * outputs
+                    for o in columns { row[o] += v * d[o] }
                 }
             }
         }
