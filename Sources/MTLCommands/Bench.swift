@@ -79,8 +79,13 @@ struct Bench: ParsableCommand {
             ]))
         } else {
             Console.shared.out("model \(result.model) · strategy \(strategy) · batch \(result.batchSize) · \(threads) thread(s) · OpenBLAS core \(BLAS.coreName)")
-            Console.shared.out(String(format: "train      %9.0f samples/s (median of %d)", result.trainMedian, repeats))
-            Console.shared.out(String(format: "inference  %9.0f samples/s (median of %d)", result.inferenceMedian, repeats))
+            // The spread too: on a shared or virtual machine one slow stretch shows up here first.
+            func line(_ name: String, _ median: Double, _ runs: [Double]) -> String {
+                name + String(format: " %9.0f samples/s (median of %d", median, repeats)
+                    + (runs.count > 1 ? String(format: "; runs %.0f–%.0f)", runs.min()!, runs.max()!) : ")")
+            }
+            Console.shared.out(line("train     ", result.trainMedian, result.train))
+            Console.shared.out(line("inference ", result.inferenceMedian, result.inference))
         }
     }
 }
