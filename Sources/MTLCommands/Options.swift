@@ -108,7 +108,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("baselines-dir"), help: ArgumentHelp("Keep the baselines here: reuse those an earlier run saved for the same data and split, else train and save them (implies --baselines).", valueName: "DIR"))
     var baselinesDirectory: String?
 
-    @Option(parsing: .unconditional, help: "Threads for the engine's large loops (OpenBLAS itself stays on one).")
+    @Option(parsing: .unconditional, help: "Threads for the engine's large loops (OpenBLAS itself stays on one). Two speed up the cnn and gru trunks (about 1.6× and 1.8× measured); an mlp's step is too short to share at batch 128: give it a larger --batch-size. One thread or two give the same results, bit for bit.")
     var threads = 1
 
     @Option(help: ArgumentHelp("Write a checkpoint here after each epoch and at the end.", valueName: "DIR"))
