@@ -164,6 +164,12 @@ public enum Controller {
             let count = snapshot.tasks.count + snapshot.layers.count
             state.controlsRow = max(0, min(count - 1, state.controlsRow + delta))
         case .examples:
+            if let watched = context.watched {
+                // A watched run's rows are the stream's events, not the dataset's.
+                let count = WatchedExamplesView.shown(snapshot, state, context, watched: watched)?.rows.count ?? 0
+                state.exampleCursor = max(0, min(count - 1, state.exampleCursor + delta))
+                return
+            }
             guard let examples = ExampleList.table(snapshot, state) else { return }
             let list = ExampleList.indices(examples, state: state, context: context)
             guard !list.isEmpty else { return }

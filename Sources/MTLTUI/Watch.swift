@@ -87,20 +87,10 @@ public final class StreamWatch {
         }
     }
 
-    /// A key's effects: the workbench's (whose correction keys refuse a watched run), except
-    /// moves in the examples the stream sent, made here (the workbench's own moves need the rows).
+    /// A key's effects: the workbench's, with a watched run's context (its correction keys
+    /// refuse such a run; its moves in view 3 go through the stream's examples).
     func handle(_ key: Key, _ run: StreamRun) -> [Effect] {
-        if state.view == .examples, state.prompt == nil, state.relabel == nil,
-           let action = KeyMap.action(for: key, in: .examples), action == .up || action == .down {
-            let s = run.snapshot, t = min(state.task, max(s.tasks.count - 1, 0))
-            let event = s.tasks.isEmpty ? nil : run.examples[s.tasks[t]]
-            let classes = event?.confusion?.classes ?? (run.classes.indices.contains(t) ? run.classes[t] : [])
-            let count = event.map { WatchedExamplesView.rows($0, state, kind: s.taskKinds[t], classes: classes).count } ?? 0
-            state.note = nil
-            state.exampleCursor = max(0, min(count - 1, state.exampleCursor + (action == .up ? -1 : 1)))
-            return []
-        }
-        return Controller.handle(key, state: &state, snapshot: run.snapshot, context: context(run))
+        Controller.handle(key, state: &state, snapshot: run.snapshot, context: context(run))
     }
 
     /// `(` `)`: the stream that receives the controls.

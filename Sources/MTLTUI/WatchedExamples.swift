@@ -29,6 +29,17 @@ enum WatchedExamplesView {
         kind != .regression && row.label != nil && row.predicted != nil && row.label != row.predicted
     }
 
+    /// The selected task's latest event, its class names and the rows the list shows (nil
+    /// without an event): what view 3 draws and what the cursor moves through.
+    static func shown(_ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext, watched: [String: RunEvent.Examples])
+        -> (event: RunEvent.Examples, classes: [String], rows: [RunEvent.ExampleRow])? {
+        guard !s.tasks.isEmpty else { return nil }
+        let t = min(state.task, s.tasks.count - 1)
+        guard let event = watched[s.tasks[t]] else { return nil }
+        let classes = event.confusion?.classes ?? (context.classes.indices.contains(t) ? context.classes[t] : [])
+        return (event, classes, rows(event, state, kind: s.taskKinds[t], classes: classes))
+    }
+
     static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext,
                      watched: [String: RunEvent.Examples], y: Int, height: Int) {
         guard !s.tasks.isEmpty else {
@@ -36,12 +47,10 @@ enum WatchedExamplesView {
             return
         }
         let t = min(state.task, s.tasks.count - 1)
-        guard let event = watched[s.tasks[t]] else {
+        guard let (event, classes, list) = shown(s, state, context, watched: watched) else {
             grid.put(noExamples(s.tasks[t]), x: 1, y: y + 1, style: Style(.muted), limit: grid.width - 2)
             return
         }
-        let classes = event.confusion?.classes ?? (context.classes.indices.contains(t) ? context.classes[t] : [])
-        let list = rows(event, state, kind: s.taskKinds[t], classes: classes)
         var filters: [String] = []
         if state.misclassifiedOnly { filters.append("misclassified") }
         if let pair = state.pair, classes.indices.contains(pair.truth), classes.indices.contains(pair.predicted) {
