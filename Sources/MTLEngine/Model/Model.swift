@@ -24,6 +24,8 @@ public final class Model {
     let heads: [Dense]
     /// Layer names of the heads, `head.TASK`.
     let headNames: [String]
+    /// `wide.TASK` per task: looked up in the frozen set every step, so built once.
+    let wideNames: [String]
     let seed: UInt64
     /// The tensors updated row by row (see `RowSparseTensor`), and the rows the batch touches.
     let rowSparse: [RowSparseTensor]
@@ -41,6 +43,7 @@ public final class Model {
         wide = plan.wide
         heads = plan.heads
         headNames = config.heads.map { "head.\($0.name)" }
+        wideNames = config.heads.map { "wide.\($0.name)" }
         tensors = plan.layout.tensors
         layers = plan.layout.layers
         parameters = FloatBuffer(count: plan.layout.total)

@@ -142,7 +142,7 @@ extension Model {
         for trunk in work.trunks { trunk.outputGradient.pointer.update(repeating: 0, count: n * width) }
         for t in tasks {
             let dy = UnsafePointer(work.logitGradient[t].pointer)
-            if !wide.isEmpty, !frozen.contains("wide.\(config.heads[t].name)") { wide[t].backward(batch.wide, dy, batch: n, gradients: g) }
+            if !wide.isEmpty, !frozen.contains(wideNames[t]) { wide[t].backward(batch.wide, dy, batch: n, gradients: g) }
             let headFrozen = frozen.contains(headNames[t])
             if config.sharing == .hard {
                 heads[t].backward(headInput(t, work), dy, dx: work.trunks[0].outputGradient.pointer, accumulate: true, batch: n,
