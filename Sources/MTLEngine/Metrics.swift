@@ -3,7 +3,10 @@ import MTLData
 
 /// One task's metrics over a set of rows. Classification: accuracy, macro-F1, per-class
 /// precision and recall, the confusion matrix (rows = true class), ROC-AUC and average
-/// precision (PR-AUC) for binary tasks.
+/// precision (PR-AUC) for binary tasks. The macro means (macro-F1, precision, recall) are over
+/// the classes that occur among the rows' labels or predictions, as scikit-learn's `f1_score`
+/// takes them: a class absent from both (a rare class the test split happens not to hold) would
+/// otherwise add an F1 of 0 that says nothing about the model.
 /// Multi-label: micro-F1 (pooled over every label decision, the figure a multi-label user reads
 /// first), macro-F1 (mean over labels), subset accuracy (rows whose whole label set is right),
 /// label-wise accuracy, per-label precision, recall, F1 and support, all at `thresholds`, and
@@ -44,8 +47,8 @@ public struct TaskMetrics: Sendable, Codable, Equatable {
         case "macro_f1": macroF1
         case "micro_f1": microF1
         case "subset_accuracy": subsetAccuracy
-        case "precision": precision.map { $0.reduce(0, +) / Double(max($0.count, 1)) }
-        case "recall": recall.map { $0.reduce(0, +) / Double(max($0.count, 1)) }
+        case "precision": precision.map(occurringMean)
+        case "recall": recall.map(occurringMean)
         case "auc": auc
         case "ap": averagePrecision
         case "mae": mae
@@ -53,6 +56,18 @@ public struct TaskMetrics: Sendable, Codable, Equatable {
         case "r2": r2
         default: nil
         }
+    }
+
+    /// The mean of per-class values over the classes that occur (`Self.occurring`), or over
+    /// every label of a multi-label task (whose labels are all scored, as in scikit-learn).
+    fileprivate func occurringMean(_ values: [Double]) -> Double {
+        let classes = confusion.map(Self.occurring) ?? Array(values.indices)
+        return classes.isEmpty ? 0 : classes.reduce(0) { $0 + values[$1] } / Double(classes.count)
+    }
+
+    /// Classes with a row labelled or predicted as them in a confusion matrix (rows = true class).
+    static func occurring(_ matrix: [[Int]]) -> [Int] {
+        matrix.indices.filter { c in matrix[c].contains { $0 > 0 } || matrix.contains { $0[c] > 0 } }
     }
 
     /// Names this task reports, in display order.
@@ -185,7 +200,7 @@ public struct MetricAccumulator: Sendable {
             let (precision, recall, f1) = Self.perClass(matrix)
             m.precision = precision
             m.recall = recall
-            m.macroF1 = f1.reduce(0, +) / Double(k)
+            m.macroF1 = m.occurringMean(f1)
             m.accuracy = Double((0..<k).reduce(0) { $0 + matrix[$1][$1] }) / n
             if kind == .binary {
                 m.auc = Self.rocAUC(scores)

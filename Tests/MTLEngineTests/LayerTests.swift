@@ -146,6 +146,24 @@ import Testing
         #expect(m.precision! == [0.5, 2.0 / 3, 0])
     }
 
+    /// Macro means over the classes that occur among labels or predictions, as scikit-learn's
+    /// `f1_score(average="macro")`: the expected values are its output on the same labels.
+    @Test func macroMeansSkipAClassNeitherLabelledNorPredicted() {
+        let probabilities: [[Float]] = [[0.8, 0.1, 0.1, 0], [0.2, 0.7, 0.1, 0], [0.1, 0.8, 0.1, 0], [0.3, 0.6, 0.1, 0]]
+        // true 0 0 1 1 2, predicted 0 1 1 1 0; class 3 appears nowhere: 0.4333…, as with 3 classes.
+        let absent = accumulate(.multiclass, classes: 4, probabilities: probabilities + [[0.5, 0.2, 0.3, 0]],
+                                targets: [[0], [0], [1], [1], [2]])
+        #expect(abs(absent.macroF1! - 0.43333333333333335) < 1e-12)
+        #expect(absent.precision! == [0.5, 2.0 / 3, 0, 0])   // per class, every class still listed
+        // Predicted 0 1 1 1 3: class 3 is predicted, so it counts (F1 0): 0.3667, precision
+        // 0.4167, recall 0.375.
+        let predicted = accumulate(.multiclass, classes: 4, probabilities: probabilities + [[0.1, 0.2, 0.3, 0.4]],
+                                   targets: [[0], [0], [1], [1], [2]])
+        #expect(abs(predicted.macroF1! - 0.3666666666666667) < 1e-12)
+        #expect(abs(predicted.value("precision")! - 0.41666666666666663) < 1e-12)
+        #expect(abs(predicted.value("recall")! - 0.375) < 1e-12)
+    }
+
     @Test func aucCountsTiesAsHalf() {
         // positives 0.9, 0.5; negatives 0.5, 0.1: pairs (0.9>0.5 ✓, 0.9>0.1 ✓, 0.5=0.5 ½, 0.5>0.1 ✓) → 3.5 / 4.
         let m = accumulate(.binary, classes: 1, probabilities: [[0.9], [0.5], [0.5], [0.1]], targets: [[1], [1], [0], [0]])
