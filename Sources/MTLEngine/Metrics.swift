@@ -58,10 +58,11 @@ public struct TaskMetrics: Sendable, Codable, Equatable {
         }
     }
 
-    /// The mean of per-class values over the classes that occur (`Self.occurring`), or over
-    /// every label of a multi-label task (whose labels are all scored, as in scikit-learn).
+    /// The mean of per-class values over the classes that occur (`Self.occurring`); without a
+    /// confusion matrix (a multi-label task, whose labels are all scored as in scikit-learn, or
+    /// an old epoch's one stored mean) over every value.
     fileprivate func occurringMean(_ values: [Double]) -> Double {
-        let classes = confusion.map(Self.occurring) ?? Array(values.indices)
+        let classes = confusion.map { Self.occurring($0).filter { $0 < values.count } } ?? Array(values.indices)
         return classes.isEmpty ? 0 : classes.reduce(0) { $0 + values[$1] } / Double(classes.count)
     }
 

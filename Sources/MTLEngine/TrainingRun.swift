@@ -352,9 +352,11 @@ final class TrainingRun {
         func strip(_ metrics: [TaskMetrics]) -> [TaskMetrics] {
             metrics.map { m in
                 var m = m
+                // The macro means while the confusion matrix still says which classes occur.
+                let precision = m.value("precision"), recall = m.value("recall")
                 m.confusion = nil
-                m.precision = m.precision.map { [$0.reduce(0, +) / Double(max($0.count, 1))] }
-                m.recall = m.recall.map { [$0.reduce(0, +) / Double(max($0.count, 1))] }
+                m.precision = precision.map { [$0] }
+                m.recall = recall.map { [$0] }
                 m.f1 = nil
                 m.support = nil
                 m.thresholds = nil

@@ -66,9 +66,8 @@ extension TrainingRun {
     /// only with early stopping (without it the user asked for the last epoch). Returns the
     /// tasks that fell back.
     func fallBackToTheLinearModelPerTask() -> [String] {
-        let heads = model.config.heads
         guard config.wideFit == .linear, config.earlyStop != nil, model.config.wide,
-              heads.allSatisfy({ frozen.contains("wide.\($0.name)") }),
+              model.wideNames.allSatisfy(frozen.contains),
               let linear = snapshot.history.first(where: { $0.epoch == 0 }),
               let keptEpoch = snapshot.restoredEpoch ?? snapshot.history.last?.epoch, keptEpoch != 0,
               let kept = snapshot.history.first(where: { $0.epoch == keptEpoch }) else { return [] }

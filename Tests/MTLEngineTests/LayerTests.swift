@@ -155,6 +155,8 @@ import Testing
                                 targets: [[0], [0], [1], [1], [2]])
         #expect(abs(absent.macroF1! - 0.43333333333333335) < 1e-12)
         #expect(absent.precision! == [0.5, 2.0 / 3, 0, 0])   // per class, every class still listed
+        #expect(abs(absent.value("precision")! - 0.38888888888888884) < 1e-12)
+        #expect(absent.value("recall") == 0.5)
         // Predicted 0 1 1 1 3: class 3 is predicted, so it counts (F1 0): 0.3667, precision
         // 0.4167, recall 0.375.
         let predicted = accumulate(.multiclass, classes: 4, probabilities: probabilities + [[0.1, 0.2, 0.3, 0.4]],

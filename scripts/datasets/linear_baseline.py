@@ -111,7 +111,8 @@ def run_task(rows, split_column, text_column, task):
         key = next(iter(val.values()))
         if best is None or (key > best[1] if higher else key < best[1]):
             best = (C, key, val)
-        # Best at the top so far: go on past it, as mtl-tui's own fit does, up to EXTEND steps.
+        # Best at the top so far: go on past it, up to EXTEND steps (mtl-tui's own fit goes past
+        # its top the same way, in steps of √10).
         if not grid and best[0] == C and C < C_GRID[-1] * EXTEND_FACTOR ** EXTEND:
             grid.append(round(C * EXTEND_FACTOR))
     test = score(kind, labels["test"], fit_predict(kind, best[0], x["train"], labels["train"], x["test"]))
