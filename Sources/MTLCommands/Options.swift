@@ -39,7 +39,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "One seed for the split, initialisation, shuffling and dropout.")
     var seed: UInt64 = 42
 
-    @Option(help: ArgumentHelp("The model: cnn, bag, gru (text only) or mlp, each optionally with a wide linear path over word 1–2-gram TF-IDF and the features (cnn+wide, mlp+wide, …). Default: cnn+wide when there is a text input (its wide path fitted first as a TF-IDF + logistic-regression model, see --wide-fit; at or above that baseline on each of the 9 public tasks the README measures), else mlp.", valueName: "KIND[+wide]"))
+    @Option(help: ArgumentHelp("The model: cnn, bag, gru (text only) or mlp, each optionally with a wide linear path over word 1–2-gram TF-IDF and the features (cnn+wide, mlp+wide, …). Default: cnn+wide when there is a text input (its wide path fitted first as a TF-IDF + logistic-regression model, see --wide-fit; at or above that baseline on 8 of the 9 public tasks the README measures), else mlp.", valueName: "KIND[+wide]"))
     var trunk: String?
 
     @Option(help: ArgumentHelp("How tasks share the trunk: hard (one trunk) or mmoe:E (E expert trunks, a softmax gate per task; Ma et al. 2018).", valueName: "hard|mmoe:E"))
