@@ -38,6 +38,9 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("conflict-every"), help: "Measure the gradient conflict every N steps, as the trainer does (0: off, the default here).")
     var conflictEvery = 0
 
+    @Option(help: ArgumentHelp("Freeze a layer in the timed steps, as train --freeze does (repeatable): --freeze wide times cnn+wide as the default run trains it, its wide path fitted and fixed.", valueName: "LAYER"))
+    var freeze: [String] = []
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -70,15 +73,16 @@ struct Bench: ParsableCommand {
         case .failure(let error): fail("--strategy: \(error)")
         }
         Parallel.threads = threads
-        let result = Benchmark.run(architecture.trunk, wide: architecture.wide, sharing: sharing, steps: steps, repeats: repeats, strategy: parsed.0, options: parsed.1, conflictEvery: conflictEvery, batchSize: batchSize)
+        let result = Benchmark.run(architecture.trunk, wide: architecture.wide, sharing: sharing, steps: steps, repeats: repeats, strategy: parsed.0, options: parsed.1, conflictEvery: conflictEvery, batchSize: batchSize, freeze: freeze)
+        if let unknown = result.unknownLayer { fail("--freeze: no layer named '\(unknown)' in \(result.model)") }
         if json {
             Console.shared.out(Report.jsonLine([
-                "model": result.model, "strategy": strategy, "conflict_every": conflictEvery, "threads": threads, "openblas_core": BLAS.coreName, "batch": result.batchSize,
+                "model": result.model, "frozen": freeze, "trained_parameters": result.trainedParameters, "strategy": strategy, "conflict_every": conflictEvery, "threads": threads, "openblas_core": BLAS.coreName, "batch": result.batchSize,
                 "train_samples_per_s": result.trainMedian, "inference_samples_per_s": result.inferenceMedian,
                 "train_runs": result.train, "inference_runs": result.inference,
             ]))
         } else {
-            Console.shared.out("model \(result.model) · strategy \(strategy) · batch \(result.batchSize) · \(threads) thread(s) · OpenBLAS core \(BLAS.coreName)")
+            Console.shared.out("model \(result.model)" + (freeze.isEmpty ? "" : " · frozen \(freeze.joined(separator: ", "))") + " · strategy \(strategy) · batch \(result.batchSize) · \(threads) thread(s) · OpenBLAS core \(BLAS.coreName)")
             // The spread too: on a shared or virtual machine one slow stretch shows up here first.
             func line(_ name: String, _ median: Double, _ runs: [Double]) -> String {
                 name + String(format: " %9.0f samples/s (median of %d", median, repeats)

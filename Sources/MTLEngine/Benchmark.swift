@@ -14,6 +14,10 @@ public enum Benchmark {
         /// Samples per second of each timed repeat.
         public var train: [Double]
         public var inference: [Double]
+        /// Parameters outside the frozen layers: those the timed steps update.
+        public var trainedParameters = 0
+        /// A `freeze` name that matched no layer (nothing was timed).
+        public var unknownLayer: String? = nil
 
         public var trainMedian: Double { median(train) }
         public var inferenceMedian: Double { median(inference) }
@@ -50,10 +54,12 @@ public enum Benchmark {
     /// Times `steps` training steps and `steps` inference batches, `repeats` times, after a warm-up.
     /// Training steps as the trainer takes them: the losses weighed by `strategy`, per-task
     /// backward passes where it asks, and the gradient-conflict measure every `conflictEvery`
-    /// steps (0: never). `batchSize` replaces the model's fixed batch.
+    /// steps (0: never). `batchSize` replaces the model's fixed batch. `freeze` names layers as
+    /// `train --freeze` does (`wide`: the wide path as `--wide-fit linear` leaves it, fitted and
+    /// fixed); a name that matches no layer is returned as `.unknownLayer`.
     public static func run(_ trunk: TrunkKind, wide: Bool = false, sharing: Sharing = .hard, steps: Int = 50, repeats: Int = 5,
                            strategy: WeightingStrategy = .fixed, options: [String: Double] = [:], conflictEvery: Int = 0,
-                           batchSize: Int? = nil) -> Result {
+                           batchSize: Int? = nil, freeze: [String] = []) -> Result {
         let (config, fixedBatch, tokens) = config(trunk, wide: wide, sharing: sharing)
         let batchSize = batchSize ?? fixedBatch
         let rows = SyntheticData.rows(count: batchSize * steps, tokens: tokens, vocabulary: config.vocabulary,
@@ -62,6 +68,10 @@ public enum Benchmark {
                                  kernel: config.kernel)
         if config.needsNGrams { (inputs.wide, inputs.bag) = SyntheticData.ngramTables(rows, ngrams: config.ngrams, seed: 7) }
         let model = Model(config, seed: 1)
+        if let unknown = freeze.first(where: { model.layerNames(matching: $0).isEmpty }) {
+            return Result(model: config.summary, batchSize: batchSize, train: [], inference: [], unknownLayer: unknown)
+        }
+        let frozen = Set(freeze.flatMap { model.layerNames(matching: $0) })
         let optimizer = Optimizer(OptimizerConfig(kind: .adam, learningRate: 1e-3), parameterCount: model.parameterCount)
         let batch = Batch(capacity: batchSize, inputs: inputs)
         let work = model.workspace(batch: batchSize, maxTokens: inputs.maxTokens)
@@ -76,15 +86,15 @@ public enum Benchmark {
             for s in 0..<count {
                 let at = (s % steps) * batchSize
                 batch.fill(order[at..<(at + batchSize)], from: inputs, kernel: config.kernel)
-                model.beginStep(batch)
+                model.beginStep(batch, frozen: frozen)
                 model.forward(batch, work, training: true, step: s)
                 let results = model.losses(batch, work, taskWeights: unit)
                 let step = WeightingStep(step: s, losses: results.map { Double($0.loss) }, present: results.map { $0.weightSum > 0 },
                                          history: [], optimizer: optimizer.config)
                 var measured = conflictEvery > 0 && (s + 1) % conflictEvery == 0 ? conflict : nil
-                backward.run(batch, work, frozen: [], weights: weighting.weights(step), weighting: weighting, step: step,
+                backward.run(batch, work, frozen: frozen, weights: weighting.weights(step), weighting: weighting, step: step,
                              conflict: &measured)
-                optimizer.step(model, frozen: [])
+                optimizer.step(model, frozen: frozen)
                 weighting.afterStep(step) {
                     model.forward(batch, work, training: true, step: s)
                     return model.losses(batch, work, taskWeights: nil).map { Double($0.loss) }
@@ -111,6 +121,7 @@ public enum Benchmark {
         repeat { _ = train(5) } while DispatchTime.now().uptimeNanoseconds < warmUntil
         _ = infer(5)
         var result = Result(model: config.summary, batchSize: batchSize, train: [], inference: [])
+        result.trainedParameters = model.layers.filter { !frozen.contains($0.name) }.reduce(0) { $0 + $1.count }
         for _ in 0..<repeats {
             result.train.append(train(steps))
             result.inference.append(infer(steps))
