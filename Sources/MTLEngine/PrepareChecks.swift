@@ -1,0 +1,144 @@
+import Foundation
+import MTLData
+
+/// The checks a run's options, data and memory pass before anything trains: each failure is
+/// one line naming the flag, file or key.
+extension RunPreparation {
+    static func check(_ o: RunOptions) throws {
+        if let epochs = o.epochs, !(1...maxEpochs).contains(epochs) {
+            throw UsageError("--epochs", "expected a whole number from 1 to \(maxEpochs), got \(epochs)")
+        }
+        if o.batchSize < 1 { throw UsageError("--batch-size", "expected a whole number ≥ 1, got \(o.batchSize)") }
+        if !(o.learningRate > 0 && o.learningRate.isFinite) { throw UsageError("--lr", "expected a number > 0, got \(o.learningRate)") }
+        if let decay = o.weightDecay, !(decay >= 0 && decay.isFinite) { throw UsageError("--weight-decay", "expected a number ≥ 0, got \(decay)") }
+        if let rate = o.wideLearningRate, !(rate > 0 && rate.isFinite) { throw UsageError("--wide-lr", "expected a number > 0, got \(rate)") }
+        if let rate = o.embeddingDropout, !(rate >= 0 && rate < 1) { throw UsageError("--embedding-dropout", "expected a number in [0, 1), got \(rate)") }
+        if !(o.dropout >= 0 && o.dropout < 1) { throw UsageError("--dropout", "expected a number in [0, 1), got \(o.dropout)") }
+        if let embedding = o.embedding, embedding < 1 { throw UsageError("--embedding", "expected a whole number ≥ 1, got \(embedding)") }
+        if o.filters < 1 { throw UsageError("--filters", "expected a whole number ≥ 1, got \(o.filters)") }
+        if o.kernel < 1 { throw UsageError("--kernel", "expected a whole number ≥ 1, got \(o.kernel)") }
+        if let hidden = o.hidden, hidden.contains(where: { $0 < 1 }) { throw UsageError("--hidden", "expected widths ≥ 1") }
+        if let clip = o.clipNorm, !(clip > 0 && clip.isFinite) { throw UsageError("--clip", "expected a number > 0, got \(clip)") }
+        for (task, value) in o.labelSmoothing where !(value >= 0 && value < 1) {
+            throw UsageError("--label-smoothing", "expected a number in [0, 1)\(task.map { " for '\($0)'" } ?? ""), got \(value)")
+        }
+        for (task, weight) in o.lossWeights where !(weight >= 0 && weight.isFinite) {
+            throw UsageError("--loss-weight", "weight of '\(task)' must be a finite number ≥ 0")
+        }
+    }
+
+    /// The checkpoint directory can be made and written, before any time is spent training.
+    public static func checkSaveDirectory(_ path: String) throws {
+        let files = FileManager.default
+        var isDirectory: ObjCBool = false
+        if files.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw UsageError("--save", "'\(path)' is a file; expected a directory for the checkpoint (it is created if missing)")
+            }
+            guard files.isWritableFile(atPath: path) else { throw UsageError("--save", "cannot write in '\(path)'") }
+            // A save replaces the directory as a whole, from a sibling staged beside it.
+            let parent = ((path as NSString).standardizingPath as NSString).deletingLastPathComponent
+            guard files.isWritableFile(atPath: parent.isEmpty ? "." : parent) else {
+                throw UsageError("--save", "cannot save in '\(path)': a save replaces it from beside it, and '\(parent)' is not writable")
+            }
+            if let problem = Checkpoint.problem(saving: path) { throw UsageError("--save", "'\(path)' \(problem)") }
+            return
+        }
+        var ancestor = path
+        repeat {
+            let up = (ancestor as NSString).deletingLastPathComponent
+            ancestor = up.isEmpty ? "." : up
+        } while ancestor != "." && ancestor != "/" && !files.fileExists(atPath: ancestor, isDirectory: &isDirectory)
+        guard files.fileExists(atPath: ancestor, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else {
+            throw UsageError("--save", "cannot create '\(path)': '\(ancestor)' is a file, not a directory")
+        }
+        guard files.isWritableFile(atPath: ancestor) else {
+            throw UsageError("--save", "cannot create '\(path)': '\(ancestor)' is not writable")
+        }
+    }
+
+    /// Inference leaves out a column blank in every row; say so, since the user may have meant it as an input.
+    static func blankColumnsNote(_ table: Table, _ spec: DatasetSpec) -> String? {
+        let used = Set(spec.inputs.map(\.column) + spec.tasks.map(\.column))
+        let blank = table.header.indices.filter { c in
+            !used.contains(table.header[c]) && table.columns[c].allSatisfy { $0.allSatisfy(\.isWhitespace) }
+        }.map { "'\(table.header[$0])'" }
+        guard !blank.isEmpty else { return nil }
+        return "note: \(table.file): \(blank.count == 1 ? "column" : "columns") \(blank.prefix(5).joined(separator: ", ")) "
+            + "\(blank.count == 1 ? "is" : "are") blank in every row and not used"
+    }
+
+    /// A task's column given to the model as an input would let it read the answer.
+    static func checkInputsAreNotTasks(_ spec: DatasetSpec, _ options: RunOptions, specFile: String) throws {
+        for input in spec.inputs {
+            guard let task = spec.tasks.first(where: { $0.column == input.column }) else { continue }
+            let message = "column '\(input.column)' is both an input and the column of task '\(task.name)'; a column cannot be both input and task"
+            if options.inputs.contains(input.column) { throw UsageError("--input", message) }
+            if options.tasks.contains(where: { $0.name == task.name }) { throw UsageError("--task", message) }
+            throw DataError(file: specFile, line: task.sourceLine, key: "column", message)
+        }
+    }
+
+    /// Training memory against physical memory, before the model is allocated: names the flag
+    /// behind the largest part and says how much fits. With `wideFit`, the fit's memory too.
+    static func checkMemory(_ model: ModelConfig, batch: Int, rows: EncodedRows, wideFit: Bool = false,
+                            available: Double = MemoryBudget.physicalBytes) throws {
+        // The longest encoded text, as the batches will hold it (not --max-length, a bound).
+        var maxTokens = 0
+        if !rows.tokenOffsets.isEmpty {
+            for r in 0..<rows.count { maxTokens = max(maxTokens, rows.tokenOffsets[r + 1] - rows.tokenOffsets[r]) }
+        }
+        // The sparse rows a batch holds: the unigram TF-IDF (mlp, MMoE gates) and the n-grams
+        // (wide path with the features, bag), each up to its widest row.
+        var maxNGrams = 0
+        if !rows.ngramOffsets.isEmpty {
+            for r in 0..<rows.count { maxNGrams = max(maxNGrams, rows.ngramOffsets[r + 1] - rows.ngramOffsets[r]) }
+        }
+        let sparseWidth = (model.needsUnigramTFIDF || model.trunk == .mlp ? maxTokens + rows.featureWidth : 0)
+            + (model.wide ? maxNGrams + rows.featureWidth : 0) + (model.trunk == .bag ? maxNGrams : 0)
+        let need = MemoryBudget.training(model, batch: batch, maxTokens: maxTokens, sparseWidth: sparseWidth)
+        guard need.bytes > available else {
+            if wideFit { try checkWideFitMemory(model, rows: rows, training: need.bytes, available: available) }
+            return
+        }
+        let perParameter = 4 * MemoryBudget.parameterCopies
+        let single = MemoryBudget.training(model, batch: 1, maxTokens: maxTokens, sparseWidth: sparseWidth)
+        let flag: String
+        var fits: String
+        if single.bytes <= available, batch > 1 {
+            // The model fits; its batches do not.
+            flag = "--batch-size"
+            let perRow = (need.bytes - single.bytes) / Double(batch - 1)
+            fits = "batches of about \(MemoryBudget.format(count: 1 + ((available - single.bytes) / perRow).rounded(.down))) rows fit"
+        } else {
+            let largest = need.parts.max(by: { $0.count < $1.count })!.name
+            flag = switch largest {
+            case "embedding": "--embedding"
+            case "conv": [("--embedding", model.embedding), ("--kernel", model.kernel), ("--filters", model.filters)].max { $0.1 < $1.1 }!.0
+            case "wide": "--trunk"
+            default: "--hidden"
+            }
+            let parameters = (available - single.workspaceBytes) / perParameter
+            fits = parameters >= 1 ? "about \(MemoryBudget.format(count: parameters)) parameters fit" : "even one row's working memory does not fit"
+            // The n-gram tables grow with the vocabulary, which the spec bounds, not a flag.
+            if largest == "wide" || (largest == "embedding" && model.trunk == .bag) {
+                fits += " (the \(largest == "wide" ? "wide path" : "bag embedding") has a row per word n-gram: \(MemoryBudget.format(count: Double(model.ngrams))); lower max_ngrams in spec.toml\(largest == "wide" ? " or drop +wide" : "")"
+            }
+        }
+        throw UsageError(flag, "the model would have \(MemoryBudget.format(count: need.parameters)) parameters and training needs about "
+            + "\(MemoryBudget.format(bytes: need.bytes)) (\(Int(perParameter)) bytes per parameter for weights, gradients, Adam moments and the best epoch, "
+            + "plus \(MemoryBudget.format(bytes: need.workspaceBytes)) of working memory for batches of \(batch)), more than this machine's "
+            + "\(MemoryBudget.format(bytes: available)) of memory; \(fits)")
+    }
+
+    /// The wide fit's L-BFGS buffers and row copies on top of training's `training` bytes.
+    private static func checkWideFitMemory(_ model: ModelConfig, rows: EncodedRows, training: Double, available: Double) throws {
+        let fit = MemoryBudget.wideFitBytes(model, nonZeros: rows.ngramIDs.count + rows.count * rows.featureWidth)
+        guard training + fit > available, let widest = model.heads.max(by: { $0.outputs < $1.outputs }) else { return }
+        throw UsageError("--wide-fit", "the wide path's linear fit needs about \(MemoryBudget.format(bytes: fit)) (its largest task, "
+            + "\(widest.name), has \(widest.outputs) outputs × \(MemoryBudget.format(count: Double(model.wideInputs))) inputs) beside "
+            + "training's \(MemoryBudget.format(bytes: training)), more than this machine's \(MemoryBudget.format(bytes: available)) "
+            + "of memory; use --wide-fit off, or lower max_ngrams in spec.toml")
+    }
+}
