@@ -38,7 +38,7 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("conflict-every"), help: "Measure the gradient conflict every N steps, as the trainer does (0: off, the default here).")
     var conflictEvery = 0
 
-    @Option(help: ArgumentHelp("Freeze a layer in the timed steps, as train --freeze does (repeatable): --freeze wide times cnn+wide as the default run trains it, its wide path fitted and fixed.", valueName: "LAYER"))
+    @Option(help: ArgumentHelp("Freeze a layer in the timed steps (repeatable): a layer name (embedding, conv, dense, head.task0, wide.task1, ...), trunk, heads, wide, gates or expertK, as train --freeze takes them; a name the model lacks is an error here. With --model cnn+wide, --freeze wide times the steps as the default run takes them after its linear fit (the fit itself is not timed).", valueName: "LAYER"))
     var freeze: [String] = []
 
     @Flag(help: "Print one JSON object.")
@@ -74,15 +74,17 @@ struct Bench: ParsableCommand {
         }
         Parallel.threads = threads
         let result = Benchmark.run(architecture.trunk, wide: architecture.wide, sharing: sharing, steps: steps, repeats: repeats, strategy: parsed.0, options: parsed.1, conflictEvery: conflictEvery, batchSize: batchSize, freeze: freeze)
-        if let unknown = result.unknownLayer { fail("--freeze: no layer named '\(unknown)' in \(result.model)") }
+        if let unknown = result.unknownLayer {
+            fail("--freeze: no layer named '\(unknown)' in \(result.model) (its layers: \(result.layers.joined(separator: ", ")))")
+        }
         if json {
             Console.shared.out(Report.jsonLine([
-                "model": result.model, "frozen": freeze, "trained_parameters": result.trainedParameters, "strategy": strategy, "conflict_every": conflictEvery, "threads": threads, "openblas_core": BLAS.coreName, "batch": result.batchSize,
+                "model": result.model, "frozen_layers": result.frozenLayers, "updated_layers": result.updatedLayers, "strategy": strategy, "conflict_every": conflictEvery, "threads": threads, "openblas_core": BLAS.coreName, "batch": result.batchSize,
                 "train_samples_per_s": result.trainMedian, "inference_samples_per_s": result.inferenceMedian,
                 "train_runs": result.train, "inference_runs": result.inference,
             ]))
         } else {
-            Console.shared.out("model \(result.model)" + (freeze.isEmpty ? "" : " · frozen \(freeze.joined(separator: ", "))") + " · strategy \(strategy) · batch \(result.batchSize) · \(threads) thread(s) · OpenBLAS core \(BLAS.coreName)")
+            Console.shared.out("model \(result.model)" + (result.frozenLayers.isEmpty ? "" : " · frozen \(result.frozenLayers.joined(separator: ", "))") + " · strategy \(strategy) · batch \(result.batchSize) · \(threads) thread(s) · OpenBLAS core \(BLAS.coreName)")
             // The spread too: on a shared or virtual machine one slow stretch shows up here first.
             func line(_ name: String, _ median: Double, _ runs: [Double]) -> String {
                 name + String(format: " %9.0f samples/s (median of %d", median, repeats)

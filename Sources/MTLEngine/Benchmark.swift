@@ -14,10 +14,13 @@ public enum Benchmark {
         /// Samples per second of each timed repeat.
         public var train: [Double]
         public var inference: [Double]
-        /// Parameters outside the frozen layers: those the timed steps update.
-        public var trainedParameters = 0
-        /// A `freeze` name that matched no layer (nothing was timed).
+        /// The layers `freeze` named, expanded to layer names and sorted.
+        public var frozenLayers: [String] = []
+        /// The layers whose parameters the steps changed (found by comparing them before and after).
+        public var updatedLayers: [String] = []
+        /// A `freeze` name that matched no layer (nothing was timed), and the model's layers.
         public var unknownLayer: String? = nil
+        public var layers: [String] = []
 
         public var trainMedian: Double { median(train) }
         public var inferenceMedian: Double { median(inference) }
@@ -69,7 +72,8 @@ public enum Benchmark {
         if config.needsNGrams { (inputs.wide, inputs.bag) = SyntheticData.ngramTables(rows, ngrams: config.ngrams, seed: 7) }
         let model = Model(config, seed: 1)
         if let unknown = freeze.first(where: { model.layerNames(matching: $0).isEmpty }) {
-            return Result(model: config.summary, batchSize: batchSize, train: [], inference: [], unknownLayer: unknown)
+            return Result(model: config.summary, batchSize: batchSize, train: [], inference: [], unknownLayer: unknown,
+                          layers: model.layers.map(\.name))
         }
         let frozen = Set(freeze.flatMap { model.layerNames(matching: $0) })
         let optimizer = Optimizer(OptimizerConfig(kind: .adam, learningRate: 1e-3), parameterCount: model.parameterCount)
@@ -117,15 +121,20 @@ public enum Benchmark {
         // Warm up for a third of a second at least: OpenBLAS's worker thread, idle since we
         // keep OpenBLAS on one thread, spins for about 0.1 s after the process starts before
         // it sleeps, and would take a core from the first timed repeats.
+        let initial = Array(UnsafeBufferPointer(start: model.parameters.pointer, count: model.parameterCount))
         let warmUntil = DispatchTime.now().uptimeNanoseconds + 300_000_000
         repeat { _ = train(5) } while DispatchTime.now().uptimeNanoseconds < warmUntil
         _ = infer(5)
         var result = Result(model: config.summary, batchSize: batchSize, train: [], inference: [])
-        result.trainedParameters = model.layers.filter { !frozen.contains($0.name) }.reduce(0) { $0 + $1.count }
+        result.frozenLayers = frozen.sorted()
         for _ in 0..<repeats {
             result.train.append(train(steps))
             result.inference.append(infer(steps))
         }
+        let p = model.parameters.pointer
+        result.updatedLayers = model.layers.filter { layer in
+            (layer.offset..<(layer.offset + layer.count)).contains { p[$0] != initial[$0] }
+        }.map(\.name)
         return result
     }
 }

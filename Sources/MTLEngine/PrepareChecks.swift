@@ -1,8 +1,8 @@
 import Foundation
 import MTLData
 
-/// The checks a run's options, data and memory pass before anything trains: each failure is
-/// one line naming the flag, file or key.
+/// The checks a run's options, data and memory pass before anything trains (each failure is
+/// one line naming the flag, file or key), and the note on blank columns.
 extension RunPreparation {
     static func check(_ o: RunOptions) throws {
         if let epochs = o.epochs, !(1...maxEpochs).contains(epochs) {

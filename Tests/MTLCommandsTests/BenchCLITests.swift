@@ -24,21 +24,26 @@ import Testing
         #expect(numbers.count == 4 && numbers[1] == 3 && numbers[2] <= numbers[0] && numbers[0] <= numbers[3], "\(train)")
     }
 
-    /// --freeze times the steps with those layers fixed (the default text model's fitted wide
-    /// path); a name that matches no layer is a one-line error.
+    /// --freeze times the steps with those layers fixed (the default text model's wide path after
+    /// its fit): their parameters are the same after the timed steps, every other layer's moved. A
+    /// name that matches no layer is a one-line error listing the layers.
     @Test func freezeLeavesTheNamedLayersOutOfTheTimedSteps() throws {
         func run(_ extra: [String]) throws -> [String: Any] {
             let result = try CLI.run(["bench", "--model", "mlp+wide", "--steps", "2", "--repeats", "1", "--json"] + extra)
             try #require(result.status == 0, "\(result.stderr)")
             return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         }
-        let all = try run([]), frozen = try run(["--freeze", "wide"])
-        #expect(frozen["frozen"] as? [String] == ["wide"])
-        // The wide path of the bench's mlp+wide: 50,000 n-grams into 3 and 10 outputs, with biases.
-        let trained = try #require(all["trained_parameters"] as? Int), left = try #require(frozen["trained_parameters"] as? Int)
-        #expect(trained - left == 50_000 * 13 + 13, "\(trained) \(left)")
+        let all = try run([]), frozen = try run(["--freeze", "wide", "--freeze", "wide"])
+        let wide = ["wide.task0", "wide.task1"]
+        #expect(all["frozen_layers"] as? [String] == [])
+        #expect(frozen["frozen_layers"] as? [String] == wide)
+        let updatedByAll = try #require(all["updated_layers"] as? [String])
+        let updatedByFrozen = try #require(frozen["updated_layers"] as? [String])
+        #expect(wide.allSatisfy(updatedByAll.contains), "\(updatedByAll)")
+        #expect(updatedByFrozen == updatedByAll.filter { !wide.contains($0) }, "\(updatedByFrozen)")
         let bad = try CLI.run(["bench", "--model", "mlp", "--freeze", "nope"])
         #expect(bad.status != 0)
-        #expect(bad.stderrLines.count == 1 && bad.stderr.contains("--freeze: no layer named 'nope'"), "\(bad.stderr)")
+        #expect(bad.stderrLines.count == 1 && bad.stderr.contains("--freeze: no layer named 'nope'") && bad.stderr.contains("head.task0"),
+                "\(bad.stderr)")
     }
 }
