@@ -55,6 +55,37 @@ import Testing
         let length = moved.reduce(0) { $0 + $1 * $1 }.squareRoot()
         #expect(abs(length - 1) < 1e-4)
     }
+
+    /// A step clears each gradient it has read, so the next beginStep need not; a layer the step
+    /// left alone (frozen here, or every layer of a step skipped for a NaN) keeps its gradient
+    /// until beginStep clears it, and a step then starts from zero everywhere.
+    @Test func aStepClearsTheGradientsItReadAndBeginStepTheRest() throws {
+        let h = Harness(trunk: .mlp, tasks: [(.multiclass, 3)], rows: 6, features: 2, hidden: [4])
+        let m = h.model
+        let optimizer = Optimizer(OptimizerConfig(kind: .adam, learningRate: 0.01), parameterCount: m.parameterCount)
+        func gradient(of layer: String) throws -> ArraySlice<Float> {
+            let range = try #require(m.layers.first { $0.name == layer })
+            return m.gradients.array[range.offset..<(range.offset + range.count)]
+        }
+        func backward() {
+            h.batch.fill(Array(0..<6)[...], from: h.inputs, kernel: 1)
+            m.beginStep(h.batch)
+            m.forward(h.batch, h.work, training: true, step: 0)
+            _ = m.losses(h.batch, h.work, taskWeights: [1])
+            m.backward(h.batch, h.work, frozen: [])
+        }
+        let frozen = try #require(m.layers.first?.name)
+        backward()
+        let nonZero = m.layers.map(\.name).filter { name in (try? gradient(of: name))?.contains { $0 != 0 } == true }
+        #expect(nonZero.count == m.layers.count, "\(nonZero)")
+        optimizer.step(m, frozen: [frozen])
+        for layer in m.layers where layer.name != frozen { #expect(try gradient(of: layer.name).allSatisfy { $0 == 0 }, "\(layer.name)") }
+        #expect(try gradient(of: frozen).contains { $0 != 0 })
+        // The step of a NaN loss stops before the optimizer: its gradients stay until beginStep.
+        backward()
+        m.beginStep(h.batch)
+        #expect(m.gradients.array.allSatisfy { $0 == 0 })
+    }
 }
 
 /// The n-gram tables are updated row by row (PyTorch's SparseAdam): the rows a batch touches

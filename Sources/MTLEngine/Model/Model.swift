@@ -31,6 +31,9 @@ public final class Model {
     let rowSparse: [RowSparseTensor]
     let rowSparseByLayer: [String: RowSparseTensor]
     let touched: TouchedRows
+    /// Layers whose gradients the last optimizer step left at zero (it clears what it has just
+    /// read), so the next `beginStep` need not clear them again.
+    var gradientsLeftZero: Set<String> = []
 
     public init(_ config: ModelConfig, seed: UInt64) {
         precondition(!config.trunk.needsText || config.usesText || (config.trunk == .bag && config.ngrams > 0),

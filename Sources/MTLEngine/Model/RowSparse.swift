@@ -82,12 +82,15 @@ extension Model {
         guard !rowSparse.isEmpty else {
             // A pass over every gradient (an mlp's 1.4M): split per layer as the optimizer
             // splits it, so each core clears the part it will update.
+            // Layers the last optimizer step updated are zero already (an mlp's first layer
+            // alone is 1.3M values: one pass, and at two threads one wake-up, fewer per step).
             let g = gradients.pointer
-            for layer in layers {
+            for layer in layers where !gradientsLeftZero.contains(layer.name) {
                 Parallel.split(layer.count, minimum: Optimizer.splitMinimum) { range in
                     (g + layer.offset + range.lowerBound).update(repeating: 0, count: range.count)
                 }
             }
+            gradientsLeftZero = []
             return
         }
         var cleared = 0
