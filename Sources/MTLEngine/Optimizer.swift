@@ -59,6 +59,8 @@ public final class Optimizer {
 
     /// Applies one update from `model.gradients`; returns the gradient norm before clipping.
     /// `norm`: that norm when the caller has it (`gradientNorm` is a pass over every gradient).
+    /// On a model without row-sparse tables it leaves the gradients of the layers it updated at
+    /// zero (`Model.gradientsLeftZero`): read them before the step, not after.
     @discardableResult
     public func step(_ model: Model, frozen: Set<String>, norm known: Float? = nil) -> Float {
         let norm = known ?? gradientNorm(model, frozen: frozen)

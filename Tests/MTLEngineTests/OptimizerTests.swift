@@ -60,7 +60,8 @@ import Testing
     /// left alone (frozen here, or every layer of a step skipped for a NaN) keeps its gradient
     /// until beginStep clears it, and a step then starts from zero everywhere.
     @Test func aStepClearsTheGradientsItReadAndBeginStepTheRest() throws {
-        let h = Harness(trunk: .mlp, tasks: [(.multiclass, 3)], rows: 6, features: 2, hidden: [4])
+        // The hidden layer's 2 × 2100 weights and 2100 biases span two of the pieces Adam clears at a time.
+        let h = Harness(trunk: .mlp, tasks: [(.multiclass, 3)], rows: 6, features: 2, hidden: [2100])
         let m = h.model
         let optimizer = Optimizer(OptimizerConfig(kind: .adam, learningRate: 0.01), parameterCount: m.parameterCount)
         func gradient(of layer: String) throws -> ArraySlice<Float> {
@@ -70,6 +71,7 @@ import Testing
         func backward() {
             h.batch.fill(Array(0..<6)[...], from: h.inputs, kernel: 1)
             m.beginStep(h.batch)
+            #expect(m.gradients.array.allSatisfy { $0 == 0 }, "beginStep leaves no gradient behind")
             m.forward(h.batch, h.work, training: true, step: 0)
             _ = m.losses(h.batch, h.work, taskWeights: [1])
             m.backward(h.batch, h.work, frozen: [])

@@ -74,7 +74,8 @@ extension Model {
     }
 
     /// Clears the gradients for a new step (the previous step's rows of the row-sparse tensors,
-    /// everything else in full) and notes the rows `batch` touches. Call before `forward`.
+    /// everything else in full, except the layers the last optimizer step left at zero) and
+    /// notes the rows `batch` touches. Call before `forward`.
     /// A source whose layers are all in `frozen` (layer names) gets no gradient this step (the
     /// backward pass skips frozen layers), so it notes no rows: the fitted wide path, frozen by
     /// default, then costs its forward product only.
@@ -85,6 +86,9 @@ extension Model {
             // Layers the last optimizer step updated are zero already (an mlp's first layer
             // alone is 1.3M values: one pass, and at two threads one wake-up, fewer per step).
             let g = gradients.pointer
+            assert(layers.filter { gradientsLeftZero.contains($0.name) }.allSatisfy { layer in
+                (0..<layer.count).allSatisfy { g[layer.offset + $0] == 0 }
+            }, "a gradient was written between the optimizer step and beginStep")
             for layer in layers where !gradientsLeftZero.contains(layer.name) {
                 Parallel.split(layer.count, minimum: Optimizer.splitMinimum) { range in
                     (g + layer.offset + range.lowerBound).update(repeating: 0, count: range.count)
