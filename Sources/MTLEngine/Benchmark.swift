@@ -71,11 +71,12 @@ public enum Benchmark {
                                  kernel: config.kernel)
         if config.needsNGrams { (inputs.wide, inputs.bag) = SyntheticData.ngramTables(rows, ngrams: config.ngrams, seed: 7) }
         let model = Model(config, seed: 1)
-        if let unknown = freeze.first(where: { model.layerNames(matching: $0).isEmpty }) {
+        let named = model.layerNames(matchingAll: freeze)
+        if let unknown = named.unknown.first {
             return Result(model: config.summary, batchSize: batchSize, train: [], inference: [], unknownLayer: unknown,
                           layers: model.layers.map(\.name))
         }
-        let frozen = Set(freeze.flatMap { model.layerNames(matching: $0) })
+        let frozen = Set(named.names)
         let optimizer = Optimizer(OptimizerConfig(kind: .adam, learningRate: 1e-3), parameterCount: model.parameterCount)
         let batch = Batch(capacity: batchSize, inputs: inputs)
         let work = model.workspace(batch: batchSize, maxTokens: inputs.maxTokens)
@@ -126,7 +127,7 @@ public enum Benchmark {
         repeat { _ = train(5) } while DispatchTime.now().uptimeNanoseconds < warmUntil
         _ = infer(5)
         var result = Result(model: config.summary, batchSize: batchSize, train: [], inference: [])
-        result.frozenLayers = frozen.sorted()
+        result.frozenLayers = named.names
         for _ in 0..<repeats {
             result.train.append(train(steps))
             result.inference.append(infer(steps))

@@ -59,17 +59,15 @@ public final class Optimizer {
 
     /// Applies one update from `model.gradients`; returns the gradient norm before clipping.
     /// `norm`: that norm when the caller has it (`gradientNorm` is a pass over every gradient).
-    /// On a model without row-sparse tables it leaves the gradients of the layers it updated at
-    /// zero (`Model.gradientsLeftZero`): read them before the step, not after.
+    /// It leaves the gradients of the layers it updated at zero (`Model.gradientsLeftZero`):
+    /// read them before the step, not after.
     @discardableResult
     public func step(_ model: Model, frozen: Set<String>, norm known: Float? = nil) -> Float {
         let norm = known ?? gradientNorm(model, frozen: frozen)
         var gradientScale: Float = 1
         if let clip = config.clipNorm, norm > clip { gradientScale = clip / (norm + 1e-6) }
         let config = self.config  // read once: the row-sparse tables call `update` per row
-        // A model with row-sparse tables clears its gradients its own way (`beginStep`).
-        let clearsDense = model.rowSparse.isEmpty
-        for layer in model.layers where !frozen.contains(layer.name) {
+        for (index, layer) in model.layers.enumerated() where !frozen.contains(layer.name) {
             let t = (layerSteps[layer.name] ?? 0) + 1
             layerSteps[layer.name] = t
             // Adam's bias corrections, once per layer rather than per range (a row-sparse
@@ -88,7 +86,7 @@ public final class Optimizer {
                         let count = min(Optimizer.clearPiece, end - start)
                         Optimizer.update(config, p: p + start, g: g + start, m: m + start, v: v.map { $0 + start }, count: count,
                                          corrections: corrections, gradientScale: gradientScale, rate: rate)
-                        if clearsDense { (g + start).update(repeating: 0, count: count) }
+                        (g + start).update(repeating: 0, count: count)
                         start += count
                     }
                 }
@@ -97,9 +95,10 @@ public final class Optimizer {
                     let start = offset + Int(row) * width
                     Optimizer.update(config, p: p + start, g: g + start, m: m + start, v: v.map { $0 + start }, count: width,
                                      corrections: corrections, gradientScale: gradientScale, rate: rate)
+                    (g + start).update(repeating: 0, count: width)
                 }
             })
-            if clearsDense { model.gradientsLeftZero.insert(layer.name) }
+            model.gradientsLeftZero[index] = true
         }
         return norm
     }

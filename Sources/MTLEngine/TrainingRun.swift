@@ -137,10 +137,9 @@ final class TrainingRun {
     // MARK: The loop
 
     func run() {
-        for name in config.frozen where model.layerNames(matching: name).isEmpty {
-            log(.warning, "no layer named '\(name)' to freeze")
-        }
-        config.frozen = Array(Set(config.frozen.flatMap { model.layerNames(matching: $0) })).sorted()
+        let named = model.layerNames(matchingAll: config.frozen)
+        for name in named.unknown { log(.warning, "no layer named '\(name)' to freeze") }
+        config.frozen = named.names
         refreshDerived()
         channel.report(.started(parameters: model.parameterCount))
         publish(force: true)

@@ -59,9 +59,13 @@ import Testing
     /// A step clears each gradient it has read, so the next beginStep need not; a layer the step
     /// left alone (frozen here, or every layer of a step skipped for a NaN) keeps its gradient
     /// until beginStep clears it, and a step then starts from zero everywhere.
-    @Test func aStepClearsTheGradientsItReadAndBeginStepTheRest() throws {
+    /// The same for row-sparse tables (the bag's n-gram embedding and the wide path), whose step
+    /// clears the rows it updated.
+    @Test(arguments: [false, true]) func aStepClearsTheGradientsItReadAndBeginStepTheRest(rowSparse: Bool) throws {
         // The hidden layer's 2 × 2100 weights and 2100 biases span two of the pieces Adam clears at a time.
-        let h = Harness(trunk: .mlp, tasks: [(.multiclass, 3)], rows: 6, features: 2, hidden: [2100])
+        let h = rowSparse
+            ? Harness(trunk: .bag, tasks: [(.multiclass, 3)], rows: 6, features: 2, hidden: [], wide: true, ngrams: 40)
+            : Harness(trunk: .mlp, tasks: [(.multiclass, 3)], rows: 6, features: 2, hidden: [2100])
         let m = h.model
         let optimizer = Optimizer(OptimizerConfig(kind: .adam, learningRate: 0.01), parameterCount: m.parameterCount)
         func gradient(of layer: String) throws -> ArraySlice<Float> {
@@ -69,7 +73,7 @@ import Testing
             return m.gradients.array[range.offset..<(range.offset + range.count)]
         }
         func backward() {
-            h.batch.fill(Array(0..<6)[...], from: h.inputs, kernel: 1)
+            h.batch.fill(Array(0..<6)[...], from: h.inputs, kernel: h.model.config.kernel)
             m.beginStep(h.batch)
             #expect(m.gradients.array.allSatisfy { $0 == 0 }, "beginStep leaves no gradient behind")
             m.forward(h.batch, h.work, training: true, step: 0)

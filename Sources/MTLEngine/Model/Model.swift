@@ -31,9 +31,9 @@ public final class Model {
     let rowSparse: [RowSparseTensor]
     let rowSparseByLayer: [String: RowSparseTensor]
     let touched: TouchedRows
-    /// Layers whose gradients the last optimizer step left at zero (it clears what it has just
-    /// read), so the next `beginStep` need not clear them again.
-    var gradientsLeftZero: Set<String> = []
+    /// Per layer (as `layers`): whether the last optimizer step left its gradient at zero (it
+    /// clears what it has just read), so the next `beginStep` need not clear it again.
+    var gradientsLeftZero: [Bool]
 
     public init(_ config: ModelConfig, seed: UInt64) {
         precondition(!config.trunk.needsText || config.usesText || (config.trunk == .bag && config.ngrams > 0),
@@ -54,6 +54,7 @@ public final class Model {
         rowSparse = Model.rowSparseTensors(plan.layout.tensors, config)
         rowSparseByLayer = Dictionary(uniqueKeysWithValues: rowSparse.map { ($0.layer, $0) })
         touched = TouchedRows(columns: rowSparse.isEmpty ? 0 : max(config.wideInputs, config.ngrams))
+        gradientsLeftZero = [Bool](repeating: false, count: plan.layout.layers.count)
         initialize()
     }
 
@@ -160,6 +161,12 @@ public final class Model {
             if word.hasPrefix("expert") { return experts.filter { $0.hasPrefix(word + ".") } }
             return experts.filter { $0.hasSuffix("." + word) }
         }
+    }
+
+    /// The layers `words` name together (each read as `layerNames(matching:)`), sorted, and the
+    /// words that name none: `train --freeze` and `bench --freeze` read a user's list this way.
+    public func layerNames(matchingAll words: [String]) -> (names: [String], unknown: [String]) {
+        (Array(Set(words.flatMap(layerNames(matching:)))).sorted(), words.filter { layerNames(matching: $0).isEmpty })
     }
 
     /// The factor of the run's learning rate for a layer: `wideLearningRate` on the wide path, else 1.

@@ -73,39 +73,35 @@ extension Model {
         }
     }
 
-    /// Clears the gradients for a new step (the previous step's rows of the row-sparse tensors,
-    /// everything else in full, except the layers the last optimizer step left at zero) and
-    /// notes the rows `batch` touches. Call before `forward`.
+    /// Clears the gradients for a new step and notes the rows `batch` touches. Call before
+    /// `forward`. A layer the last optimizer step updated is zero already (the step clears what
+    /// it reads); any other is cleared here: in full, or for a row-sparse table the rows the
+    /// previous step touched (the only ones that can hold gradient) and the layer's bias.
     /// A source whose layers are all in `frozen` (layer names) gets no gradient this step (the
     /// backward pass skips frozen layers), so it notes no rows: the fitted wide path, frozen by
     /// default, then costs its forward product only.
     public func beginStep(_ batch: Batch, frozen: Set<String> = []) {
-        guard !rowSparse.isEmpty else {
-            // A pass over every gradient (an mlp's 1.4M): split per layer as the optimizer
-            // splits it, so each core clears the part it will update.
-            // Layers the last optimizer step updated are zero already (an mlp's first layer
-            // alone is 1.3M values: one pass, and at two threads one wake-up, fewer per step).
-            let g = gradients.pointer
-            assert(layers.filter { gradientsLeftZero.contains($0.name) }.allSatisfy { layer in
-                (0..<layer.count).allSatisfy { g[layer.offset + $0] == 0 }
-            }, "a gradient was written between the optimizer step and beginStep")
-            for layer in layers where !gradientsLeftZero.contains(layer.name) {
+        let g = gradients.pointer
+        assert(layers.indices.filter { gradientsLeftZero[$0] }.allSatisfy { i in
+            (0..<layers[i].count).allSatisfy { g[layers[i].offset + $0] == 0 }
+        }, "a gradient was written between the optimizer step and beginStep")
+        for (i, layer) in layers.enumerated() {
+            defer { gradientsLeftZero[i] = false }
+            guard !gradientsLeftZero[i] else { continue }
+            guard let tensor = rowSparseByLayer[layer.name] else {
+                // Split as the optimizer splits the layer, so each core clears the part it updates.
                 Parallel.split(layer.count, minimum: Optimizer.splitMinimum) { range in
                     (g + layer.offset + range.lowerBound).update(repeating: 0, count: range.count)
                 }
+                continue
             }
-            gradientsLeftZero = []
-            return
-        }
-        var cleared = 0
-        for tensor in rowSparse {
-            (gradients.pointer + cleared).update(repeating: 0, count: tensor.offset - cleared)
+            let end = tensor.offset + tensor.rows * tensor.width
+            (g + layer.offset).update(repeating: 0, count: tensor.offset - layer.offset)
+            (g + end).update(repeating: 0, count: layer.offset + layer.count - end)
             for row in touched[tensor.source] {
-                (gradients.pointer + tensor.offset + Int(row) * tensor.width).update(repeating: 0, count: tensor.width)
+                (g + tensor.offset + Int(row) * tensor.width).update(repeating: 0, count: tensor.width)
             }
-            cleared = tensor.offset + tensor.rows * tensor.width
         }
-        (gradients.pointer + cleared).update(repeating: 0, count: gradients.count - cleared)
         if config.trunk == .bag { noteRows(batch.bag, batch: batch.count, as: .bag, frozen: frozen) }
         if config.wide { noteRows(batch.wide, batch: batch.count, as: .wide, frozen: frozen) }
     }
