@@ -82,6 +82,7 @@ struct Bench: ParsableCommand {
                 "model": result.model, "frozen_layers": result.frozenLayers, "updated_layers": result.updatedLayers, "strategy": strategy, "conflict_every": conflictEvery, "threads": threads, "openblas_core": BLAS.coreName, "batch": result.batchSize,
                 "train_samples_per_s": result.trainMedian, "inference_samples_per_s": result.inferenceMedian,
                 "train_runs": result.train, "inference_runs": result.inference,
+                "steps_by_worker_mode": Dictionary(uniqueKeysWithValues: result.stepsByMode.map { ($0.key.name, $0.value) }),
             ]))
         } else {
             Console.shared.out("model \(result.model)" + (result.frozenLayers.isEmpty ? "" : " · frozen \(result.frozenLayers.joined(separator: ", "))") + " · strategy \(strategy) · batch \(result.batchSize) · \(threads) thread(s) · OpenBLAS core \(BLAS.coreName)")
@@ -92,6 +93,12 @@ struct Bench: ParsableCommand {
             }
             Console.shared.out(line("train     ", result.trainMedian, result.train))
             Console.shared.out(line("inference ", result.inferenceMedian, result.inference))
+            if !result.stepsByMode.isEmpty {
+                // Which way the steps' parallel regions ran (the fastest, measured as it trains).
+                Console.shared.out("timed steps by worker mode: " + WorkerMode.allCases.compactMap { mode in
+                    result.stepsByMode[mode].map { "\(mode.name.replacingOccurrences(of: "_", with: " ")) \($0)" }
+                }.joined(separator: ", "))
+            }
         }
     }
 }

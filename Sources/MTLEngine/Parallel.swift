@@ -4,7 +4,9 @@ import Synchronization
 /// How the engine uses several cores: it splits its own large loops (the conv's tap table and
 /// window sums, the optimizer) into contiguous parts, one per thread, and keeps OpenBLAS on one
 /// thread. Measured here, OpenBLAS's own threads spin between the many small products of a
-/// training step and made 2-thread runs slower than 1-thread ones.
+/// training step and made 2-thread runs slower than 1-thread ones. The parts run on Dispatch's
+/// workers, on a pool whose workers spin between regions, or on one thread: whichever
+/// `WorkerTuner`, timing the training steps, finds fastest.
 ///
 /// ```swift
 /// Parallel.threads = 2
@@ -12,6 +14,15 @@ import Synchronization
 /// ```
 public enum Parallel {
     private static let count = Atomic<Int>(1)
+    private static let pool = SpinningPool()
+    private static let tuner = Mutex(WorkerTuner())
+    private static let currentMode = Atomic<Int>(WorkerMode.sleeping.rawValue)
+
+    /// How regions run with several threads: the tuner's choice at each training step, or a test's.
+    static var mode: WorkerMode {
+        get { WorkerMode(rawValue: currentMode.load(ordering: .relaxed)) ?? .sleeping }
+        set { currentMode.store(newValue.rawValue, ordering: .relaxed) }
+    }
 
     /// Threads for the engine's loops; also pins OpenBLAS to one thread.
     public static var threads: Int {
@@ -30,12 +41,7 @@ public enum Parallel {
             body(0..<total)
             return
         }
-        // `body` works on raw buffers, which are not Sendable. Sharing it is safe here: each
-        // call gets a disjoint range, and concurrentPerform returns only after all have finished.
-        nonisolated(unsafe) let work = body
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            work((total * part / parts)..<(total * (part + 1) / parts))
-        }
+        run(parts) { part in body((total * part / parts)..<(total * (part + 1) / parts)) }
     }
 
     /// Calls `body` on `count` disjoint, contiguous blocks of `0..<total` whose bounds depend on
@@ -46,9 +52,38 @@ public enum Parallel {
             for part in 0..<count { body((total * part / count)..<(total * (part + 1) / count)) }
             return
         }
-        nonisolated(unsafe) let work = body
-        DispatchQueue.concurrentPerform(iterations: count) { part in
-            work((total * part / count)..<(total * (part + 1) / count))
+        run(count) { part in body((total * part / count)..<(total * (part + 1) / count)) }
+    }
+
+    /// Notes that a training step starts, so the tuner can time the steps and pick the mode.
+    static func stepStarted() {
+        guard threads > 1 else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        mode = tuner.withLock { $0.stepStarted(at: now) }
+    }
+
+    /// Training steps started with several threads so far, by `WorkerMode`, and the tuner's
+    /// measurements of the modes so far.
+    static var stepsByMode: [Int] { tuner.withLock { $0.stepsByMode } }
+    static var measurements: Int { tuner.withLock { $0.measurements } }
+
+    /// `body(0..<parts)`, as `mode` says: shared between this thread and the spinning pool's
+    /// workers or Dispatch's, or in turn here.
+    private static func run(_ parts: Int, _ body: (Int) -> Void) {
+        let mode = mode
+        if mode == .oneThread {
+            for part in 0..<parts { body(part) }
+            return
+        }
+        // `body` works on raw buffers, which are not Sendable. Sharing it is safe here: each
+        // call gets a disjoint part, and neither path returns before every part has finished
+        // (nor keeps `body` after it: `withoutActuallyEscaping` checks).
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let work = body
+            if mode == .spinning, pool.run(parts, workers: threads - 1, work) { return }
+            // Sleeping workers, or another thread's region while the pool runs one (two runs
+            // training at once).
+            DispatchQueue.concurrentPerform(iterations: parts) { work($0) }
         }
     }
 }

@@ -46,4 +46,19 @@ import Testing
         #expect(bad.stderrLines.count == 1 && bad.stderr.contains("--freeze: no layer named 'nope'") && bad.stderr.contains("head.task0"),
                 "\(bad.stderr)")
     }
+
+    /// With two threads the JSON counts the timed training steps in each worker mode (all of
+    /// them, once); on one thread there is no choice and no count.
+    @Test func twoThreadsCountTheTimedStepsByWorkerMode() throws {
+        func counts(threads: Int) throws -> [String: Int] {
+            let result = try CLI.run(["bench", "--model", "mlp", "--steps", "4", "--repeats", "2", "--batch-size", "16",
+                                      "--threads", "\(threads)", "--json"])
+            try #require(result.status == 0, "\(result.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            return try #require(object["steps_by_worker_mode"] as? [String: Int])
+        }
+        #expect(try counts(threads: 1).isEmpty)
+        let two = try counts(threads: 2)
+        #expect(two.values.reduce(0, +) == 8 && Set(two.keys).isSubset(of: ["spinning", "sleeping", "one_thread"]), "\(two)")
+    }
 }

@@ -31,9 +31,14 @@ import Testing
 
     @Test(arguments: [(TrunkKind.cnn, false), (.mlp, false), (.gru, false), (.bag, false), (.cnn, true)])
     func twoThreadsGiveTheSameBits(_ trunk: TrunkKind, _ wide: Bool) {
-        let one = oneStep(trunk, wide: wide, threads: 1), two = oneStep(trunk, wide: wide, threads: 2)
-        #expect(one.parameters.map(\.bitPattern) == two.parameters.map(\.bitPattern))
-        #expect(one.probabilities.map(\.bitPattern) == two.probabilities.map(\.bitPattern))
+        let one = oneStep(trunk, wide: wide, threads: 1)
+        for mode in WorkerMode.allCases {
+            Parallel.mode = mode
+            defer { Parallel.mode = .sleeping }
+            let two = oneStep(trunk, wide: wide, threads: 2)
+            #expect(one.parameters.map(\.bitPattern) == two.parameters.map(\.bitPattern), "\(mode)")
+            #expect(one.probabilities.map(\.bitPattern) == two.probabilities.map(\.bitPattern), "\(mode)")
+        }
     }
 
     /// A product split into row or column blocks is the plain product, and the same bits on one
@@ -70,10 +75,12 @@ import Testing
         }
     }
 
-    /// Over many regions in a row, every part of every region runs exactly once.
-    @Test func everyPartRunsOnceOverManyRegions() {
+    /// Over many regions in a row, every part of every region runs exactly once (on the
+    /// spinning pool, a late worker must not claim a part of a later region, nor run one twice).
+    @Test(arguments: WorkerMode.allCases) func everyPartRunsOnceOverManyRegions(mode: WorkerMode) {
         Parallel.threads = 3
-        defer { Parallel.threads = 1 }
+        Parallel.mode = mode
+        defer { Parallel.threads = 1; Parallel.mode = .sleeping }
         let total = 64, regions = 3000
         let counts = UnsafeMutablePointer<Int>.allocate(capacity: total)
         counts.initialize(repeating: 0, count: total)
@@ -85,10 +92,11 @@ import Testing
     }
 
     /// A region started inside a region's part, and regions started by two threads at once,
-    /// run every part.
-    @Test func nestedAndConcurrentRegionsRunEveryPart() {
+    /// run every part (the spinning pool takes one region at a time; Dispatch runs the others).
+    @Test(arguments: WorkerMode.allCases) func nestedAndConcurrentRegionsRunEveryPart(mode: WorkerMode) {
         Parallel.threads = 2
-        defer { Parallel.threads = 1 }
+        Parallel.mode = mode
+        defer { Parallel.threads = 1; Parallel.mode = .sleeping }
         let outer = 4, inner = 50
         let cells = UnsafeMutablePointer<Int>.allocate(capacity: 2 * outer * inner)
         cells.initialize(repeating: 0, count: 2 * outer * inner)
@@ -106,5 +114,36 @@ import Testing
             }
         }
         #expect((0..<(2 * outer * inner)).allSatisfy { cells[$0] == 200 })
+    }
+
+    /// The pool itself: every part of many regions once, on this thread and its workers; a
+    /// region started inside one of its parts runs there, and another thread's region is
+    /// refused while one runs (the caller then uses Dispatch).
+    @Test func thePoolRunsEveryPartOnceNestedRegionsInPlaceAndRefusesOtherThreads() {
+        let pool = SpinningPool()
+        let parts = 16, regions = 2000
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: parts)
+        counts.initialize(repeating: 0, count: parts)
+        defer { counts.deallocate() }
+        var ran = 0
+        for _ in 0..<regions where pool.run(parts, workers: 2, { counts[$0] += 1 }) { ran += 1 }
+        #expect(ran == regions)
+        #expect((0..<parts).allSatisfy { counts[$0] == regions }, "\((0..<parts).map { counts[$0] })")
+        // Part 0 starts a region of 3 parts (run in place) and waits for another thread's try.
+        let cells = UnsafeMutablePointer<Int>.allocate(capacity: 8)
+        cells.initialize(repeating: 0, count: 8)
+        defer { cells.deallocate() }
+        nonisolated(unsafe) let shared = cells
+        let tried = DispatchSemaphore(value: 0)
+        #expect(pool.run(2, workers: 1) { part in
+            guard part == 0 else { return }
+            shared[0] = pool.run(3, workers: 1) { shared[1 + $0] += 1 } ? 1 : 0
+            Thread {
+                shared[4] = pool.run(1, workers: 1) { _ in shared[5] = 1 } ? 1 : 0
+                tried.signal()
+            }.start()
+            tried.wait()
+        })
+        #expect((0..<6).map { cells[$0] } == [1, 1, 1, 1, 0, 0])
     }
 }
