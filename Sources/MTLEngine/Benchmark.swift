@@ -126,20 +126,20 @@ public enum Benchmark {
         // keep OpenBLAS on one thread, spins for about 0.1 s after the process starts before
         // it sleeps, and would take a core from the first timed repeats.
         let initial = Array(UnsafeBufferPointer(start: model.parameters.pointer, count: model.parameterCount))
-        // With several threads, also until the worker tuner has measured twice: its first
-        // measurements come in quick succession, later ones every 512 steps (24 steps in 536,
-        // which these few timed steps would show several times over).
+        // With several threads, also until the worker tuner has measured twice (at least 128
+        // steps): its first measurements come in quick succession, later ones 256 and then 512
+        // steps apart, as in a long run.
         let warmUntil = DispatchTime.now().uptimeNanoseconds + 300_000_000
-        repeat { _ = train(5) } while DispatchTime.now().uptimeNanoseconds < warmUntil || (Parallel.threads > 1 && Parallel.measurements < 2)
+        repeat { _ = train(5) } while DispatchTime.now().uptimeNanoseconds < warmUntil || (Parallel.threads > 1 && model.workerTuner.measurements < 2)
         _ = infer(5)
         var result = Result(model: config.summary, batchSize: batchSize, train: [], inference: [])
         result.frozenLayers = named.names
-        let counted = Parallel.stepsByMode
+        let counted = model.workerTuner.stepsByMode
         for _ in 0..<repeats {
             result.train.append(train(steps))
             result.inference.append(infer(steps))
         }
-        for (mode, (after, before)) in zip(WorkerMode.allCases, zip(Parallel.stepsByMode, counted)) where after > before {
+        for (mode, (after, before)) in zip(WorkerMode.allCases, zip(model.workerTuner.stepsByMode, counted)) where after > before {
             result.stepsByMode[mode] = after - before
         }
         let p = model.parameters.pointer

@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 import Synchronization
 
 /// How the engine uses several cores: it splits its own large loops (the conv's tap table and
@@ -15,13 +16,18 @@ import Synchronization
 public enum Parallel {
     private static let count = Atomic<Int>(1)
     private static let pool = SpinningPool()
-    private static let tuner = Mutex(WorkerTuner())
-    private static let currentMode = Atomic<Int>(WorkerMode.sleeping.rawValue)
+    /// Each thread's mode, as rawValue + 1 (0, no value: sleeping).
+    private static let modeKey: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0, "no thread-specific key left")
+        return key
+    }()
 
-    /// How regions run with several threads: the tuner's choice at each training step, or a test's.
+    /// How the regions this thread starts run with several threads: its run's tuner's choice at
+    /// each training step (two runs training at once each have their own), or a test's.
     static var mode: WorkerMode {
-        get { WorkerMode(rawValue: currentMode.load(ordering: .relaxed)) ?? .sleeping }
-        set { currentMode.store(newValue.rawValue, ordering: .relaxed) }
+        get { WorkerMode(rawValue: Int(bitPattern: pthread_getspecific(modeKey)) - 1) ?? .sleeping }
+        set { pthread_setspecific(modeKey, UnsafeRawPointer(bitPattern: newValue.rawValue + 1)) }
     }
 
     /// Threads for the engine's loops; also pins OpenBLAS to one thread.
@@ -55,17 +61,12 @@ public enum Parallel {
         run(count) { part in body((total * part / count)..<(total * (part + 1) / count)) }
     }
 
-    /// Notes that a training step starts, so the tuner can time the steps and pick the mode.
-    static func stepStarted() {
+    /// Notes that a training step starts on this thread, so `tuner` (its run's) can time the
+    /// steps and pick this thread's mode.
+    static func stepStarted(_ tuner: inout WorkerTuner) {
         guard threads > 1 else { return }
-        let now = DispatchTime.now().uptimeNanoseconds
-        mode = tuner.withLock { $0.stepStarted(at: now) }
+        mode = tuner.stepStarted(at: DispatchTime.now().uptimeNanoseconds)
     }
-
-    /// Training steps started with several threads so far, by `WorkerMode`, and the tuner's
-    /// measurements of the modes so far.
-    static var stepsByMode: [Int] { tuner.withLock { $0.stepsByMode } }
-    static var measurements: Int { tuner.withLock { $0.measurements } }
 
     /// `body(0..<parts)`, as `mode` says: shared between this thread and the spinning pool's
     /// workers or Dispatch's, or in turn here.

@@ -15,14 +15,16 @@ import Synchronization
 /// One region at a time: a region started inside one of its parts runs its parts in turn on
 /// that thread (every thread is busy already), and `run` returns false for another thread's
 /// region while one runs (two runs training at once), which the caller gives to Dispatch.
+/// Workers, once started, stay for the life of the process and take parts of every region.
 final class SpinningPool: Sendable {
-    /// Counts regions; a new value tells the workers that a region's parts are up for claiming.
+    /// Counts regions (modulo 2³¹, to fit the claim word); a new value tells the workers that a
+    /// region's parts are up for claiming.
     private let generation = Atomic<Int>(0)
-    /// The current region's next unclaimed part (claimed with compare-and-exchange on
-    /// generation << 32 | part, so a late worker cannot claim a part of a later region).
+    /// The current region in one word, `region << 32 | partCount << 16 | nextPart`, claimed with
+    /// compare-and-exchange: a late worker reads the part count of the region it claims from,
+    /// so it can neither claim a part of a later region nor one past its own region's end.
     private let claim = Atomic<Int>(0)
-    /// The current region's part count, and its parts not yet finished.
-    private let parts = Atomic<Int>(0)
+    /// The current region's parts not yet finished.
     private let remaining = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
     /// The thread whose region runs (0: none), and the workers' threads.
@@ -56,12 +58,12 @@ final class SpinningPool: Sendable {
             owner.store(0, ordering: .relaxed)
             busy.store(false, ordering: .releasing)
         }
+        precondition(parts < 1 << 16, "a region of \(parts) parts")
         startWorkers(workers)
         job = body
-        self.parts.store(parts, ordering: .relaxed)
         remaining.store(parts, ordering: .relaxed)
-        let region = generation.load(ordering: .relaxed) + 1
-        claim.store(region << 32, ordering: .releasing)
+        let region = (generation.load(ordering: .relaxed) &+ 1) & 0x7FFF_FFFF
+        claim.store(region << 32 | parts << 16, ordering: .releasing)
         generation.store(region, ordering: .sequentiallyConsistent)
         let sleeping = sleepers.load(ordering: .sequentiallyConsistent)
         for _ in 0..<min(workers, sleeping) { wake.signal() }
@@ -76,34 +78,39 @@ final class SpinningPool: Sendable {
         while true {
             let value = claim.load(ordering: .acquiring)
             guard value >> 32 == region else { return }
-            let part = value & 0xFFFF_FFFF
-            guard part < parts.load(ordering: .relaxed) else { return }
+            let part = value & 0xFFFF
+            guard part < (value >> 16) & 0xFFFF else { return }
             guard claim.compareExchange(expected: value, desired: value + 1, ordering: .acquiringAndReleasing).exchanged else { continue }
             job(part)
             remaining.subtract(1, ordering: .releasing)
         }
     }
 
+    /// Starts workers up to `wanted`, before the caller publishes its region: they take part in
+    /// that region too (a worker waits for regions after the one it was started in).
     private func startWorkers(_ wanted: Int) {
+        let current = generation.load(ordering: .relaxed)
         started.withLock { count in
             while count < wanted {
-                let thread = Thread { [self] in loop() }
-                thread.stackSize = 1 << 20
+                let thread = Thread { [self] in loop(after: current) }
+                thread.stackSize = 1 << 20   // the parts' loops need little stack
                 thread.start()
                 count += 1
             }
         }
     }
 
-    private func loop() {
+    private func loop(after region: Int) {
         workerThreads.withLock { $0.append(UInt(pthread_self())) }
-        var seen = generation.load(ordering: .acquiring)
+        Parallel.mode = .spinning   // a region inside a part runs in place (`run`)
+        var seen = region
         while true {
-            var spinStart = DispatchTime.now().uptimeNanoseconds, spins = 0
+            var spinStart = DispatchTime.now().uptimeNanoseconds
             while generation.load(ordering: .acquiring) == seen {
                 spinPause()
-                spins += 1
-                guard spins % 64 == 0, DispatchTime.now().uptimeNanoseconds - spinStart > SpinningPool.spinNanoseconds else { continue }
+                // The clock each time: a yield can last a scheduler slice when other threads want
+                // the core, and reading the clock costs far less.
+                guard DispatchTime.now().uptimeNanoseconds - spinStart > SpinningPool.spinNanoseconds else { continue }
                 // Announce the sleep, then look once more: a region published in between has
                 // either been seen here or seen this sleeper (and signals it).
                 sleepers.add(1, ordering: .sequentiallyConsistent)

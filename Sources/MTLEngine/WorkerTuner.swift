@@ -25,12 +25,12 @@ public enum WorkerMode: Int, CaseIterable, Sendable {
 /// kind of worker, while two separate processes each kept most of their speed) one thread is
 /// fastest. It runs a block of steps in each mode, times each block's steps but the first
 /// `transitionSteps` (the previous mode still shows there), keeps the mode whose median step was
-/// shortest, and measures again after a settled stretch that grows fourfold from `firstSettle`
-/// to `longestSettle` steps (a wrong early choice, made while the process was starting, is soon
-/// corrected; later, measuring takes 24 steps in 536, 16 of them in the modes not chosen), or,
-/// once a quarter of the stretch has passed, as soon as the median of `measuredSteps` settled
-/// steps moves by more than `change` from the one that chose the mode (the machine changed:
-/// here its state flips within seconds).
+/// shortest. It first measures after `firstSettle` steps, then after settled stretches of 64,
+/// 256 and then `longestSettle` steps (a wrong early choice, made while the process was
+/// starting, is soon corrected; later, measuring takes 24 steps in 536, 16 of them in the modes
+/// not chosen), and, once a quarter of a stretch has passed, sooner when the median of
+/// `measuredSteps` settled steps is more than `change` times the one that chose the mode, or
+/// less than its 1/`change` (the machine changed: here its state flips within seconds).
 ///
 /// ```swift
 /// var tuner = WorkerTuner()
@@ -45,9 +45,11 @@ struct WorkerTuner {
 
     /// The mode of the step now starting; sleeping (Dispatch, the engine's old way) until measured.
     private(set) var mode = WorkerMode.sleeping
-    /// Steps started so far in each mode, and the measurements made.
+    /// Steps started so far in each mode, the measurements made, and the last one's median step
+    /// per mode (nanoseconds).
     private(set) var stepsByMode = [Int](repeating: 0, count: WorkerTuner.modes.count)
     private(set) var measurements = 0
+    private(set) var lastMedians = [UInt64](repeating: 0, count: WorkerTuner.modes.count)
     private var lastStart: UInt64?
     private var settleLength = WorkerTuner.firstSettle, settledSteps = 0
     /// Steps started in the current measurement (a block per mode, in `WorkerMode` order).
@@ -98,6 +100,7 @@ struct WorkerTuner {
         for mode in WorkerTuner.modes where !times[mode.rawValue].isEmpty {
             times[mode.rawValue].sort()
             let median = times[mode.rawValue][times[mode.rawValue].count / 2]
+            lastMedians[mode.rawValue] = median
             if median < shortest { (fastest, shortest) = (mode, median) }
             times[mode.rawValue].removeAll(keepingCapacity: true)
         }

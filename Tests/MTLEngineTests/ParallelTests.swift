@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import MTLData
 import Testing
 @testable import MTLEngine
@@ -116,34 +117,79 @@ import Testing
         #expect((0..<(2 * outer * inner)).allSatisfy { cells[$0] == 200 })
     }
 
-    /// The pool itself: every part of many regions once, on this thread and its workers; a
-    /// region started inside one of its parts runs there, and another thread's region is
-    /// refused while one runs (the caller then uses Dispatch).
-    @Test func thePoolRunsEveryPartOnceNestedRegionsInPlaceAndRefusesOtherThreads() {
+    /// The pool itself, over many regions whose part counts change (2, 8, 3, as a training
+    /// step's splits and blocks do): every part of every region runs exactly once, none past
+    /// its region's end (a late worker reads its region's part count from the word it claims).
+    @Test func thePoolRunsEveryPartOnceAsThePartCountChanges() {
         let pool = SpinningPool()
-        let parts = 16, regions = 2000
-        let counts = UnsafeMutablePointer<Int>.allocate(capacity: parts)
-        counts.initialize(repeating: 0, count: parts)
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: 8)
+        counts.initialize(repeating: 0, count: 8)
         defer { counts.deallocate() }
-        var ran = 0
-        for _ in 0..<regions where pool.run(parts, workers: 2, { counts[$0] += 1 }) { ran += 1 }
-        #expect(ran == regions)
-        #expect((0..<parts).allSatisfy { counts[$0] == regions }, "\((0..<parts).map { counts[$0] })")
-        // Part 0 starts a region of 3 parts (run in place) and waits for another thread's try.
-        let cells = UnsafeMutablePointer<Int>.allocate(capacity: 8)
-        cells.initialize(repeating: 0, count: 8)
-        defer { cells.deallocate() }
-        nonisolated(unsafe) let shared = cells
+        var wrong = 0
+        for region in 0..<20_000 {
+            let parts = [2, 8, 3][region % 3]
+            #expect(pool.run(parts, workers: 2) { counts[$0] += 1 })
+            if (0..<8).contains(where: { counts[$0] != ($0 < parts ? 1 : 0) }) { wrong += 1 }
+            counts.update(repeating: 0, count: 8)
+        }
+        #expect(wrong == 0)
+    }
+
+    /// Two parts that each wait (up to 2 s) until the other has started: they can only both
+    /// see the other if two threads run them at once.
+    final class Rendezvous: Sendable {
+        /// Which parts have started (bit 0, bit 1), and the thread of each.
+        let started = Atomic<Int>(0)
+        let thread0 = Atomic<UInt>(0), thread1 = Atomic<UInt>(0)
+
+        func arrive(_ part: Int) -> Bool {
+            if part == 0 { thread0.store(UInt(pthread_self()), ordering: .relaxed) } else { thread1.store(UInt(pthread_self()), ordering: .relaxed) }
+            started.bitwiseOr(1 << part, ordering: .sequentiallyConsistent)
+            let until = DispatchTime.now().uptimeNanoseconds + 2_000_000_000
+            while started.load(ordering: .sequentiallyConsistent) != 3 {
+                if DispatchTime.now().uptimeNanoseconds > until { return false }
+                sched_yield()
+            }
+            return true
+        }
+    }
+
+    /// A worker asleep after a pause (longer than it spins) wakes for the next region, and a
+    /// region started inside a part runs in place on that part's thread, the owner's or the
+    /// worker's; another thread's region is refused while one runs (the caller uses Dispatch).
+    @Test func thePoolWakesItsWorkerRunsNestedRegionsInPlaceAndRefusesOtherThreads() {
+        let pool = SpinningPool()
+        for _ in 0..<3 {
+            usleep(5_000)
+            let meeting = Rendezvous()
+            let met = UnsafeMutablePointer<Bool>.allocate(capacity: 2)
+            let nested = UnsafeMutablePointer<UInt>.allocate(capacity: 6)
+            met.initialize(repeating: false, count: 2)
+            nested.initialize(repeating: 0, count: 6)
+            defer { met.deallocate(); nested.deallocate() }
+            let ran = pool.run(2, workers: 1) { part in
+                met[part] = meeting.arrive(part)
+                // Both parts start a region of 3 parts; each part notes the thread it ran on.
+                _ = pool.run(3, workers: 1) { inner in nested[part * 3 + inner] = UInt(pthread_self()) }
+            }
+            #expect(ran && met[0] && met[1])
+            let threads = [meeting.thread0.load(ordering: .relaxed), meeting.thread1.load(ordering: .relaxed)]
+            #expect(threads[0] != threads[1])
+            #expect((0..<6).allSatisfy { nested[$0] == threads[$0 / 3] })
+        }
+        // Another thread's region while one runs: refused, nothing run.
+        let other = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+        other.initialize(repeating: 0, count: 2)
+        defer { other.deallocate() }
+        nonisolated(unsafe) let shared = other
         let tried = DispatchSemaphore(value: 0)
-        #expect(pool.run(2, workers: 1) { part in
-            guard part == 0 else { return }
-            shared[0] = pool.run(3, workers: 1) { shared[1 + $0] += 1 } ? 1 : 0
+        #expect(pool.run(1, workers: 1) { _ in
             Thread {
-                shared[4] = pool.run(1, workers: 1) { _ in shared[5] = 1 } ? 1 : 0
+                shared[0] = pool.run(1, workers: 1) { _ in shared[1] = 1 } ? 1 : 2
                 tried.signal()
             }.start()
             tried.wait()
         })
-        #expect((0..<6).map { cells[$0] } == [1, 1, 1, 1, 0, 0])
+        #expect(other[0] == 2 && other[1] == 0)
     }
 }

@@ -34,6 +34,8 @@ public final class Model {
     /// Per layer (as `layers`): whether the last optimizer step left its gradient at zero (it
     /// clears what it has just read), so the next `beginStep` need not clear it again.
     var gradientsLeftZero: [Bool]
+    /// How this model's training steps run their parallel regions (`Parallel.stepStarted`).
+    var workerTuner = WorkerTuner()
 
     public init(_ config: ModelConfig, seed: UInt64) {
         precondition(!config.trunk.needsText || config.usesText || (config.trunk == .bag && config.ngrams > 0),

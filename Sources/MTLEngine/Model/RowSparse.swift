@@ -81,7 +81,7 @@ extension Model {
     /// backward pass skips frozen layers), so it notes no rows: the fitted wide path, frozen by
     /// default, then costs its forward product only.
     public func beginStep(_ batch: Batch, frozen: Set<String> = []) {
-        Parallel.stepStarted()
+        Parallel.stepStarted(&workerTuner)
         let g = gradients.pointer
         assert(layers.indices.filter { gradientsLeftZero[$0] }.allSatisfy { i in
             (0..<layers[i].count).allSatisfy { g[layers[i].offset + $0] == 0 }
