@@ -33,6 +33,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -46,7 +47,13 @@ SUITE = "bookworm"
 def fetch_lists(work):
     """apt-get update with English translations into private lists/cache dirs; reuse if present."""
     lists = os.path.join(work, "apt-lists")
-    if not glob.glob(os.path.join(lists, f"*_{SUITE}_main_i18n_Translation-en*")):
+    translations = os.path.join(lists, f"*_{SUITE}_main_i18n_Translation-en*")
+    # apt-get update has once exited 0 with nothing fetched while another apt ran: try again.
+    for attempt in range(3):
+        if glob.glob(translations):
+            break
+        if attempt:
+            time.sleep(10)
         os.makedirs(os.path.join(lists, "partial"), exist_ok=True)
         os.makedirs(os.path.join(work, "apt-cache", "archives", "partial"), exist_ok=True)
         subprocess.run(["apt-get", "update", "-qq", "-o", f"Dir::State::Lists={lists}",
