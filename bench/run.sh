@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs mtl-tui's bench and the same two models in Keras 3 (JAX) and PyTorch, in turn, at 1 and
+# Runs mtl-tui's bench and the same three models (cnn, mlp, gru) in Keras 3 (JAX) and PyTorch, in turn, at 1 and
 # 2 threads, and prints each framework's samples/s and mtl-tui's ratio to it.
-#   bash bench/run.sh                 # both models, 1 and 2 threads, 5 repeats each
+#   bash bench/run.sh                 # all three models, 1 and 2 threads, 5 repeats each
 #   REPEATS=3 MODELS=cnn bash bench/run.sh
 # Peers install into a virtual environment under /tmp (PyPI); they are never runtime dependencies.
 set -euo pipefail

@@ -10,11 +10,12 @@ struct Bench: ParsableCommand {
         discussion: """
         cnn: Embedding(5000, 64) → Conv1D(128, 5) → GlobalMaxPool → Dense(64) → softmax 3 and 10, \
         Adam, batch 64, 200 tokens. mlp: TF-IDF(5000) → 256 → 128 → softmax 3 and 10, Adam, batch 128. \
+        gru: Embedding(5000, 64) → GRU(128) → max and mean pool → softmax 3 and 10, Adam, batch 64, 200 tokens. \
         Prints the median of several timed repeats. bench/run.sh runs the same models in Keras (JAX) \
         and PyTorch for comparison.
         """)
 
-    @Option(help: ArgumentHelp("cnn, mlp or bag, optionally +wide (cnn+wide).", valueName: "KIND"))
+    @Option(help: ArgumentHelp("cnn, mlp, bag or gru, optionally +wide (cnn+wide).", valueName: "KIND"))
     var model = "cnn"
 
     @Option(help: ArgumentHelp("hard or mmoe:E.", valueName: "SHARING"))
