@@ -190,7 +190,7 @@ public struct DataEncoder: Sendable, Codable {
     }
 
     private static func fitTask(_ table: Table, _ task: TaskSpec, trainRows: [Int]) throws(DataError) -> TaskEncoding {
-        let values = try column(table, task.column, role: "task")
+        let values = labels(try column(table, task.column, role: "task"), task)
         var encoding = TaskEncoding(spec: task, classes: [], mean: 0, std: 1, classWeights: [])
         switch task.kind {
         case .regression:
@@ -357,7 +357,7 @@ public struct DataEncoder: Sendable, Codable {
         let n = table.rowCount
         var targets = TaskTargets(width: task.width, values: [Float](repeating: 0, count: n * task.width),
                                   mask: [Float](repeating: 0, count: n), weights: [Float](repeating: 0, count: n))
-        guard let values = table.column(task.spec.column) else {
+        guard let values = table.column(task.spec.column).map({ DataEncoder.labels($0, task.spec) }) else {
             if requireLabels {
                 throw DataError(file: table.file, key: task.spec.column, "no such column (task '\(task.spec.name)'); columns: \(table.header.joined(separator: ", "))")
             }
@@ -403,6 +403,26 @@ public struct DataEncoder: Sendable, Codable {
     }
 
     // MARK: Cell helpers
+
+    /// A task column's cells as labels, "" meaning missing. An empty multi-label cell is the
+    /// empty label set (`|`, which splits into no labels) unless the task says `empty = "missing"`.
+    public static func labels(_ cells: [String], _ task: TaskSpec) -> [String] {
+        guard task.kind == .multilabel, task.empty != .missing else { return cells }
+        return cells.map { $0.isEmpty ? "|" : $0 }
+    }
+
+    /// The note a run prints when a multi-label task reads empty cells as rows without labels,
+    /// so that a column whose blanks mean "not labelled" is not trained on silently as all-negative.
+    public static func emptyLabelsNote(_ table: Table, _ spec: DatasetSpec) -> String? {
+        let parts = spec.tasks.compactMap { task -> String? in
+            guard task.kind == .multilabel, task.empty == nil, let cells = table.column(task.column) else { return nil }
+            let blank = cells.reduce(0) { $0 + ($1.isEmpty ? 1 : 0) }
+            return blank == 0 ? nil : "'\(task.name)' \(blank) of \(cells.count)"
+        }
+        guard !parts.isEmpty else { return nil }
+        return "note: empty multi-label cells read as rows with no labels (\(parts.joined(separator: ", ")) rows); "
+            + "add empty = \"missing\" to the task in spec.toml if they mean not labelled"
+    }
 
     /// An input that is blank in every training row would train on nothing: say so, naming it.
     private static func requireValues(_ table: Table, _ input: InputSpec, _ hasValues: Bool) throws(DataError) {

@@ -102,6 +102,9 @@ public struct TaskSpec: Sendable, Equatable, Codable {
     /// Label smoothing ε of this classification task's loss, in [0, 1); nil: none unless
     /// `--label-smoothing` says.
     public var labelSmoothing: Double?
+    /// Multi-label only: what an empty cell (or a null or left-out JSON key) means; nil is
+    /// `.noLabels`. `[]` in JSON (or a lone `|`) is always the empty set.
+    public var empty: EmptyLabelCell?
     /// Line of the task in spec.toml, for errors found later.
     public var sourceLine: Int?
 
@@ -116,6 +119,13 @@ public struct TaskSpec: Sendable, Equatable, Codable {
         self.sampleWeightColumn = sampleWeightColumn
         self.labels = labels
     }
+}
+
+/// What an empty multi-label cell means: the row has none of the labels (an all-negative row,
+/// trained on and scored), or its labels are unknown (the task skips the row).
+public enum EmptyLabelCell: String, Sendable, Equatable, Codable, CaseIterable {
+    case noLabels = "no_labels"
+    case missing
 }
 
 public enum ClassWeights: Sendable, Equatable, Codable {
@@ -181,7 +191,7 @@ extension DatasetSpec {
         }
         for table in doc.arrays["task"] ?? [] {
             try reader.allow(table, ["name", "column", "kind", "weight", "loss", "class_weights",
-                                     "sample_weight", "labels", "label_smoothing"])
+                                     "sample_weight", "labels", "label_smoothing", "empty"])
             let columnName = try reader.string(table, "column")
             guard let name = try reader.string(table, "name") ?? columnName else {
                 throw DataError(file: file, line: table.line, key: "[[task]]", "missing key 'name'")
@@ -225,6 +235,13 @@ extension DatasetSpec {
                 guard smoothing >= 0, smoothing < 1 else { throw reader.error(table, "label_smoothing", "expected a number in [0, 1), got \(smoothing)") }
                 guard kind != .regression else { throw reader.error(table, "label_smoothing", "applies to classification tasks, not regression") }
                 task.labelSmoothing = smoothing
+            }
+            if let empty = try reader.string(table, "empty") {
+                guard let meaning = EmptyLabelCell(rawValue: empty) else {
+                    throw reader.error(table, "empty", "expected \"no_labels\" or \"missing\", got '\(empty)'")
+                }
+                guard kind == .multilabel else { throw reader.error(table, "empty", "applies to multilabel tasks only") }
+                task.empty = meaning
             }
             spec.tasks.append(task)
         }
@@ -280,6 +297,7 @@ extension DatasetSpec {
             if let column = task.sampleWeightColumn { lines.append("sample_weight = \(quoted(column))") }
             if let labels = task.labels { lines.append("labels = [\(labels.map(quoted).joined(separator: ", "))]") }
             if let smoothing = task.labelSmoothing { lines.append("label_smoothing = \(format(smoothing))") }
+            if let empty = task.empty { lines.append("empty = \(quoted(empty.rawValue))") }
         }
         return lines.joined(separator: "\n") + "\n"
     }

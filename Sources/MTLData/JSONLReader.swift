@@ -121,7 +121,8 @@ private struct FlatObjectParser {
         position += 1
         var items: [String] = []
         skipSpace()
-        if peek() == UInt8(ascii: "]") { position += 1; return "" }
+        // `[]` is the empty label set, not a missing value: `|` splits into no labels.
+        if peek() == UInt8(ascii: "]") { position += 1; return "|" }
         while true {
             skipSpace()
             guard peek() == UInt8(ascii: "\"") else {

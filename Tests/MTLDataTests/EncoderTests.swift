@@ -44,6 +44,31 @@ import Testing
         #expect(rows.tokenIDs[1] == rows.tokenIDs[3])   // "film" twice
     }
 
+    @Test func anEmptyMultiLabelCellIsTheEmptySetUnlessTheTaskSaysMissing() throws {
+        let t = table("""
+        text,tags
+        good film,a|b
+        bad film,
+        ok,b
+        meh,|
+        """)
+        var task = TaskSpec(name: "tags", kind: .multilabel)
+        for (empty, mask) in [(nil, [Float(1), 1, 1, 1]), (EmptyLabelCell.noLabels, [1, 1, 1, 1]), (.missing, [1, 0, 1, 1])] {
+            task.empty = empty
+            let spec = DatasetSpec(inputs: [InputSpec(kind: .text, column: "text")], tasks: [task])
+            let encoder = try DataEncoder.fit(t, spec: spec, trainRows: [0, 1, 2, 3])
+            let rows = try encoder.encode(t)
+            #expect(encoder.tasks[0].classes == ["a", "b"])
+            #expect(rows.targets[0].values == [1, 1, 0, 0, 0, 1, 0, 0])
+            #expect(rows.targets[0].mask == mask)
+            let note = DataEncoder.emptyLabelsNote(t, spec)
+            #expect((note != nil) == (empty == nil))
+        }
+        task.empty = nil
+        let spec = DatasetSpec(inputs: [InputSpec(kind: .text, column: "text")], tasks: [task])
+        #expect(DataEncoder.emptyLabelsNote(t, spec)?.contains("'tags' 1 of 4") == true)
+    }
+
     @Test func badValuesNameFileLineAndColumn() {
         let spec = DatasetSpec(inputs: [InputSpec(kind: .numeric, column: "x")], tasks: [TaskSpec(name: "y", kind: .regression)])
         #expect(throws: DataError(file: "t.csv", line: 3, key: "column 'y'", "'abc' is not a number")) {

@@ -77,13 +77,15 @@ import Testing
         {"text": "good \\"film\\"", "stars": 4.5, "ok": true, "tags": ["a", "b"]}
 
         {"stars": 1, "text": "bad\\u00e9", "extra": null}
+        {"text": "none", "stars": 2, "tags": []}
         """)
         #expect(table.header == ["text", "stars", "ok", "tags", "extra"])
-        #expect(table.column("text") == ["good \"film\"", "badé"])
-        #expect(table.column("stars") == ["4.5", "1"])
-        #expect(table.column("tags") == ["a|b", ""])
-        #expect(table.column("extra") == ["", ""])
-        #expect(table.rowLines == [1, 3])
+        #expect(table.column("text") == ["good \"film\"", "badé", "none"])
+        #expect(table.column("stars") == ["4.5", "1", "2"])
+        // A left-out key is an empty cell; `[]` the empty label set, `|` (no labels, not missing).
+        #expect(table.column("tags") == ["a|b", "", "|"])
+        #expect(table.column("extra") == ["", "", ""])
+        #expect(table.rowLines == [1, 3, 4])
     }
 
     @Test func badLinesNameLineAndColumn() {

@@ -13,6 +13,7 @@ func table(_ csv: String, file: String = "t.csv") -> Table {
                                        TaskSpec(name: "topic", column: "topics", kind: .multilabel,
                                                 classWeights: .explicit(["a": 2]), labels: ["a", "b"])],
                                idColumn: "id")
+        spec.tasks[2].empty = .missing
         let parsed = try DatasetSpec.parse(toml: spec.tomlText(), file: "spec.toml")
         // Lines are where the parsed spec found things; the original had none.
         spec.inputs[0].sourceLine = parsed.inputs[0].sourceLine
@@ -28,6 +29,16 @@ func table(_ csv: String, file: String = "t.csv") -> Table {
         #expect(throws: DataError(file: "s.toml", line: 5, key: "kind",
                                   "unknown task kind 'multi' (expected binary, multiclass, multilabel, regression)")) {
             try DatasetSpec.parse(toml: "[[input]]\ncolumn = \"text\"\n[[task]]\nname = \"y\"\nkind = \"multi\"\n", file: "s.toml")
+        }
+    }
+
+    @Test func emptyIsForMultiLabelTasksAndNamesItsValues() {
+        let head = "[[input]]\ncolumn = \"text\"\n[[task]]\nname = \"y\"\n"
+        #expect(throws: DataError(file: "s.toml", line: 6, key: "empty", "applies to multilabel tasks only")) {
+            try DatasetSpec.parse(toml: head + "kind = \"binary\"\nempty = \"missing\"\n", file: "s.toml")
+        }
+        #expect(throws: DataError(file: "s.toml", line: 6, key: "empty", "expected \"no_labels\" or \"missing\", got 'none'")) {
+            try DatasetSpec.parse(toml: head + "kind = \"multilabel\"\nempty = \"none\"\n", file: "s.toml")
         }
     }
 
