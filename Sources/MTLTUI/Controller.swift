@@ -36,7 +36,11 @@ public enum Controller {
         case .save:
             return [.saveCheckpoint]
         case .quit:
-            if snapshot.state.isActive || (state.runCount > 1 && !state.unsavedRuns.isEmpty) { state.prompt = .quit; return [] }
+            // Asks while training, and before losing a run that trained and was never saved.
+            if snapshot.state.isActive || (!state.unsavedRuns.isEmpty && (state.runCount > 1 || snapshot.step > 0)) {
+                state.prompt = .quit
+                return []
+            }
             return [.quit(save: false)]
         case .help:
             if state.view == .help { state.view = state.viewBeforeHelp } else { state.viewBeforeHelp = state.view; state.view = .help }

@@ -55,7 +55,7 @@ public enum KeyMap {
         KeyBinding(keys: c(" "), label: "space", help: "pause or resume training", views: [], action: .togglePause),
         KeyBinding(keys: c("n"), label: "n", help: "run one step (pauses first)", views: [], action: .step),
         KeyBinding(keys: c("s"), label: "s", help: "save a checkpoint", views: [], action: .save),
-        KeyBinding(keys: c("q"), label: "q", help: "quit (asks while training, offers to save)", views: [], action: .quit),
+        KeyBinding(keys: c("q"), label: "q", help: "quit (asks while training or before losing an unsaved run, offers to save)", views: [], action: .quit),
         KeyBinding(keys: c("?"), label: "?", help: "help: this list", views: [], action: .help),
         KeyBinding(keys: c("123456"), label: "1-6", help: "dashboard, controls, hard examples, confusion, help, gradients", views: [], action: .show(.dashboard)),
         KeyBinding(keys: [.tab], label: "tab", help: "next view", views: [], action: .nextView),

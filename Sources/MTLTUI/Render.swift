@@ -97,7 +97,8 @@ public enum Screen {
             let text: String = switch prompt {
             case .quit: state.runCount > 1
                 ? "Quit? unsaved runs: \(state.unsavedRuns.map(String.init).joined(separator: ", ")) · y quit · s save each and quit · n cancel"
-                : "Training is still running. Quit? y quit · s save and quit · n cancel"
+                : s.state.isActive ? "Training is still running. Quit? y quit · s save and quit · n cancel"
+                : "Quit? the run is not saved · y quit · s save and quit · n cancel"
             case .weight(let task, let typed): "Loss weight of \(s.tasks.indices.contains(task) ? s.tasks[task] : "?"): \(typed)▏ (enter to set, esc to cancel)"
             case .search(let typed): "Search inputs: \(typed)▏ (enter to apply, esc to cancel)"
             }

@@ -50,7 +50,7 @@ enum ControlsView {
             line += 1
         }
         put("learning rate \(LineChart.format(s.learningRate))  (< halve, > double)", Style(.highlight))
-        put("schedule \(s.schedule.spec) (R pick; < > scale it from here on)")
+        put("schedule \(s.schedule.spec) (L pick; < > scale it from here on)")
         put("strategy \(s.strategy.rawValue) (w next, W pick) · state \(s.state.rawValue) · step \(s.step)")
         put("  " + s.strategy.summary, Style(.muted))
         let pinned = s.tasks.filter { s.pinned.contains($0) }

@@ -106,8 +106,19 @@ import Testing
         let footer = Screen.render(Fixture.run.snapshot, state, Fixture.run.context, width: 100, height: 30).row(29)
         #expect(footer.contains("unsaved runs: 2, 3"))
         #expect(Fixture.press([.character("s")], view: .dashboard, snapshot: Fixture.run.snapshot, &state) == [.quit(save: true)])
-        // One run, finished: quits at once, as before.
+        // One run, finished and saved (or never trained): quits at once.
         var single = ViewState()
         #expect(Fixture.press([.character("q")], view: .dashboard, snapshot: Fixture.run.snapshot, &single) == [.quit(save: false)])
+        var untrained = Fixture.run.snapshot
+        untrained.step = 0
+        single.unsavedRuns = [1]
+        #expect(Fixture.press([.character("q")], view: .dashboard, snapshot: untrained, &single) == [.quit(save: false)])
+        // One run, finished and unsaved: asks, and s saves it.
+        #expect(Fixture.run.snapshot.step > 0)
+        #expect(Fixture.press([.character("q")], view: .dashboard, snapshot: Fixture.run.snapshot, &single).isEmpty)
+        #expect(single.prompt == .quit)
+        let asked = Screen.render(Fixture.run.snapshot, single, Fixture.run.context, width: 100, height: 30).row(29)
+        #expect(asked.contains("Quit? the run is not saved"))
+        #expect(Fixture.press([.character("s")], view: .dashboard, snapshot: Fixture.run.snapshot, &single) == [.quit(save: true)])
     }
 }

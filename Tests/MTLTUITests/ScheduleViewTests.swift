@@ -60,6 +60,6 @@ import Testing
         }
         var controls = ViewState()
         controls.view = .controls
-        #expect(Screen.render(s, controls, Fixture.run.context, width: 120, height: 40).text.contains("schedule step:1:0.5 (R pick"))
+        #expect(Screen.render(s, controls, Fixture.run.context, width: 120, height: 40).text.contains("schedule step:1:0.5 (L pick"))
     }
 }
