@@ -193,9 +193,12 @@ public enum RunPreparation {
                                                          table: source.table, trainRows: split.train) }
         notes += fineTune?.notes ?? []
         let architecture = try fineTune.map { (trunk: $0.model.trunk, wide: $0.model.wide) } ?? self.architecture(options, hasText: hasText)
+        if checkpoint == nil { try checkOptionsApply(options, trunk: architecture.trunk, wide: architecture.wide, hasText: hasText) }
         let wantsNGrams = architecture.trunk == .bag || architecture.wide
         let encoder = try checkpoint?.info.encoder ?? fineTune?.encoder ?? DataEncoder.fit(source.table, spec: spec, trainRows: split.train,
                                                                        ngrams: wantsNGrams && hasText ? NGramSettings(characters: options.charNGrams) : nil)
+        if checkpoint == nil, fineTune == nil,
+           let note = try checkNGrams(encoder, trunk: architecture.trunk, wide: architecture.wide, file: source.table.file) { notes.append(note) }
         var rows = try encoder.encode(source.table)
         plan?.applyWeights(&rows.targets, train: split.train)
         // The encoders are fitted on the labelled rows only; the unlabeled ones join training after.

@@ -27,6 +27,41 @@ extension RunPreparation {
         }
     }
 
+    /// Options the chosen model would ignore are errors rather than silent no-ops: a user who
+    /// asks for word vectors or character n-grams should learn that this model has no use for them.
+    static func checkOptionsApply(_ o: RunOptions, trunk: TrunkKind, wide: Bool, hasText: Bool) throws {
+        let model = trunk.rawValue + (wide ? "+wide" : "")
+        if let vectors = o.vectors, vectors != "none" {
+            guard hasText else { throw UsageError("--vectors", "word vectors need a text input; this data has none") }
+            guard trunk == .cnn || trunk == .gru else {
+                throw UsageError("--vectors", "word vectors start the cnn or gru trunk's embedding; the \(model) model has none")
+            }
+        }
+        if o.charNGrams == true {
+            guard hasText else { throw UsageError("--char-ngrams", "character n-grams need a text input; this data has none") }
+            guard wide || trunk == .bag else {
+                throw UsageError("--char-ngrams", "character n-grams feed the wide path and the bag; the \(model) model has neither (use --trunk \(trunk.rawValue)+wide)")
+            }
+        }
+        if let rate = o.embeddingDropout, rate > 0, trunk != .cnn {
+            throw UsageError("--embedding-dropout", "drops the cnn trunk's word vectors; the \(model) model has no such layer")
+        }
+        if o.wideLearningRate != nil, !wide {
+            throw UsageError("--wide-lr", "sets the wide path's rate; the \(model) model has none (use --trunk \(trunk.rawValue)+wide)")
+        }
+    }
+
+    /// No n-gram reached the minimum document frequency: the bag would have nothing to read (an
+    /// error), the wide path would add nothing to the trunk (a note).
+    static func checkNGrams(_ encoder: DataEncoder, trunk: TrunkKind, wide: Bool, file: String) throws -> String? {
+        guard let text = encoder.text, let ngrams = text.ngrams, ngrams.count == 0 else { return nil }
+        let reason = "no n-gram is in \(ngrams.minDocumentFrequency) or more training rows"
+        if trunk == .bag {
+            throw DataError(file: file, key: "column '\(text.column)'", "\(reason), so the bag trunk would learn nothing; lower ngram_min_df")
+        }
+        return wide ? "note: \(reason), so the wide path adds nothing (lower ngram_min_df in spec.toml)" : nil
+    }
+
     /// The checkpoint directory can be made and written, before any time is spent training.
     public static func checkSaveDirectory(_ path: String) throws {
         let files = FileManager.default
