@@ -18,8 +18,8 @@ struct Open: ParsableCommand {
         --dump-screen WxH trains without a terminal and prints one view as text instead.
         """)
 
-    @Argument(help: "A data file or a directory with one data file and an optional spec.toml.")
-    var data: String = defaultData
+    @Argument(help: "A data file or a directory with one data file and an optional spec.toml (default: \(defaultData); with --resume, name the data the run trained on).")
+    var data: String?
 
     @OptionGroup var options: TrainingOptions
 
@@ -49,11 +49,11 @@ struct Open: ParsableCommand {
     var oof: String?
 
     func run() throws {
-        var runOptions = exitOnUserError { try options.runOptions(data: data) }
+        var runOptions = exitOnUserError { try options.runOptions(data: data ?? defaultData, given: data != nil) }
         runOptions.unlabeledWithoutRule = true   // P turns pseudo-labelling on
         // The browser's corrections go to --corrections FILE, else beside the data; a file already
         // there is applied first, so what is on screen is what a replay of the file gives.
-        let correctionsPath = runOptions.corrections ?? CorrectionsWriter.defaultPath(forData: data)
+        let correctionsPath = runOptions.corrections ?? CorrectionsWriter.defaultPath(forData: runOptions.data)
         if runOptions.corrections == nil, FileManager.default.fileExists(atPath: correctionsPath) {
             runOptions.corrections = correctionsPath
             Console.shared.err("mtl-tui: applying the corrections in \(correctionsPath)")
@@ -64,7 +64,7 @@ struct Open: ParsableCommand {
         let themes = exitOnUserError { try Themes.load(first: theme, directory: themesDirectory) }
         let prepared = exitOnUserError { try RunPreparation.prepare(runOptions) }
         for note in prepared.notes { Console.shared.err("mtl-tui: \(note)") }
-        let name = (data as NSString).lastPathComponent
+        let name = (runOptions.data as NSString).lastPathComponent
         var context = WorkbenchContext(run: prepared, title: name)
         if let oof { context.outOfFold = exitOnUserError { try Open.outOfFold(oof, prepared) } }
         let saveDirectory = prepared.setup.saveDirectory ?? "runs/\(name)"

@@ -155,7 +155,12 @@ public struct TrainingOptions: ParsableArguments {
     }
 
     /// The run options for `data`; every malformed value is a `UsageError` naming its flag.
-    func runOptions(data: String) throws -> RunOptions {
+    /// `given` is false when DATA was left out and `data` is the bundled sample: a resumed run
+    /// must name its own data rather than silently read the sample.
+    func runOptions(data: String, given: Bool = true) throws -> RunOptions {
+        if let resume, !given {
+            throw UsageError("--resume", "name the data the saved run trained on: mtl-tui train DATA --resume \(resume)")
+        }
         var o = RunOptions(data: data)
         o.inputs = inputs
         o.tasks = try tasks.map { item in

@@ -19,8 +19,8 @@ struct Train: ParsableCommand {
         and acknowledges each in the stream.
         """)
 
-    @Argument(help: "A data file or a directory with one data file and an optional spec.toml.")
-    var data: String = defaultData
+    @Argument(help: "A data file or a directory with one data file and an optional spec.toml (default: \(defaultData); with --resume, name the data the run trained on).")
+    var data: String?
 
     @OptionGroup var options: TrainingOptions
 
@@ -39,7 +39,7 @@ struct Train: ParsableCommand {
     var jsonExamples: Int?
 
     func run() throws {
-        let runOptions = exitOnUserError { try options.runOptions(data: data) }
+        let runOptions = exitOnUserError { try options.runOptions(data: data ?? defaultData, given: data != nil) }
         Parallel.threads = options.threads
         let prepared = exitOnUserError { try RunPreparation.prepare(runOptions) }
         for note in prepared.notes { Console.shared.err("mtl-tui: \(note)") }

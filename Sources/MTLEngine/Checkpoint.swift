@@ -142,7 +142,10 @@ public struct Checkpoint: Sendable {
             }
             let bytes = [UInt8](data)
             if let expected = info.files?[file], FileDigest(bytes) != expected {
-                throw CheckpointError(path(file), "does not match model.json (size or hash differs): the files come from different saves")
+                // A short file was cut off (a full disk, a copy interrupted); same size, other bytes: corrupted or another save's.
+                throw CheckpointError(path(file), bytes.count < expected.bytes
+                    ? "truncated: \(bytes.count) bytes where model.json records \(expected.bytes); copy the checkpoint again or save anew"
+                    : "does not match model.json (\(bytes.count == expected.bytes ? "same size, different bytes: corrupted, or" : "\(bytes.count) bytes where model.json records \(expected.bytes):") from a different save)")
             }
             return try tensors(in: SafeTensors.decode(bytes, file: path(file)), prefixes: prefixes, info: info, file: path(file))
         }

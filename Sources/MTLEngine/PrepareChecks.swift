@@ -62,6 +62,34 @@ extension RunPreparation {
         return wide ? "note: \(reason), so the wide path adds nothing (lower ngram_min_df in spec.toml)" : nil
     }
 
+    /// What `--resume` leaves aside, said before it trains: the saved run's settings win over
+    /// flags (only --epochs changes them), and the continued run is written only with --save.
+    static func resumeNotes(_ o: RunOptions) -> [String] {
+        let d = RunOptions(data: o.data)
+        let given: [(String, Bool)] = [
+            ("--trunk", o.trunk != nil || o.wide != nil), ("--sharing", o.sharing != d.sharing),
+            ("--lr", o.learningRate != d.learningRate), ("--batch-size", o.batchSize != d.batchSize),
+            ("--optimizer", o.optimizer != d.optimizer), ("--weight-decay", o.weightDecay != nil), ("--clip", o.clipNorm != nil),
+            ("--seed", o.seed != d.seed), ("--wide-lr", o.wideLearningRate != nil), ("--wide-fit", o.wideFit != nil),
+            ("--embedding-dropout", o.embeddingDropout != nil), ("--char-ngrams", o.charNGrams != nil),
+            ("--embedding", o.embedding != nil), ("--filters", o.filters != d.filters), ("--kernel", o.kernel != d.kernel),
+            ("--hidden", o.hidden != nil), ("--dropout", o.dropout != d.dropout), ("--max-length", o.maxLength != nil),
+            ("--vectors", o.vectors != nil), ("--freeze", !o.freeze.isEmpty), ("--early-stop", o.earlyStop != d.earlyStop),
+            ("--strategy", o.strategy != nil), ("--schedule", o.schedule != nil), ("--loss-weight", !o.lossWeights.isEmpty),
+            ("--label-smoothing", !o.labelSmoothing.isEmpty), ("--loss", !o.losses.isEmpty), ("--ohem", !o.ohem.isEmpty),
+            ("--split", o.split != nil || o.splitColumn != nil),
+        ]
+        var notes: [String] = []
+        let ignored = given.filter(\.1).map(\.0)
+        if !ignored.isEmpty {
+            notes.append("note: --resume continues with the saved run's settings; ignored: \(ignored.joined(separator: ", ")) (only --epochs changes them; steer the rest in the workbench or with --commands)")
+        }
+        if o.saveDirectory == nil, let resume = o.resumeDirectory {
+            notes.append("note: the continued run is not saved; add --save \(resume) to update the checkpoint, or --save DIR to keep both")
+        }
+        return notes
+    }
+
     /// The checkpoint directory can be made and written, before any time is spent training.
     public static func checkSaveDirectory(_ path: String) throws {
         let files = FileManager.default

@@ -230,6 +230,14 @@ func reviewsCSV(rows: Int = 120) -> String {
         let third = try CLI.run(["train", data, "--json", "--resume", s.path + "/run"])
         #expect(third.status == 0, "\(third.stderr)")
         #expect(!jsonLines(third.stdout).contains { $0["event"] as? String == "epoch" })
+        // Said, not silent: flags the saved settings override, and that nothing is saved without --save.
+        #expect(second.stderrLines.contains("mtl-tui: note: the continued run is not saved; add --save \(s.path)/run to update the checkpoint, or --save DIR to keep both"), "\(second.stderr)")
+        let flagged = try CLI.run(["train", data, "--json", "--resume", s.path + "/run", "--lr", "0.1", "--trunk", "gru", "--save", s.path + "/run"])
+        #expect(flagged.status == 0, "\(flagged.stderr)")
+        #expect(flagged.stderrLines == ["mtl-tui: note: --resume continues with the saved run's settings; ignored: --trunk, --lr (only --epochs changes them; steer the rest in the workbench or with --commands)"], "\(flagged.stderr)")
+        // Without DATA a resumed run would read the bundled sample: it must name its data.
+        let noData = try CLI.run(["train", "--resume", s.path + "/run"])
+        #expect(noData.status == 1 && noData.stderrLines == ["mtl-tui: error: --resume: name the data the saved run trained on: mtl-tui train DATA --resume \(s.path)/run"], "\(noData.stderr)")
     }
 
     @Test func wordVectorsStartTheEmbedding() throws {

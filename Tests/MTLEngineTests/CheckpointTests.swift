@@ -115,7 +115,11 @@ import Testing
         try Checkpoint.write(to: other, info: weights.info, model: model, optimizer: nil, bestParameters: nil)
         try FileManager.default.removeItem(atPath: run + "/model.safetensors")
         try FileManager.default.copyItem(atPath: other + "/model.safetensors", toPath: run + "/model.safetensors")
-        expectRefusal(run, file: "model.safetensors", use: .inference, "different saves")
+        expectRefusal(run, file: "model.safetensors", use: .inference, "same size, different bytes: corrupted, or from a different save")
+        // Cut short: said as such, with both sizes.
+        let full = try #require(FileManager.default.contents(atPath: other + "/model.safetensors"))
+        try full.prefix(1000).write(to: URL(fileURLWithPath: run + "/model.safetensors"))
+        expectRefusal(run, file: "model.safetensors", use: .inference, "truncated: 1000 bytes where model.json records \(full.count)")
     }
 
     @Test func missingOrBadWeightFilesAreRefused() throws {
