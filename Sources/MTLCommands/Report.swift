@@ -89,7 +89,7 @@ enum Report {
                   let f1 = m.f1, let support = m.support, thresholds.count == classes[t].count else { continue }
             let rule = tuned[t] ? "tuned on the validation rows (0.5 where they hold fewer than \(DecisionThresholds.minimumPositives) positives)"
                 : "0.5 for every label (none were tuned)"
-            lines.append("\(tasks[t]): decision thresholds \(rule)")
+            lines.append("\(tasks[t]) per label, on the rows above: decision thresholds \(rule)")
             var table = [["label", "threshold", "precision", "recall", "f1", "support"]]
             for c in thresholds.indices {
                 table.append([classes[t][c], String(format: "%.2f", thresholds[c]), number(precision[c]), number(recall[c]),

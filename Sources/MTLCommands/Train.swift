@@ -166,7 +166,7 @@ final class TrainingPrinter: Sendable {
         let parameters = Model(s.model, seed: 0).parameterCount
         out.out("model: \(modelSummary()) · \(Report.count(parameters)) parameters")
         out.out("tasks: " + s.encoder.tasks.map { t in
-            t.spec.kind == .regression ? "\(t.spec.name) (regression)" : "\(t.spec.name) (\(t.spec.kind.rawValue), \(t.classes.count) classes)"
+            t.spec.kind == .regression ? "\(t.spec.name) (regression)" : "\(t.spec.name) (\(t.spec.kind.rawValue), \(t.classes.count) \(t.spec.kind == .multilabel ? "labels" : "classes"))"
         }.joined(separator: ", "))
     }
 

@@ -112,9 +112,13 @@ enum ExamplesView {
         let entryHeight = context.image == nil ? 1 : ExampleImages.thumbnailRows
         let listHeight = max(state.detail ? max(3, height / 3) : height - 2, entryHeight)
         let entries = max(1, listHeight / entryHeight)
-        let columns = (state.suspects ? "     p  split true            likely             fix       "
-                                      : "  loss  split true            predicted          fix       ")
-            + s.tasks.indices.filter { $0 != t }.map { s.tasks[$0].padded(8) + " " }.joined() + "input"
+        // Class names up to 24 columns (the prediction adds " 100%"); other tasks' losses in 8.
+        let longest = context.classes.indices.contains(t) ? context.classes[t].map { TextWidth.of($0) }.max() ?? 0 : 0
+        let truthWidth = min(max(15, longest), 24), predictionWidth = min(max(18, longest + 5), 29)
+        let otherWidth = 8
+        let columns = "  \(state.suspects ? "   p" : "loss")  split " + "true".padded(truthWidth) + " "
+            + (state.suspects ? "likely" : "predicted").padded(predictionWidth) + " fix       "
+            + s.tasks.indices.filter { $0 != t }.map { s.tasks[$0].padded(otherWidth) + " " }.joined() + "input"
         grid.put(columns, x: 1, y: y + 1, style: Style(.muted, bold: true))
         let first = max(0, min(cursor - entries / 2, list.count - entries))
         let suspects = state.suspects ? ExampleSuspects.find(examples, task: t, context: context) : [:]
@@ -126,12 +130,12 @@ enum ExamplesView {
             let loss = examples.losses[t][i]
             var text = (selected ? (state.unicode ? "▶" : ">") : " ") + (suspect?.score ?? (loss.isNaN ? "     —  " : String(format: "%6.3f  ", loss)))
             text += String(examples.split.rawValue.prefix(5)).padded(5) + " "
-            text += ExampleList.truthText(examples, i, task: t, context: context).padded(15) + " "
-            text += (suspect?.likely ?? ExampleList.predictionText(examples, i, task: t, context: context)).padded(18) + " "
+            text += ExampleList.truthText(examples, i, task: t, context: context).padded(truthWidth) + " "
+            text += (suspect?.likely ?? ExampleList.predictionText(examples, i, task: t, context: context)).padded(predictionWidth) + " "
             text += state.book.mark(examples.rows[i], task: s.tasks[t]).padded(9) + " "
             for other in s.tasks.indices where other != t {
                 let loss = examples.losses[other][i]
-                text += (loss.isNaN ? "—" : String(format: "%.2f", loss)).padded(8) + " "
+                text += (loss.isNaN ? "—" : String(format: "%.2f", loss)).padded(otherWidth) + " "
             }
             let style = selected ? Style(.selectedText, background: .selectedBackground, bold: true)
                 : Style(correct == false ? .bad : .text)
@@ -237,8 +241,10 @@ enum ConfusionView {
     /// returns the width of the class-name column.
     @discardableResult
     static func matrix(_ grid: inout Grid, classes: [String], matrix: [[Int]], state: ViewState, y: Int, height: Int) -> Int {
-        let labelWidth = min(16, (classes.map { TextWidth.of($0) }.max() ?? 4) + 1)
-        let cellWidth = max(7, min(12, (grid.width - labelWidth - 4) / max(classes.count, 1)))
+        let longest = classes.map { TextWidth.of($0) }.max() ?? 4
+        let labelWidth = min(16, longest + 1)
+        // Wide enough for the longest class name (up to 20 columns) when the screen has room.
+        let cellWidth = max(7, min(max(12, min(20, longest + 2)), (grid.width - labelWidth - 4) / max(classes.count, 1)))
         for (c, name) in classes.enumerated() {
             grid.put(name.padded(cellWidth - 1), x: 2 + labelWidth + c * cellWidth, y: y + 2, style: Style(.muted, bold: true))
         }

@@ -57,7 +57,7 @@ func tagsCSV(rows: Int = 240) -> String {
         let eval = try CLI.run(["eval", run, s.path + "/tags"])
         #expect(eval.status == 0, "\(eval.stderr)")
         #expect(eval.stdout.contains("micro_f1") && eval.stdout.contains("subset_accuracy"))
-        #expect(eval.stdout.contains("tags: decision thresholds tuned on the validation rows"))
+        #expect(eval.stdout.contains("tags per label, on the rows above: decision thresholds tuned on the validation rows"))
         // Predict decides with the saved thresholds: with every threshold forced to 0.95 the
         // predicted sets shrink to labels at ≥ 0.95 only.
         var edited = sidecar
