@@ -124,6 +124,12 @@ private struct TOMLParser {
             let startColumn = position
             let word = bareWord().replacingOccurrences(of: "_", with: "")
             if let i = Int(word) { return .integer(i) }
+            // TOML integers are 64-bit: a longer run of digits is an error, not a float.
+            let digits = word.drop { $0 == "+" || $0 == "-" }
+            if !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) {
+                position = startColumn
+                throw fail("integer \(word) is out of range (at most \(Int.max))")
+            }
             if let d = Double(word), !word.isEmpty { return .float(d) }
             if word == "inf" || word == "+inf" { return .float(.infinity) }
             if word == "nan" { return .float(.nan) }

@@ -127,6 +127,11 @@ import Testing
         #expect(throws: DataError(file: "s.toml", line: 2, key: "a.c", "'a' is already defined as a value, not a table to add keys to")) {
             try TOMLDocument.parse("a = { b = 1 }\na.c = 2\n", file: "s.toml")
         }
+        // Integers are 64-bit: more digits are out of range, not silently a float.
+        #expect(throws: DataError(file: "s.toml", line: 2, column: 5, "integer 99999999999999999999 is out of range (at most \(Int.max))")) {
+            try TOMLDocument.parse("a = 1\nb = 99999999999999999999\n", file: "s.toml")
+        }
+        #expect(try TOMLDocument.parse("a = -42\nb = 1.5e3\n", file: "s.toml").root["b"] == .float(1500))
         // In a spec, a dotted key under an unknown name is reported at its line and key.
         #expect(throws: DataError(file: "spec.toml", line: 1, key: "a", "unknown key (expected one of id, split, split_column, strategy)")) {
             try DatasetSpec.parse(toml: "a.b = 1\n[[input]]\ncolumn = \"t\"\n[[task]]\nname = \"y\"\nkind = \"binary\"\n", file: "spec.toml")
