@@ -103,6 +103,13 @@ public struct DatasetSource: Sendable {
 }
 
 extension DatasetSpec {
+    /// The columns the spec names (inputs, tasks, sample weights, id, split) that `table` lacks.
+    public func missingColumns(in table: Table) -> [String] {
+        let named = inputs.map(\.column) + tasks.map(\.column) + tasks.compactMap(\.sampleWeightColumn)
+            + [idColumn, splitColumn].compactMap { $0 }
+        return named.filter { table.columnIndex($0) == nil && SpecInference.imageColumns(table, prefix: $0) == nil }
+    }
+
     /// Every column the spec names exists in the table.
     public func check(against table: Table, specFile: String) throws(DataError) {
         func exists(_ column: String) -> Bool {

@@ -135,7 +135,11 @@ public enum RunPreparation {
         if let checkpoint {
             spec = checkpoint.info.encoder.spec
             specSource = options.resumeDirectory
-            try spec.check(against: source.table, specFile: options.data)
+            // The saved spec's lines belong to a spec.toml elsewhere: name the data and the run instead.
+            if let missing = spec.missingColumns(in: source.table).first {
+                throw DataError(file: source.table.file, key: "column '\(missing)'",
+                                "missing, and the run saved in \(options.resumeDirectory ?? "") reads it: resume on the data it trained on (columns here: \(source.table.header.joined(separator: ", ")))")
+            }
         } else if var fromFile = source.spec {
             specSource = source.specFile
             if !options.inputs.isEmpty || !options.tasks.isEmpty {

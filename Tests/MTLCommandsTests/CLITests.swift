@@ -235,6 +235,11 @@ func reviewsCSV(rows: Int = 120) -> String {
         let flagged = try CLI.run(["train", data, "--json", "--resume", s.path + "/run", "--lr", "0.1", "--trunk", "gru", "--save", s.path + "/run"])
         #expect(flagged.status == 0, "\(flagged.stderr)")
         #expect(flagged.stderrLines == ["mtl-tui: note: --resume continues with the saved run's settings; ignored: --trunk, --lr (only --epochs changes them; steer the rest in the workbench or with --commands)"], "\(flagged.stderr)")
+        // Other data: named with the column it lacks and the run that reads it.
+        let other = s.write("other.csv", "words,label\ngood,pos\nbad,neg\n")
+        let wrong = try CLI.run(["train", other, "--resume", s.path + "/run"])
+        #expect(wrong.status == 1 && wrong.stderrLines.count == 1
+                && wrong.stderr.contains("\(other): column 'text': missing, and the run saved in \(s.path)/run reads it"), "\(wrong.stderr)")
         // Without DATA a resumed run would read the bundled sample: it must name its data.
         let noData = try CLI.run(["train", "--resume", s.path + "/run"])
         #expect(noData.status == 1 && noData.stderrLines == ["mtl-tui: error: --resume: name the data the saved run trained on: mtl-tui train DATA --resume \(s.path)/run"], "\(noData.stderr)")
