@@ -65,15 +65,21 @@ enum ControlsView {
         if let baselines { put(BaselineText.progress(baselines), Style(.info)) }
         line += 1
         put("Changes and events", Style(.title, bold: true))
+        // The latest events, each wrapped (a wide fit's grid of Cs runs long), as many as fit.
         let rows = y + height - line
-        for (i, event) in s.events.suffix(max(rows, 0)).enumerated() {
+        var lines: [(text: String, role: Role)] = []
+        for event in s.events.reversed() where lines.count < rows {
             let role: Role = switch event.kind {
             case .command: .highlight
             case .info: .text
             case .warning: .warning
             case .error: .bad
             }
-            grid.put("step \(event.step)  \(event.message)", x: x, y: line + i, style: Style(role), limit: width)
+            let wrapped = ExamplesView.wrapped("step \(event.step)  \(event.message)", width: max(width, 1))
+            lines.insert(contentsOf: wrapped.map { ($0, role) }, at: 0)
+        }
+        for (i, entry) in lines.suffix(max(rows, 0)).enumerated() {
+            grid.put(entry.text, x: x, y: line + i, style: Style(entry.role), limit: width)
         }
     }
 }
@@ -190,15 +196,21 @@ enum ExamplesView {
 
     /// An input in full on lines from `y` up to `end`, wrapped at `width` columns.
     static func wrap(_ grid: inout Grid, _ text: String, x: Int, y: Int, width: Int, end: Int) {
+        for (i, part) in wrapped(text, width: width, limit: max(end - y, 0)).enumerated() { grid.put(part, x: x, y: y + i) }
+    }
+
+    /// `text` (newlines as spaces, controls neutralised) cut into lines of at most `width`
+    /// display columns, at most `limit` of them.
+    static func wrapped(_ text: String, width: Int, limit: Int = .max) -> [String] {
         var rest = Substring(TerminalText.neutralized(text.replacingOccurrences(of: "\n", with: " ")))
-        var line = y
-        while !rest.isEmpty, line < end {
+        var lines: [String] = []
+        while !rest.isEmpty, lines.count < limit {
             var take = 0, columns = 0
             for c in rest { let w = TextWidth.of(c); if columns + w > width { break }; columns += w; take += 1 }
-            grid.put(String(rest.prefix(take)), x: x, y: line)
+            lines.append(String(rest.prefix(max(take, 1))))
             rest = rest.dropFirst(max(take, 1))
-            line += 1
         }
+        return lines
     }
 }
 
