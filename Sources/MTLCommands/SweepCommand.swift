@@ -48,10 +48,17 @@ struct SweepCommand: ParsableCommand {
         let seedList = (0..<seeds).map { options.seed &+ UInt64($0) }
         let started = Date()
         let progress = !json && isatty(STDERR_FILENO) != 0
-        let result = Sweep.run(prepared.setup, strategies: strategies, seeds: seedList) { message in
-            if progress { Console.shared.err("\r\u{1B}[Ksweep: \(message) · \(Int(Date().timeIntervalSince(started))) s", newline: false) }
+        let outcome = Result { () throws(Sweep.Diverged) in
+            try Sweep.run(prepared.setup, strategies: strategies, seeds: seedList) { message in
+                if progress { Console.shared.err("\r\u{1B}[Ksweep: \(message) · \(Int(Date().timeIntervalSince(started))) s", newline: false) }
+            }
         }
         if progress { Console.shared.err("\r\u{1B}[K", newline: false) }
+        let result: Sweep.Result
+        switch outcome {
+        case .success(let value): result = value
+        case .failure(let diverged): fail(diverged.description)
+        }
         if json {
             Console.shared.out(Report.jsonLine(Self.jsonObject(result)))
         } else {

@@ -32,8 +32,16 @@ public enum Sweep {
         public var rows: [Row]
     }
 
+    /// A run of the sweep diverged (a NaN loss or gradient): the sweep stops there, as `train` does.
+    public struct Diverged: Error, CustomStringConvertible {
+        public var run: String
+        public var seed: UInt64
+        public var message: String
+        public var description: String { "seed \(seed), \(run): training diverged: \(message)" }
+    }
+
     public static func run(_ setup: TrainingSetup, strategies: [(WeightingStrategy, [String: Double])], seeds: [UInt64],
-                           progress: (String) -> Void = { _ in }) -> Result {
+                           progress: (String) -> Void = { _ in }) throws(Diverged) -> Result {
         let tasks = setup.model.heads.map(\.name), kinds = setup.model.heads.map(\.kind)
         let onTest = !setup.split.test.isEmpty
         var base = setup
@@ -51,7 +59,7 @@ public enum Sweep {
             var single: [TaskMetrics] = [], cost = 0.0
             for t in tasks.indices {
                 progress("seed \(seed): \(tasks[t]) alone")
-                let (metrics, ms) = train(seeded.singleTask(t), onTest: onTest)
+                let (metrics, ms) = try train(seeded.singleTask(t), onTest: onTest, name: "\(tasks[t]) alone", seed: seed)
                 single.append(metrics[0])
                 cost += ms
             }
@@ -63,7 +71,7 @@ public enum Sweep {
                 var run = seeded
                 run.training.strategy = strategy
                 run.training.strategyOptions = options
-                let (metrics, ms) = train(run, onTest: onTest)
+                let (metrics, ms) = try train(run, onTest: onTest, name: rows[r].name, seed: seed)
                 rows[r].metrics.append(metrics)
                 rows[r].deltaP.append(Baselines.deltaP(multiTask: metrics, singleTask: single, kinds: kinds))
                 rows[r].millisecondsPerStep.append(ms)
@@ -79,11 +87,15 @@ public enum Sweep {
     }
 
     /// The kept model's metrics and the training milliseconds per step.
-    private static func train(_ setup: TrainingSetup, onTest: Bool) -> ([TaskMetrics], Double) {
+    /// A diverged run pauses for a user to steer it; with no one to, it is stopped and reported.
+    private static func train(_ setup: TrainingSetup, onTest: Bool, name: String, seed: UInt64) throws(Diverged) -> ([TaskMetrics], Double) {
         let trainer = Trainer(setup)
         trainer.start()
-        trainer.waitUntilFinished()
+        while !trainer.waitUntilFinished(seconds: 0.1) {
+            if trainer.snapshot.state == .diverged { trainer.send(.stop) }
+        }
         let s = trainer.snapshot
+        if let divergence = s.divergence { throw Diverged(run: name, seed: seed, message: divergence) }
         let kept = s.restoredEpoch ?? s.history.last?.epoch
         let metrics = onTest ? (s.test ?? []) : (s.history.first { $0.epoch == kept }?.validation ?? [])
         return (metrics, 1000 * s.trainingSeconds / Double(max(s.step, 1)))

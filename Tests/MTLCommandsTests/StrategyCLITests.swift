@@ -97,5 +97,9 @@ import Testing
             let bad = try CLI.run(["sweep", StrategyCLITests.penguins] + flags)
             #expect(bad.status == 1 && bad.stderrLines == ["mtl-tui: error: \(message)"], "\(bad.stderr)")
         }
+        // A run that diverges ends the sweep with the reason (it waited forever for a command).
+        let diverged = try CLI.run(["sweep", StrategyCLITests.penguins, "--lr", "1e6", "--optimizer", "sgd", "--epochs", "3", "--seeds", "1"])
+        #expect(diverged.status == 1 && diverged.stderrLines.last?.hasPrefix("mtl-tui: error: seed 42, ") == true
+                && diverged.stderr.contains("training diverged:"), "\(diverged.stderr)")
     }
 }

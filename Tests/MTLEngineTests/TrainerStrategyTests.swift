@@ -149,7 +149,7 @@ import Testing
 
 /// The sweep on a small synthetic run: every row per seed, Δp against the same seed's baselines.
 struct SweepTests {
-    @Test func aSweepTrainsBaselinesAndEveryStrategyPerSeed() {
+    @Test func aSweepTrainsBaselinesAndEveryStrategyPerSeed() throws {
         let tasks: [(kind: TaskKind, classes: Int)] = [(.multiclass, 3), (.regression, 1)]
         let model = ModelConfig(trunk: .mlp, vocabulary: 0, embedding: 4, filters: 4, kernel: 1, hidden: [8],
                                 dropout: 0, features: 6, heads: SyntheticData.heads(tasks))
@@ -158,7 +158,7 @@ struct SweepTests {
         training.batchSize = 16
         let setup = SyntheticData.setup(rows: 120, tokens: 0, vocabulary: 0, features: 6, tasks: tasks, model: model, training: training)
         var messages: [String] = []
-        let result = Sweep.run(setup, strategies: [(.fixed, [:]), (.gradnorm, ["alpha": 1.2])], seeds: [1, 2]) { messages.append($0) }
+        let result = try Sweep.run(setup, strategies: [(.fixed, [:]), (.gradnorm, ["alpha": 1.2])], seeds: [1, 2]) { messages.append($0) }
         #expect(result.rows.map(\.name) == ["single-task", "fixed", "gradnorm:alpha=1.2"])
         #expect(result.split == "test" && result.seeds == [1, 2])
         #expect(messages.count == 2 * (2 + 2))
