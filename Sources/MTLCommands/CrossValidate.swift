@@ -54,6 +54,7 @@ struct CrossValidate: ParsableCommand {
         Parallel.threads = options.threads
         let source = exitOnUserError { try DatasetSource.load(runOptions.data) }
         let base = exitOnUserError { try RunPreparation.prepare(runOptions, source: source) }
+        if let oof { exitOnUserError { try RunPreparation.checkOutputIsNotAnInput(oof, flag: "--oof", base) } }
         // The seeded split's validation rows join the folds, so a note about them does not apply.
         for note in base.notes where !note.hasPrefix("warning: there is no validation set") { Console.shared.err("mtl-tui: \(note)") }
         let test = base.setup.split.test

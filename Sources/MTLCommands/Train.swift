@@ -48,6 +48,12 @@ struct Train: ParsableCommand {
             if !json, events == nil { fail("--json-examples: the examples travel in the event stream: add --json or --events FILE") }
             if jsonExamples < 1 { fail("--json-examples: expected a number of rows ≥ 1, got \(jsonExamples)") }
         }
+        if let events {
+            exitOnUserError {
+                try RunPreparation.checkOutputIsNotAnInput(events, flag: "--events", prepared)
+                try RunPreparation.checkOutputIsNotAnInput(events + ".commands", flag: "--events", prepared)
+            }
+        }
         let sink = (json || events != nil) ? exitOnUserError { try EventSink(standardOutput: json, path: events) } : nil
         let commandFile = commands ?? events.map { $0 + ".commands" }
         var channel: CommandChannel?

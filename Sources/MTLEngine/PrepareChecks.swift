@@ -90,6 +90,16 @@ extension RunPreparation {
         return notes
     }
 
+    /// An output file (`--events`, `--oof`) must not be one the run reads: writing it would
+    /// replace the data or its spec with the output.
+    public static func checkOutputIsNotAnInput(_ path: String, flag: String, _ prepared: PreparedRun) throws {
+        func resolved(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path }
+        let inputs = [prepared.table.file, prepared.specSource.map { $0.hasSuffix(".toml") ? $0 : $0 + "/spec.toml" }].compactMap { $0 }
+        if let input = inputs.first(where: { resolved($0) == resolved(path) }) {
+            throw UsageError(flag, "'\(path)' is the run's input \(input); writing there would replace it (choose another file)")
+        }
+    }
+
     /// The checkpoint directory can be made and written, before any time is spent training.
     public static func checkSaveDirectory(_ path: String) throws {
         let files = FileManager.default

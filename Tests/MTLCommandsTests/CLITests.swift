@@ -217,6 +217,19 @@ func reviewsCSV(rows: Int = 120) -> String {
         }
     }
 
+    @Test func outputFlagsNeverOverwriteTheData() throws {
+        let s = Scratch()
+        let data = s.write("d/reviews.csv", reviewsCSV())
+        s.write("d/spec.toml", "[[input]]\ncolumn = \"text\"\n[[task]]\nname = \"label\"\nkind = \"binary\"\n")
+        let before = try String(contentsOfFile: data, encoding: .utf8)
+        for (command, flag, target) in [("train", "--events", data), ("cv", "--oof", data), ("train", "--events", s.path + "/d/spec.toml")] {
+            let result = try CLI.run([command, s.path + "/d", "--epochs", "1", flag, target] + (command == "cv" ? ["--folds", "2"] : []))
+            #expect(result.status == 1 && result.stderrLines.last?.hasPrefix("mtl-tui: error: \(flag): '\(target)' is the run's input") == true, "\(result.stderr)")
+        }
+        #expect(try String(contentsOfFile: data, encoding: .utf8) == before)
+        #expect(!FileManager.default.fileExists(atPath: data + ".commands"))
+    }
+
     @Test func resumeFromTheCommandLineContinues() throws {
         let s = Scratch()
         let data = s.write("reviews.csv", reviewsCSV())
