@@ -330,7 +330,11 @@ public struct DataEncoder: Sendable, Codable {
             let values = try DataEncoder.column(table, encoding.column, role: "input")
             for r in 0..<n {
                 if let v = try DataEncoder.number(table, values, r, encoding.column) {
-                    rows.features[r * width + offset] = Float((v - encoding.mean) / encoding.std)
+                    let standardised = Float((v - encoding.mean) / encoding.std)
+                    guard standardised.isFinite else {
+                        throw table.error(row: r, column: encoding.column, "'\(values[r])' is too far from the training values (mean \(encoding.mean), sd \(encoding.std)) to encode in 32-bit floats")
+                    }
+                    rows.features[r * width + offset] = standardised
                 } else if encoding.missingIndicator {
                     rows.features[r * width + offset + 1] = 1
                 }
@@ -454,6 +458,10 @@ public struct DataEncoder: Sendable, Codable {
         }
         guard v.isFinite else {
             throw table.error(row: row, column: column, "'\(cell)' is not a finite number (leave the cell empty for a missing value)")
+        }
+        // The model computes in 32-bit floats: a larger magnitude would become infinite there.
+        guard abs(v) <= Double(Float.greatestFiniteMagnitude) else {
+            throw table.error(row: row, column: column, "'\(cell.prefix(40))' is beyond ±3.4e38, the range of 32-bit floats")
         }
         return v
     }

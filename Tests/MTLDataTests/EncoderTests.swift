@@ -80,6 +80,15 @@ import Testing
         #expect(throws: DataError(file: "t.csv", line: 3, key: "column 'x'", "'inf' is not a finite number (leave the cell empty for a missing value)")) {
             try DataEncoder.fit(table("x,y\n1,1\ninf,3\n"), spec: spec, trainRows: [0, 1])
         }
+        // Finite in 64 bits but not in the model's 32: refused, where it turned every output into NaN.
+        #expect(throws: DataError(file: "t.csv", line: 3, key: "column 'x'", "'1e300' is beyond ±3.4e38, the range of 32-bit floats")) {
+            try DataEncoder.fit(table("x,y\n1,1\n1e300,3\n"), spec: spec, trainRows: [0, 1])
+        }
+        let encoder = try? DataEncoder.fit(table("x,y\n1,1\n2,3\n"), spec: spec, trainRows: [0, 1])
+        #expect(throws: DataError(file: "t.csv", line: 2, key: "column 'x'",
+                                  "'3e38' is too far from the training values (mean 1.5, sd 0.5) to encode in 32-bit floats")) {
+            try encoder?.encode(table("x,y\n3e38,1\n"))
+        }
     }
 
     @Test func degenerateTasksAreErrors() {
