@@ -128,6 +128,9 @@ public enum TrainerState: String, Sendable, Codable {
     case starting, running, paused, finished, stopped, diverged
 
     public var isActive: Bool { self == .starting || self == .running || self == .paused || self == .diverged }
+    /// Whether a workbench run still takes commands: while active, and once finished (its
+    /// trainer is continuable: a correction, a split to browse or a setting waits for `E`).
+    public var takesCommands: Bool { isActive || self == .finished }
 }
 
 /// What the UI or a script asks of a running trainer. Applied at the next batch boundary.

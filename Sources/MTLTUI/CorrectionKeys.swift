@@ -58,7 +58,7 @@ enum CorrectionKeys {
             let all = ExampleSplit.allCases
             state.exampleSplit = all[((all.firstIndex(of: state.exampleSplit) ?? 0) + 1) % all.count]
             Controller.resetExamples(&state)
-            return snapshot.state.isActive ? [.command(.showExamples(state.exampleSplit))] : []
+            return snapshot.state.takesCommands ? [.command(.showExamples(state.exampleSplit))] : []
         case .correctedOnly:
             state.correctedOnly.toggle()
             Controller.resetExamples(&state)
@@ -71,7 +71,7 @@ enum CorrectionKeys {
             break
         }
         guard let (row, split) = selectedRow(state, snapshot, context) else { state.note = "no example selected"; return [] }
-        guard snapshot.state.isActive else { state.note = "training has ended: corrections apply to a running trainer"; return [] }
+        guard snapshot.state.takesCommands else { state.note = "this run was stopped: corrections apply to a run that can go on (R starts a fresh one)"; return [] }
         let key = context.rowKeys.indices.contains(row) ? context.rowKeys[row] : String(row)
         let trainOnly = "only training rows are dropped or weighted; on \(split.rawValue) rows, r relabels (it fixes evaluation)"
         switch action {

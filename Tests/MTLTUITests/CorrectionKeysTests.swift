@@ -73,9 +73,20 @@ import Testing
         #expect((0..<grid.height).contains { grid.row($0).contains("Evaluating the train rows") })
         _ = Fixture.press([.character("v"), .character("v")], view: .examples, snapshot: Fixture.running, &state)
         #expect(state.exampleSplit == .validation)
-        // A finished run takes no corrections.
+        // A finished run still browses every split and takes corrections (its trainer waits for E);
+        // a stopped one does neither.
+        #expect(Fixture.run.snapshot.state == .finished)
         var ended = ViewState()
-        #expect(Fixture.press([.character("r")], view: .examples, snapshot: Fixture.run.snapshot, &ended).isEmpty && ended.relabel == nil)
+        #expect(Fixture.press([.character("v")], view: .examples, snapshot: Fixture.run.snapshot, &ended) == [.command(.showExamples(.train))])
+        _ = Fixture.press([.character("v"), .character("v")], view: .examples, snapshot: Fixture.run.snapshot, &ended)
+        _ = Fixture.press([.character("r")], view: .examples, snapshot: Fixture.run.snapshot, &ended)
+        #expect(ended.relabel != nil)
+        var stopped = Fixture.run.snapshot
+        stopped.state = .stopped
+        var halted = ViewState()
+        #expect(Fixture.press([.character("r")], view: .examples, snapshot: stopped, &halted).isEmpty && halted.relabel == nil)
+        #expect(halted.note?.hasPrefix("this run was stopped") == true, "\(halted.note ?? "")")
+        #expect(Fixture.press([.character("v")], view: .examples, snapshot: stopped, &halted).isEmpty)
     }
 
     @Test func aMultiLabelPickerTogglesLabels() {
