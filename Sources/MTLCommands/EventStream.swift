@@ -25,7 +25,7 @@ final class EventSink: Sendable {
     func write(_ event: RunEvent) {
         guard let line = try? RunProtocol.line(event) else { return }
         if toStandardOutput { Console.shared.out(line) }
-        file.withLock { $0?.write(Data((line + "\n").utf8)) }
+        file.withLock { try? $0?.write(contentsOf: Data((line + "\n").utf8)) }
     }
 }
 

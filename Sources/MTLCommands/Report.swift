@@ -135,14 +135,15 @@ final class Console: Sendable {
     /// for output a program reads (predict's CSV into a file or pipe).
     func out(_ line: String, raw: Bool = false) {
         let text = raw ? line : TerminalText.neutralized(line, keepingLineBreaks: true)
+        // A closed pipe (a reader that quit) fails the write; the run goes on without it.
         lock.withLock { _ in
-            FileHandle.standardOutput.write(Data((text + "\n").utf8))
+            try? FileHandle.standardOutput.write(contentsOf: Data((text + "\n").utf8))
         }
     }
 
     func err(_ text: String, newline: Bool = true) {
         lock.withLock { _ in
-            FileHandle.standardError.write(Data((text + (newline ? "\n" : "")).utf8))
+            try? FileHandle.standardError.write(contentsOf: Data((text + (newline ? "\n" : "")).utf8))
         }
     }
 }

@@ -39,6 +39,9 @@ struct Train: ParsableCommand {
     var jsonExamples: Int?
 
     func run() throws {
+        // `train --json | mtl-tui watch -`: quitting the viewer closes the pipe, and the run
+        // should go on (and save) rather than die of SIGPIPE at its next line.
+        signal(SIGPIPE, SIG_IGN)
         let runOptions = exitOnUserError { try options.runOptions(data: data ?? defaultData, given: data != nil) }
         Parallel.threads = options.threads
         let prepared = exitOnUserError { try RunPreparation.prepare(runOptions) }

@@ -217,6 +217,20 @@ func reviewsCSV(rows: Int = 120) -> String {
         }
     }
 
+    /// `train --json | viewer`: the viewer quitting early closes the pipe; the run goes on and saves.
+    @Test func aClosedOutputPipeDoesNotEndTheRun() throws {
+        let s = Scratch()
+        let data = s.write("reviews.csv", reviewsCSV())
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "'\(CLI.binary)' train '\(data)' --json --epochs 6 --early-stop off --save '\(s.path)/run' | head -1 >/dev/null"]
+        // The saved run's history tells whether train lived to the end: epoch 0 (the linear fit) and 6 more.
+        try shell.run()
+        shell.waitUntilExit()
+        let info = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: s.path + "/run/model.json"))) as? [String: Any]
+        #expect((info?["history"] as? [Any])?.count == 7)
+    }
+
     @Test func outputFlagsNeverOverwriteTheData() throws {
         let s = Scratch()
         let data = s.write("d/reviews.csv", reviewsCSV())
