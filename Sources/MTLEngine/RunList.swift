@@ -103,6 +103,7 @@ extension TrainingSetup {
         training.schedule = snapshot.schedule
         training.earlyStop = snapshot.earlyStop
         training.epochs = max(snapshot.epochs, 1)
+        if snapshot.baseLearningRate > 0 { training.optimizer.learningRate = Float(snapshot.baseLearningRate) }
         training.seed = seed
         setup.training = training
         setup.resume = nil

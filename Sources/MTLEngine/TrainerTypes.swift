@@ -241,6 +241,8 @@ public struct TrainerSnapshot: Sendable {
     public var etaSeconds: Double?
     /// The rate the next step uses: the base rate times the schedule's factor.
     public var learningRate: Double = 0
+    /// The base rate the schedule scales, as `<`, `>` and typed rates left it (0 before the first publish).
+    public var baseLearningRate: Double = 0
     public var schedule: LearningRateSchedule = .constant
     /// The learning rate in force from each step on (one point per change, at most one per
     /// published snapshot), drawn under the loss charts.

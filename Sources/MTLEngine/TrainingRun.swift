@@ -449,6 +449,7 @@ final class TrainingRun {
         snapshot.stepInEpoch = position.batch
         snapshot.epoch = min(position.epoch, max(config.epochs - 1, 0))
         snapshot.learningRate = Double(currentRate())
+        snapshot.baseLearningRate = Double(config.optimizer.learningRate)
         snapshot.schedule = config.schedule
         traceRate(snapshot.learningRate)
         snapshot.lossWeights = effective

@@ -107,7 +107,7 @@ public enum Screen {
             return
         }
         if let divergence = s.divergence, s.state == .diverged {
-            grid.put(" diverged: \(divergence) · lower the rate (<) and resume (space)", x: 0, y: y, style: Style(.bad, bold: true))
+            grid.put(" diverged: \(divergence) · lower the rate (<) and resume (space), or R: a fresh run at the lowered rate", x: 0, y: y, style: Style(.bad, bold: true))
             return
         }
         if state.picker != nil {

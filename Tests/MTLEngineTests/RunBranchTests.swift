@@ -119,9 +119,12 @@ import Testing
         trainer.start()
         trainer.send(.setLossWeight(task: "task0", weight: 3))
         trainer.send(.setStrategy(.dwa))
-        #expect(eventually(trainer) { $0.strategy == .dwa })
+        trainer.send(.scaleLearningRate(factor: 0.25))
+        #expect(eventually(trainer) { $0.strategy == .dwa && $0.baseLearningRate == Double(Float(base.setup(epochs: 1).training.optimizer.learningRate * 0.25)) })
         let fresh = trainer.setup.fresh(settings: trainer.snapshot, seed: 7)
         #expect(fresh.training.seed == 7 && fresh.training.strategy == .dwa && fresh.training.lossWeights[0] == 3)
+        // The rate as `<` left it, not the launch rate.
+        #expect(fresh.training.optimizer.learningRate == trainer.setup.training.optimizer.learningRate * 0.25)
         #expect(fresh.training.pinned == ["task0"] && fresh.resume == nil)
         trainer.send(.stop)
         trainer.waitUntilFinished()
