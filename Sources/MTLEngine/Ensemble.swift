@@ -122,7 +122,7 @@ public enum Ensemble {
     /// is the log loss of the combined probabilities (regression: the task's squared or Huber
     /// error in standardised units), weighted like training's.
     public static func metrics(_ combined: [Float], rows: [Int], task: DataEncoder.TaskEncoding, width: Int,
-                               targets: TaskTargets, thresholds: [Float]? = nil) -> TaskMetrics {
+                               targets: TaskTargets, thresholds: [Float]? = nil, likelihood: [Float]? = nil) -> TaskMetrics {
         let kind = task.spec.kind
         var accumulator = MetricAccumulator(kind: kind, classes: width, mean: task.mean, std: task.std, thresholds: thresholds)
         accumulator.reserve(rows.count)
@@ -131,7 +131,9 @@ public enum Ensemble {
             for c in 0..<width { p[c] = combined[i * width + c] }
             if kind == .regression { p[0] = Float((Double(p[0]) - task.mean) / task.std) }
             let y = Array(targets.values[(r * targets.width)..<(r * targets.width + targets.width)])
-            let loss = rowLoss(p, y, kind: kind, regression: task.spec.loss)
+            // Regression combines by the mean under either rule: its p is the likelihood already.
+            let scored = kind == .regression ? nil : likelihood.map { Array($0[(i * width)..<(i * width + width)]) }
+            let loss = rowLoss(scored ?? p, y, kind: kind, regression: task.spec.loss)
             p.withUnsafeBufferPointer { pp in
                 y.withUnsafeBufferPointer { yy in
                     accumulator.add(probabilities: pp.baseAddress!, targets: yy.baseAddress!, mask: targets.mask[r],
@@ -178,6 +180,9 @@ public struct EnsembleRun: Sendable {
     public let outputs: [[Float]]
     /// Per task: the combined multi-label decision thresholds (nil: 0.5).
     public let thresholds: [[Float]?]
+    /// Per task, for `vote`: the members' mean probabilities, whose log loss is reported (a
+    /// share of votes is no likelihood: a class no member chose would cost −log 1e-7).
+    let likelihoods: [[Float]]?
     let checkpoints: [Checkpoint]
     /// Per member, per task: outputs `[rows, width]` and each row's loss, as the member's evaluator gave them.
     let memberOutputs: [[[Float]]]
@@ -215,6 +220,9 @@ public struct EnsembleRun: Sendable {
         self.widths = widths
         self.outputs = outputs
         self.thresholds = thresholds
+        likelihoods = rule == .vote ? tasks.indices.map { t in
+            Ensemble.combine(memberOutputs.map { $0[t] }, kind: tasks[t].spec.kind, width: widths[t], rule: .mean)
+        } : nil
         self.checkpoints = checkpoints
         self.memberOutputs = memberOutputs
         self.memberLosses = memberLosses
@@ -229,8 +237,9 @@ public struct EnsembleRun: Sendable {
         let positions = subset.map { position[$0]! }
         let tasks = checkpoints[0].info.encoder.tasks
         let combined = tasks.indices.map { t in
-            Ensemble.metrics(positions.flatMap { outputs[t][($0 * widths[t])..<($0 * widths[t] + widths[t])] }, rows: subset,
-                             task: tasks[t], width: widths[t], targets: memberTargets[0][t], thresholds: thresholds[t])
+            let slice = { (table: [Float]) in positions.flatMap { table[($0 * widths[t])..<($0 * widths[t] + widths[t])] } }
+            return Ensemble.metrics(slice(outputs[t]), rows: subset, task: tasks[t], width: widths[t], targets: memberTargets[0][t],
+                                    thresholds: thresholds[t], likelihood: likelihoods.map { slice($0[t]) })
         }
         let members = checkpoints.indices.map { m in
             checkpoints[m].info.encoder.tasks.enumerated().map { t, task in

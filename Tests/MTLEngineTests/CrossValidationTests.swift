@@ -99,6 +99,11 @@ struct CrossValidationTests {
         #expect(abs(m.accuracy! - 2.0 / 3) < 1e-12)
         let logLoss = -(log(0.8) + log(0.7) + log(0.4)) / 3
         #expect(abs(m.loss - logLoss) < 1e-5)
+        // A vote decides by its shares but reports the log loss of the mean probabilities given:
+        // row 2's shares (1, 0) would cost −log 1e-7 for its true class.
+        let voted = Ensemble.metrics([1, 0, 0, 1, 1, 0], rows: [0, 1, 2], task: task, width: 2, targets: targets,
+                                     likelihood: [0.8, 0.2, 0.3, 0.7, 0.6, 0.4])
+        #expect(abs(voted.accuracy! - 2.0 / 3) < 1e-12 && abs(voted.loss - logLoss) < 1e-5)
     }
 
     struct APFixture: Decodable {
