@@ -286,7 +286,9 @@ final class TrainingPrinter: Sendable {
             var metrics: MetricSets = [:]
             if let validation { metrics["val"] = TaskMetricValues.set(validation, tasks: tasks, kinds: kinds) }
             if let test = snapshot.test { metrics["test"] = TaskMetricValues.set(test, tasks: tasks, kinds: kinds) }
-            var done = RunEvent.Done(state: snapshot.state.rawValue, step: snapshot.step, metrics: metrics)
+            // A divergence is stopped here (no one steers a headless run), but it ended diverged.
+            let state = snapshot.divergence != nil ? TrainerState.diverged : snapshot.state
+            var done = RunEvent.Done(state: state.rawValue, step: snapshot.step, metrics: metrics)
             done.epoch = kept?.epoch
             if let single, single.allSatisfy({ $0 != nil }) {
                 let results = single.map { $0! }

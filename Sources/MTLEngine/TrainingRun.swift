@@ -24,6 +24,8 @@ final class TrainingRun {
     var trainAccumulators: [MetricAccumulator] = []
     var epochStarted = Date()
     var state: TrainerState
+    /// Steps the pending step commands asked for, said when they are done.
+    var stepsAsked = 0
     var stepBudget = 0
     var stopRequested = false
     var best: Checkpoint.Best?
@@ -234,7 +236,10 @@ final class TrainingRun {
             total += Float(weights[t]) * results[t].loss
         }
         measureThroughput(samples: rows.count)
-        if state != .running, stepBudget == 0 { log(.info, "paused after a single step") }
+        if state != .running, stepBudget == 0 {
+            log(.info, stepsAsked == 1 ? "paused after a single step" : "paused after \(stepsAsked) steps")
+            stepsAsked = 0
+        }
         if channel.hasObserver, measuring, let conflict { channel.report(.gradientConflict(step: position.step, conflict)) }
         if channel.hasObserver, config.logEvery > 0, position.step % config.logEvery == 0 || position.batch == batchesPerEpoch {
             let losses = tasks.indices.map { results[$0].weightSum > 0 ? results[$0].loss : nil }

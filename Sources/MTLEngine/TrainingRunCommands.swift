@@ -15,6 +15,7 @@ extension TrainingRun {
                 if state == .running { state = .paused }
                 if state == .diverged { state = .paused }
                 stepBudget += max(n, 1)
+                stepsAsked += max(n, 1)
             case .setLossWeight(let task, _), .scaleLossWeight(let task, _):
                 guard let t = tasks.firstIndex(of: task) else { log(.warning, "no task named '\(task)'"); continue }
                 var weight = config.lossWeights[t]

@@ -101,5 +101,9 @@ import Testing
         let diverged = try CLI.run(["sweep", StrategyCLITests.penguins, "--lr", "1e6", "--optimizer", "sgd", "--epochs", "3", "--seeds", "1"])
         #expect(diverged.status == 1 && diverged.stderrLines.last?.hasPrefix("mtl-tui: error: seed 42, ") == true
                 && diverged.stderr.contains("training diverged:"), "\(diverged.stderr)")
+        // train's stream ends with the state the run ended in: diverged, not stopped.
+        let train = try CLI.run(["train", StrategyCLITests.penguins, "--lr", "1e6", "--optimizer", "sgd", "--epochs", "3", "--json"])
+        let done = train.stdout.split(separator: "\n").last { $0.contains("\"event\":\"done\"") }
+        #expect(train.status == 1 && done?.contains("\"state\":\"diverged\"") == true, "\(train.stdout.suffix(400))")
     }
 }

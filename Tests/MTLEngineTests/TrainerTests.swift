@@ -74,6 +74,9 @@ import Testing
         trainer.send(.setLossWeight(task: "task1", weight: 3))
         trainer.send(.step(1))
         #expect(eventually(trainer) { $0.step == 3 })
+        // Each step command is said when done, with the count it asked for.
+        let said = trainer.snapshot.events.map(\.message).filter { $0.hasPrefix("paused after") }
+        #expect(said == ["paused after 2 steps", "paused after a single step"], "\(said)")
         let steps = recorder.steps.withLock { $0 }
         #expect(steps.count == 3)
         func total(_ s: (step: Int, losses: [Float?], total: Float), _ w: [Float]) -> Float {
