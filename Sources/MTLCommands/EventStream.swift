@@ -60,7 +60,8 @@ final class CommandChannel {
         for (number, text) in lines {
             let command: RunCommand
             do { command = try RunProtocol.decode(RunCommand.self, from: text) } catch {
-                sink.write(.commandError(.init(line: number, message: error.description)))
+                let bad = RunProtocol.badCommand(text, error)
+                sink.write(.commandError(.init(line: number, message: bad.message, id: bad.id)))
                 continue
             }
             switch trainerCommand(command) {

@@ -80,6 +80,17 @@ extension RunProtocol {
     /// A finite number, or nil (JSON has no NaN or infinity).
     public static func finite(_ value: Double) -> Double? { value.isFinite ? value : nil }
 
+    /// For a line that did not decode as a command: its `id` when it has one (so the sender can
+    /// clear the pending command) and what is wrong, naming an unknown command's valid names.
+    public static func badCommand(_ line: String, _ error: LineError) -> (id: String?, message: String) {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else { return (nil, error.description) }
+        let id = object["id"] as? String
+        if let name = object["command"] as? String, RunCommand.Kind(rawValue: name) == nil {
+            return (id, "unknown command '\(name)' (expected \(RunCommand.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return (id, error.description)
+    }
+
     /// Decodes one line: an event or a command. The error is one readable sentence.
     public static func decode<T: Decodable>(_ type: T.Type, from line: String) throws(LineError) -> T {
         do {

@@ -54,6 +54,7 @@ import Testing
         try Self.append(#"{"command":"set_loss_weight","task":"label","weight":2.5}"#, to: commands)
         try Self.append(#"{"command":"set_lr",}"#, to: commands)
         try Self.append(#"{"command":"set_loss_weight","task":"nope","weight":1}"#, to: commands)
+        try Self.append(#"{"command":"fly","id":"f"}"#, to: commands)
         try Self.append(#"{"command":"stop","id":"s"}"#, to: commands)
         guard case .done(let done) = try Self.waitFor(stream, "done", { $0.name == "done" }) else { return }
         process.waitUntilExit()
@@ -66,8 +67,10 @@ import Testing
         #expect(acks.allSatisfy { $0.step == paused.step }, "\(acks)")
         #expect(done.step == paused.step)
         let errors = events.compactMap { if case .commandError(let e) = $0 { e } else { nil } }
-        #expect(errors.map(\.line) == [3, 4])
-        #expect(errors.last?.message == "no task named 'nope' (tasks: label, score)")
+        #expect(errors.map(\.line) == [3, 4, 5])
+        #expect(errors[1].message == "no task named 'nope' (tasks: label, score)")
+        // A line that does not decode still names its id, so the sender can clear what it sent.
+        #expect(errors[2].id == "f" && errors[2].message.hasPrefix("unknown command 'fly' (expected pause, resume, step"), "\(errors[2])")
         #expect(events.contains(.message(.init(kind: "command", step: paused.step, message: "weight label = 2.5"))))
     }
 
