@@ -17,6 +17,8 @@ public struct StreamRun: Sendable {
     /// Commands sent and not yet acknowledged, oldest first.
     public private(set) var pending: [RunCommand] = []
     public private(set) var started = false
+    /// The first line that failed to decode before any `start`: a file that is no run stream.
+    public private(set) var unreadable: String?
     /// Set when `start` speaks a newer protocol than this reader.
     public private(set) var newerVersion: String?
     /// Per task, its latest `examples` event (empty when the producer writes none).
@@ -44,7 +46,9 @@ public struct StreamRun: Sendable {
         lines += 1
         switch decoded {
         case .success(let event): apply(event, line: number)
-        case .failure(let error): log(.error, "stream line \(number): \(error.description)")
+        case .failure(let error):
+            log(.error, "stream line \(number): \(error.description)")
+            if !started, unreadable == nil { unreadable = "line \(number): \(error.description)" }
         }
     }
 

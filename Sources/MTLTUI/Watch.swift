@@ -141,6 +141,9 @@ public final class StreamWatch {
     /// The footer when nothing else claims it: why the stream is not read, or what is pending.
     func statusNote(_ run: StreamRun) -> String? {
         if let problem = selectedFeed.problem { return problem }
+        if !run.started, let unreadable = run.unreadable {
+            return "\(selectedFeed.path) is not a run stream (\(unreadable)): watch reads what train --events or the Python bridge writes"
+        }
         if !run.started { return "waiting for the stream to start (\(selectedFeed.path))" }
         if !run.pending.isEmpty {
             return "pending (not yet acknowledged): " + run.pending.map(\.summary).joined(separator: ", ")

@@ -81,6 +81,14 @@ final class StreamRunTests: XCTestCase {
         XCTAssertFalse(run.acceptsCommands)
         XCTAssertTrue(run.pending.isEmpty)
         XCTAssertEqual(run.snapshot.step, 0)
+        XCTAssertNil(run.unreadable)   // its bad line came after a start
+    }
+
+    func testAFileThatIsNoStreamIsSaidSo() {
+        var run = StreamRun()
+        read(&run, ["species,island,mass", "Adelie,Biscoe,3750"])
+        XCTAssertFalse(run.started)
+        XCTAssertEqual(run.unreadable, "line 1: not a JSON object")
     }
 
     func testWorkbenchCommandsBecomeProtocolCommands() throws {
