@@ -152,7 +152,7 @@ struct Evaluate: ParsableCommand {
         }
         Console.shared.out("\(scorer.table.file): \(all.count) rows" + (scorer.isEnsemble ? " · ensemble of \(scorer.members.count) (\(scorer.rule.rawValue))" : ""))
         if !seenRows.isEmpty {
-            Console.shared.err("mtl-tui: note: \(seenRows.count) of \(all.count) rows have the inputs of rows the saved run trained on (\(trainCount) train, \(seenRows.count - trainCount) validation); their metrics flatter the model, so the \(heldOut.count) held-out rows are reported apart")
+            Console.shared.err("mtl-tui: note: \(seenRows.count) of \(all.count) rows have the inputs of rows the saved run trained on (\(trainCount) train, \(seenRows.count - trainCount) validation); their metrics flatter the model, so \(heldOut.isEmpty ? "no row here is held out: read these figures as training fit" : "the \(heldOut.count) held-out rows are reported apart")")
         }
         for (p, part) in parts.enumerated() {
             guard let result = results[p] else { continue }

@@ -107,6 +107,16 @@ enum CorrectionKeys {
         }
     }
 
+    /// The data's label of a row for a classification task, as a relabel would write it; nil when missing.
+    static func currentLabel(row: Int, task t: Int, context: WorkbenchContext) -> String? {
+        let target = context.targets[t]
+        guard target.mask.indices.contains(row), target.mask[row] > 0 else { return nil }
+        if context.kinds[t] == .multilabel {
+            return (0..<target.width).filter { target.values[row * target.width + $0] > 0.5 }.map { context.classes[t][$0] }.joined(separator: "|")
+        }
+        return context.classes[t][Int(target.values[row])]
+    }
+
     /// Keys while the class picker is open.
     static func handlePicker(_ key: Key, picker: RelabelPicker, state: inout ViewState, context: WorkbenchContext) -> [Effect] {
         var picker = picker
@@ -125,6 +135,11 @@ enum CorrectionKeys {
         case .enter:
             state.relabel = nil
             let value = multi ? picker.chosen.sorted().map { classes[$0] }.joined(separator: "|") : classes[picker.cursor]
+            // The label in force: this session's last relabel of the row, else the data's.
+            let task = context.tasks[picker.task]
+            let current = state.book.made.last { $0.row == picker.row && $0.task == task && $0.action == .relabel }?.value
+                ?? currentLabel(row: picker.row, task: picker.task, context: context)
+            guard value != current else { state.note = "unchanged: \(task) is already \(value.isEmpty ? "(none)" : value)"; return [] }
             let key = context.rowKeys.indices.contains(picker.row) ? context.rowKeys[picker.row] : String(picker.row)
             return record(RowCorrection(row: picker.row, key: key, task: context.tasks[picker.task], action: .relabel, value: value), &state)
         default:

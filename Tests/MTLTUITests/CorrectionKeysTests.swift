@@ -57,6 +57,10 @@ import Testing
         #expect(made.count == 1 && made[0].action == .relabel && made[0].task == "task0" && made[0].row == picker.row)
         #expect(made.first?.value == classes[min(current + 1, classes.count - 1)])
         #expect(state.relabel == nil && state.book.made.count == 1)
+        // Enter on the label in force writes nothing: no no-op lines in the corrections file.
+        var again = ViewState()
+        #expect(Self.corrections(Fixture.press([.character("r"), .enter], view: .examples, snapshot: s, &again)).isEmpty)
+        #expect(again.note?.hasPrefix("unchanged: task0 is already") == true && again.book.made.isEmpty, "\(again.note ?? "")")
         // c lists the corrected row alone; esc clears the filter.
         _ = Fixture.press([.character("c")], view: .examples, snapshot: s, &state)
         let examples = try #require(s.examples)
