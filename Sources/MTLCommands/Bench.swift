@@ -21,16 +21,16 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("hard or mmoe:E.", valueName: "SHARING"))
     var sharing = "hard"
 
-    @Option(help: "Threads for the engine's large loops (OpenBLAS itself stays on one).")
+    @Option(parsing: .unconditional, help: "Threads for the engine's large loops (OpenBLAS itself stays on one).")
     var threads = 1
 
-    @Option(help: "Training steps (and inference batches) per timed repeat.")
+    @Option(parsing: .unconditional, help: "Training steps (and inference batches) per timed repeat.")
     var steps = 50
 
-    @Option(name: .customLong("batch-size"), help: "Rows per step instead of the model's fixed batch (64, mlp 128): a larger batch spreads the optimizer's pass over the parameters over more rows.")
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Rows per step instead of the model's fixed batch (64, mlp 128): a larger batch spreads the optimizer's pass over the parameters over more rows.")
     var batchSize: Int?
 
-    @Option(help: "Timed repeats; the median is reported.")
+    @Option(parsing: .unconditional, help: "Timed repeats; the median is reported.")
     var repeats = 5
 
     @Option(help: ArgumentHelp("Loss-weighting strategy of the training steps: NAME[:k=v,...] (fixed, dwa, rlw, uw, gradnorm, pcgrad, famo).", valueName: "NAME"))

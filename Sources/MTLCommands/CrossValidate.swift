@@ -31,7 +31,7 @@ struct CrossValidate: ParsableCommand {
     @Argument(help: "A data file or a directory with one data file and an optional spec.toml.")
     var data: String = defaultData
 
-    @Option(help: "The number of folds, at least 2.")
+    @Option(parsing: .unconditional, help: "The number of folds, at least 2.")
     var folds = 5
 
     @OptionGroup var options: TrainingOptions

@@ -33,7 +33,7 @@ struct SuspectsCommand: ParsableCommand {
     @Argument(help: "A data file or a directory with one data file and an optional spec.toml.")
     var data: String = defaultData
 
-    @Option(help: "The number of folds, at least 2.")
+    @Option(parsing: .unconditional, help: "The number of folds, at least 2.")
     var folds = 5
 
     @OptionGroup var options: TrainingOptions
@@ -44,7 +44,7 @@ struct SuspectsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("self-confidence, margin or lowest-self-confidence (the baseline).", valueName: "RANKING"))
     var rank = "self-confidence"
 
-    @Option(help: "List at most N suspects per task (0: all).")
+    @Option(parsing: .unconditional, help: "List at most N suspects per task (0: all).")
     var top = 20
 
     @Flag(help: "Print one JSON object per task (thresholds, confident joint, suspects) instead of tables.")
