@@ -121,10 +121,11 @@ enum ExamplesView {
         // Class names up to 24 columns (the prediction adds " 100%"); other tasks' losses in 8.
         let longest = context.classes.indices.contains(t) ? context.classes[t].map { TextWidth.of($0) }.max() ?? 0 : 0
         let truthWidth = min(max(15, longest), 24), predictionWidth = min(max(18, longest + 5), 29)
-        let otherWidth = 8
-        let columns = "  \(state.suspects ? "   p" : "loss")  split " + "true".padded(truthWidth) + " "
-            + (state.suspects ? "likely" : "predicted").padded(predictionWidth) + " fix       "
-            + s.tasks.indices.filter { $0 != t }.map { s.tasks[$0].padded(otherWidth) + " " }.joined() + "input"
+        let otherWidth = 8, fixWidth = min(max(9, longest + 1), 16)   // "→" and a class name
+        let leading: String = "  \(state.suspects ? "   p" : "loss")  split " + "true".padded(truthWidth) + " "
+        let middle: String = (state.suspects ? "likely" : "predicted").padded(predictionWidth) + " " + "fix".padded(fixWidth) + " "
+        let others: String = s.tasks.indices.filter { $0 != t }.map { s.tasks[$0].padded(otherWidth) + " " }.joined()
+        let columns = leading + middle + others + "input"
         grid.put(columns, x: 1, y: y + 1, style: Style(.muted, bold: true))
         let first = max(0, min(cursor - entries / 2, list.count - entries))
         let suspects = state.suspects ? ExampleSuspects.find(examples, task: t, context: context) : [:]
@@ -138,7 +139,7 @@ enum ExamplesView {
             text += String(examples.split.rawValue.prefix(5)).padded(5) + " "
             text += ExampleList.truthText(examples, i, task: t, context: context).padded(truthWidth) + " "
             text += (suspect?.likely ?? ExampleList.predictionText(examples, i, task: t, context: context)).padded(predictionWidth) + " "
-            text += state.book.mark(examples.rows[i], task: s.tasks[t]).padded(9) + " "
+            text += state.book.mark(examples.rows[i], task: s.tasks[t]).padded(fixWidth) + " "
             for other in s.tasks.indices where other != t {
                 let loss = examples.losses[other][i]
                 text += (loss.isNaN ? "—" : String(format: "%.2f", loss)).padded(otherWidth) + " "
