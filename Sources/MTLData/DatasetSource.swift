@@ -79,8 +79,20 @@ public struct DatasetSource: Sendable {
         switch (path as NSString).pathExtension.lowercased() {
         case "jsonl", "ndjson": return try JSONLReader.read(bytes: bytes, file: path)
         case "tsv", "tab": return try DelimitedReader.read(bytes: bytes, file: path, delimiter: 0x09)
-        default: return try DelimitedReader.read(bytes: bytes, file: path, delimiter: UInt8(ascii: ","))
+        default: return try DelimitedReader.read(bytes: bytes, file: path, delimiter: headerIsTabSeparated(bytes) ? 0x09 : UInt8(ascii: ","))
         }
+    }
+
+    /// A `.csv` whose first line has tabs and no comma is tab-separated (spreadsheets export
+    /// such files under .csv): read it so, rather than as one column named with the tabs.
+    static func headerIsTabSeparated(_ bytes: [UInt8]) -> Bool {
+        var tabs = 0
+        for byte in bytes {
+            if byte == 0x0A || byte == 0x0D { break }
+            if byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\"") { return false }
+            if byte == 0x09 { tabs += 1 }
+        }
+        return tabs > 0
     }
 
     static func readBytes(_ path: String) throws(DataError) -> [UInt8] {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import MTLData
 
@@ -130,5 +131,22 @@ import Testing
         #expect(throws: DataError(file: "s.toml", line: 2, key: "a", "defined twice")) {
             try TOMLDocument.parse("a = 1\na = 2\n", file: "s.toml")
         }
+    }
+}
+
+@Suite struct DelimiterSniffingTests {
+    /// A `.csv` that is tab-separated (as spreadsheets export it) reads as tab-separated; a real
+    /// CSV whose cells hold tabs stays comma-separated.
+    @Test func aTabSeparatedCSVIsReadByItsTabs() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mtl-sniff-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let tabbed = directory.appendingPathComponent("t.csv").path
+        try "id\ttext\tlabel\n1\tgood, fine\tpos\n".write(toFile: tabbed, atomically: true, encoding: .utf8)
+        let table = try DatasetSource.readTable(tabbed)
+        #expect(table.header == ["id", "text", "label"] && table.column("text") == ["good, fine"])
+        let commas = directory.appendingPathComponent("c.csv").path
+        try "id,text\n1,a\tb\n".write(toFile: commas, atomically: true, encoding: .utf8)
+        #expect(try DatasetSource.readTable(commas).column("text") == ["a\tb"])
     }
 }
