@@ -215,11 +215,14 @@ enum OutOfFold {
             for (i, row) in result.examples.rows.enumerated() { byRow.append((row, result.fold, f, i)) }
         }
         byRow.sort { $0.row < $1.row }
+        // Each row's id, else a hash of its inputs (RowKeys): suspects and the workbench check
+        // it, so a file made for another copy or order of the data is refused, not misread.
         let ids = spec.idColumn.flatMap { table.column($0) }
+        let keys = ids ?? RowKeys.keys(table, spec: spec), keyName = ids != nil ? "id" : "key"
         let jsonl = path.lowercased().hasSuffix(".jsonl")
         var lines: [String] = []
         if !jsonl {
-            var header = ["row", "fold"] + (ids != nil ? ["id"] : [])
+            var header = ["row", "fold", keyName]
             for task in tasks {
                 header += task.spec.kind == .regression ? ["\(task.spec.name).prediction"] : task.classes.map { "\(task.spec.name).\($0)" }
             }
@@ -227,7 +230,7 @@ enum OutOfFold {
         }
         for entry in byRow {
             let examples = results[entry.result].examples
-            var cells = ["\(entry.row + 1)", "\(entry.fold + 1)"] + (ids.map { [$0[entry.row]] } ?? [])
+            var cells = ["\(entry.row + 1)", "\(entry.fold + 1)", keys[entry.row]]
             var probabilities: [String: Any] = [:], predictions: [String: Any] = [:]
             for (t, task) in tasks.enumerated() {
                 let width = examples.widths[t]
@@ -244,7 +247,7 @@ enum OutOfFold {
             if jsonl {
                 var object: [String: Any] = ["row": entry.row + 1, "fold": entry.fold + 1, "probabilities": probabilities]
                 if !predictions.isEmpty { object["predictions"] = predictions }
-                if let ids { object["id"] = ids[entry.row] }
+                object[keyName] = keys[entry.row]
                 let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
                 lines.append(String(decoding: data, as: UTF8.self))
             } else {

@@ -114,7 +114,7 @@ extension Open {
     static func outOfFold(_ path: String, _ prepared: PreparedRun) throws -> [Int: WorkbenchContext.OutOfFold] {
         let tasks = prepared.setup.encoder.tasks
         let checked = tasks.indices.filter { tasks[$0].spec.kind == .binary || tasks[$0].spec.kind == .multiclass }
-        let read = try OutOfFoldProbabilities.read(path, tasks: checked.map { tasks[$0] }, rows: prepared.table.rowCount)
+        let read = try OutOfFoldProbabilities.read(path, tasks: checked.map { tasks[$0] }, keys: RowKeys.keys(prepared.table, spec: prepared.spec))
         return Dictionary(uniqueKeysWithValues: checked.map { t in
             (t, WorkbenchContext.OutOfFold(rows: read.rows, probabilities: read.values[tasks[t].spec.name]!))
         })

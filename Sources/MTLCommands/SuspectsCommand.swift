@@ -64,7 +64,7 @@ struct SuspectsCommand: ParsableCommand {
         for note in base.notes where !note.hasPrefix("warning: there is no validation set") { Console.shared.err("mtl-tui: \(note)") }
         let probabilities: OutOfFoldProbabilities
         if let oof {
-            probabilities = exitOnUserError { try OutOfFoldProbabilities.read(oof, tasks: tasks.map { base.setup.encoder.tasks[$0] }, rows: base.table.rowCount) }
+            probabilities = exitOnUserError { try OutOfFoldProbabilities.read(oof, tasks: tasks.map { base.setup.encoder.tasks[$0] }, keys: RowKeys.keys(base.table, spec: base.spec)) }
         } else {
             probabilities = crossValidate(base, runOptions: runOptions, source: source)
         }
@@ -173,7 +173,9 @@ struct OutOfFoldProbabilities {
     }
 
     /// The CSV that `cv --oof` writes: `row` (1-based), then `TASK.CLASS` columns.
-    static func read(_ path: String, tasks: [DataEncoder.TaskEncoding], rows rowCount: Int) throws -> OutOfFoldProbabilities {
+    /// `keys`: DATA's row keys (`RowKeys`); a file with an `id` or `key` column must match them.
+    static func read(_ path: String, tasks: [DataEncoder.TaskEncoding], keys: [String]) throws -> OutOfFoldProbabilities {
+        let rowCount = keys.count
         guard !path.lowercased().hasSuffix(".jsonl") else {
             throw UsageError("--oof", "'\(path)': expected the CSV form (cv --oof FILE.csv)")
         }
@@ -186,6 +188,11 @@ struct OutOfFoldProbabilities {
                 throw table.error(row: i, column: "row", "expected a row number of DATA, 1 to \(rowCount), got '\(cell)'")
             }
             rows.append(row - 1)
+        }
+        if let (name, column) = ["id", "key"].lazy.compactMap({ name in table.column(name).map { (name, $0) } }).first {
+            for (i, row) in rows.enumerated() where column[i] != keys[row] {
+                throw table.error(row: i, column: name, "'\(column[i])' is not DATA's row \(row + 1) ('\(keys[row])'): was the file written by cv --oof on this DATA, in this order?")
+            }
         }
         var values: [String: [[Double]]] = [:]
         for task in tasks {

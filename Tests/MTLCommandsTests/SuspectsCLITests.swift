@@ -50,6 +50,11 @@ import Testing
         #expect(read.status == 0, "\(read.stderr)")
         let fromFile = try #require(Self.report(read.stdout)["suspects"] as? [[String: Any]])
         #expect(fromFile.compactMap { $0["row"] as? Int } == rows)
+        // The same file against the rows in another order is refused: its keys name other rows.
+        let lines = Self.noisyReviews().split(separator: "\n", omittingEmptySubsequences: true)
+        let reordered = s.write("reordered.csv", ([lines[0]] + lines.dropFirst().reversed()).joined(separator: "\n") + "\n")
+        let misread = try CLI.run(["suspects", reordered, "--task", "label", "--oof", oof, "--json"])
+        #expect(misread.status == 1 && misread.stderr.contains("was the file written by cv --oof on this DATA, in this order?"), "\(misread.stderr)")
 
         // The baseline ranks every labelled row; the flipped ones lead it here too.
         let baseline = try CLI.run(["suspects", file, "--task", "label", "--oof", oof, "--json", "--top", "3", "--rank", "lowest-self-confidence"])
