@@ -124,7 +124,7 @@ struct CrossValidate: ParsableCommand {
         let trainer = Trainer(prepared.setup)
         trainer.start()
         while !trainer.waitUntilFinished(seconds: 0.1) {
-            if trainer.snapshot.state == .diverged || StopSignals.received { trainer.send(.stop) }
+            if StopSignals.received { trainer.send(.stop) }
         }
         let final = trainer.snapshot
         if let divergence = final.divergence { fail("fold \(fold + 1): training diverged: \(divergence)") }
@@ -217,8 +217,8 @@ enum OutOfFold {
         byRow.sort { $0.row < $1.row }
         // Each row's id, else a hash of its inputs (RowKeys): suspects and the workbench check
         // it, so a file made for another copy or order of the data is refused, not misread.
-        let ids = spec.idColumn.flatMap { table.column($0) }
-        let keys = ids ?? RowKeys.keys(table, spec: spec), keyName = ids != nil ? "id" : "key"
+        let keys = RowKeys.keys(table, spec: spec)
+        let keyName = spec.idColumn.flatMap { table.column($0) } != nil ? "id" : "key"
         let jsonl = path.lowercased().hasSuffix(".jsonl")
         var lines: [String] = []
         if !jsonl {

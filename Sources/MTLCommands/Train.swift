@@ -77,11 +77,11 @@ struct Train: ParsableCommand {
         StopSignals.install()
         trainer.start()
         baselines?.start()
-        // Headless, a divergence cannot be steered: stop the run and report it.
-        // SIGINT/SIGTERM/SIGHUP stop at the next batch (and save, with --save).
+        // SIGINT/SIGTERM/SIGHUP stop at the next batch (and save, with --save); a divergence
+        // ends a headless run by itself.
         while !trainer.waitUntilFinished(seconds: channel == nil ? 0.1 : 0.05) {
             channel?.poll(trainer)
-            if trainer.snapshot.state == .diverged || StopSignals.received { trainer.send(.stop); baselines?.stop() }
+            if trainer.snapshot.divergence != nil || StopSignals.received { trainer.send(.stop); baselines?.stop() }
         }
         if let baselines {
             if printer.human, !baselines.snapshot.finished { Console.shared.err("mtl-tui: waiting for the single-task baselines…") }

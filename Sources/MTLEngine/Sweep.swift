@@ -87,13 +87,10 @@ public enum Sweep {
     }
 
     /// The kept model's metrics and the training milliseconds per step.
-    /// A diverged run pauses for a user to steer it; with no one to, it is stopped and reported.
     private static func train(_ setup: TrainingSetup, onTest: Bool, name: String, seed: UInt64) throws(Diverged) -> ([TaskMetrics], Double) {
         let trainer = Trainer(setup)
         trainer.start()
-        while !trainer.waitUntilFinished(seconds: 0.1) {
-            if trainer.snapshot.state == .diverged { trainer.send(.stop) }
-        }
+        trainer.waitUntilFinished()
         let s = trainer.snapshot
         if let divergence = s.divergence { throw Diverged(run: name, seed: seed, message: divergence) }
         let kept = s.restoredEpoch ?? s.history.last?.epoch

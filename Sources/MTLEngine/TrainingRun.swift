@@ -332,6 +332,9 @@ final class TrainingRun {
         stepBudget = 0
         snapshot.divergence = message
         log(.error, "diverged: \(message)")
+        // Only the workbench (a continuable trainer) has someone to lower the rate and resume;
+        // a headless run ends here, stopped with its divergence kept, instead of waiting forever.
+        if !channel.continuable { stopRequested = true }
         publish(force: true)
     }
 

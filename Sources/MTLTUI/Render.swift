@@ -66,7 +66,7 @@ public enum Screen {
         case .running: ("RUNNING", .good)
         case .paused: ("PAUSED", .warning)
         case .finished: ("FINISHED", .info)
-        case .stopped: ("STOPPED", .muted)
+        case .stopped: s.divergence == nil ? ("STOPPED", .muted) : ("DIVERGED", .bad)   // a headless run ends at its divergence
         case .diverged: ("DIVERGED", .bad)
         }
         var x = grid.put(" \(label) ", x: 0, y: y, style: Style(role, bold: true, reverse: true)) + 1
