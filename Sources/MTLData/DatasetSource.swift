@@ -119,14 +119,17 @@ extension DatasetSpec {
     public func missingColumns(in table: Table) -> [String] {
         let named = inputs.map(\.column) + tasks.map(\.column) + tasks.compactMap(\.sampleWeightColumn)
             + [idColumn, splitColumn].compactMap { $0 }
-        return named.filter { table.columnIndex($0) == nil && SpecInference.imageColumns(table, prefix: $0) == nil }
+        return named.filter { !Self.table(table, has: $0) }
+    }
+
+    /// A column by name, or an image input's pixel columns under that prefix.
+    private static func table(_ table: Table, has column: String) -> Bool {
+        table.columnIndex(column) != nil || SpecInference.imageColumns(table, prefix: column) != nil
     }
 
     /// Every column the spec names exists in the table.
     public func check(against table: Table, specFile: String) throws(DataError) {
-        func exists(_ column: String) -> Bool {
-            table.columnIndex(column) != nil || SpecInference.imageColumns(table, prefix: column) != nil
-        }
+        func exists(_ column: String) -> Bool { Self.table(table, has: column) }
         let available = table.header.joined(separator: ", ")
         for input in inputs where !exists(input.column) {
             throw DataError(file: specFile, line: input.sourceLine, key: "column", "unknown column '\(input.column)' (columns: \(available))")

@@ -100,6 +100,20 @@ public enum TextWidth {
 }
 
 extension String {
+    /// Cut into lines of at most `width` terminal columns (at most `limit` of them), newlines
+    /// as spaces and controls neutralised; a character wider than `width` still takes a line.
+    public func wrapped(width: Int, limit: Int = .max) -> [String] {
+        var rest = Substring(TerminalText.neutralized(String(map { $0.isNewline ? " " : $0 })))
+        var lines: [String] = []
+        while !rest.isEmpty, lines.count < limit {
+            var take = 0, columns = 0
+            for c in rest { let w = TextWidth.of(c); if columns + w > width { break }; columns += w; take += 1 }
+            lines.append(String(rest.prefix(max(take, 1))))
+            rest = rest.dropFirst(max(take, 1))
+        }
+        return lines
+    }
+
     /// Cut or padded with spaces to exactly `width` terminal columns (a wide character that
     /// would straddle the end is left out and its place padded).
     public func padded(_ width: Int) -> String {

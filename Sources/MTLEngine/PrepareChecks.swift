@@ -94,7 +94,8 @@ extension RunPreparation {
     /// replace the data or its spec with the output.
     public static func checkOutputIsNotAnInput(_ path: String, flag: String, _ prepared: PreparedRun) throws {
         func resolved(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path }
-        let inputs = [prepared.table.file, prepared.specSource.map { $0.hasSuffix(".toml") ? $0 : $0 + "/spec.toml" }].compactMap { $0 }
+        // specSource is a spec.toml, or the checkpoint directory a resumed run read its spec from.
+        let inputs = [prepared.table.file] + [prepared.specSource].compactMap { $0 }.filter { $0.hasSuffix(".toml") }
         if let input = inputs.first(where: { resolved($0) == resolved(path) }) {
             throw UsageError(flag, "'\(path)' is the run's input \(input); writing there would replace it (choose another file)")
         }

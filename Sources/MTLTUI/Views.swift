@@ -75,7 +75,7 @@ enum ControlsView {
             case .warning: .warning
             case .error: .bad
             }
-            let wrapped = ExamplesView.wrapped("step \(event.step)  \(event.message)", width: max(width, 1))
+            let wrapped = "step \(event.step)  \(event.message)".wrapped(width: max(width, 1))
             lines.insert(contentsOf: wrapped.map { ($0, role) }, at: 0)
         }
         for (i, entry) in lines.suffix(max(rows, 0)).enumerated() {
@@ -197,21 +197,7 @@ enum ExamplesView {
 
     /// An input in full on lines from `y` up to `end`, wrapped at `width` columns.
     static func wrap(_ grid: inout Grid, _ text: String, x: Int, y: Int, width: Int, end: Int) {
-        for (i, part) in wrapped(text, width: width, limit: max(end - y, 0)).enumerated() { grid.put(part, x: x, y: y + i) }
-    }
-
-    /// `text` (newlines as spaces, controls neutralised) cut into lines of at most `width`
-    /// display columns, at most `limit` of them.
-    static func wrapped(_ text: String, width: Int, limit: Int = .max) -> [String] {
-        var rest = Substring(TerminalText.neutralized(text.replacingOccurrences(of: "\n", with: " ")))
-        var lines: [String] = []
-        while !rest.isEmpty, lines.count < limit {
-            var take = 0, columns = 0
-            for c in rest { let w = TextWidth.of(c); if columns + w > width { break }; columns += w; take += 1 }
-            lines.append(String(rest.prefix(max(take, 1))))
-            rest = rest.dropFirst(max(take, 1))
-        }
-        return lines
+        for (i, part) in text.wrapped(width: width, limit: max(end - y, 0)).enumerated() { grid.put(part, x: x, y: y + i) }
     }
 }
 
