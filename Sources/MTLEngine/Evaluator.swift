@@ -61,6 +61,7 @@ public struct Evaluator {
         let widths = model.config.heads.map(\.outputs)
         var examples = ExampleTable(rows: rows, losses: widths.map { _ in [] }, outputs: widths.map { _ in [] },
                                     widths: widths, step: step)
+        examples.thresholds = thresholds
         var start = 0
         while start < rows.count {
             let end = min(start + batch.capacity, rows.count)

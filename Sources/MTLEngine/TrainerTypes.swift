@@ -216,8 +216,19 @@ public struct ExampleTable: Sendable {
     public var step: Int
     /// Which rows these are.
     public var split: ExampleSplit = .validation
+    /// Per task: the multi-label decision thresholds its outputs are read with (nil or absent:
+    /// 0.5 for every label, as while training; tuned on validation when the run ends).
+    public var thresholds: [[Float]?] = []
 
     public var count: Int { rows.count }
+
+    /// The probability at or above which label `label` of multi-label task `task` is predicted.
+    public func threshold(task: Int, label: Int) -> Float {
+        guard thresholds.indices.contains(task), let values = thresholds[task], values.indices.contains(label) else {
+            return DecisionThresholds.standard
+        }
+        return values[label]
+    }
 }
 
 /// Everything the UI shows, copied out in one piece. Cheap to copy: arrays are shared until

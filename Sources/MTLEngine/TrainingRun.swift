@@ -316,6 +316,9 @@ final class TrainingRun {
         // metrics and the saved checkpoint use them.
         if !stopRequested {
             evaluator.thresholds = evaluator.tunedThresholds(setup.split.validation, inputs: setup.inputs, step: position.step)
+            // The hard examples then predict what eval and predict will.
+            snapshot.examples?.thresholds = evaluator.thresholds
+            if snapshot.otherExamples != nil { refreshOtherExamples() }
         }
         if !stopRequested, !setup.split.test.isEmpty {
             snapshot.test = evaluator.evaluate(setup.split.test, inputs: setup.inputs, step: position.step).metrics

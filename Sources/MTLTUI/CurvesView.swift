@@ -37,10 +37,8 @@ enum CurvesView {
         let width = examples.widths[t]
         let label: Int? = s.taskKinds[t] == .multilabel ? max(0, min(state.curveLabel, width - 1)) : nil
         guard let curves = CurveCache.curves(examples, task: t, label: label ?? 0, targets: context.targets[t]) else { return nil }
-        // The record view 4 reads: after early stopping, the epoch whose weights the run kept.
-        let record = s.restoredEpoch.flatMap { kept in s.history.first { $0.epoch == kept } } ?? s.history.last
-        let tuned = label.flatMap { l in record?.validation[t].thresholds.flatMap { $0.indices.contains(l) ? $0[l] : nil } }
-        let operating = tuned ?? Double(DecisionThresholds.standard)
+        // The thresholds the examples are read with: tuned on validation once the run has ended.
+        let operating = label.map { Double(examples.threshold(task: t, label: $0)) } ?? Double(DecisionThresholds.standard)
         let cursor = curves.prIndex(atOrAbove: state.curveThreshold ?? operating)
         return Model(task: t, label: label, curves: curves, operating: operating, cursor: cursor, step: examples.step)
     }

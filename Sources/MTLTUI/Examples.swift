@@ -92,7 +92,7 @@ public enum ExampleList {
             let c = predicted(examples, i, task: t) ?? 0
             return (context.classes[t][c], outputs[i * width + c])
         case .multilabel:
-            let on = (0..<width).filter { outputs[i * width + $0] >= 0.5 }
+            let on = (0..<width).filter { outputs[i * width + $0] >= examples.threshold(task: t, label: $0) }
             return (on.isEmpty ? "(none)" : on.map { context.classes[t][$0] }.joined(separator: "|"), nil)
         }
     }

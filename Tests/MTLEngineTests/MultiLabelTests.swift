@@ -203,6 +203,12 @@ import Testing
 /// Thresholds tuned at the end of a run are saved, read back and checked.
 @Suite(.serialized) struct ThresholdCheckpointTests {
     static func savedRun() -> (directory: String, run: String) {
+        let (directory, _) = finishedRun(saving: true)
+        return (directory, directory + "/run")
+    }
+
+    /// A finished run on synthetic rows (a multi-label task of 4 labels and a binary one).
+    static func finishedRun(saving: Bool) -> (directory: String, snapshot: TrainerSnapshot) {
         let directory = NSTemporaryDirectory() + "mtl-tui-thresholds-\(UUID().uuidString)"
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let tasks: [(kind: TaskKind, classes: Int)] = [(.multilabel, 4), (.binary, 2)]
@@ -211,11 +217,22 @@ import Testing
         training.epochs = 2
         training.batchSize = 16
         var setup = SyntheticData.setup(rows: 120, tokens: 0, vocabulary: 0, features: 3, tasks: tasks, model: model, training: training)
-        setup.saveDirectory = directory + "/run"
+        if saving { setup.saveDirectory = directory + "/run" }
         let trainer = Trainer(setup)
         trainer.start()
         trainer.waitUntilFinished()
-        return (directory, directory + "/run")
+        return (directory, trainer.snapshot)
+    }
+
+    @Test func theFinishedRunsExamplesUseTheTunedThresholds() throws {
+        let (directory, snapshot) = Self.finishedRun(saving: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let saved = try #require(try Checkpoint.read(from: directory + "/run").info.thresholds?["task0"])
+        let examples = try #require(snapshot.examples)
+        // The hard examples predict as eval and predict will: with the saved thresholds.
+        #expect(examples.thresholds.count == 2 && examples.thresholds[0] == saved && examples.thresholds[1] == nil)
+        #expect((0..<4).map { examples.threshold(task: 0, label: $0) } == saved)
+        #expect(examples.threshold(task: 1, label: 0) == DecisionThresholds.standard)
     }
 
     func edit(_ run: String, _ change: (inout [String: Any]) -> Void) throws {

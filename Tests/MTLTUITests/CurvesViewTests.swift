@@ -11,7 +11,7 @@ import MTLData
     static let truths: [Float] = [1, 1, 0, 1, 1, 0, 0, 0]
 
     /// Task 0 binary ("sex"), task 1 multiclass, task 2 multi-label with two labels (tuned
-    /// thresholds 0.5 and 0.3 in the last epoch's metrics).
+    /// thresholds 0.5 and 0.3, carried by the examples).
     static func run() -> (TrainerSnapshot, WorkbenchContext) {
         let n = scores.count
         let tagScores: [Float] = (0..<n).flatMap { [scores[$0], scores[n - 1 - $0]] }
@@ -23,8 +23,11 @@ import MTLData
         s.examples = ExampleTable(rows: Array(0..<n), losses: [[Float](repeating: 0.5, count: n), [Float](repeating: 1, count: n),
                                                               [Float](repeating: 0.7, count: n)],
                                   outputs: [scores, [Float](repeating: 1.0 / 3, count: 3 * n), tagScores], widths: [1, 3, 2], step: 40)
+        // The run has ended: its examples are read with the thresholds tuned on validation,
+        // while the epoch's record keeps the 0.5 it was measured at during training.
+        s.examples!.thresholds = [nil, nil, [0.5, 0.3]]
         var tags = TaskMetrics(loss: 0.7, count: n)
-        tags.thresholds = [0.5, 0.3]
+        tags.thresholds = [0.5, 0.5]
         s.history = [EpochRecord(epoch: 1, step: 40, train: [], validation: [TaskMetrics(loss: 0.5, count: n), TaskMetrics(loss: 1, count: n), tags],
                                  validationTotal: 2.2, seconds: 1, learningRate: 0.01)]
         let ones = [Float](repeating: 1, count: n)
@@ -151,6 +154,8 @@ import MTLData
         #expect(text.contains("threshold 0.300 · precision 0.667 · recall 1.000"), "\(text)")
         Self.press(.enter, &state, run)
         let examples = try #require(run.0.examples)
+        // The examples predict with the tuned thresholds too: row 2 scores red 0.7, blue 0.3.
+        #expect(ExampleList.predictionText(examples, 2, task: 2, context: run.1) == "red|blue")
         // Blue's truth at row r is truths[7 - r], its score scores[7 - r]: wrong at 0.3 are the false positives scoring 0.7 and 0.3.
         #expect(Set(ExampleList.indices(examples, state: state, context: run.1).map { examples.rows[$0] }) == [5, 2])
         #expect(Screen.render(run.0, state, run.1, width: 120, height: 40).row(2).contains("label blue wrong at threshold 0.300"))
