@@ -317,6 +317,11 @@ public struct WeightPoint: Sendable, Equatable {
 public struct LayerSummary: Sendable, Equatable {
     public var name: String
     public var parameters: Int
+
+    public init(name: String, parameters: Int) {
+        self.name = name
+        self.parameters = parameters
+    }
 }
 
 extension TrainingConfig {

@@ -8,39 +8,7 @@ enum ControlsView {
     static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext,
                      _ baselines: BaselineRunner.Snapshot?, y: Int, height: Int) {
         let left = min(56, grid.width / 2)
-        var row = y
-        let adaptive = s.strategy != .fixed
-        grid.put("Tasks · weight" + (adaptive ? " yours \(Glyph.arrow(state.unicode)) in force" : "") + " · \(Glyph.pin(state.unicode)) pinned",
-                 x: 1, y: row, style: Style(.title, bold: true), limit: left - 2)
-        row += 1
-        for (t, name) in s.tasks.enumerated() where row < y + height {
-            let weight = s.userWeights.indices.contains(t) ? s.userWeights[t] : 1
-            let pinned = s.pinned.contains(name)
-            let selected = t == state.controlsRow
-            var text = (selected ? Glyph.cursor(state.unicode) : " ") + (pinned ? Glyph.pin(state.unicode) : " ") + " "
-                + name.padded(16) + " weight " + LineChart.format(weight).padded(6)
-            // What the strategy makes of it: the weight the loss is multiplied by now.
-            if adaptive, s.lossWeights.indices.contains(t) {
-                text += Glyph.arrow(state.unicode).padded(2) + " " + LineChart.format(s.lossWeights[t]).padded(6)
-            }
-            text += s.taskKinds[t].rawValue
-            grid.put(text, x: 1, y: row, style: selected ? Style(.selectedText, background: .selectedBackground, bold: true) : Style(Role.task(t)), limit: left - 2)
-            row += 1
-        }
-        row += 1
-        grid.put("Layers · parameters · state", x: 1, y: row, style: Style(.title, bold: true))
-        row += 1
-        for (i, layer) in s.layers.enumerated() where row < y + height {
-            let index = s.tasks.count + i
-            let frozen = s.frozen.contains(layer.name)
-            let count = Screen.compact(Double(layer.parameters))
-            let text = (index == state.controlsRow ? Glyph.cursor(state.unicode) + " " : "  ") + layer.name.padded(18)
-                + String(repeating: " ", count: max(0, 9 - count.count)) + count + "  " + (frozen ? "frozen" : "trainable")
-            let selected = index == state.controlsRow
-            grid.put(text, x: 1, y: row, style: selected ? Style(.selectedText, background: .selectedBackground, bold: true)
-                     : Style(frozen ? .info : .text), limit: left - 2)
-            row += 1
-        }
+        drawSteerable(&grid, s, state, width: left - 2, y: y, height: height)
         // Right: rate, strategy, pins, early stopping, baselines, event log.
         let x = left + 1, width = grid.width - x - 1
         for r in y..<(y + height) { grid.put(state.unicode ? "│" : "|", x: left - 1, y: r, style: Style(.border)) }
@@ -80,6 +48,61 @@ enum ControlsView {
         }
         for (i, entry) in lines.suffix(max(rows, 0)).enumerated() {
             grid.put(entry.text, x: x, y: line + i, style: Style(entry.role), limit: width)
+        }
+    }
+}
+
+extension ControlsView {
+    /// The left column: the tasks with their weights, then the layers with their state, one list
+    /// under the cursor (`controlsRow`). A list taller than the view scrolls to keep the cursor
+    /// in sight (an MMoE model at 80×24 has more layers than rows).
+    static func drawSteerable(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, width: Int, y: Int, height: Int) {
+        let unicode = state.unicode
+        let selectedStyle = Style(.selectedText, background: .selectedBackground, bold: true)
+        var lines: [(text: String, style: Style)] = []
+        var cursorLine = 0
+        let adaptive = s.strategy != .fixed
+        lines.append(("Tasks · weight" + (adaptive ? " yours \(Glyph.arrow(unicode)) in force" : "") + " · \(Glyph.pin(unicode)) pinned",
+                      Style(.title, bold: true)))
+        // Names as wide as the longest (at most 16), so the weights fit in 80 columns.
+        let taskWidth = min(16, s.tasks.map(\.count).max() ?? 0)
+        for (t, name) in s.tasks.enumerated() {
+            let weight = s.userWeights.indices.contains(t) ? s.userWeights[t] : 1
+            let selected = t == state.controlsRow
+            var text = (selected ? Glyph.cursor(unicode) : " ") + (s.pinned.contains(name) ? Glyph.pin(unicode) : " ") + " "
+                + name.padded(taskWidth) + " weight " + LineChart.format(weight).padded(6)
+            // What the strategy makes of it: the weight the loss is multiplied by now.
+            if adaptive, s.lossWeights.indices.contains(t) {
+                text += Glyph.arrow(unicode).padded(2) + " " + LineChart.format(s.lossWeights[t]).padded(6)
+            }
+            text += s.taskKinds[t].rawValue
+            if selected { cursorLine = lines.count }
+            lines.append((text, selected ? selectedStyle : Style(Role.task(t))))
+        }
+        lines.append(("", .plain))
+        lines.append(("Layers · parameters · state", Style(.title, bold: true)))
+        let layerWidth = min(18, s.layers.map(\.name.count).max() ?? 0)
+        for (i, layer) in s.layers.enumerated() {
+            let selected = s.tasks.count + i == state.controlsRow
+            let frozen = s.frozen.contains(layer.name)
+            let count = Screen.compact(Double(layer.parameters))
+            let text = (selected ? Glyph.cursor(unicode) + " " : "  ") + layer.name.padded(layerWidth)
+                + String(repeating: " ", count: max(0, 8 - count.count)) + count + "  " + (frozen ? "frozen" : "trainable")
+            if selected { cursorLine = lines.count }
+            lines.append((text, selected ? selectedStyle : Style(frozen ? .info : .text)))
+        }
+        // The window: everything when it fits, else the cursor kept a third of the way down.
+        var first = 0
+        if lines.count > height, height > 2 {
+            first = max(0, min(lines.count - height, cursorLine - height / 3))
+        }
+        let shown = Array(lines[first..<min(lines.count, first + max(height, 0))])
+        for (i, line) in shown.enumerated() {
+            var (text, style) = line
+            let hiddenAbove = first, hiddenBelow = lines.count - first - shown.count
+            if i == 0, hiddenAbove > 0 { (text, style) = ("  \(hiddenAbove) more above (k)", Style(.muted)) }
+            if i == shown.count - 1, hiddenBelow > 0 { (text, style) = ("  \(hiddenBelow) more below (j)", Style(.muted)) }
+            grid.put(text, x: 1, y: y + i, style: style, limit: width)
         }
     }
 }

@@ -261,3 +261,36 @@ enum Fixture {
         #expect(examples.rows[list[ExamplesView.currentCursor(list, examples, state)]] == row)
     }
 }
+
+/// The Controls view's task and layer list at the smallest common terminal.
+@Suite struct ControlsListTests {
+    /// The fixture with as many layers as an MMoE model of four experts, still training under UW.
+    static func manyLayers() -> TrainerSnapshot {
+        var s = Fixture.running
+        for k in 1...4 {
+            s.layers += ["expert\(k).embedding", "expert\(k).conv", "expert\(k).hidden"].map { LayerSummary(name: $0, parameters: 12_345) }
+        }
+        s.layers += s.tasks.map { LayerSummary(name: "gate.\($0)", parameters: 40) }
+        s.strategy = .uw
+        s.lossWeights = [2.5, 0.75, 1.125]
+        return s
+    }
+
+    @Test func theListScrollsToTheCursorAndKeepsItsValuesIn80Columns() {
+        let s = Self.manyLayers()
+        var state = ViewState()
+        state.view = .controls
+        state.controlsRow = s.tasks.count + s.layers.count - 1   // the last layer
+        let grid = Screen.render(s, state, Fixture.run.context, width: 80, height: 24)
+        #expect(grid.text.contains("▶ gate.task2"), "\(grid.text)")
+        #expect(grid.text.contains("more above (k)") && !grid.text.contains("more below"))
+        // Each layer shown keeps its whole state, and each task the weight in force.
+        let layerRows = (0..<grid.height).map(grid.row).filter { $0.contains("12.3k") }
+        #expect(!layerRows.isEmpty && layerRows.allSatisfy { $0.contains("trainable") }, "\(layerRows)")
+        // Back at the first task: the weights in force are whole, the list's end is below.
+        state.controlsRow = 0
+        let top = Screen.render(s, state, Fixture.run.context, width: 80, height: 24)
+        #expect(top.row(3).contains("task0 weight 1.00  →  2.50  multic"), "\(top.row(3))")
+        #expect(top.row(4).contains("→  0.750 binary") && top.text.contains("more below (j)"), "\(top.text)")
+    }
+}
