@@ -104,6 +104,8 @@ public struct WorkbenchContext: Sendable {
     public var featureWidth: Int
     /// Each row's stable key for the corrections file (`RowKeys`); the row number when empty.
     public var rowKeys: [String] = []
+    /// Each row's value in the spec's `id` column, which the example detail shows; empty without one.
+    public var rowIDs: [String] = []
     /// `--oof FILE`: per task index, out-of-fold class probabilities (as `cv --oof` writes
     /// them); the suspect filter ranks those rows instead of the model's own predictions.
     public var outOfFold: [Int: OutOfFold] = [:]

@@ -201,6 +201,10 @@ enum ExamplesView {
                                             rows: height, mode: ImageArt.mode(unicode: unicode, greys: greys)) + 2
         }
         let x = 1 + artWidth
+        if context.rowIDs.indices.contains(row) {
+            grid.put("id \(context.rowIDs[row])", x: x, y: line, style: Style(.muted), limit: grid.width - x - 1)
+            line += 1
+        }
         for t in s.tasks.indices where line < y + height {
             let truth = ExampleList.truthText(examples, i, task: t, context: context)
             var text = "\(s.tasks[t]): true \(truth) · predicted \(ExampleList.predictionText(examples, i, task: t, context: context))"

@@ -136,6 +136,7 @@ extension WorkbenchContext {
                   scales: encoder.tasks.map { (mean: $0.mean, std: $0.std) }, image: image,
                   features: image == nil ? [] : rows.features, featureWidth: rows.featureWidth)
         rowKeys = RowKeys.keys(table, spec: run.spec)
+        if let id = run.spec.idColumn, let values = table.column(id) { rowIDs = values }
     }
 }
 

@@ -128,7 +128,15 @@ enum Fixture {
         #expect(wrong.allSatisfy { ExampleList.isCorrect(examples, $0, task: 0, context: Fixture.run.context) == false })
         #expect(!wrong.isEmpty && wrong.count < examples.count)
         let detail = Fixture.render(.examples, width: 120, height: 40) { $0.detail = true }
-        #expect(detail.text.contains("task1: true"))
+        #expect(detail.text.contains("task1: true") && !detail.text.contains("id row-"))
+        // With an id column, the detail names the row by it.
+        var context = Fixture.run.context
+        context.rowIDs = (0..<context.inputText.count).map { "row-\($0)" }
+        var shown = ViewState()
+        shown.view = .examples
+        shown.detail = true
+        let first = examples.rows[ExampleList.indices(examples, state: shown, context: context)[0]]
+        #expect(Screen.render(Fixture.run.snapshot, shown, context, width: 120, height: 40).text.contains("id row-\(first)"))
     }
 
     @Test func confusionCountsMatchTheValidationSet() {
