@@ -44,7 +44,7 @@ extension RunPreparation {
             }
         }
         if let rate = o.embeddingDropout, rate > 0, trunk != .cnn {
-            throw UsageError("--embedding-dropout", "drops the cnn trunk's word vectors; the \(model) model has no such layer")
+            throw UsageError("--embedding-dropout", "is implemented for the cnn trunk only (it drops whole word vectors before the convolution); the \(model) model does not use it")
         }
         if o.wideLearningRate != nil, !wide {
             throw UsageError("--wide-lr", "sets the wide path's rate; the \(model) model has none (use --trunk \(trunk.rawValue)+wide)")

@@ -19,7 +19,7 @@ import Testing
             // Options this model would ignore.
             (["--char-ngrams"], "--char-ngrams: character n-grams need a text input; this data has none"),
             (["--vectors", "v.txt"], "--vectors: word vectors need a text input; this data has none"),
-            (["--embedding-dropout", "0.2"], "--embedding-dropout: drops the cnn trunk's word vectors; the mlp model has no such layer"),
+            (["--embedding-dropout", "0.2"], "--embedding-dropout: is implemented for the cnn trunk only (it drops whole word vectors before the convolution); the mlp model does not use it"),
             (["--wide-lr", "5"], "--wide-lr: sets the wide path's rate; the mlp model has none (use --trunk mlp+wide)"),
         ]
         for (flags, message) in cases {
@@ -31,7 +31,7 @@ import Testing
             (["--trunk", "cnn", "--char-ngrams"],
              "--char-ngrams: character n-grams feed the wide path and the bag; the cnn model has neither (use --trunk cnn+wide)"),
             (["--trunk", "mlp", "--vectors", "missing.txt"], "--vectors: word vectors start the cnn or gru trunk's embedding; the mlp model has none"),
-            (["--trunk", "gru", "--embedding-dropout", "0.1"], "--embedding-dropout: drops the cnn trunk's word vectors; the gru model has no such layer"),
+            (["--trunk", "gru", "--embedding-dropout", "0.1"], "--embedding-dropout: is implemented for the cnn trunk only (it drops whole word vectors before the convolution); the gru model does not use it"),
         ]
         for (flags, message) in textCases {
             let result = try CLI.run(["train", vader, "--epochs", "1"] + flags)
