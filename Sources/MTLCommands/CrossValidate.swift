@@ -36,6 +36,8 @@ struct CrossValidate: ParsableCommand {
 
     @OptionGroup var options: TrainingOptions
 
+    @OptionGroup var checkpoint: CheckpointOptions
+
     @Option(help: ArgumentHelp("Write every non-test row's out-of-fold probabilities to FILE (.csv, or .jsonl).", valueName: "FILE"))
     var oof: String?
 
@@ -43,7 +45,7 @@ struct CrossValidate: ParsableCommand {
     var json = false
 
     func run() throws {
-        var runOptions = exitOnUserError { try options.runOptions(data: data) }
+        var runOptions = exitOnUserError { try options.runOptions(data: data, checkpoint: checkpoint) }
         if folds < 2 { fail("--folds: expected a whole number ≥ 2, got \(folds)") }
         if runOptions.resumeDirectory != nil { fail("--resume: cv trains new models; it cannot continue a saved run") }
         if runOptions.baselines { fail("--baselines: not available with cv; compare against single-task baselines with train --baselines") }

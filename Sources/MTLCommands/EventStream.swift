@@ -30,7 +30,8 @@ final class EventSink: Sendable {
 }
 
 /// Reads the command channel (`--commands FILE`) and hands each command to the trainer; the
-/// trainer's acknowledgement becomes an `ack` event, a line that cannot apply a `command_error`.
+/// trainer's acknowledgement becomes an `ack` event, a line that cannot apply (malformed, or
+/// refused by the run: an unknown layer, a failed save) a `command_error`.
 final class CommandChannel {
     let path: String
     private let follower: LineFollower
@@ -69,7 +70,12 @@ final class CommandChannel {
                 sink.write(.commandError(.init(line: number, message: problem.description, id: command.id)))
             case .success(let translated):
                 let sink = self.sink
-                trainer.send(translated) { step in sink.write(.ack(.init(command, line: number, step: step))) }
+                trainer.send(translated) { reply in
+                    switch reply {
+                    case .applied(let step): sink.write(.ack(.init(command, line: number, step: step)))
+                    case .refused(let reason): sink.write(.commandError(.init(line: number, message: reason, id: command.id)))
+                    }
+                }
             }
         }
     }

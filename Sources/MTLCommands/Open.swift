@@ -23,6 +23,8 @@ struct Open: ParsableCommand {
 
     @OptionGroup var options: TrainingOptions
 
+    @OptionGroup var checkpoint: CheckpointOptions
+
     @Option(help: ArgumentHelp("Colour theme: default, or a NAME.theme file in themes/.", valueName: "NAME"))
     var theme = "default"
 
@@ -49,7 +51,7 @@ struct Open: ParsableCommand {
     var oof: String?
 
     func run() throws {
-        var runOptions = exitOnUserError { try options.runOptions(data: data ?? defaultData, given: data != nil) }
+        var runOptions = exitOnUserError { try options.runOptions(data: data ?? defaultData, given: data != nil, checkpoint: checkpoint) }
         runOptions.unlabeledWithoutRule = true   // P turns pseudo-labelling on
         // The browser's corrections go to --corrections FILE, else beside the data; a file already
         // there is applied first, so what is on screen is what a replay of the file gives.

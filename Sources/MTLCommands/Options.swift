@@ -3,6 +3,18 @@ import ArgumentParser
 import MTLData
 import MTLEngine
 
+/// `--save` and `--resume`: for the commands that keep or continue a run. `sweep`, which
+/// trains many models and keeps none, parses them only to refuse them, and does not list them.
+public struct CheckpointOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Write a checkpoint here after each epoch and at the end.", valueName: "DIR"))
+    var save: String?
+
+    @Option(help: ArgumentHelp("Continue the run saved in this checkpoint directory, with its saved settings (only --epochs changes them; steer the rest in the workbench).", valueName: "DIR"))
+    var resume: String?
+
+    public init() {}
+}
+
 /// Options shared by every command that trains.
 ///
 /// Numeric options parse their next argument unconditionally, so `--epochs -1` reaches the
@@ -111,12 +123,6 @@ public struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Threads for the engine's large loops (OpenBLAS itself stays on one). Two speed up the cnn and gru trunks (about 1.6× and 1.8× measured); an mlp's step is too short to share at batch 128: give it a larger --batch-size. One thread or two give the same results, bit for bit.")
     var threads = 1
 
-    @Option(help: ArgumentHelp("Write a checkpoint here after each epoch and at the end.", valueName: "DIR"))
-    var save: String?
-
-    @Option(help: ArgumentHelp("Continue the run saved in this checkpoint directory, with its saved settings (only --epochs changes them; steer the rest in the workbench).", valueName: "DIR"))
-    var resume: String?
-
     // Regularisation of the classification losses.
     @Option(name: .customLong("label-smoothing"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Label smoothing of the classification losses, in [0, 1): X for every classification task, TASK=X for one (repeatable; a task's own wins). Multiclass targets become (1-X)·onehot + X/K, binary and multi-label targets y·(1-X) + X/2. Default: the spec's label_smoothing, else 0.", valueName: "X|TASK=X"))
     var labelSmoothing: [String] = []
@@ -147,7 +153,7 @@ public struct TrainingOptions: ParsableArguments {
     /// data, split and settings, else trained.
     func baselineRunner(_ setup: TrainingSetup) throws -> BaselineRunner {
         guard let directory = baselinesDirectory else { return BaselineRunner(setup) }
-        if let save, (save as NSString).standardizingPath == (directory as NSString).standardizingPath {
+        if let save = setup.saveDirectory, (save as NSString).standardizingPath == (directory as NSString).standardizingPath {
             throw UsageError("--baselines-dir", "must differ from --save: a save replaces its directory as a whole")
         }
         guard let saved = BaselineStore.load(directory, for: setup) else { return BaselineRunner(setup) }
@@ -157,8 +163,8 @@ public struct TrainingOptions: ParsableArguments {
     /// The run options for `data`; every malformed value is a `UsageError` naming its flag.
     /// `given` is false when DATA was left out and `data` is the bundled sample: a resumed run
     /// must name its own data rather than silently read the sample.
-    func runOptions(data: String, given: Bool = true) throws -> RunOptions {
-        if let resume, !given {
+    func runOptions(data: String, given: Bool = true, checkpoint: CheckpointOptions) throws -> RunOptions {
+        if let resume = checkpoint.resume, !given {
             throw UsageError("--resume", "name the data the saved run trained on: mtl-tui train DATA --resume \(resume)")
         }
         var o = RunOptions(data: data)
@@ -233,8 +239,8 @@ public struct TrainingOptions: ParsableArguments {
         o.conflictEvery = conflictEvery
         o.baselines = baselines || baselinesDirectory != nil
         if threads < 1 { throw UsageError("--threads", "expected a whole number ≥ 1, got \(threads)") }
-        o.saveDirectory = save
-        o.resumeDirectory = resume
+        o.saveDirectory = checkpoint.save
+        o.resumeDirectory = checkpoint.resume
         o.fromDirectory = from
         o.extendVocabulary = extendVocabulary
         if let schedule {

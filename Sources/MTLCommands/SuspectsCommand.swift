@@ -38,6 +38,8 @@ struct SuspectsCommand: ParsableCommand {
 
     @OptionGroup var options: TrainingOptions
 
+    @OptionGroup var checkpoint: CheckpointOptions
+
     @Option(help: ArgumentHelp("Read the out-of-fold probabilities from this CSV file written by cv --oof instead of training.", valueName: "FILE"))
     var oof: String?
 
@@ -57,7 +59,7 @@ struct SuspectsCommand: ParsableCommand {
         guard baseline || ConfidentLearning.Ranking(rawValue: rank) != nil else {
             fail("--rank: expected self-confidence, margin or lowest-self-confidence, got '\(rank)'")
         }
-        let named = exitOnUserError { try options.runOptions(data: data) }.tasks.map(\.name)
+        let named = exitOnUserError { try options.runOptions(data: data, checkpoint: checkpoint) }.tasks.map(\.name)
         if Set(named).count != named.count { fail("--task: a task is named twice") }
         let (base, runOptions, source, declared) = exitOnUserError { try prepare(named) }
         let tasks = exitOnUserError { try checkedTasks(named, encoder: base.setup.encoder, declared: declared) }
@@ -87,7 +89,7 @@ struct SuspectsCommand: ParsableCommand {
     func prepare(_ named: [String]) throws -> (PreparedRun, RunOptions, DatasetSource, declared: Bool) {
         var all = options
         all.tasks = []
-        var runOptions = try all.runOptions(data: data)
+        var runOptions = try all.runOptions(data: data, checkpoint: checkpoint)
         if runOptions.resumeDirectory != nil { throw UsageError("--resume", "suspects trains new models; it cannot continue a saved run") }
         if runOptions.baselines { throw UsageError("--baselines", "not available with suspects") }
         runOptions.saveDirectory = nil
@@ -97,7 +99,7 @@ struct SuspectsCommand: ParsableCommand {
         if let unknown = named.first(where: { base.table.columnIndex($0) == nil }) {
             throw UsageError("--task", "no task named '\(unknown)' (tasks: \(base.spec.tasks.map(\.name).joined(separator: ", ")))")
         }
-        var declared = try options.runOptions(data: data)
+        var declared = try options.runOptions(data: data, checkpoint: checkpoint)
         declared.saveDirectory = nil
         return (try RunPreparation.prepare(declared, source: source), declared, source, true)
     }

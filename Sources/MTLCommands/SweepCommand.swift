@@ -26,6 +26,9 @@ struct SweepCommand: ParsableCommand {
 
     @OptionGroup var options: TrainingOptions
 
+    /// Parsed only to be refused: sweep keeps no model and continues none, so its help omits them.
+    @OptionGroup(visibility: .private) var checkpoint: CheckpointOptions
+
     @Option(parsing: .unconditional, help: "Seeds to train each strategy with: --seed, --seed + 1, …")
     var seeds = 3
 
@@ -37,7 +40,7 @@ struct SweepCommand: ParsableCommand {
         let strategies = exitOnUserError { try Self.strategies(options.strategy ?? "fixed,dwa,rlw,uw,gradnorm,pcgrad,famo") }
         var single = options
         single.strategy = nil   // the list is the sweep's; each run gets one of them
-        let runOptions = exitOnUserError { try single.runOptions(data: data) }
+        let runOptions = exitOnUserError { try single.runOptions(data: data, checkpoint: checkpoint) }
         guard runOptions.saveDirectory == nil, runOptions.resumeDirectory == nil else {
             fail("--save and --resume do not apply to sweep: it trains many models and keeps none")
         }

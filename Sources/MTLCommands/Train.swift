@@ -24,6 +24,8 @@ struct Train: ParsableCommand {
 
     @OptionGroup var options: TrainingOptions
 
+    @OptionGroup var checkpoint: CheckpointOptions
+
     @Flag(help: "Print JSON lines (start, step, epoch, message, ack, done) instead of tables.")
     var json = false
 
@@ -42,7 +44,7 @@ struct Train: ParsableCommand {
         // `train --json | mtl-tui watch -`: quitting the viewer closes the pipe, and the run
         // should go on (and save) rather than die of SIGPIPE at its next line.
         signal(SIGPIPE, SIG_IGN)
-        let runOptions = exitOnUserError { try options.runOptions(data: data ?? defaultData, given: data != nil) }
+        let runOptions = exitOnUserError { try options.runOptions(data: data ?? defaultData, given: data != nil, checkpoint: checkpoint) }
         Parallel.threads = options.threads
         let prepared = exitOnUserError { try RunPreparation.prepare(runOptions) }
         for note in prepared.notes { Console.shared.err("mtl-tui: \(note)") }

@@ -165,7 +165,7 @@ public struct DataEncoder: Sendable, Codable {
                     sum += v; sumSquares += v * v; n += 1
                 }
                 try requireValues(table, input, n > 0)
-                let hasGaps = values.contains { $0.isEmpty }
+                let hasGaps = values.contains(where: isMissingNumber)
                 let mean = n > 0 ? sum / n : 0
                 let variance = n > 0 ? max(sumSquares / n - mean * mean, 0) : 0
                 encoder.numeric.append(NumericEncoding(column: input.column, mean: mean,
@@ -449,15 +449,29 @@ public struct DataEncoder: Sendable, Codable {
         return values
     }
 
-    /// The cell as a number, nil when empty; text, NaN and infinities are errors.
+    /// What a numeric cell (a numeric input, a regression label, a sample weight) may hold for
+    /// "no value" besides nothing: the strings pandas's `read_csv` reads as missing by default,
+    /// case-sensitive, among them R's `NA` and pandas's `NaN`. A class label keeps them: a
+    /// classification task may have a class called `NA`.
+    public static let missingNumberMarkers: Set<String> = [
+        "NA", "N/A", "n/a", "NaN", "-NaN", "nan", "-nan", "NULL", "null", "None", "<NA>",
+        "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "1.#IND", "1.#QNAN",
+    ]
+
+    /// Whether a numeric cell is missing: empty, or one of `missingNumberMarkers` (spaces around it aside).
+    public static func isMissingNumber(_ cell: String) -> Bool {
+        cell.isEmpty || missingNumberMarkers.contains(cell.trimmingCharacters(in: .whitespaces))
+    }
+
+    /// The cell as a number, nil when missing (`isMissingNumber`); other text and infinities are errors.
     static func number(_ table: Table, _ values: [String], _ row: Int, _ column: String) throws(DataError) -> Double? {
         let cell = values[row]
-        if cell.isEmpty { return nil }
+        if isMissingNumber(cell) { return nil }
         guard let v = Double(cell.trimmingCharacters(in: .whitespaces)) else {
             throw table.error(row: row, column: column, "'\(cell.prefix(40))' is not a number")
         }
         guard v.isFinite else {
-            throw table.error(row: row, column: column, "'\(cell)' is not a finite number (leave the cell empty for a missing value)")
+            throw table.error(row: row, column: column, "'\(cell)' is not a finite number (leave the cell empty or write NA for a missing value)")
         }
         // The model computes in 32-bit floats: a larger magnitude would become infinite there.
         guard abs(v) <= Double(Float.greatestFiniteMagnitude) else {

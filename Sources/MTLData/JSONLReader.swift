@@ -1,6 +1,7 @@
 /// Reads JSON Lines: one flat JSON object per line. Keys become columns in order of first
 /// appearance; a key missing from a row is a missing value. Strings, numbers, booleans and null
-/// are cells; an array of strings is a multi-label cell written `a|b|c`.
+/// (or Python's bare `NaN`, read as null) are cells; an array of strings is a multi-label cell
+/// written `a|b|c`.
 ///
 /// ```swift
 /// let table = try JSONLReader.read(bytes: data, file: "reviews.jsonl")
@@ -110,6 +111,8 @@ private struct FlatObjectParser {
         case UInt8(ascii: "t"): try literal("true"); return "true"
         case UInt8(ascii: "f"): try literal("false"); return "false"
         case UInt8(ascii: "n"): try literal("null"); return ""
+        // Python's json module writes a float NaN so (not JSON, but common): missing, as null.
+        case UInt8(ascii: "N"): try literal("NaN"); return ""
         case UInt8(ascii: "["): return try stringList(key: key)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
         case UInt8(ascii: "{"): throw fail("nested objects are not supported (key '\(key)')")

@@ -139,6 +139,19 @@ struct ColumnProfile {
     let isNumeric: Bool
 
     init(_ values: [String]) {
+        // pandas and R write a missing number as NaN or NA: in a column of numbers such a cell is
+        // a gap, as the encoder reads it. Only there: in a column of labels, NA may be a class.
+        if values.contains(where: { !$0.isEmpty && DataEncoder.isMissingNumber($0) }) {
+            let gapped = ColumnProfile(reading: values.map { DataEncoder.isMissingNumber($0) ? "" : $0 })
+            if gapped.role == .continuous {
+                self = gapped
+                return
+            }
+        }
+        self.init(reading: values)
+    }
+
+    private init(reading values: [String]) {
         var distinct = Set<String>()
         var present = 0, numeric = 0, integral = 0, withPipe = 0, words = 0, length = 0
         var hexLengths = Set<Int>()
@@ -147,7 +160,8 @@ struct ColumnProfile {
         for v in values where !v.allSatisfy(\.isWhitespace) {
             present += 1
             if distinct.count <= 1000 { distinct.insert(v) }
-            // NaN and infinities count as numbers here, so the encoder reports them as bad numbers.
+            // NaN and infinities count as numbers here: the encoder reads NaN as missing and
+            // reports infinities as bad numbers.
             if let d = Double(v) {
                 numeric += 1
                 if d.isFinite, d == d.rounded() { integral += 1 }

@@ -255,7 +255,7 @@ public enum RunPreparation {
             try checkMemory(model, batch: training.batchSize, rows: rows, wideFit: training.wideFit == .linear)
             let probe = Model(model, seed: seed)
             for name in options.freeze where probe.layerNames(matching: name).isEmpty {
-                throw UsageError("--freeze", "no layer named '\(name)' (layers: \(probe.layers.map(\.name).joined(separator: ", ")), trunk, heads)")
+                throw UsageError("--freeze", probe.noLayerMessage(name))
             }
         }
         let inputs = ModelInputs(rows: rows, encoder: encoder, model: model)

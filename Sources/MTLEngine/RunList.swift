@@ -7,21 +7,22 @@ extension TrainingRun {
     /// settings for the next epochs — until `addEpochs` continues it (true) or `stop` ends it.
     func awaitContinuation() -> Bool {
         while true {
-            var more = 0
-            var others: [TrainerCommand] = []
-            for command in channel.takeCommands() {
+            var more = 0, stop = false
+            let taken = channel.takeCommands()
+            // The others apply as in a run; the ones handled here are acknowledged as they are.
+            var others: [Int] = []
+            for (i, command) in taken.map(\.command).enumerated() where !stop {
                 switch command {
                 case .addEpochs(let count) where count > 0: more += count
                 case .addEpochs, .pause, .resume, .step: continue
-                case .stop:
-                    apply(others)
-                    channel.acknowledgeTaken(atStep: position.step)
-                    return false
-                default: others.append(command)
+                case .stop: stop = true
+                default: others.append(i)
                 }
             }
-            apply(others)
-            channel.acknowledgeTaken(atStep: position.step)
+            var refusals = [CommandRefusal?](repeating: nil, count: taken.count)
+            for (i, refusal) in zip(others, apply(others.map { taken[$0].command })) { refusals[i] = refusal }
+            answer(taken, refusals)
+            if stop { return false }
             if more > 0 {
                 continueRun(epochs: more)
                 return true

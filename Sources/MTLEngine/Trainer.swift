@@ -47,6 +47,20 @@ public enum TrainerProgress: Sendable {
     case finished(TrainerSnapshot)
 }
 
+/// How the run took a command sent with a reply.
+public enum CommandReply: Sendable, Equatable {
+    /// It took effect once the run had completed this many steps.
+    case applied(step: Int)
+    /// It could not apply, for this one-line reason.
+    case refused(String)
+}
+
+/// A command as the run takes it from the inbox, with whoever waits for its reply.
+struct TakenCommand: Sendable {
+    let command: TrainerCommand
+    let reply: (@Sendable (CommandReply) -> Void)?
+}
+
 /// Trains on a background queue and takes commands while it runs.
 ///
 /// The UI (or a script) sends commands, which apply at the next batch boundary, and copies out
@@ -60,9 +74,7 @@ public enum TrainerProgress: Sendable {
 /// ```
 public final class Trainer: Sendable {
     public let setup: TrainingSetup
-    private let inbox = Locked<[(command: TrainerCommand, applied: (@Sendable (Int) -> Void)?)]>([])
-    /// The callbacks of the commands the run took last, called once it has applied them.
-    private let taken = Locked<[@Sendable (Int) -> Void]>([])
+    private let inbox = Locked<[TakenCommand]>([])
     private let shared = Locked(TrainerSnapshot())
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
@@ -94,12 +106,15 @@ public final class Trainer: Sendable {
         }
     }
 
-    public func send(_ command: TrainerCommand) { send(command, applied: nil) }
+    /// Sends a command; one the run refuses (an unknown layer, a save that fails) is logged as
+    /// a warning or an error in the run's events.
+    public func send(_ command: TrainerCommand) { send(command, reply: nil) }
 
-    /// Sends a command; `applied` is called on the training queue with the number of completed
-    /// steps once it has taken effect (what a protocol `ack` reports).
-    public func send(_ command: TrainerCommand, applied: (@Sendable (Int) -> Void)?) {
-        inbox.withLock { $0.append((command, applied)) }
+    /// Sends a command; `reply` is called on the training queue once the run has taken it: with
+    /// the number of completed steps when it took effect (what a protocol `ack` reports), or with
+    /// the one-line reason it was refused (a `command_error`), which is then not logged.
+    public func send(_ command: TrainerCommand, reply: (@Sendable (CommandReply) -> Void)?) {
+        inbox.withLock { $0.append(TakenCommand(command: command, reply: reply)) }
         wake.signal()
     }
 
@@ -116,15 +131,7 @@ public final class Trainer: Sendable {
     }
 
     // Used by the run on the training queue.
-    func takeCommands() -> [TrainerCommand] {
-        let entries = inbox.withLock { entries in defer { entries = [] }; return entries }
-        taken.withLock { $0 = entries.compactMap(\.applied) }
-        return entries.map(\.command)
-    }
-    /// After the run applied what `takeCommands` returned, at this many completed steps.
-    func acknowledgeTaken(atStep step: Int) {
-        for applied in taken.withLock({ taken in defer { taken = [] }; return taken }) { applied(step) }
-    }
+    func takeCommands() -> [TakenCommand] { inbox.withLock { entries in defer { entries = [] }; return entries } }
     /// Whether a `stop` waits in the inbox, for work that runs long between batches (the wide fit).
     func stopIsWaiting() -> Bool { inbox.withLock { $0.contains { if case .stop = $0.command { true } else { false } } } }
     func publish(_ snapshot: TrainerSnapshot) { shared.withLock { $0 = snapshot } }

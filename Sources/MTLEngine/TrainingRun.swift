@@ -176,8 +176,7 @@ final class TrainingRun {
     /// Applies commands; waits while paused. False when the run should end.
     private func waitUntilRunnable() -> Bool {
         while true {
-            apply(channel.takeCommands())
-            channel.acknowledgeTaken(atStep: position.step)
+            take(channel.takeCommands())
             if stopRequested { return false }
             if state == .running { return true }
             if stepBudget > 0 {
@@ -342,12 +341,21 @@ final class TrainingRun {
     }
 
     func save(to directory: String, position: Checkpoint.Position, quiet: Bool) {
-        let info = checkpointInfo(position: position)
+        if let failure = writeCheckpoint(to: directory, position: position) {
+            log(.error, failure)
+        } else if !quiet {
+            log(.info, "saved checkpoint to \(directory)")
+        }
+    }
+
+    /// Writes the run's checkpoint to `directory`: nil, or why it could not, in one line.
+    func writeCheckpoint(to directory: String, position: Checkpoint.Position) -> String? {
         do {
-            try Checkpoint.write(to: directory, info: info, model: model, optimizer: optimizer, bestParameters: bestParameters)
-            if !quiet { log(.info, "saved checkpoint to \(directory)") }
+            try Checkpoint.write(to: directory, info: checkpointInfo(position: position), model: model, optimizer: optimizer,
+                                 bestParameters: bestParameters)
+            return nil
         } catch {
-            log(.error, "could not save: \(error)")
+            return "could not save: \(error)"
         }
     }
 

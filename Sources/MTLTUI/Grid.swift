@@ -41,6 +41,9 @@ public struct Grid: Sendable, Equatable {
     public let width: Int
     public let height: Int
     public private(set) var cells: [Cell]
+    /// For a terminal without Unicode (`--ascii`, a non-UTF-8 locale): every cell written holds
+    /// ASCII, each other character its `ASCIIStandIn`, so what `text` prints is ASCII too.
+    public var asciiOnly = false
 
     public init(width: Int, height: Int) {
         self.width = max(width, 0)
@@ -54,14 +57,16 @@ public struct Grid: Sendable, Equatable {
         get { cells[y * width + x] }
         set {
             guard x >= 0, y >= 0, x < width, y < height else { return }
+            var cell = newValue
+            if asciiOnly { cell.text = ASCIIStandIn.cell(cell.text) }
             let i = y * width + x
-            if cells[i].text.isEmpty, !newValue.text.isEmpty, x > 0 {
+            if cells[i].text.isEmpty, !cell.text.isEmpty, x > 0 {
                 cells[i - 1].text = " "   // was the left half of a wide character
             }
-            if x + 1 < width, cells[i + 1].text.isEmpty, !cells[i].text.isEmpty, TextWidth.of(newValue.text) < 2 {
+            if x + 1 < width, cells[i + 1].text.isEmpty, !cells[i].text.isEmpty, TextWidth.of(cell.text) < 2 {
                 cells[i + 1].text = " "   // was the right half of the wide character replaced here
             }
-            cells[i] = newValue
+            cells[i] = cell
         }
     }
 
@@ -72,7 +77,7 @@ public struct Grid: Sendable, Equatable {
         guard y >= 0, y < height, x < width else { return 0 }
         let available = min(limit ?? (width - x), width - max(x, 0))
         guard available > 0 else { return 0 }
-        let text = TerminalText.neutralized(text)
+        let text = asciiOnly ? ASCIIStandIn.text(TerminalText.neutralized(text)) : TerminalText.neutralized(text)
         let total = TextWidth.of(text)
         var column = x
         var used = 0
@@ -135,7 +140,7 @@ extension Grid {
     }
 }
 
-/// Glyphs with an ASCII stand-in for terminals without Unicode (`--ascii`, non-UTF-8 locales).
+/// Glyphs whose ASCII form a screen chooses itself, where the layout has room for it (`->`).
 enum Glyph {
     static func cursor(_ unicode: Bool) -> String { unicode ? "▶" : ">" }
     static func pin(_ unicode: Bool) -> String { unicode ? "●" : "*" }
@@ -143,4 +148,41 @@ enum Glyph {
     static func marker(_ unicode: Bool) -> String { unicode ? "▲" : "^" }
     static func arrow(_ unicode: Bool) -> String { unicode ? "→" : "->" }
     static func dot(_ unicode: Bool) -> String { unicode ? "·" : "." }
+}
+
+/// The ASCII stand-in of each character the screens draw, one column for one, for terminals
+/// without Unicode (`--ascii`, non-UTF-8 locales); any other character (a word of the data in
+/// another script, an emoji) becomes `?`, `??` when wide, so columns stay aligned.
+enum ASCIIStandIn {
+    static let table: [Character: Character] = [
+        "·": "-", "…": "~", "—": "-", "–": "-", "−": "-", "×": "x", "÷": "/", "≥": ">", "≤": "<", "∞": "~",
+        "±": "+", "Δ": "d", "α": "a", "γ": "g", "²": "2", "é": "e", "→": ">", "←": "<", "↑": "^", "↓": "v",
+        "▶": ">", "●": "*", "◆": "X", "▲": "^", "✗": "x", "┊": ":", "━": "=",
+        "─": "-", "│": "|", "┌": "+", "┐": "+", "└": "+", "┘": "+", "┴": "+", "▏": "|",
+        "█": "#", "▇": "#", "▆": "=", "▅": "=", "▄": "-", "▃": "-", "▂": "_", "▁": "_", "▀": "\"",
+        "░": ".", "▒": ":", "▓": "*",
+    ]
+
+    /// One cell's grapheme cluster as ASCII (one column; the continuation of a wide one stays empty).
+    static func cell(_ cluster: String) -> String {
+        if cluster.utf8.allSatisfy({ $0 < 0x80 }) { return cluster }
+        guard let character = cluster.first else { return cluster }
+        if let standIn = table[character] { return String(standIn) }
+        if let scalar = cluster.unicodeScalars.first, (0x2800...0x28FF).contains(scalar.value) {
+            return scalar.value == 0x2800 ? " " : "."   // a braille chart cell: blank or dotted
+        }
+        return "?"
+    }
+
+    /// Text as ASCII, column for column: a wide character becomes `??`, one of no width nothing.
+    static func text(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text }
+        var out = ""
+        for character in text {
+            if character.isASCII { out.append(character); continue }
+            let width = TextWidth.of(character)
+            out += width == 2 ? "??" : width == 0 ? "" : cell(String(character))
+        }
+        return out
+    }
 }

@@ -13,6 +13,7 @@ public enum Screen {
                               width: Int, height: Int, baselines: BaselineRunner.Snapshot? = nil,
                               runs: RunsOverlay? = nil) -> Grid {
         var grid = Grid(width: width, height: height)
+        grid.asciiOnly = !state.unicode
         guard width >= minimumWidth, height >= minimumHeight else {
             let message = "enlarge the terminal: \(width)×\(height), need \(minimumWidth)×\(minimumHeight)"
             grid.put(message, x: max(0, (width - TextWidth.of(message)) / 2), y: height / 2, style: Style(.warning, bold: true))

@@ -123,17 +123,10 @@ final class Terminal {
     /// The C library's width of a scalar, as ncurses sees it (in the locale set at start).
     static func scalarWidth(_ scalar: Unicode.Scalar) -> Int { Int(mtl_width(wchar_t(scalar.value))) }
 
-    /// Stand-ins for the symbols the screens use, for terminals without UTF-8; anything else
-    /// non-ASCII becomes `?` (`??` for a wide character, so columns stay aligned).
+    /// A cell for a terminal without UTF-8: its `ASCIIStandIn` (`??` for a wide character, so
+    /// columns stay aligned). A grid rendered for such a terminal (`asciiOnly`) is ASCII already.
     static func ascii(_ text: String) -> String {
-        if text.unicodeScalars.allSatisfy(\.isASCII) { return text }
-        let table: [String: String] = [
-            "·": "-", "…": "~", "▶": ">", "▏": "|", "─": "-", "│": "|", "┊": ":", "┴": "+", "└": "+",
-            "█": "#", "▇": "#", "▆": "=", "▅": "=", "▄": "-", "▃": "-", "▂": "_", "▁": "_", "░": ".", "▒": ":",
-            "▓": "*", "×": "x", "→": ">", "←": "<", "↑": "^", "↓": "v", "²": "2", "—": "-", "é": "e",
-        ]
-        if let replacement = table[text] { return replacement }
-        return TextWidth.of(text) == 2 ? "??" : "?"
+        TextWidth.of(text) == 2 ? "??" : ASCIIStandIn.cell(text)
     }
 
     /// A key, or nil after `milliseconds` without one.

@@ -15,6 +15,8 @@ final class LiveRuns {
         let directory: String
         /// The step at which `s` last saved it (nil: never).
         var savedStep: Int?
+        /// How the run answered `s` saves that `poll` has not read yet (filled on its queue).
+        let saveReplies = Locked<[CommandReply]>([])
 
         init(id: Int, trainer: Trainer, origin: String, forkStep: Int?, base: TrainerSnapshot?, directory: String) {
             self.id = id
@@ -87,9 +89,10 @@ final class LiveRuns {
         return "run \(entry.id): a fresh run, seed \(seed) (selected)"
     }
 
-    /// Starts a branch whose copy has arrived; a note to show, or nil.
+    /// Starts a branch whose copy has arrived, and reads how saves ended; a note to show, or nil.
     func poll() -> String? {
-        guard let (origin, base) = pendingBranch, let fork = origin.trainer.takeFork() else { return nil }
+        let saved = answeredSaves()
+        guard let (origin, base) = pendingBranch, let fork = origin.trainer.takeFork() else { return saved }
         pendingBranch = nil
         let paused = base.state == .paused
         let trainer = Trainer(origin.trainer.setup.branch(from: fork), startPaused: paused, continuable: true)
@@ -98,11 +101,29 @@ final class LiveRuns {
         return "run \(entry.id): branch of run \(origin.id) at step \(step) (selected: your next changes go to it)"
     }
 
-    /// `s`: saves the selected run to its own directory.
+    /// `s`: saves the selected run to its own directory. It counts as saved once the save has
+    /// succeeded (`poll` says so, or why it failed: the run stays unsaved, and quitting asks).
     func saveSelected(_ snapshot: TrainerSnapshot) -> String {
-        current.trainer.send(.save(current.directory))
-        current.savedStep = snapshot.step
+        let replies = current.saveReplies
+        current.trainer.send(.save(current.directory)) { reply in replies.withLock { $0.append(reply) } }
         return "saving run \(current.id) to \(current.directory)"
+    }
+
+    /// The saves the runs have answered since the last poll: the latest one's note, or nil.
+    private func answeredSaves() -> String? {
+        var note: String?
+        for entry in entries {
+            for reply in entry.saveReplies.withLock({ replies in defer { replies = [] }; return replies }) {
+                switch reply {
+                case .applied(let step):
+                    entry.savedStep = step
+                    note = "run \(entry.id) saved to \(entry.directory)"
+                case .refused(let reason):
+                    note = "run \(entry.id) not saved: \(reason)"
+                }
+            }
+        }
+        return note
     }
 
     /// Every run's view, references last, with the snapshots taken once per frame.

@@ -55,6 +55,9 @@ import Testing
         try Self.append(#"{"command":"set_lr",}"#, to: commands)
         try Self.append(#"{"command":"set_loss_weight","task":"nope","weight":1}"#, to: commands)
         try Self.append(#"{"command":"fly","id":"f"}"#, to: commands)
+        // Valid commands the run cannot carry out: refused too, with the run's reason.
+        try Self.append(#"{"command":"freeze","name":"conv9","id":"z"}"#, to: commands)
+        try Self.append(#"{"command":"save","path":"\#(data)/run","id":"v"}"#, to: commands)
         try Self.append(#"{"command":"stop","id":"s"}"#, to: commands)
         guard case .done(let done) = try Self.waitFor(stream, "done", { $0.name == "done" }) else { return }
         process.waitUntilExit()
@@ -67,11 +70,16 @@ import Testing
         #expect(acks.allSatisfy { $0.step == paused.step }, "\(acks)")
         #expect(done.step == paused.step)
         let errors = events.compactMap { if case .commandError(let e) = $0 { e } else { nil } }
-        #expect(errors.map(\.line) == [3, 4, 5])
+        try #require(errors.map(\.line) == [3, 4, 5, 6, 7])
         #expect(errors[1].message == "no task named 'nope' (tasks: label, score)")
         // A line that does not decode still names its id, so the sender can clear what it sent.
         #expect(errors[2].id == "f" && errors[2].message.hasPrefix("unknown command 'fly' (expected pause, resume, step"), "\(errors[2])")
         #expect(events.contains(.message(.init(kind: "command", step: paused.step, message: "weight label = 2.5"))))
+        #expect(errors[3].id == "z" && errors[3].message.hasPrefix("no layer named 'conv9' (layers: ") && errors[3].message.contains("head.label"),
+                "\(errors[3])")
+        #expect(errors[4].id == "v" && errors[4].message.hasPrefix("could not save: \(data)/run"), "\(errors[4])")
+        #expect(!events.contains { if case .message(let m) = $0 { m.message.hasPrefix("could not save") } else { false } },
+                "the refusal is the answer; it is not logged as well")
     }
 
     @Test func commandsNeedAStreamForTheirAcknowledgements() throws {

@@ -75,6 +75,24 @@ import Testing
 
 /// `sweep` through the binary: one row per strategy and the baselines, Δp, cost.
 @Suite(.serialized) struct SweepCLITests {
+    /// sweep keeps no model and continues none: its help leaves out --save and --resume, which it
+    /// refuses with the reason; the commands that keep a run still list them.
+    @Test func sweepListsOnlyTheOptionsItAccepts() throws {
+        let help = try CLI.run(["sweep", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("--seeds") && help.stdout.contains("--strategy"), "\(help.stdout)")
+        #expect(!help.stdout.contains("--save <DIR>") && !help.stdout.contains("--resume <DIR>"), "\(help.stdout)")
+        for command in ["train", "open"] {
+            let listed = try CLI.run([command, "--help"]).stdout
+            #expect(listed.contains("--save <DIR>") && listed.contains("--resume <DIR>"), "\(command): \(listed)")
+        }
+        for flag in ["--save", "--resume"] {
+            let refused = try CLI.run(["sweep", StrategyCLITests.penguins, flag, "runs/x"])
+            #expect(refused.status == 1, "\(refused.stderr)")
+            #expect(refused.stderrLines == ["mtl-tui: error: --save and --resume do not apply to sweep: it trains many models and keeps none"],
+                    "\(refused.stderr)")
+        }
+    }
+
     @Test func sweepPrintsOneRowPerStrategyWithDeltaPAndCost() throws {
         let result = try CLI.run(["sweep", StrategyCLITests.penguins, "--epochs", "3", "--seeds", "2",
                                   "--strategy", "fixed,gradnorm:alpha=1.2,every=2,uw"])

@@ -44,6 +44,44 @@ import Testing
         #expect(rows.tokenIDs[1] == rows.tokenIDs[3])   // "film" twice
     }
 
+    /// pandas and R write a missing number as NaN or NA: in a numeric input, a regression label
+    /// and a sample weight such a cell reads exactly as an empty one; a class may be called NA.
+    @Test func missingMarkersInNumericCellsReadAsEmptyOnes() throws {
+        let spec = DatasetSpec(inputs: [InputSpec(kind: .numeric, column: "size")],
+                               tasks: [TaskSpec(name: "label", kind: .multiclass), TaskSpec(name: "score", kind: .regression)])
+        let empty = table("size,label,score\n1,NA,2.0\n3,b,\n,a,4.0\n5,b,1\n")
+        let expected = try DataEncoder.fit(empty, spec: spec, trainRows: [0, 1, 2, 3])
+        let expectedRows = try expected.encode(empty)
+        #expect(expected.numeric[0].missingIndicator)
+        for (size, score) in [("NA", "NaN"), ("N/A", "NA"), ("nan", "null"), (" NA ", "None"), ("NULL", "-nan")] {
+            let marked = table("size,label,score\n1,NA,2.0\n3,b,\(score)\n\(size),a,4.0\n5,b,1\n")
+            let encoder = try DataEncoder.fit(marked, spec: spec, trainRows: [0, 1, 2, 3])
+            let rows = try encoder.encode(marked)
+            #expect(encoder.numeric[0].mean == expected.numeric[0].mean && encoder.numeric[0].missingIndicator, "\(size)")
+            #expect(encoder.tasks[1].mean == expected.tasks[1].mean && encoder.tasks[1].std == expected.tasks[1].std, "\(score)")
+            #expect(rows.features == expectedRows.features, "\(size)")
+            #expect(rows.targets[1].mask == [1, 0, 1, 1] && rows.targets[1].values == expectedRows.targets[1].values, "\(score)")
+        }
+        // The label column is untouched: NA is one of its classes.
+        #expect(expected.tasks[0].classes == ["NA", "a", "b"])
+        #expect(expectedRows.targets[0].mask == [1, 1, 1, 1])
+        // Markers are case-sensitive: anything else that is not a number is still an error.
+        #expect(throws: DataError(file: "t.csv", line: 3, key: "column 'size'", "'Na' is not a number")) {
+            try DataEncoder.fit(table("size,label,score\n1,a,1\nNa,b,2\n"), spec: spec, trainRows: [0, 1])
+        }
+        // JSON Lines: the same strings, and Python's bare NaN, read as null.
+        let jsonl = try JSONLReader.read(bytes: Array("""
+        {"size": 1, "label": "NA", "score": 2.0}
+        {"size": 3, "label": "b", "score": NaN}
+        {"size": "NA", "label": "a", "score": 4.0}
+        {"size": 5, "label": "b", "score": 1}
+        """.utf8), file: "t.jsonl")
+        #expect(jsonl.column("score") == ["2.0", "", "4.0", "1"])
+        let fromJSON = try DataEncoder.fit(jsonl, spec: spec, trainRows: [0, 1, 2, 3])
+        #expect(try fromJSON.encode(jsonl).features == expectedRows.features)
+        #expect(fromJSON.tasks[0].classes == ["NA", "a", "b"])
+    }
+
     @Test func anEmptyMultiLabelCellIsTheEmptySetUnlessTheTaskSaysMissing() throws {
         let t = table("""
         text,tags
@@ -74,10 +112,10 @@ import Testing
         #expect(throws: DataError(file: "t.csv", line: 3, key: "column 'y'", "'abc' is not a number")) {
             try DataEncoder.fit(table("x,y\n1,2\n2,abc\n"), spec: spec, trainRows: [0, 1])
         }
-        #expect(throws: DataError(file: "t.csv", line: 2, key: "column 'y'", "'nan' is not a finite number (leave the cell empty for a missing value)")) {
-            try DataEncoder.fit(table("x,y\n1,nan\n2,3\n"), spec: spec, trainRows: [0, 1])
+        #expect(throws: DataError(file: "t.csv", line: 2, key: "column 'y'", "'-inf' is not a finite number (leave the cell empty or write NA for a missing value)")) {
+            try DataEncoder.fit(table("x,y\n1,-inf\n2,3\n"), spec: spec, trainRows: [0, 1])
         }
-        #expect(throws: DataError(file: "t.csv", line: 3, key: "column 'x'", "'inf' is not a finite number (leave the cell empty for a missing value)")) {
+        #expect(throws: DataError(file: "t.csv", line: 3, key: "column 'x'", "'inf' is not a finite number (leave the cell empty or write NA for a missing value)")) {
             try DataEncoder.fit(table("x,y\n1,1\ninf,3\n"), spec: spec, trainRows: [0, 1])
         }
         // Finite in 64 bits but not in the model's 32: refused, where it turned every output into NaN.

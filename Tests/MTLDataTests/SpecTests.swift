@@ -71,6 +71,21 @@ func table(_ csv: String, file: String = "t.csv") -> Table {
         #expect(spec.inputs.map(\.kind) == [.categorical, .numeric, .numeric])
     }
 
+    /// A column of numbers with R's NA or pandas's NaN among them is still numbers (the markers
+    /// are gaps); in a column of labels NA stays a label.
+    @Test func inferenceReadsMissingMarkersAmongNumbersAsGaps() throws {
+        var csv = "species,grade,mass,year\n"
+        for i in 0..<40 {
+            let mass = i % 7 == 3 ? (i % 2 == 0 ? "NA" : "NaN") : "\(3000 + i * 17)"
+            csv += "\(["A", "B", "C"][i % 3]),\(["x", "y", "NA"][i % 3]),\(mass),\(2007 + i % 3)\n"
+        }
+        let spec = try SpecInference.infer(table(csv), tasks: [("species", nil)])
+        #expect(spec.inputs.map(\.column) == ["grade", "mass", "year"])
+        #expect(spec.inputs.map(\.kind) == [.categorical, .numeric, .numeric])
+        let asTasks = try SpecInference.infer(table(csv), tasks: [("mass", nil), ("grade", nil)])
+        #expect(asTasks.tasks.map(\.kind) == [.regression, .multiclass])
+    }
+
     @Test func inferenceFindsPixelColumns() throws {
         var csv = "digit," + (0..<16).map { "p\($0)" }.joined(separator: ",") + "\n"
         for i in 0..<30 { csv += "\(i % 10)," + (0..<16).map { String(($0 + i) % 17) }.joined(separator: ",") + "\n" }

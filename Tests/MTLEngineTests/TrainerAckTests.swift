@@ -3,9 +3,10 @@ import MTLData
 import Testing
 @testable import MTLEngine
 
-/// `Trainer.send(_:applied:)`: the acknowledgement a protocol `ack` reports.
+/// `Trainer.send(_:reply:)`: the acknowledgement a protocol `ack` reports, or the refusal a
+/// `command_error` reports.
 @Suite struct TrainerAckTests {
-    @Test func eachCommandIsAcknowledgedWithTheStepsCompletedWhenItApplied() {
+    static func trainer() -> Trainer {
         let tasks: [(kind: TaskKind, classes: Int)] = [(.binary, 2), (.regression, 1)]
         let model = ModelConfig(trunk: .cnn, vocabulary: 60, embedding: 8, filters: 6, kernel: 3, hidden: [6],
                                 features: 0, heads: SyntheticData.heads(tasks))
@@ -13,19 +14,56 @@ import Testing
         training.epochs = 50
         training.batchSize = 16
         let setup = SyntheticData.setup(rows: 200, tokens: 12, vocabulary: 60, features: 0, tasks: tasks, model: model, training: training)
-        let trainer = Trainer(setup, startPaused: true)
-        let acks = Locked<[String: Int]>([:])
-        func ack(_ name: String) -> @Sendable (Int) -> Void { { step in acks.withLock { $0[name] = step } } }
+        return Trainer(setup, startPaused: true)
+    }
+
+    @Test func eachCommandIsAcknowledgedWithTheStepsCompletedWhenItApplied() {
+        let trainer = Self.trainer()
+        let replies = Locked<[String: CommandReply]>([:])
+        func reply(_ name: String) -> @Sendable (CommandReply) -> Void { { r in replies.withLock { $0[name] = r } } }
         trainer.start()
-        trainer.send(.step(3), applied: ack("step"))
+        trainer.send(.step(3), reply: reply("step"))
         let deadline = Date().addingTimeInterval(10)
         while trainer.snapshot.step < 3, Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
         #expect(trainer.snapshot.step == 3)
-        trainer.send(.setLearningRate(0.01), applied: ack("lr"))
+        trainer.send(.setLearningRate(0.01), reply: reply("lr"))
         trainer.send(.setLossWeight(task: "task1", weight: 2))   // no callback: nothing to call
-        trainer.send(.stop, applied: ack("stop"))
+        trainer.send(.stop, reply: reply("stop"))
         #expect(trainer.waitUntilFinished(seconds: 10))
-        #expect(acks.withLock { $0 } == ["step": 0, "lr": 3, "stop": 3])
+        #expect(replies.withLock { $0 } == ["step": .applied(step: 0), "lr": .applied(step: 3), "stop": .applied(step: 3)])
         #expect(trainer.snapshot.learningRate == Double(Float(0.01)))
+    }
+
+    /// A command the run cannot carry out is refused to its sender with the reason (and not
+    /// logged as well); sent without a reply, as the workbench sends, the reason is logged.
+    @Test func anUnknownLayerOrAFailedSaveIsRefusedWithItsReason() throws {
+        let scratch = NSTemporaryDirectory() + "mtl-tui-refusal-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let file = scratch + "/a-file"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
+        let trainer = Self.trainer()
+        let replies = Locked<[String: CommandReply]>([:])
+        func reply(_ name: String) -> @Sendable (CommandReply) -> Void { { r in replies.withLock { $0[name] = r } } }
+        trainer.start()
+        trainer.send(.freeze("conv9"), reply: reply("freeze"))
+        trainer.send(.unfreeze("heads"), reply: reply("unfreeze"))
+        trainer.send(.save(file + "/run"), reply: reply("save"))
+        trainer.send(.save(scratch + "/saved"), reply: reply("saved"))
+        trainer.send(.freeze("conv10"))
+        trainer.send(.stop, reply: reply("stop"))
+        #expect(trainer.waitUntilFinished(seconds: 10))
+        let got = replies.withLock { $0 }
+        guard case .refused(let layer) = got["freeze"], case .refused(let save) = got["save"] else {
+            Issue.record("expected refusals, got \(got)")
+            return
+        }
+        #expect(layer == "no layer named 'conv9' (layers: embedding, conv, dense, head.task0, head.task1, trunk, heads)")
+        #expect(save.hasPrefix("could not save: \(file)/run") && !save.contains("\n"), "\(save)")
+        #expect(got["unfreeze"] == .applied(step: 0) && got["saved"] == .applied(step: 0) && got["stop"] == .applied(step: 0))
+        #expect(FileManager.default.fileExists(atPath: scratch + "/saved/model.json"))
+        let events = trainer.snapshot.events
+        #expect(!events.contains { $0.message.contains("conv9") || $0.message.hasPrefix("could not save") }, "a refusal with a reply is not logged too")
+        #expect(events.contains { $0.kind == .warning && $0.message.hasPrefix("no layer named 'conv10' (layers: ") })
     }
 }

@@ -24,6 +24,27 @@ import Testing
         return false
     }
 
+    /// `s` counts a run as saved only once its save succeeded; a failed one says why and leaves
+    /// the run unsaved, so quitting still offers to save it.
+    @Test func aSaveCountsOnlyOnceItSucceeded() throws {
+        let scratch = NSTemporaryDirectory() + "mtl-tui-save-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let file = scratch + "/a-file"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
+        for (directory, saved) in [(file + "/run", false), (scratch + "/run", true)] {
+            let runs = LiveRuns(first: Trainer(Self.setup(), startPaused: true, continuable: true), saveDirectory: directory, references: [])
+            let trainer = runs.current.trainer
+            #expect(runs.saveSelected(trainer.snapshot) == "saving run 1 to \(directory)")
+            var note: String?
+            #expect(eventually { note = runs.poll(); return note != nil })
+            let expected = saved ? "run 1 saved to \(directory)" : "run 1 not saved: could not save: \(directory)"
+            #expect(note?.hasPrefix(expected) == true, "\(note ?? "")")
+            #expect(runs.overlay([trainer.snapshot]).runs[0].saved == saved)
+            runs.shutDown(saving: false)
+        }
+    }
+
     @Test func branchFreshRunsAFifthRefusedAndSaveOnQuit() throws {
         let directory = NSTemporaryDirectory() + "mtl-tui-runs-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -64,7 +64,8 @@ import Testing
             let grid = Screen.render(s, state, Fixture.run.context, width: 120, height: 40)
             let rows = (0..<grid.height).map(grid.row)
             for strategy in WeightingStrategy.allCases {
-                #expect(rows.contains { $0.contains(strategy.rawValue.padded(10) + strategy.summary) }, "\(strategy)")
+                let summary = unicode ? strategy.summary : ASCIIStandIn.text(strategy.summary)   // α as a
+                #expect(rows.contains { $0.contains(strategy.rawValue.padded(10) + summary) }, "\(strategy)")
             }
             let (cursor, current) = unicode ? ("▶", "●") : (">", "*")
             #expect(rows.contains { $0.contains("\(cursor)   rlw") }, "\(grid.text)")

@@ -165,6 +165,11 @@ public final class Model {
         }
     }
 
+    /// Why `word` names no layer, listing the names that do: `--freeze` and the `freeze` command say this.
+    public func noLayerMessage(_ word: String) -> String {
+        "no layer named '\(word)' (layers: \(layers.map(\.name).joined(separator: ", ")), trunk, heads)"
+    }
+
     /// The layers `words` name together (each read as `layerNames(matching:)`), sorted, and the
     /// words that name none: `train --freeze` and `bench --freeze` read a user's list this way.
     public func layerNames(matchingAll words: [String]) -> (names: [String], unknown: [String]) {
