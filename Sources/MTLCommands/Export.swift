@@ -37,6 +37,7 @@ struct Export: ParsableCommand {
         let text = pytorchExportTemplate
             .replacingOccurrences(of: "@SUMMARY@", with: info.model.summary)
             .replacingOccurrences(of: "@CONFIG@", with: config.base64EncodedString())
+            .replacingOccurrences(of: "@MISSING@", with: ((try? encoder.encode(DataEncoder.missingNumberMarkers.sorted())) ?? Data("[]".utf8)).base64EncodedString())
         do { try text.write(toFile: pytorch, atomically: true, encoding: .utf8) } catch {
             fail("--pytorch \(pytorch): cannot write: \(error.localizedDescription)")
         }

@@ -1,5 +1,5 @@
-/// The Python file `mtl-tui export --pytorch` writes: `@SUMMARY@` and `@CONFIG@` (the model and
-/// encoder as base64 JSON) are filled in. Kept here, in one place, so the binary needs no resource files.
+/// The Python file `mtl-tui export --pytorch` writes: `@SUMMARY@`, `@CONFIG@` (the model and
+/// encoder as base64 JSON) and `@MISSING@` (the cells a numeric column reads as missing) are filled in. Kept here, in one place, so the binary needs no resource files.
 let pytorchExportTemplate = #"""
 """A PyTorch copy of an mtl-tui checkpoint (@SUMMARY@), written by `mtl-tui export --pytorch`.
 
@@ -22,6 +22,17 @@ from torch import nn
 
 CONFIG = json.loads(base64.b64decode("@CONFIG@").decode("utf-8"))
 MODEL, ENCODER = CONFIG["model"], CONFIG["encoder"]
+# What a numeric cell may hold for "no value" besides nothing (R's NA, pandas's NaN, ...).
+MISSING_NUMBERS = set(json.loads(base64.b64decode("@MISSING@").decode("utf-8")))
+
+
+def cell(row, column):
+    """A row's cell as text, as mtl-tui reads it from a file: absent, None or a float NaN is
+    empty, and a number is written out (rows may come from pandas or JSON, not only a CSV)."""
+    value = row.get(column)
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return value if isinstance(value, str) else str(value)
 
 
 def read_safetensors(path):
@@ -89,13 +100,13 @@ class Encoder:
         self.width = sum(2 if n["missingIndicator"] else 1 for n in self.numeric) + sum(len(c["categories"]) + 1 for c in self.categorical)
 
     def ids(self, row):
-        words = tokens(row.get(self.text["column"]) or "")[:self.text["maxLength"]]
+        words = tokens(cell(row, self.text["column"]))[:self.text["maxLength"]]
         return [self.index.get(w, 1) for w in words]
 
     def ngrams(self, row):
         """Word 1-2-grams of the whole text (not cut at the max length) in the vocabulary, then
         character 2-5-grams inside each space-padded word if the model has them: ids, counts."""
-        words, found = tokens(row.get(self.text["column"]) or ""), {}
+        words, found = tokens(cell(row, self.text["column"])), {}
         for i, word in enumerate(words):
             for gram in ([word] + ([words[i - 1] + " " + word] if i > 0 else [])):
                 if gram in self.grams:
@@ -135,16 +146,16 @@ class Encoder:
     def features(self, row):
         out = []
         for n in self.numeric:
-            cell = row.get(n["column"]) or ""
-            if cell == "":
+            value = cell(row, n["column"]).strip()
+            if value == "" or value in MISSING_NUMBERS:
                 out += [0.0, 1.0] if n["missingIndicator"] else [0.0]
             else:
-                out.append((float(cell.strip()) - n["mean"]) / n["std"])
+                out.append((float(value) - n["mean"]) / n["std"])
                 if n["missingIndicator"]:
                     out.append(0.0)
         for c in self.categorical:
             slots = [0.0] * (len(c["categories"]) + 1)
-            value = row.get(c["column"]) or ""
+            value = cell(row, c["column"])
             slots[c["categories"].index(value) if value in c["categories"] else len(c["categories"])] = 1.0
             out += slots
         return torch.tensor(out, dtype=torch.float32)

@@ -34,7 +34,8 @@ let torchPython: String? = {
             """)
         var csv = "x,color,kind,size\n"
         for i in 0..<60 {
-            let x = i % 9 == 0 ? "" : String(Double(i % 13) * 0.7 - 2)
+            // Gaps as an empty cell and as R's NA, which both read as missing.
+            let x = i % 9 == 0 ? "" : i % 9 == 4 ? "NA" : String(Double(i % 13) * 0.7 - 2)
             csv += "\(x),\(["red", "green", "blue"][i % 3]),\(["a", "b", "c"][(i / 2) % 3]),\(Double(i % 5) + 0.5)\n"
         }
         csv += ",purple,a,1\n"
@@ -129,6 +130,44 @@ let torchPython: String? = {
             }
             #expect(compared >= expected.count * 2, "\(c.name): compared \(compared) values")
         }
+    }
+
+    /// Rows as pandas or JSON give them (numbers as floats, gaps as NaN or None) predict as the same rows read from the CSV.
+    @Test(.enabled(if: torchPython != nil, "PyTorch not found (python3 or MTL_TUI_PYTHON): the export parity test is skipped"))
+    func exportedModulesTakeNumbersAndNaNAsWellAsText() throws {
+        let s = Scratch()
+        let (_, table) = data(s)
+        let run = s.path + "/run", module = s.path + "/exported.py"
+        try #require(try CLI.run(["train", table, "--epochs", "2", "--trunk", "mlp", "--hidden", "5", "--save", run]).status == 0)
+        try #require(try CLI.run(["export", run, "--pytorch", module]).status == 0)
+        let script = """
+            import csv, math, sys
+            sys.path.insert(0, sys.argv[1])
+            from exported import load
+            model = load(sys.argv[2])
+            rows = list(csv.DictReader(open(sys.argv[3], newline="")))
+            typed = []
+            for i, row in enumerate(rows):
+                x = row["x"]
+                gap = None if i % 2 else float("nan")
+                typed.append({"x": gap if x in ("", "NA") else float(x), "color": row["color"]})
+            a, b = model.predict(rows), model.predict(typed)
+            worst = max(abs(p - q) for r, t in zip(a, b) for task in r["probabilities"]
+                        for p, q in zip(r["probabilities"][task], t["probabilities"][task]))
+            assert worst < 1e-6, worst
+            print(len(rows))
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [torchPython!, "-c", script, s.path, run + "/model.safetensors", table + "/rows.csv"]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0 && stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "61", "\(stderr)")
     }
 
     @Test func unsupportedKindsAreRefusedInOneLine() throws {

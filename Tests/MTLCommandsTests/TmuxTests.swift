@@ -128,7 +128,7 @@ func step(in screen: String) -> Int? {
 
         // Controls: raise polarity's weight, freeze conv.
         try session.keys("2", "j", "+")
-        #expect(session.wait { $0.contains("weight polarity = 1.25") && $0.contains("polarity         weight 1.25") } != nil,
+        #expect(session.wait { $0.contains("weight polarity = 1.25") && $0.contains("polarity weight 1.25") } != nil,
                 "\(session.screen())")
         // The engine's weight changed, not just the screen: save (s) and read the checkpoint.
         try session.keys("s")

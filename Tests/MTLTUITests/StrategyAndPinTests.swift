@@ -92,8 +92,8 @@ import Testing
             state.controlsRow = 2
             let text = Screen.render(s, state, Fixture.run.context, width: 120, height: 40).text
             let (pin, arrow) = unicode ? ("●", "→ ") : ("*", "->")
-            #expect(text.contains("  \(pin) task1            weight 2.50  \(arrow) 2.50"), "\(text)")
-            #expect(text.contains("    task0            weight 1.00  \(arrow) 0.800"), "\(text)")
+            #expect(text.contains("  \(pin) task1 weight 2.50  \(arrow) 2.50"), "\(text)")
+            #expect(text.contains("    task0 weight 1.00  \(arrow) 0.800"), "\(text)")
             #expect(text.contains("pinned task1: the strategy leaves it (u unpins)"))
             #expect(text.contains(WeightingStrategy.uw.summary))
         }
