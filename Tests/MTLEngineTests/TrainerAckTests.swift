@@ -58,7 +58,7 @@ import Testing
             Issue.record("expected refusals, got \(got)")
             return
         }
-        #expect(layer == "no layer named 'conv9' (layers: embedding, conv, dense, head.task0, head.task1, trunk, heads)")
+        #expect(layer == "no layer named 'conv9' (layers: embedding, conv, dense, head.task0, head.task1; groups: trunk, heads)")
         #expect(save.hasPrefix("could not save: \(file)/run") && !save.contains("\n"), "\(save)")
         #expect(got["unfreeze"] == .applied(step: 0) && got["saved"] == .applied(step: 0) && got["stop"] == .applied(step: 0))
         #expect(FileManager.default.fileExists(atPath: scratch + "/saved/model.json"))

@@ -174,10 +174,20 @@ import Testing
         #expect(s.strategy == .dwa)
         // A refused command sent without a reply (as the workbench sends) is logged, naming the layers there are.
         #expect(s.events.map(\.message) == ["learning rate 0.01", "weighting strategy dwa",
-                                            "no layer named 'nope' (layers: embedding, conv, dense, head.task0, head.task1, head.task2, trunk, heads)"])
+                                            "no layer named 'nope' (layers: embedding, conv, dense, head.task0, head.task1, head.task2; groups: trunk, heads)"])
         #expect(s.events.last?.kind == .warning)
         trainer.send(.stop)
         trainer.waitUntilFinished()
+    }
+
+    /// An unknown layer's message names the group words too, each of which names layers.
+    @Test func anUnknownLayerListsTheGroupsThatWork() {
+        let model = Model(setup(epochs: 1, trunk: .cnn, wide: true, sharing: .mmoe(experts: 2)).model, seed: 1)
+        let message = model.noLayerMessage("expert3")
+        let groups = message.split(separator: "groups: ").last!.dropLast().split(separator: ", ").map(String.init)
+        #expect(groups.starts(with: ["trunk", "heads", "gates", "wide", "expert1", "expert2"]) && groups.contains("conv"), "\(message)")
+        for word in groups { #expect(!model.layerNames(matching: word).isEmpty, "\(word)") }
+        #expect(model.layerNames(matching: "expert3").isEmpty)
     }
 
     /// Keys pressed twice before the snapshot caught up: both relative commands apply at the

@@ -167,7 +167,26 @@ public final class Model {
 
     /// Why `word` names no layer, listing the names that do: `--freeze` and the `freeze` command say this.
     public func noLayerMessage(_ word: String) -> String {
-        "no layer named '\(word)' (layers: \(layers.map(\.name).joined(separator: ", ")), trunk, heads)"
+        "no layer named '\(word)' (layers: \(layers.map(\.name).joined(separator: ", ")); groups: \(groupWords.joined(separator: ", ")))"
+    }
+
+    /// The words `layerNames(matching:)` reads as several layers of this model.
+    var groupWords: [String] {
+        let names = layers.map(\.name)
+        var words = ["trunk", "heads"]
+        if names.contains(where: { $0.hasPrefix("gate.") }) { words.append("gates") }
+        if names.contains(where: { $0.hasPrefix("wide.") }) { words.append("wide") }
+        let experts = names.filter { $0.hasPrefix("expert") }
+        var seen = Set<String>()
+        for name in experts {
+            let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+            if seen.insert(parts[0]).inserted { words.append(parts[0]) }
+        }
+        for name in experts {
+            let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+            if parts.count == 2, seen.insert(parts[1]).inserted { words.append(parts[1]) }
+        }
+        return words
     }
 
     /// The layers `words` name together (each read as `layerNames(matching:)`), sorted, and the
