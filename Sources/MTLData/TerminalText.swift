@@ -101,15 +101,24 @@ public enum TextWidth {
 
 extension String {
     /// Cut into lines of at most `width` terminal columns (at most `limit` of them), newlines
-    /// as spaces and controls neutralised; a character wider than `width` still takes a line.
+    /// as spaces and controls neutralised. Lines break after a space where the line has one, so
+    /// words stay whole; a word longer than the width is cut, and a character wider than
+    /// `width` still takes a line.
     public func wrapped(width: Int, limit: Int = .max) -> [String] {
         var rest = Substring(TerminalText.neutralized(String(map { $0.isNewline ? " " : $0 })))
         var lines: [String] = []
         while !rest.isEmpty, lines.count < limit {
             var take = 0, columns = 0
             for c in rest { let w = TextWidth.of(c); if columns + w > width { break }; columns += w; take += 1 }
-            lines.append(String(rest.prefix(max(take, 1))))
-            rest = rest.dropFirst(max(take, 1))
+            take = max(take, 1)
+            let cutsAWord = take < rest.count && rest[rest.index(rest.startIndex, offsetBy: take)] != " "
+            if cutsAWord, let space = rest.prefix(take).lastIndex(of: " "), space > rest.startIndex {
+                take = rest.distance(from: rest.startIndex, to: space) + 1
+            }
+            var line = rest.prefix(take)
+            while line.count > 1, line.last == " " { line = line.dropLast() }
+            lines.append(String(line))
+            rest = rest.dropFirst(take).drop { $0 == " " }
         }
         return lines
     }

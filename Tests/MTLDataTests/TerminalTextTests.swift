@@ -14,6 +14,17 @@ import Testing
         #expect(TerminalText.neutralized("one\ntwo\u{1B}", keepingLineBreaks: true) == "one\ntwo\u{FFFD}")
     }
 
+    @Test func wrappingKeepsWordsWhole() {
+        #expect("step 12  the wide fit chose C=316.2278 for polarity".wrapped(width: 20)
+                == ["step 12  the wide", "fit chose C=316.2278", "for polarity"])
+        // A word longer than the line is cut; wide characters count two columns.
+        #expect("abcdefghij kl".wrapped(width: 4) == ["abcd", "efgh", "ij", "kl"])
+        #expect("日本語 テキスト".wrapped(width: 6) == ["日本語", "テキス", "ト"])
+        #expect("one two three".wrapped(width: 7, limit: 2) == ["one two", "three"])
+        #expect("a\nb".wrapped(width: 10) == ["a b"])
+        #expect("".wrapped(width: 5).isEmpty)
+    }
+
     @Test func ordinaryTextIsUntouched() {
         for text in ["plain", "café", "cafe\u{301}", "日本語", "👨‍👩‍👧‍👦", "🇫🇷", "👍🏽", "עברית", "a\u{200D}b", ""] {
             #expect(TerminalText.neutralized(text) == text)
