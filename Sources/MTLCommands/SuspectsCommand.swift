@@ -38,7 +38,8 @@ struct SuspectsCommand: ParsableCommand {
 
     @OptionGroup var options: TrainingOptions
 
-    @OptionGroup var checkpoint: CheckpointOptions
+    /// Parsed so that --save and --resume are refused by name; not in the help, as suspects keeps no model.
+    @OptionGroup(visibility: .private) var checkpoint: CheckpointOptions
 
     @Option(help: ArgumentHelp("Read the out-of-fold probabilities from this CSV file written by cv --oof instead of training.", valueName: "FILE"))
     var oof: String?
@@ -89,10 +90,12 @@ struct SuspectsCommand: ParsableCommand {
     func prepare(_ named: [String]) throws -> (PreparedRun, RunOptions, DatasetSource, declared: Bool) {
         var all = options
         all.tasks = []
-        var runOptions = try all.runOptions(data: data, checkpoint: checkpoint)
+        let runOptions = try all.runOptions(data: data, checkpoint: checkpoint)
         if runOptions.resumeDirectory != nil { throw UsageError("--resume", "suspects trains new models; it cannot continue a saved run") }
         if runOptions.baselines { throw UsageError("--baselines", "not available with suspects") }
-        runOptions.saveDirectory = nil
+        if runOptions.saveDirectory != nil {
+            throw UsageError("--save", "suspects keeps no model (cv --save keeps the fold models; cv --oof FILE then suspects --oof FILE reuses their predictions)")
+        }
         let source = try DatasetSource.load(runOptions.data)
         let base = try RunPreparation.prepare(runOptions, source: source)
         if named.allSatisfy({ name in base.spec.tasks.contains { $0.name == name } }) { return (base, runOptions, source, false) }

@@ -70,6 +70,11 @@ import Testing
         try checks.expectOneLineError(["suspects", file, "--task", "score"], startsWith: "--task", contains: "regression")
         try checks.expectOneLineError(["suspects", file, "--folds", "1"], startsWith: "--folds", contains: "≥ 2")
         try checks.expectOneLineError(["suspects", file, "--rank", "loss"], startsWith: "--rank", contains: "'loss'")
+        // It keeps no model: --save is refused rather than ignored, and neither it nor --resume is in the help.
+        try checks.expectOneLineError(["suspects", file, "--save", s.path + "/kept"], startsWith: "--save", contains: "keeps no model")
+        try checks.expectOneLineError(["suspects", file, "--resume", s.path + "/kept"], startsWith: "--resume", contains: "cannot continue")
+        let help = try CLI.run(["suspects", "--help"]).stdout
+        #expect(help.contains("--oof") && !help.contains("--save <DIR>") && !help.contains("--resume <DIR>"), "\(help)")
         let bad = s.write("oof.csv", "row,fold,label.neg,label.pos\n1,1,0.2,x\n")
         try checks.expectOneLineError(["suspects", file, "--task", "label", "--oof", bad], startsWith: bad + ":2",
                                       contains: "column 'label.pos'")
