@@ -28,7 +28,7 @@ public enum Screen {
         case .controls: ControlsView.draw(&grid, snapshot, state, context, baselines, y: body.y, height: body.height)
         case .examples: ExamplesView.draw(&grid, snapshot, state, context, y: body.y, height: body.height)
         case .confusion: ConfusionView.draw(&grid, snapshot, state, context, y: body.y, height: body.height)
-        case .help: HelpView.draw(&grid, y: body.y, height: body.height)
+        case .help: HelpView.draw(&grid, state, y: body.y, height: body.height)
         case .gradients: GradientsView.draw(&grid, snapshot, state, y: body.y, height: body.height)
         case .runs:
             let one = RunsOverlay(runs: [RunView(id: 1, snapshot: snapshot, origin: "the first run")], selected: 0)

@@ -295,24 +295,43 @@ enum ConfusionView {
     }
 }
 
-/// View 5: every key, generated from the key table.
+/// View 5: every key, generated from the key table, each description whole (wrapped), the
+/// list scrolling with ↑ ↓ when it is taller than the screen.
 enum HelpView {
-    static func draw(_ grid: inout Grid, y: Int, height: Int) {
-        grid.put("Keys", x: 1, y: y, style: Style(.title, bold: true))
-        var rows: [(String, String, String)] = []
+    static let labelWidth = 11
+
+    /// The help's lines at `width` columns: (key label or "", text, scope or "").
+    static func lines(width: Int) -> [(label: String, text: String, scope: String)] {
+        var out: [(String, String, String)] = []
+        let textWidth = max(width - labelWidth - 2, 10)
         for binding in KeyMap.bindings {
             let scope = binding.views.isEmpty ? "everywhere" : binding.views.sorted { $0.rawValue < $1.rawValue }.map(\.title).joined(separator: ", ")
-            rows.append((binding.label, binding.help, scope))
+            let parts = (binding.help + " (" + scope + ")").wrapped(width: textWidth)
+            for (i, part) in parts.enumerated() {
+                // The scope is shown muted: split it off the line it ends on.
+                let isLast = i == parts.count - 1
+                if isLast, let open = part.range(of: " (", options: .backwards), part.hasSuffix(")") {
+                    out.append((i == 0 ? binding.label : "", String(part[..<open.lowerBound]), String(part[open.lowerBound...])))
+                } else {
+                    out.append((i == 0 ? binding.label : "", part, ""))
+                }
+            }
         }
-        let columnsNeeded = rows.count > height - 2 ? 2 : 1
-        let perColumn = (rows.count + columnsNeeded - 1) / columnsNeeded
-        let columnWidth = grid.width / columnsNeeded
-        for (i, row) in rows.enumerated() {
-            let x = 1 + (i / perColumn) * columnWidth, line = y + 1 + i % perColumn
-            guard line < y + height else { continue }
-            grid.put(row.0, x: x, y: line, style: Style(.highlight, bold: true), limit: 10)
-            let used = grid.put(row.1, x: x + 11, y: line, limit: columnWidth - 12)
-            grid.put(" (\(row.2))", x: x + 11 + used, y: line, style: Style(.muted), limit: max(columnWidth - 12 - used, 0))
+        return out
+    }
+
+    static func draw(_ grid: inout Grid, _ state: ViewState, y: Int, height: Int) {
+        let all = lines(width: grid.width - 1)
+        let room = max(height - 1, 0)
+        let first = max(0, min(state.helpOffset, all.count - room))
+        var title = "Keys"
+        if all.count > room { title += " · lines \(first + 1)–\(min(first + room, all.count)) of \(all.count) (↑ ↓ k j scroll)" }
+        grid.put(title, x: 1, y: y, style: Style(.title, bold: true), limit: grid.width - 2)
+        for (i, line) in all.dropFirst(first).prefix(room).enumerated() {
+            let row = y + 1 + i
+            grid.put(line.label, x: 1, y: row, style: Style(.highlight, bold: true), limit: labelWidth - 1)
+            let used = grid.put(line.text, x: 1 + labelWidth, y: row, limit: grid.width - labelWidth - 2)
+            grid.put(line.scope, x: 1 + labelWidth + used, y: row, style: Style(.muted), limit: max(grid.width - labelWidth - 2 - used, 0))
         }
     }
 }

@@ -153,6 +153,24 @@ enum Fixture {
             #expect(grid.text.contains(binding.label + " ") && grid.text.contains(binding.help), "\(binding.label)")
         }
     }
+
+    /// At 120×40 the list is taller than the screen: nothing is cut, and ↓ scrolls to its end.
+    @Test func helpWrapsAndScrolls() {
+        var state = ViewState()
+        state.view = .help
+        let top = Screen.render(Fixture.run.snapshot, state, Fixture.run.context, width: 120, height: 40)
+        #expect(top.text.contains("Keys · lines 1–"), "\(top.text)")
+        let body = (3..<37).map(top.row)
+        #expect(!body.contains { $0.contains("…") }, "\(body)")
+        let last = KeyMap.bindings.last!
+        #expect(!body.contains { $0.contains(last.label + " ") })
+        for _ in 0..<200 { _ = Fixture.press([.character("j")], view: .help, snapshot: Fixture.run.snapshot, &state) }
+        let end = Screen.render(Fixture.run.snapshot, state, Fixture.run.context, width: 120, height: 40)
+        #expect(end.text.contains(last.label + " ") && end.text.contains("of \(HelpView.lines(width: 119).count) ("), "\(end.text)")
+        // One k press scrolls back at once, however often j was pressed.
+        _ = Fixture.press([.character("k")], view: .help, snapshot: Fixture.run.snapshot, &state)
+        #expect(state.helpOffset < HelpView.lines(width: 80).count - 1)
+    }
 }
 
 @Suite struct ControllerTests {
