@@ -42,8 +42,10 @@ public final class Workbench {
         self.references = references
     }
 
-    /// Runs until the user quits or a signal arrives; the terminal is always restored.
-    public func run() throws {
+    /// Runs until the user quits or a signal arrives; the terminal is always restored. Returns
+    /// the saves asked for on quitting that failed, one line each, to print once it is.
+    @discardableResult
+    public func run() throws -> [String] {
         let terminal = try Terminal(forceASCII: forceASCII, noColor: noColor)
         defer { terminal.end() }
         StopSignals.install()
@@ -90,7 +92,7 @@ public final class Workbench {
         }
         baselines?.stop()
         // Let saves and final evaluations finish; never hang on exit.
-        runs.shutDown(saving: saveOnExit)
+        return runs.shutDown(saving: saveOnExit)
     }
 }
 

@@ -139,14 +139,24 @@ final class LiveRuns {
     }
 
     /// On quit: saves the unsaved runs when asked, stops every run and waits (bounded) for
-    /// saves and final evaluations.
-    func shutDown(saving: Bool) {
+    /// saves and final evaluations. Returns why each save that failed did, for after the screen
+    /// has closed (the workbench's own note would go with it).
+    @discardableResult
+    func shutDown(saving: Bool) -> [String] {
         for entry in entries {
             let s = entry.trainer.snapshot
-            if saving, !entry.isSaved(s) { entry.trainer.send(.save(entry.directory)) }
+            if saving, !entry.isSaved(s) {
+                let replies = entry.saveReplies
+                entry.trainer.send(.save(entry.directory)) { reply in replies.withLock { $0.append(reply) } }
+            }
             entry.trainer.send(.stop)
         }
         let deadline = Date().addingTimeInterval(10)
         for entry in entries { entry.trainer.waitUntilFinished(seconds: max(deadline.timeIntervalSinceNow, 0.1)) }
+        return entries.flatMap { entry in
+            entry.saveReplies.withLock { $0 }.compactMap { reply in
+                if case .refused(let reason) = reply { "run \(entry.id) not saved: \(reason)" } else { nil }
+            }
+        }
     }
 }

@@ -43,6 +43,12 @@ import Testing
             #expect(runs.overlay([trainer.snapshot]).runs[0].saved == saved)
             runs.shutDown(saving: false)
         }
+        // Saving on quit: a save that fails is returned, to be said once the screen has closed.
+        let runs = LiveRuns(first: Trainer(Self.setup(), startPaused: true, continuable: true), saveDirectory: file + "/run", references: [])
+        runs.current.trainer.send(.step(1))
+        #expect(eventually { runs.current.trainer.snapshot.step == 1 })
+        let failures = runs.shutDown(saving: true)
+        #expect(failures.count == 1 && failures[0].hasPrefix("run 1 not saved: could not save: \(file)/run"), "\(failures)")
     }
 
     @Test func branchFreshRunsAFifthRefusedAndSaveOnQuit() throws {
