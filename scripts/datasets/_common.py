@@ -70,7 +70,12 @@ def write_csv(path, header, rows):
 
 
 def write_spec(path, comment, text_column, tasks, max_length=200, id_column="id"):
-    """A spec.toml for mtl-tui: one text input, the split column, one [[task]] per (name, kind, labels)."""
+    """A spec.toml for mtl-tui: one text input, the split column, one [[task]] per (name, kind, labels).
+
+    An empty multi-label cell in these builds means "not labelled" (a row with none of the kept
+    labels gets `other`), so multi-label tasks say `empty = "missing"`: mtl-tui would otherwise
+    read it as the empty set, and the linear baseline skips such rows.
+    """
     lines = [f"# {line}" for line in comment.splitlines()]
     lines += [f'id = "{id_column}"', f'split_column = "{SPLIT_COLUMN}"', "",
               "[[input]]", f'column = "{text_column}"', 'kind = "text"', f"max_length = {max_length}"]
@@ -78,6 +83,8 @@ def write_spec(path, comment, text_column, tasks, max_length=200, id_column="id"
         lines += ["", "[[task]]", f'name = "{name}"', f'kind = "{kind}"']
         if labels:
             lines.append("labels = [" + ", ".join(f'"{l}"' for l in labels) + "]")
+        if kind == "multilabel":
+            lines.append('empty = "missing"')
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
 
