@@ -73,7 +73,7 @@ final class CommandChannel {
                 trainer.send(translated) { reply in
                     switch reply {
                     case .applied(let step): sink.write(.ack(.init(command, line: number, step: step)))
-                    case .refused(let reason): sink.write(.commandError(.init(line: number, message: reason, id: command.id)))
+                    case .refused(let reason, let step): sink.write(.commandError(.init(line: number, message: reason, id: command.id, step: step)))
                     }
                 }
             }

@@ -51,8 +51,8 @@ public enum TrainerProgress: Sendable {
 public enum CommandReply: Sendable, Equatable {
     /// It took effect once the run had completed this many steps.
     case applied(step: Int)
-    /// It could not apply, for this one-line reason.
-    case refused(String)
+    /// It could not apply, for this one-line reason, when the run had completed this many steps.
+    case refused(String, step: Int)
 }
 
 /// A command as the run takes it from the inbox, with whoever waits for its reply.

@@ -21,7 +21,7 @@ extension TrainingRun {
     func answer(_ taken: [TakenCommand], _ refusals: [CommandRefusal?]) {
         for (command, refusal) in zip(taken, refusals) {
             if let reply = command.reply {
-                reply(refusal.map { .refused($0.message) } ?? .applied(step: position.step))
+                reply(refusal.map { .refused($0.message, step: position.step) } ?? .applied(step: position.step))
             } else if let refusal {
                 log(refusal.kind, refusal.message)
             }

@@ -228,7 +228,12 @@ extension RunEvent {
         public var line: Int
         public var message: String
         public var id: String?
-        public init(line: Int, message: String, id: String? = nil) { self.line = line; self.message = message; self.id = id }
+        /// The steps the run had completed when it refused the command; absent for a line refused
+        /// before it reached the run (it did not decode, or names no task).
+        public var step: Int?
+        public init(line: Int, message: String, id: String? = nil, step: Int? = nil) {
+            self.line = line; self.message = message; self.id = id; self.step = step
+        }
     }
 }
 

@@ -127,7 +127,7 @@ public struct StreamRun: Sendable {
             }
         case .commandError(let error):
             if let id = error.id { pending.removeAll { $0.id == id } }
-            log(.warning, "command line \(error.line) refused: \(error.message)")
+            log(.warning, "command line \(error.line) refused: \(error.message)", step: error.step)
         case .examples(let event):
             examples[event.task] = event
         case .done(let done):

@@ -118,7 +118,7 @@ final class LiveRuns {
                 case .applied(let step):
                     entry.savedStep = step
                     note = "run \(entry.id) saved to \(entry.directory)"
-                case .refused(let reason):
+                case .refused(let reason, _):
                     note = "run \(entry.id) not saved: \(reason)"
                 }
             }
@@ -155,7 +155,7 @@ final class LiveRuns {
         for entry in entries { entry.trainer.waitUntilFinished(seconds: max(deadline.timeIntervalSinceNow, 0.1)) }
         return entries.flatMap { entry in
             entry.saveReplies.withLock { $0 }.compactMap { reply in
-                if case .refused(let reason) = reply { "run \(entry.id) not saved: \(reason)" } else { nil }
+                if case .refused(let reason, _) = reply { "run \(entry.id) not saved: \(reason)" } else { nil }
             }
         }
     }

@@ -78,6 +78,8 @@ import Testing
         #expect(errors[3].id == "z" && errors[3].message.hasPrefix("no layer named 'conv9' (layers: ") && errors[3].message.contains("head.label"),
                 "\(errors[3])")
         #expect(errors[4].id == "v" && errors[4].message.hasPrefix("could not save: \(data)/run"), "\(errors[4])")
+        // The run's refusals say at which step; lines the channel refused before the run saw them do not.
+        #expect(errors.map(\.step) == [nil, nil, nil, paused.step, paused.step], "\(errors)")
         #expect(!events.contains { if case .message(let m) = $0 { m.message.hasPrefix("could not save") } else { false } },
                 "the refusal is the answer; it is not logged as well")
     }

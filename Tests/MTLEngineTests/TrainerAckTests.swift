@@ -54,7 +54,7 @@ import Testing
         trainer.send(.stop, reply: reply("stop"))
         #expect(trainer.waitUntilFinished(seconds: 10))
         let got = replies.withLock { $0 }
-        guard case .refused(let layer) = got["freeze"], case .refused(let save) = got["save"] else {
+        guard case .refused(let layer, _) = got["freeze"], case .refused(let save, _) = got["save"] else {
             Issue.record("expected refusals, got \(got)")
             return
         }

@@ -65,9 +65,11 @@ final class StreamRunTests: XCTestCase {
         run.read(line: #"{"event":"ack","command":"set_loss_weight","task":"a","weight":3,"step":9}"#, number: 6)
         XCTAssertEqual(run.snapshot.learningRate, 0.002)
         XCTAssertEqual(run.snapshot.lossWeights, [3, 0.5])
-        run.read(line: #"{"event":"command_error","id":"w3","line":3,"message":"no layer"}"#, number: 4)
+        run.read(line: #"{"event":"command_error","id":"w3","line":3,"message":"no layer","step":8}"#, number: 4)
         XCTAssertTrue(run.pending.isEmpty)
         XCTAssertEqual(run.snapshot.events.last?.message, "command line 3 refused: no layer")
+        // Logged at the step the run refused it, not the latest step the stream reported (9).
+        XCTAssertEqual(run.snapshot.events.last?.step, 8)
     }
 
     func testBadLinesAreEventsAndANewStartBeginsAgain() {

@@ -51,6 +51,7 @@ class Controls:
         try:
             self._dispatch(command)
         except CommandError as error:
+            error.step = step
             self.run.command_error(error)
             return
         self.run.ack(command, step)

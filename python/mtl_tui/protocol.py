@@ -37,13 +37,15 @@ def layers_of(module):
 
 
 class CommandError(ValueError):
-    """A command line that cannot apply; `line` is its line number in the command file."""
+    """A command line that cannot apply; `line` is its line number in the command file, `step`
+    the steps the run had completed when it refused it (None for a line that did not decode)."""
 
-    def __init__(self, line, message, command_id=None):
+    def __init__(self, line, message, command_id=None, step=None):
         super().__init__("line %d: %s" % (line, message))
         self.line = line
         self.message = message
         self.id = command_id
+        self.step = step
 
 
 class Command:
@@ -192,6 +194,8 @@ class Run:
         fields = {"line": error.line, "message": error.message}
         if error.id is not None:
             fields["id"] = error.id
+        if getattr(error, "step", None) is not None:
+            fields["step"] = error.step
         self.write("command_error", **fields)
 
     def examples(self, task, rows, confusion=None, step=None, epoch=None, limit=200):

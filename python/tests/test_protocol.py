@@ -215,6 +215,7 @@ class ControlsTests(unittest.TestCase):
         self.assertEqual(self.acks(), [])
         errors = [(e["line"], e["message"]) for e in read_events(self.path) if e["event"] == "command_error"]
         self.assertEqual([line for line, _ in errors], [1, 2, 3, 4])
+        self.assertEqual([e.get("step") for e in read_events(self.path) if e["event"] == "command_error"], [1, 1, 1, 1])
         self.assertIn("no task named 'nope'", errors[0][1])
         self.assertIn("no optimizer", errors[1][1])
 
