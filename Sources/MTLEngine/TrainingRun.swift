@@ -470,7 +470,7 @@ final class TrainingRun {
         snapshot.learningRate = Double(currentRate())
         snapshot.baseLearningRate = Double(config.optimizer.learningRate)
         snapshot.schedule = config.schedule
-        traceRate(snapshot.learningRate)
+        snapshot.traceRate(snapshot.learningRate, at: position.step)
         snapshot.lossWeights = effective
         traceWeights(snapshot.lossWeights)
         snapshot.conflict = conflict

@@ -63,11 +63,15 @@ extension TrainingRun {
         }
     }
 
-    /// A point in the rate trace where the rate changed since the last one.
-    func traceRate(_ rate: Double) {
-        if snapshot.rateTrace.last?.weight == rate { return }
-        if snapshot.rateTrace.last?.step == position.step { snapshot.rateTrace.removeLast() }
-        snapshot.rateTrace.append(WeightPoint(step: position.step, weight: rate))
-        if snapshot.rateTrace.count > 1000 { snapshot.rateTrace.removeFirst() }
+}
+
+extension TrainerSnapshot {
+    /// Adds a point to the rate trace where the rate changed since the last one (a trainer's
+    /// own, or what a watched stream reports).
+    public mutating func traceRate(_ rate: Double, at step: Int) {
+        if rateTrace.last?.weight == rate { return }
+        if rateTrace.last?.step == step { rateTrace.removeLast() }
+        rateTrace.append(WeightPoint(step: step, weight: rate))
+        if rateTrace.count > 1000 { rateTrace.removeFirst() }
     }
 }

@@ -84,6 +84,7 @@ public struct StreamRun: Sendable {
             snapshot.layers = (start.layers ?? []).map { LayerSummary.reported(name: $0.name, parameters: $0.parameters) }
             snapshot.stepsPerEpoch = start.stepsPerEpoch ?? 0
             snapshot.learningRate = start.lr ?? 0
+            if let lr = start.lr { snapshot.traceRate(lr, at: 0) }
             acceptsCommands = start.acceptsCommands ?? false
             commandFile = start.commands
             log(.info, "watching \(start.producer ?? "a") run: \(start.model ?? "\(start.tasks.count) tasks")"
@@ -94,7 +95,10 @@ public struct StreamRun: Sendable {
             for (t, task) in snapshot.tasks.enumerated() {
                 if let loss = step.loss[task] ?? nil { snapshot.lossSeries[t].append(step: step.step, value: Float(loss)) }
             }
-            if let lr = step.lr { snapshot.learningRate = lr }
+            if let lr = step.lr {
+                snapshot.learningRate = lr
+                snapshot.traceRate(lr, at: step.step)
+            }
             if snapshot.stepsPerEpoch > 0 { snapshot.stepInEpoch = step.step - snapshot.epoch * snapshot.stepsPerEpoch }
         case .epoch(let epoch):
             let train = metrics(epoch.metrics["train"]), validation = metrics(epoch.metrics["val"])
@@ -150,7 +154,10 @@ public struct StreamRun: Sendable {
             snapshot.pinned.insert(task)
             snapshot.weightTrace[t].append(WeightPoint.reported(step: step, weight: weight))
         case .setLR:
-            if let lr = command.lr { snapshot.learningRate = lr }
+            if let lr = command.lr {
+                snapshot.learningRate = lr
+                snapshot.traceRate(lr, at: step)
+            }
         case .freeze, .unfreeze:
             guard let name = command.name else { return }
             if command.command == .freeze { snapshot.frozen.insert(name) } else { snapshot.frozen.remove(name) }

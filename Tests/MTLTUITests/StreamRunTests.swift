@@ -64,6 +64,8 @@ final class StreamRunTests: XCTestCase {
         run.read(line: #"{"event":"ack","command":"set_lr","lr":0.002,"step":9}"#, number: 5)
         run.read(line: #"{"event":"ack","command":"set_loss_weight","task":"a","weight":3,"step":9}"#, number: 6)
         XCTAssertEqual(run.snapshot.learningRate, 0.002)
+        // The dashboard's rate line draws from the trace, which the stream's rates now fill.
+        XCTAssertEqual(run.snapshot.rateTrace.last, WeightPoint(step: 9, weight: 0.002))
         XCTAssertEqual(run.snapshot.lossWeights, [3, 0.5])
         run.read(line: #"{"event":"command_error","id":"w3","line":3,"message":"no layer","step":8}"#, number: 4)
         XCTAssertTrue(run.pending.isEmpty)
