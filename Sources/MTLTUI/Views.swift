@@ -141,13 +141,20 @@ enum ExamplesView {
         let entryHeight = context.image == nil ? 1 : ExampleImages.thumbnailRows
         let listHeight = max(state.detail ? max(3, height / 3) : height - 2, entryHeight)
         let entries = max(1, listHeight / entryHeight)
-        // Class names up to 24 columns (the prediction adds " 100%"); other tasks' losses in 8.
+        // Columns as wide as the task's class names (up to 24; the prediction adds " 100%"), so
+        // the input keeps room at 80 columns; a multi-label set of names gets 15 at least.
         let longest = context.classes.indices.contains(t) ? context.classes[t].map { TextWidth.of($0) }.max() ?? 0 : 0
-        let truthWidth = min(max(15, longest), 24), predictionWidth = min(max(18, longest + 5), 29)
-        let otherWidth = 8, fixWidth = min(max(9, longest + 1), 16)   // "→" and a class name
+        let least = context.kinds.indices.contains(t) && context.kinds[t] == .multilabel ? 15 : 7
+        // The prediction adds " 100%", the suspects' column "likely " before the name.
+        let truthWidth = min(max(least, longest), 24), predictionWidth = min(max(least + 2, longest + (state.suspects ? 7 : 5)), 31)
+        // The fix column once this session has corrections ("→" and a class name, "drop", "×4").
+        let fixWidth = state.book.made.isEmpty ? 0 : min(max(9, longest + 1), 16)
         let leading: String = "  \(state.suspects ? "   p" : "loss")  split " + "true".padded(truthWidth) + " "
-        let middle: String = (state.suspects ? "likely" : "predicted").padded(predictionWidth) + " " + "fix".padded(fixWidth) + " "
-        let others: String = s.tasks.indices.filter { $0 != t }.map { s.tasks[$0].padded(otherWidth) + " " }.joined()
+        let middle: String = (state.suspects ? "likely" : "predicted").padded(predictionWidth) + " " + (fixWidth > 0 ? "fix".padded(fixWidth) + " " : "")
+        // Other tasks' losses, 8 columns each, while the input keeps 24 columns or more.
+        let otherWidth = 8, otherTasks = s.tasks.indices.filter { $0 != t }
+        let showsOthers = grid.width - 2 - TextWidth.of(leading + middle) - otherTasks.count * (otherWidth + 1) >= 24
+        let others: String = showsOthers ? otherTasks.map { s.tasks[$0].padded(otherWidth) + " " }.joined() : ""
         let columns = leading + middle + others + "input"
         grid.put(columns, x: 1, y: y + 1, style: Style(.muted, bold: true))
         let first = max(0, min(cursor - entries / 2, list.count - entries))
@@ -162,8 +169,8 @@ enum ExamplesView {
             text += String(examples.split.rawValue.prefix(5)).padded(5) + " "
             text += ExampleList.truthText(examples, i, task: t, context: context).padded(truthWidth) + " "
             text += (suspect?.likely ?? ExampleList.predictionText(examples, i, task: t, context: context)).padded(predictionWidth) + " "
-            text += state.book.mark(examples.rows[i], task: s.tasks[t]).padded(fixWidth) + " "
-            for other in s.tasks.indices where other != t {
+            if fixWidth > 0 { text += state.book.mark(examples.rows[i], task: s.tasks[t]).padded(fixWidth) + " " }
+            for other in otherTasks where showsOthers {
                 let loss = examples.losses[other][i]
                 text += (loss.isNaN ? "—" : String(format: "%.2f", loss)).padded(otherWidth) + " "
             }

@@ -154,6 +154,23 @@ enum Fixture {
         }
     }
 
+    /// At 80 columns the hard examples keep room for the input: columns sized to the task's
+    /// classes, no empty fix column, other tasks' losses left out when they would crowd it.
+    @Test func hardExamplesShowTheInputAt80Columns() {
+        let narrow = Fixture.render(.examples, width: 80, height: 24)
+        #expect(narrow.row(3).contains("input") && !narrow.row(3).contains("fix"), "\(narrow.row(3))")
+        #expect(narrow.row(4).contains("review "), "\(narrow.row(4))")
+        let narrower = Fixture.render(.examples, width: 64, height: 24)
+        #expect(!narrower.row(3).contains("task1") && narrower.row(4).contains("review "), "\(narrower.text)")
+        let wide = Fixture.render(.examples, width: 160, height: 24)
+        #expect(wide.row(3).contains("task1") && wide.row(3).contains("task2") && wide.row(3).contains("input"), "\(wide.row(3))")
+        // Once the session has a correction, the fix column shows it.
+        let marked = Fixture.render(.examples, width: 120, height: 24) {
+            $0.book.made = [RowCorrection(row: Fixture.run.snapshot.examples!.rows[0], key: "k", action: .drop)]
+        }
+        #expect(marked.row(3).contains("fix") && marked.text.contains("drop"), "\(marked.text)")
+    }
+
     /// At 120×40 the list is taller than the screen: nothing is cut, and ↓ scrolls to its end.
     @Test func helpWrapsAndScrolls() {
         var state = ViewState()
