@@ -90,13 +90,17 @@ public struct Corrections: Sendable {
 
 /// Stable row keys: the id column's value, else a 64-bit FNV-1a hash (16 hex digits) of the
 /// row's input values (each input column, or an image's pixel columns), so a key survives
-/// reordering, added rows and relabelling.
+/// reordering, added rows and relabelling. A missing number hashes as an empty cell whichever
+/// marker wrote it (`NA`, `NaN`…): the model sees the same row.
 public enum RowKeys {
     public static func keys(_ table: Table, spec: DatasetSpec) -> [String] {
         if let id = spec.idColumn, let values = table.column(id) { return values }
         var columns: [[String]] = []
         for input in spec.inputs {
-            if let values = table.column(input.column) { columns.append(values); continue }
+            if let values = table.column(input.column) {
+                columns.append(input.kind == .numeric ? values.map { DataEncoder.isMissingNumber($0) ? "" : $0 } : values)
+                continue
+            }
             for name in SpecInference.imageColumns(table, prefix: input.column) ?? [] { columns.append(table.column(name)!) }
         }
         return (0..<table.rowCount).map { r in

@@ -108,5 +108,10 @@ import Testing
         var relabeled = Self.table
         relabeled.columns[2] = ["z", "z", "z", "z"]
         #expect(RowKeys.keys(relabeled, spec: spec) == keys)
+        // A missing number is the same row whichever marker wrote it; a number is not.
+        let numbers = Table(file: "n.csv", header: ["x", "y"], columns: [["", "NA", "NaN", "1"], ["a", "a", "a", "a"]], rowLines: [2, 3, 4, 5])
+        let numeric = DatasetSpec(inputs: [InputSpec(kind: .numeric, column: "x")], tasks: [TaskSpec(name: "y", kind: .multiclass)])
+        let numberKeys = RowKeys.keys(numbers, spec: numeric)
+        #expect(Set(numberKeys[0..<3]).count == 1 && numberKeys[3] != numberKeys[0], "\(numberKeys)")
     }
 }
