@@ -81,7 +81,7 @@ extension TrainingRun {
             log(.command, "weighting strategy \(strategy.rawValue)")
             restartEarlyStopTracking()
         case .setLossShape(let task, let shape):
-            setLossShape(task, shape)
+            return setLossShape(task, shape)
         case .freeze(let name), .unfreeze(let name):
             let names = model.layerNames(matching: name)
             guard !names.isEmpty else { return CommandRefusal(message: model.noLayerMessage(name)) }
@@ -90,7 +90,7 @@ extension TrainingRun {
             config.frozen = frozen.sorted()
             if case .freeze = command { log(.command, "froze \(name)") } else { log(.command, "unfroze \(name)") }
         case .setLearningRate, .scaleLearningRate, .setSchedule:
-            changeRate(command)
+            return changeRate(command)
         case .addEpochs(let count):
             let epochs = max(config.epochs + count, position.epoch + 1)
             guard epochs != config.epochs else { return nil }
@@ -108,7 +108,7 @@ extension TrainingRun {
             if let failure = writeCheckpoint(to: directory, position: finishedPosition) { return CommandRefusal(kind: .error, message: failure) }
             log(.info, "saved checkpoint to \(directory)")
         case .correct(let correction):
-            applyCorrection(correction)
+            return applyCorrection(correction)
         case .setPseudoLabel(let rule):
             config.pseudoLabel = rule
             log(.command, rule.map { "pseudo-labels from epoch \($0.startEpoch) at p ≥ \(format($0.threshold)), weight \(format($0.weight))" } ?? "pseudo-labels off")

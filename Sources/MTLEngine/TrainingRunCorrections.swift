@@ -2,16 +2,19 @@ import MTLData
 
 /// Live corrections and the browser's training/test rows (see LiveCorrections.swift).
 extension TrainingRun {
-    func applyCorrection(_ correction: RowCorrection) {
+    func applyCorrection(_ correction: RowCorrection) -> CommandRefusal? {
+        defer {
+            snapshot.droppedRows = corrections.dropped
+            snapshot.correctionCount = corrections.active.count
+        }
         do throws(LiveCorrections.Problem) {
             let message = try corrections.apply(correction, to: &setup.inputs.rows.targets, tasks: setup.encoder.tasks,
                                                 training: trainingRows)
             log(.command, "correction: \(message)")
+            return nil
         } catch {
-            log(.warning, "correction not applied: \(error.message)")
+            return CommandRefusal(message: "correction not applied: \(error.message)")
         }
-        snapshot.droppedRows = corrections.dropped
-        snapshot.correctionCount = corrections.active.count
     }
 
     /// The training rows as a set, built on the first correction.

@@ -25,8 +25,9 @@ extension TrainingRun {
     }
 
     /// `<` `>`, a typed rate, or another schedule. A new rate moves the base so the rate in force
-    /// becomes it and the schedule goes on from there, scaled.
-    func changeRate(_ command: TrainerCommand) {
+    /// becomes it and the schedule goes on from there, scaled. A rate that is not a finite
+    /// positive 32-bit float is refused.
+    func changeRate(_ command: TrainerCommand) -> CommandRefusal? {
         let base = Double(config.optimizer.learningRate)
         var newBase = base
         switch command {
@@ -34,21 +35,22 @@ extension TrainingRun {
             config.schedule = schedule
             rates = RateSchedule(schedule: schedule)
             log(.command, "learning-rate schedule \(schedule.spec) (rate now \(format(currentRate().shortestDouble)))")
-            return
+            return nil
         case .scaleLearningRate(let factor):
             newBase = base * factor
         case .setLearningRate(let typed):
-            guard typed > 0, typed.isFinite else { log(.warning, "learning rate must be a finite number > 0"); return }
+            guard typed > 0, typed.isFinite else { return CommandRefusal(message: "learning rate must be a finite number > 0") }
             newBase = rates.base(for: typed, step: position.step, epoch: position.epoch, totalSteps: plannedSteps)
         default:
-            return
+            return nil
         }
         guard newBase > 0, newBase.isFinite, Float(newBase) > 0, Float(newBase).isFinite else {
-            log(.warning, "learning rate must be a finite number > 0"); return
+            return CommandRefusal(message: "learning rate must be a finite number > 0 within 32-bit floats (got \(format(newBase)))")
         }
         config.optimizer.learningRate = Float(newBase)
         let scaled = config.schedule == .constant ? "" : " (the \(config.schedule.spec) schedule goes on from it, scaled)"
         log(.command, "learning rate \(format(currentRate().shortestDouble))\(scaled)")
+        return nil
     }
 
     /// After an epoch's validation: plateau counts the early-stop metric (else the weighted

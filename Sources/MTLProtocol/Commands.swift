@@ -44,7 +44,7 @@ public struct RunCommand: Codable, Sendable, Equatable {
             guard let task, !task.isEmpty else { return "set_loss_weight needs \"task\"" }
             guard let weight, weight.isFinite, weight >= 0 else { return "set_loss_weight needs \"weight\", a finite number ≥ 0" }
         case .setLR:
-            guard let lr, lr.isFinite, lr > 0 else { return "set_lr needs \"lr\", a finite number > 0" }
+            guard let lr, lr.isFinite, lr > 0, Float(lr).isFinite, Float(lr) > 0 else { return "set_lr needs \"lr\", a finite number > 0 within 32-bit floats" }
         case .freeze, .unfreeze:
             guard let name, !name.isEmpty else { return "\(command.rawValue) needs \"name\" (a layer or module name)" }
         case .step:

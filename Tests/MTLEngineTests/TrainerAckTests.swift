@@ -51,6 +51,9 @@ import Testing
         trainer.send(.save(file + "/run"), reply: reply("save"))
         trainer.send(.save(scratch + "/saved"), reply: reply("saved"))
         trainer.send(.freeze("conv10"))
+        // A rate beyond 32-bit floats, a loss shape the task cannot take: refused, the rate unchanged.
+        trainer.send(.setLearningRate(1e39), reply: reply("rate"))
+        trainer.send(.setLossShape(task: "task9", LossShape(ohem: 0.5)), reply: reply("shape"))
         trainer.send(.stop, reply: reply("stop"))
         #expect(trainer.waitUntilFinished(seconds: 10))
         let got = replies.withLock { $0 }
@@ -60,6 +63,9 @@ import Testing
         }
         #expect(layer == "no layer named 'conv9' (layers: embedding, conv, dense, head.task0, head.task1; groups: trunk, heads)")
         #expect(save.hasPrefix("could not save: \(file)/run") && !save.contains("\n"), "\(save)")
+        #expect(got["rate"] == .refused("learning rate must be a finite number > 0 within 32-bit floats (got 1e+39)", step: 0), "\(String(describing: got["rate"]))")
+        #expect(got["shape"] == .refused("no task named 'task9'", step: 0))
+        #expect(trainer.snapshot.learningRate < 1, "the refused rate is not in force")
         #expect(got["unfreeze"] == .applied(step: 0) && got["saved"] == .applied(step: 0) && got["stop"] == .applied(step: 0))
         #expect(FileManager.default.fileExists(atPath: scratch + "/saved/model.json"))
         let events = trainer.snapshot.events

@@ -207,7 +207,7 @@ import Testing
         #expect(s.learningRate == Double(Float(0.004)))
         #expect(s.events.map(\.message) == ["weight task1 = 1.25", "weight task1 = 1.563", "learning rate 0.002", "learning rate 0.004",
                                             "weight task2 = 0", "weight task2 = 0.1", "weight task0 = 0.8",
-                                            "learning rate must be a finite number > 0"])
+                                            "learning rate must be a finite number > 0 within 32-bit floats (got 0)"])
         #expect(s.step == 0)
         trainer.send(.stop)
         trainer.waitUntilFinished()

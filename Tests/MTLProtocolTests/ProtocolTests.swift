@@ -111,7 +111,7 @@ final class ProtocolTests: XCTestCase {
         }
         XCTAssertEqual(try RunProtocol.decode(RunCommand.self, from: #"{"command":"set_lr","lr":0.5}"#).lr, 0.5)
         XCTAssertEqual(RunCommand(.setLossWeight, task: "a", weight: -1).problem, "set_loss_weight needs \"weight\", a finite number ≥ 0")
-        XCTAssertEqual(RunCommand(.setLR).problem, "set_lr needs \"lr\", a finite number > 0")
+        XCTAssertEqual(RunCommand(.setLR).problem, "set_lr needs \"lr\", a finite number > 0 within 32-bit floats")
         XCTAssertEqual(RunCommand(.freeze).problem, "freeze needs \"name\" (a layer or module name)")
         XCTAssertThrowsError(try RunProtocol.decode(RunCommand.self, from: #"{"command":"explode"}"#)) {
             XCTAssertTrue(($0 as? LineError)?.description.hasPrefix("\"command\"") == true, "\($0)")
