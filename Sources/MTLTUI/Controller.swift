@@ -180,8 +180,7 @@ public enum Controller {
             state.exampleCursor = max(0, min(list.count - 1, state.exampleCursor + delta))
             state.exampleRow = examples.rows[list[state.exampleCursor]]
         case .help:
-            // Within the list as an 80-column screen wraps it (the longest); the view clamps it to its own.
-            state.helpOffset = max(0, min(HelpView.lines(width: 80).count - 1, state.helpOffset + delta))
+            state.helpOffset = max(0, min(state.helpLimit, state.helpOffset + delta))
         case .gradients:
             let ranked = snapshot.conflict?.layersByConflict.map(\.name) ?? []
             guard !ranked.isEmpty else { return }

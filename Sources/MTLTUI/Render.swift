@@ -8,6 +8,9 @@ public enum Screen {
     public static let minimumWidth = 60
     public static let minimumHeight = 20
 
+    /// Rows between the title and status bars above and the key bar below.
+    static func bodyHeight(_ height: Int) -> Int { height - 3 }
+
     /// `baselines`: the single-task baselines' progress and results, when the run has them.
     public static func render(_ snapshot: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext,
                               width: Int, height: Int, baselines: BaselineRunner.Snapshot? = nil,
@@ -22,7 +25,7 @@ public enum Screen {
         titleBar(&grid, state, context)
         statusBar(&grid, snapshot, state, y: 1)
         if let runs, runs.isShown { runs.drawLegend(&grid, right: width - 1, y: 1, unicode: state.unicode) }
-        let body = (y: 2, height: height - 3)
+        let body = (y: 2, height: bodyHeight(height))
         switch state.view {
         case .dashboard: Dashboard.draw(&grid, snapshot, state, context, baselines, y: body.y, height: body.height, runs: runs)
         case .controls: ControlsView.draw(&grid, snapshot, state, context, baselines, y: body.y, height: body.height)

@@ -19,8 +19,10 @@ public struct ViewState: Sendable {
     public var task = 0
     /// Row in the controls list: tasks first, then layers.
     public var controlsRow = 0
-    /// Help: the first line shown, when the key list is taller than the screen.
+    /// Help: the first line shown, when the key list is taller than the screen, and the largest
+    /// first line the screen's size allows (`HelpView.maxOffset`, kept current by the workbench).
     public var helpOffset = 0
+    public var helpLimit = Int.max
     /// Examples: cursor position and the dataset row under it, so a refresh keeps it in place.
     public var exampleCursor = 0
     public var exampleRow: Int?

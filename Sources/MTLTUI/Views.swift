@@ -327,9 +327,17 @@ enum HelpView {
         return out
     }
 
+    /// The largest first line on a screen of this size: the last line then sits at the bottom.
+    static func maxOffset(width: Int, height: Int) -> Int {
+        max(0, lines(width: width - 1).count - room(bodyHeight: Screen.bodyHeight(height)))
+    }
+
+    /// Rows for key lines under the title.
+    static func room(bodyHeight: Int) -> Int { max(bodyHeight - 1, 0) }
+
     static func draw(_ grid: inout Grid, _ state: ViewState, y: Int, height: Int) {
         let all = lines(width: grid.width - 1)
-        let room = max(height - 1, 0)
+        let room = room(bodyHeight: height)
         let first = max(0, min(state.helpOffset, all.count - room))
         var title = "Keys"
         if all.count > room { title += " · lines \(first + 1)–\(min(first + room, all.count)) of \(all.count) (↑ ↓ k j scroll)" }

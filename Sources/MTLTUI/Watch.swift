@@ -62,6 +62,7 @@ public final class StreamWatch {
             let (width, height) = terminal.size
             terminal.draw(frame(runs, width: width, height: height), theme: themes[themeIndex])
             guard let key = terminal.readKey(milliseconds: 50) else { continue }
+            state.helpLimit = HelpView.maxOffset(width: width, height: height)
             // Quitting the watcher never ends a run: no "still running" question.
             if case .character("q") = key, state.prompt == nil, state.picker == nil { break loop }
             for effect in handle(key, run) {

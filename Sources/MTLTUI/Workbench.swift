@@ -66,6 +66,7 @@ public final class Workbench {
                                         runs: overlay.runs.count > 1 || state.view == .runs ? overlay : nil),
                           theme: themes[themeIndex])
             guard let key = terminal.readKey(milliseconds: 50) else { continue }
+            state.helpLimit = HelpView.maxOffset(width: width, height: height)
             for effect in Controller.handle(key, state: &state, snapshot: snapshot, context: context) {
                 switch effect {
                 case .command(let command):

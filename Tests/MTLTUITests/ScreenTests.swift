@@ -171,22 +171,27 @@ enum Fixture {
         #expect(marked.row(3).contains("fix") && marked.text.contains("drop"), "\(marked.text)")
     }
 
-    /// At 120×40 the list is taller than the screen: nothing is cut, and ↓ scrolls to its end.
-    @Test func helpWrapsAndScrolls() {
+    /// At 120×40 the list is taller than the screen: nothing is cut, and ↓ scrolls to its end;
+    /// at 60×20 too, and one ↑ from the end scrolls back at once.
+    @Test(arguments: [(120, 40), (60, 20)])
+    func helpWrapsAndScrolls(width: Int, height: Int) {
         var state = ViewState()
         state.view = .help
-        let top = Screen.render(Fixture.run.snapshot, state, Fixture.run.context, width: 120, height: 40)
+        state.helpLimit = HelpView.maxOffset(width: width, height: height)
+        let top = Screen.render(Fixture.run.snapshot, state, Fixture.run.context, width: width, height: height)
         #expect(top.text.contains("Keys · lines 1–"), "\(top.text)")
-        let body = (3..<37).map(top.row)
+        let body = (3..<(height - 1)).map(top.row)
         #expect(!body.contains { $0.contains("…") }, "\(body)")
         let last = KeyMap.bindings.last!
         #expect(!body.contains { $0.contains(last.label + " ") })
         for _ in 0..<200 { _ = Fixture.press([.character("j")], view: .help, snapshot: Fixture.run.snapshot, &state) }
-        let end = Screen.render(Fixture.run.snapshot, state, Fixture.run.context, width: 120, height: 40)
-        #expect(end.text.contains(last.label + " ") && end.text.contains("of \(HelpView.lines(width: 119).count) ("), "\(end.text)")
-        // One k press scrolls back at once, however often j was pressed.
+        #expect(state.helpOffset == state.helpLimit)
+        let end = Screen.render(Fixture.run.snapshot, state, Fixture.run.context, width: width, height: height)
+        let count = HelpView.lines(width: width - 1).count
+        #expect(end.text.contains(last.label + " ") && end.row(2).contains("–\(count) of \(count) ("), "\(end.text)")
         _ = Fixture.press([.character("k")], view: .help, snapshot: Fixture.run.snapshot, &state)
-        #expect(state.helpOffset < HelpView.lines(width: 80).count - 1)
+        let back = Screen.render(Fixture.run.snapshot, state, Fixture.run.context, width: width, height: height)
+        #expect(back.row(3) != end.row(3) && back.row(4) == end.row(3), "one k shows one line more at the top")
     }
 }
 
