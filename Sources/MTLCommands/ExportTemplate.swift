@@ -32,6 +32,10 @@ def cell(row, column):
     value = row.get(column)
     if value is None or (isinstance(value, float) and value != value):
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))   # pandas makes an integer column with gaps float: 3.0 is the category "3"
     return value if isinstance(value, str) else str(value)
 
 
