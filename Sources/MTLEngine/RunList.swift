@@ -43,6 +43,10 @@ extension TrainingRun {
         snapshot.restoredEpoch = nil
         snapshot.test = nil
         snapshot.etaSeconds = nil
+        // Training decides at 0.5 again; the thresholds are tuned anew when it ends.
+        evaluator.thresholds = tasks.map { _ in nil }
+        snapshot.examples?.thresholds = []
+        snapshot.otherExamples?.thresholds = []
         // Patience counts afresh; the best so far stays the one to beat.
         best?.epochsWithoutImprovement = 0
         stopRequested = false

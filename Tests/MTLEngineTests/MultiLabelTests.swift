@@ -209,6 +209,11 @@ import Testing
 
     /// A finished run on synthetic rows (a multi-label task of 4 labels and a binary one).
     static func finishedRun(saving: Bool) -> (directory: String, snapshot: TrainerSnapshot) {
+        let (directory, trainer) = finishedTrainer(saving: saving, continuable: false)
+        return (directory, trainer.snapshot)
+    }
+
+    static func finishedTrainer(saving: Bool, continuable: Bool) -> (directory: String, trainer: Trainer) {
         let directory = NSTemporaryDirectory() + "mtl-tui-thresholds-\(UUID().uuidString)"
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let tasks: [(kind: TaskKind, classes: Int)] = [(.multilabel, 4), (.binary, 2)]
@@ -218,10 +223,30 @@ import Testing
         training.batchSize = 16
         var setup = SyntheticData.setup(rows: 120, tokens: 0, vocabulary: 0, features: 3, tasks: tasks, model: model, training: training)
         if saving { setup.saveDirectory = directory + "/run" }
-        let trainer = Trainer(setup)
+        let trainer = Trainer(setup, continuable: continuable)
         trainer.start()
+        if continuable {
+            let deadline = Date().addingTimeInterval(30)
+            while trainer.snapshot.state != .finished, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        } else {
+            trainer.waitUntilFinished()
+        }
+        return (directory, trainer)
+    }
+
+    /// A finished run continued (the workbench's E) trains and validates at 0.5 again, as any
+    /// training does, and tunes its thresholds anew when it ends.
+    @Test func aContinuedRunDecidesAtHalfUntilItEndsAgain() throws {
+        let (directory, trainer) = Self.finishedTrainer(saving: false, continuable: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try #require(trainer.snapshot.state == .finished && trainer.snapshot.examples?.thresholds.first??.isEmpty == false)
+        trainer.send(.addEpochs(1))
+        let deadline = Date().addingTimeInterval(30)
+        while trainer.snapshot.history.count < 3 || trainer.snapshot.state != .finished, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        let continued = try #require(trainer.snapshot.history.last)
+        #expect(continued.epoch == 3 && continued.validation[0].thresholds == [0.5, 0.5, 0.5, 0.5], "\(continued.validation[0].thresholds ?? [])")
+        trainer.send(.stop)
         trainer.waitUntilFinished()
-        return (directory, trainer.snapshot)
     }
 
     @Test func theFinishedRunsExamplesUseTheTunedThresholds() throws {
