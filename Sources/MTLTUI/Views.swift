@@ -99,9 +99,10 @@ extension ControlsView {
         let shown = Array(lines[first..<min(lines.count, first + max(height, 0))])
         for (i, line) in shown.enumerated() {
             var (text, style) = line
+            // A hint takes the place of a line, which it counts among those it hides.
             let hiddenAbove = first, hiddenBelow = lines.count - first - shown.count
-            if i == 0, hiddenAbove > 0 { (text, style) = ("  \(hiddenAbove) more above (k)", Style(.muted)) }
-            if i == shown.count - 1, hiddenBelow > 0 { (text, style) = ("  \(hiddenBelow) more below (j)", Style(.muted)) }
+            if i == 0, hiddenAbove > 0 { (text, style) = ("  \(hiddenAbove + 1) more above (k)", Style(.muted)) }
+            if i == shown.count - 1, hiddenBelow > 0 { (text, style) = ("  \(hiddenBelow + 1) more below (j)", Style(.muted)) }
             grid.put(text, x: 1, y: y + i, style: style, limit: width)
         }
     }

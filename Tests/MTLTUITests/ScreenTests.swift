@@ -332,6 +332,9 @@ enum Fixture {
         let grid = Screen.render(s, state, Fixture.run.context, width: 80, height: 24)
         #expect(grid.text.contains("▶ gate.task2"), "\(grid.text)")
         #expect(grid.text.contains("more above (k)") && !grid.text.contains("more below"))
+        // The hint counts every list line not shown: those above and the one it replaces.
+        let listLines = 1 + s.tasks.count + 2 + s.layers.count, shownLines = 21 - 1   // body rows, less the hint's
+        #expect(grid.text.contains("  \(listLines - shownLines) more above (k)"), "\(grid.text)")
         // Each layer shown keeps its whole state, and each task the weight in force.
         let layerRows = (0..<grid.height).map(grid.row).filter { $0.contains("12.3k") }
         #expect(!layerRows.isEmpty && layerRows.allSatisfy { $0.contains("trainable") }, "\(layerRows)")
