@@ -111,7 +111,8 @@ extension String {
             var take = 0, columns = 0
             for c in rest { let w = TextWidth.of(c); if columns + w > width { break }; columns += w; take += 1 }
             take = max(take, 1)
-            let cutsAWord = take < rest.count && rest[rest.index(rest.startIndex, offsetBy: take)] != " "
+            let next = rest.dropFirst(take).first
+            let cutsAWord = next != nil && next != " "
             if cutsAWord, let space = rest.prefix(take).lastIndex(of: " "), space > rest.startIndex {
                 take = rest.distance(from: rest.startIndex, to: space) + 1
             }
