@@ -27,6 +27,12 @@ final class LiveRuns {
             self.directory = directory
         }
 
+        /// Asks the run to save to its directory; the answer lands in `saveReplies`.
+        func sendSave() {
+            let replies = saveReplies
+            trainer.send(.save(directory)) { reply in replies.withLock { $0.append(reply) } }
+        }
+
         func isSaved(_ s: TrainerSnapshot) -> Bool {
             savedStep == s.step || (trainer.setup.saveDirectory != nil && !s.state.isActive)
         }
@@ -104,8 +110,7 @@ final class LiveRuns {
     /// `s`: saves the selected run to its own directory. It counts as saved once the save has
     /// succeeded (`poll` says so, or why it failed: the run stays unsaved, and quitting asks).
     func saveSelected(_ snapshot: TrainerSnapshot) -> String {
-        let replies = current.saveReplies
-        current.trainer.send(.save(current.directory)) { reply in replies.withLock { $0.append(reply) } }
+        current.sendSave()
         return "saving run \(current.id) to \(current.directory)"
     }
 
@@ -143,19 +148,23 @@ final class LiveRuns {
     /// has closed (the workbench's own note would go with it).
     @discardableResult
     func shutDown(saving: Bool) -> [String] {
+        var asked: [Int] = []
         for entry in entries {
             let s = entry.trainer.snapshot
             if saving, !entry.isSaved(s) {
-                let replies = entry.saveReplies
-                entry.trainer.send(.save(entry.directory)) { reply in replies.withLock { $0.append(reply) } }
+                entry.saveReplies.withLock { $0 = [] }
+                entry.sendSave()
+                asked.append(entry.id)
             }
             entry.trainer.send(.stop)
         }
         let deadline = Date().addingTimeInterval(10)
         for entry in entries { entry.trainer.waitUntilFinished(seconds: max(deadline.timeIntervalSinceNow, 0.1)) }
-        return entries.flatMap { entry in
-            entry.saveReplies.withLock { $0 }.compactMap { reply in
-                if case .refused(let reason, _) = reply { "run \(entry.id) not saved: \(reason)" } else { nil }
+        return entries.filter { asked.contains($0.id) }.compactMap { entry in
+            switch entry.saveReplies.withLock({ $0.last }) {
+            case .refused(let reason, _)?: "run \(entry.id) not saved: \(reason)"
+            case nil: "run \(entry.id) not saved: the save did not finish within 10 s"
+            case .applied?: nil
             }
         }
     }
