@@ -3,6 +3,15 @@ import Foundation
 /// Runs above the trainer: continuing a finished run in place, and branching a run into a new
 /// one. The workbench holds the list of runs; the engine supplies the exact copies.
 extension TrainingRun {
+    /// The answer to a command that arrives once the run has ended.
+    static let ended = CommandRefusal(message: "the run has ended")
+
+    /// Answers the commands still waiting when the run ends (sent during its final evaluation
+    /// and save): their senders would otherwise wait for an answer that never comes.
+    func refuseLateCommands() {
+        for command in channel.takeCommands() { command.reply?(.refused(TrainingRun.ended.message, step: position.step)) }
+    }
+
     /// After the run finished (a continuable trainer): keeps taking commands — a save, a branch,
     /// settings for the next epochs — until `addEpochs` continues it (true) or `stop` ends it.
     func awaitContinuation() -> Bool {
@@ -21,6 +30,10 @@ extension TrainingRun {
             }
             var refusals = [CommandRefusal?](repeating: nil, count: taken.count)
             for (i, refusal) in zip(others, apply(others.map { taken[$0].command })) { refusals[i] = refusal }
+            // What came after a stop in the same batch is not carried out: say so.
+            if let end = taken.firstIndex(where: { if case .stop = $0.command { true } else { false } }) {
+                for i in taken.indices where i > end { refusals[i] = TrainingRun.ended }
+            }
             answer(taken, refusals)
             if stop { return false }
             if more > 0 {
@@ -59,6 +72,25 @@ extension TrainingRun {
     var finishedPosition: Checkpoint.Position {
         guard position.batch >= batchesPerEpoch else { return position }
         return Checkpoint.Position(epoch: position.epoch + 1, batch: 0, step: position.step)
+    }
+
+    func save(to directory: String, position: Checkpoint.Position, quiet: Bool) {
+        if let failure = writeCheckpoint(to: directory, position: position) {
+            log(.error, failure)
+        } else if !quiet {
+            log(.info, "saved checkpoint to \(directory)")
+        }
+    }
+
+    /// Writes the run's checkpoint to `directory`: nil, or why it could not, in one line.
+    func writeCheckpoint(to directory: String, position: Checkpoint.Position) -> String? {
+        do {
+            try Checkpoint.write(to: directory, info: checkpointInfo(position: position), model: model, optimizer: optimizer,
+                                 bestParameters: bestParameters)
+            return nil
+        } catch {
+            return "could not save: \(error)"
+        }
     }
 
     /// What a checkpoint records of the run at `position` (the weights aside).

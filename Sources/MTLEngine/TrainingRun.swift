@@ -159,6 +159,7 @@ final class TrainingRun {
             }
             finish()
         } while channel.continuable && state == .finished && awaitContinuation()
+        refuseLateCommands()
     }
 
     private func beginEpoch() {
@@ -338,25 +339,6 @@ final class TrainingRun {
         // a headless run ends here, stopped with its divergence kept, instead of waiting forever.
         if !channel.continuable { stopRequested = true }
         publish(force: true)
-    }
-
-    func save(to directory: String, position: Checkpoint.Position, quiet: Bool) {
-        if let failure = writeCheckpoint(to: directory, position: position) {
-            log(.error, failure)
-        } else if !quiet {
-            log(.info, "saved checkpoint to \(directory)")
-        }
-    }
-
-    /// Writes the run's checkpoint to `directory`: nil, or why it could not, in one line.
-    func writeCheckpoint(to directory: String, position: Checkpoint.Position) -> String? {
-        do {
-            try Checkpoint.write(to: directory, info: checkpointInfo(position: position), model: model, optimizer: optimizer,
-                                 bestParameters: bestParameters)
-            return nil
-        } catch {
-            return "could not save: \(error)"
-        }
     }
 
     // MARK: Helpers

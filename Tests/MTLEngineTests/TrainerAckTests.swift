@@ -6,15 +6,34 @@ import Testing
 /// `Trainer.send(_:reply:)`: the acknowledgement a protocol `ack` reports, or the refusal a
 /// `command_error` reports.
 @Suite struct TrainerAckTests {
-    static func trainer() -> Trainer {
+    static func trainer(epochs: Int = 50, continuable: Bool = false) -> Trainer {
         let tasks: [(kind: TaskKind, classes: Int)] = [(.binary, 2), (.regression, 1)]
         let model = ModelConfig(trunk: .cnn, vocabulary: 60, embedding: 8, filters: 6, kernel: 3, hidden: [6],
                                 features: 0, heads: SyntheticData.heads(tasks))
         var training = TrainingConfig()
-        training.epochs = 50
+        training.epochs = epochs
         training.batchSize = 16
         let setup = SyntheticData.setup(rows: 200, tokens: 12, vocabulary: 60, features: 0, tasks: tasks, model: model, training: training)
-        return Trainer(setup, startPaused: true)
+        return Trainer(setup, startPaused: !continuable, continuable: continuable)
+    }
+
+    /// A finished run's batch of commands: what follows a stop is refused, not silently dropped.
+    @Test func commandsAfterAStopAreRefusedAsTheRunHasEnded() {
+        let trainer = Self.trainer(epochs: 1, continuable: true)
+        trainer.start()
+        let deadline = Date().addingTimeInterval(30)
+        while trainer.snapshot.state != .finished, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        let replies = Locked<[String: CommandReply]>([:])
+        func reply(_ name: String) -> @Sendable (CommandReply) -> Void { { r in replies.withLock { $0[name] = r } } }
+        trainer.send(.setLearningRate(0.01), reply: reply("rate"))
+        trainer.send(.stop, reply: reply("stop"))
+        trainer.send(.fork, reply: reply("fork"))
+        #expect(trainer.waitUntilFinished(seconds: 10))
+        let got = replies.withLock { $0 }
+        let step = trainer.snapshot.step
+        #expect(got["rate"] == .applied(step: step) && got["stop"] == .applied(step: step), "\(got)")
+        #expect(got["fork"] == .refused("the run has ended", step: step), "\(got)")
+        #expect(trainer.takeFork() == nil)
     }
 
     @Test func eachCommandIsAcknowledgedWithTheStepsCompletedWhenItApplied() {
