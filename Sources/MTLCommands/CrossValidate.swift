@@ -16,7 +16,7 @@ struct CrossValidate: ParsableCommand {
         validates (and stops early) on fold k; its validation metrics are the fold's figures.
 
         --save DIR keeps the K models as an ensemble (DIR/fold-1 … DIR/fold-K and \
-        DIR/ensemble.json) that eval and predict accept.
+        DIR/ensemble.json) that eval and predict accept. (cv trains new models: --resume does not apply.)
 
         --oof FILE writes each non-test row's out-of-fold probabilities: the row number in DATA \
         (1 = first data row), its fold, the id column if the spec has one, then per task one \
@@ -36,7 +36,8 @@ struct CrossValidate: ParsableCommand {
 
     @OptionGroup var options: TrainingOptions
 
-    @OptionGroup var checkpoint: CheckpointOptions
+    /// --save is described above, for what it keeps here; --resume is refused by name.
+    @OptionGroup(visibility: .private) var checkpoint: CheckpointOptions
 
     @Option(help: ArgumentHelp("Write every non-test row's out-of-fold probabilities to FILE (.csv, or .jsonl).", valueName: "FILE"))
     var oof: String?

@@ -85,6 +85,9 @@ import Testing
             let listed = try CLI.run([command, "--help"]).stdout
             #expect(listed.contains("--save <DIR>") && listed.contains("--resume <DIR>"), "\(command): \(listed)")
         }
+        // cv describes its own --save (an ensemble) and lists no --resume.
+        let cv = try CLI.run(["cv", "--help"]).stdout
+        #expect(cv.contains("--save DIR keeps the K models") && !cv.contains("--resume <DIR>") && !cv.contains("--save <DIR>"), "\(cv)")
         for flag in ["--save", "--resume"] {
             let refused = try CLI.run(["sweep", StrategyCLITests.penguins, flag, "runs/x"])
             #expect(refused.status == 1, "\(refused.stderr)")
