@@ -14,7 +14,7 @@ enum ControlsView {
         for r in y..<(y + height) { grid.put(state.unicode ? "│" : "|", x: left - 1, y: r, style: Style(.border)) }
         var line = y
         func put(_ text: String, _ style: Style = .plain) {
-            grid.put(text, x: x, y: line, style: style, limit: width)
+            grid.put(fitted(text, width: width), x: x, y: line, style: style, limit: width)
             line += 1
         }
         put("learning rate \(LineChart.format(s.learningRate))  (< halve, > double)", Style(.highlight))
@@ -53,6 +53,17 @@ enum ControlsView {
 }
 
 extension ControlsView {
+    /// `text` within `width` columns: when it is wider, its key hints in parentheses go first
+    /// (the key bar and Help list the same keys), so the values before and after them stay whole.
+    static func fitted(_ text: String, width: Int) -> String {
+        var text = text
+        while TextWidth.of(text) > width, let open = text.range(of: " (", options: .backwards),
+              let close = text[open.upperBound...].firstIndex(of: ")") {
+            text.removeSubrange(open.lowerBound...close)
+        }
+        return text
+    }
+
     /// The left column: the tasks with their weights, then the layers with their state, one list
     /// under the cursor (`controlsRow`). A list taller than the view scrolls to keep the cursor
     /// in sight (an MMoE model at 80×24 has more layers than rows).

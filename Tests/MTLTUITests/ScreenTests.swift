@@ -343,5 +343,8 @@ enum Fixture {
         let top = Screen.render(s, state, Fixture.run.context, width: 80, height: 24)
         #expect(top.row(3).contains("task0 weight 1.00  →  2.50  multic"), "\(top.row(3))")
         #expect(top.row(4).contains("→  0.750 binary") && top.text.contains("more below (j)"), "\(top.text)")
+        // The right column drops its key hints before it cuts a value.
+        #expect(top.row(2).hasSuffix("│ learning rate 0.001" + String(repeating: " ", count: 20)), "\(top.row(2))")
+        #expect(ControlsView.fitted("a (x) b (y)", width: 7) == "a (x) b" && ControlsView.fitted("a (x) b (y)", width: 5) == "a b")
     }
 }
