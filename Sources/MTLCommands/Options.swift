@@ -3,8 +3,8 @@ import ArgumentParser
 import MTLData
 import MTLEngine
 
-/// `--save` and `--resume`: for the commands that keep or continue a run. `sweep`, which
-/// trains many models and keeps none, parses them only to refuse them, and does not list them.
+/// `--save` and `--resume`: for the commands that keep or continue a run. `sweep` and `suspects`,
+/// which keep no model, and `cv`, which describes its own `--save`, parse them without listing them.
 public struct CheckpointOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Write a checkpoint here after each epoch and at the end.", valueName: "DIR"))
     var save: String?

@@ -16,26 +16,23 @@ extension TrainingRun {
     /// settings for the next epochs — until `addEpochs` continues it (true) or `stop` ends it.
     func awaitContinuation() -> Bool {
         while true {
-            var more = 0, stop = false
             let taken = channel.takeCommands()
+            // A stop ends the run: what follows it in the same batch is not carried out.
+            let end = taken.firstIndex { if case .stop = $0.command { true } else { false } } ?? taken.count
             // The others apply as in a run; the ones handled here are acknowledged as they are.
-            var others: [Int] = []
-            for (i, command) in taken.map(\.command).enumerated() where !stop {
-                switch command {
+            var more = 0, others: [Int] = []
+            for i in 0..<end {
+                switch taken[i].command {
                 case .addEpochs(let count) where count > 0: more += count
                 case .addEpochs, .pause, .resume, .step: continue
-                case .stop: stop = true
                 default: others.append(i)
                 }
             }
             var refusals = [CommandRefusal?](repeating: nil, count: taken.count)
             for (i, refusal) in zip(others, apply(others.map { taken[$0].command })) { refusals[i] = refusal }
-            // What came after a stop in the same batch is not carried out: say so.
-            if let end = taken.firstIndex(where: { if case .stop = $0.command { true } else { false } }) {
-                for i in taken.indices where i > end { refusals[i] = TrainingRun.ended }
-            }
+            for i in taken.indices where i > end { refusals[i] = TrainingRun.ended }
             answer(taken, refusals)
-            if stop { return false }
+            if end < taken.count { return false }
             if more > 0 {
                 continueRun(epochs: more)
                 return true

@@ -91,15 +91,7 @@ enum CorrectionKeys {
                 state.note = "\(context.tasks[t]) is a regression: relabel it in a corrections file ({\"action\":\"relabel\",\"value\":\"3.5\"})"
                 return []
             }
-            var chosen = Set<Int>()
-            let target = context.targets[t]
-            if target.mask[row] > 0 {
-                if context.kinds[t] == .multilabel {
-                    chosen = Set((0..<target.width).filter { target.values[row * target.width + $0] > 0.5 })
-                } else {
-                    chosen = [Int(target.values[row])]
-                }
-            }
+            let chosen = Set(ExampleList.givenClasses(row: row, task: t, context: context) ?? [])
             state.relabel = RelabelPicker(row: row, task: t, cursor: chosen.min() ?? 0, chosen: chosen)
             return []
         default:
@@ -109,12 +101,7 @@ enum CorrectionKeys {
 
     /// The data's label of a row for a classification task, as a relabel would write it; nil when missing.
     static func currentLabel(row: Int, task t: Int, context: WorkbenchContext) -> String? {
-        let target = context.targets[t]
-        guard target.mask.indices.contains(row), target.mask[row] > 0 else { return nil }
-        if context.kinds[t] == .multilabel {
-            return (0..<target.width).filter { target.values[row * target.width + $0] > 0.5 }.map { context.classes[t][$0] }.joined(separator: "|")
-        }
-        return context.classes[t][Int(target.values[row])]
+        ExampleList.givenClasses(row: row, task: t, context: context)?.map { context.classes[t][$0] }.joined(separator: "|")
     }
 
     /// Keys while the class picker is open.

@@ -63,11 +63,22 @@ public enum ExampleList {
         truth(row: examples.rows[i], task: t, context: context)
     }
 
+    /// The classes a dataset row is labelled with for a classification task (one, or a
+    /// multi-label set, possibly empty); nil for regression or a missing label.
+    public static func givenClasses(row: Int, task t: Int, context: WorkbenchContext) -> [Int]? {
+        let target = context.targets[t]
+        guard target.mask.indices.contains(row), target.mask[row] > 0 else { return nil }
+        switch context.kinds[t] {
+        case .regression: return nil
+        case .binary, .multiclass: return [Int(target.values[row])]
+        case .multilabel: return (0..<target.width).filter { target.values[row * target.width + $0] > 0.5 }
+        }
+    }
+
     /// The given class of a dataset row; nil for regression, multi-label or a missing label.
     public static func truth(row: Int, task t: Int, context: WorkbenchContext) -> Int? {
-        let target = context.targets[t]
-        guard target.mask[row] > 0, context.kinds[t] == .binary || context.kinds[t] == .multiclass else { return nil }
-        return Int(target.values[row])
+        guard context.kinds[t] == .binary || context.kinds[t] == .multiclass else { return nil }
+        return givenClasses(row: row, task: t, context: context)?.first
     }
 
     /// Whether the prediction is right; nil for regression, multi-label or a missing label.
@@ -111,12 +122,9 @@ public enum ExampleList {
         switch context.kinds[t] {
         case .regression:
             return LineChart.format(Double(target.values[row]) * context.scales[t].std + context.scales[t].mean)
-        case .binary, .multiclass:
-            return context.classes[t][Int(target.values[row])]
-        case .multilabel:
-            let width = target.width
-            let on = (0..<width).filter { target.values[row * width + $0] > 0.5 }
-            return on.isEmpty ? "(none)" : on.map { context.classes[t][$0] }.joined(separator: "|")
+        case .binary, .multiclass, .multilabel:
+            let given = givenClasses(row: row, task: t, context: context) ?? []
+            return given.isEmpty ? "(none)" : given.map { context.classes[t][$0] }.joined(separator: "|")
         }
     }
 

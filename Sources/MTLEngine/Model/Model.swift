@@ -176,15 +176,10 @@ public final class Model {
         var words = ["trunk", "heads"]
         if names.contains(where: { $0.hasPrefix("gate.") }) { words.append("gates") }
         if names.contains(where: { $0.hasPrefix("wide.") }) { words.append("wide") }
-        let experts = names.filter { $0.hasPrefix("expert") }
-        var seen = Set<String>()
-        for name in experts {
-            let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
-            if seen.insert(parts[0]).inserted { words.append(parts[0]) }
-        }
-        for name in experts {
-            let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
-            if parts.count == 2, seen.insert(parts[1]).inserted { words.append(parts[1]) }
+        // `expertK` words first, then the trunk layers every expert has (`conv`), each once.
+        let experts = names.filter { $0.hasPrefix("expert") }.map { $0.split(separator: ".", maxSplits: 1).map(String.init) }
+        for word in experts.map(\.[0]) + experts.compactMap({ $0.count == 2 ? $0[1] : nil }) where !words.contains(word) {
+            words.append(word)
         }
         return words
     }
