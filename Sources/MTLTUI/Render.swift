@@ -138,7 +138,18 @@ public enum Screen {
         case .gradients: "↑↓ j k select a layer · W strategy · ? help · q quit"
         case .runs: "( ) select a run · b branch · R fresh run · E more epochs · s save · ? help · q quit"
         }
-        grid.put(" " + hints, x: 0, y: y, style: Style(.muted))
+        grid.put(" " + keyBar(hints, width: grid.width - 1), x: 0, y: y, style: Style(.muted))
+    }
+
+    /// The key hints within `width`: whole hints drop from the end, `? help` (which lists every
+    /// key) stays last, so a narrow terminal never shows half a hint.
+    static func keyBar(_ hints: String, width: Int) -> String {
+        guard TextWidth.of(hints) > width else { return hints }
+        var parts = hints.components(separatedBy: " · ")
+        let help = parts.firstIndex(of: "? help").map { parts.remove(at: $0) }
+        func joined() -> String { (parts + (help.map { [$0] } ?? [])).joined(separator: " · ") }
+        while TextWidth.of(joined()) > width, parts.count > 1 { parts.removeLast() }
+        return joined()
     }
 
     static func compact(_ v: Double) -> String {

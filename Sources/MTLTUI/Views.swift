@@ -14,8 +14,10 @@ enum ControlsView {
         for r in y..<(y + height) { grid.put(state.unicode ? "│" : "|", x: left - 1, y: r, style: Style(.border)) }
         var line = y
         func put(_ text: String, _ style: Style = .plain) {
-            grid.put(fitted(text, width: width), x: x, y: line, style: style, limit: width)
-            line += 1
+            for part in fitted(text, width: width) {
+                grid.put(part, x: x, y: line, style: style, limit: width)
+                line += 1
+            }
         }
         put("learning rate \(LineChart.format(s.learningRate))  (< halve, > double)", Style(.highlight))
         put("schedule \(s.schedule.spec) (L pick; < > scale it from here on)")
@@ -44,6 +46,8 @@ enum ControlsView {
             case .error: .bad
             }
             let wrapped = "step \(event.step)  \(event.message)".wrapped(width: max(width, 1))
+            // Whole events only, except the latest: a message's last word alone reads as noise.
+            if !lines.isEmpty, lines.count + wrapped.count > rows { break }
             lines.insert(contentsOf: wrapped.map { ($0, role) }, at: 0)
         }
         for (i, entry) in lines.suffix(max(rows, 0)).enumerated() {
@@ -54,14 +58,24 @@ enum ControlsView {
 
 extension ControlsView {
     /// `text` within `width` columns: when it is wider, its key hints in parentheses go first
-    /// (the key bar and Help list the same keys), so the values before and after them stay whole.
-    static func fitted(_ text: String, width: Int) -> String {
+    /// (the key bar and Help list the same keys), so the values before and after them stay whole;
+    /// a line still too wide breaks at its ` · ` separators onto indented continuation lines.
+    static func fitted(_ text: String, width: Int) -> [String] {
         var text = text
         while TextWidth.of(text) > width, let open = text.range(of: " (", options: .backwards),
               let close = text[open.upperBound...].firstIndex(of: ")") {
             text.removeSubrange(open.lowerBound...close)
         }
-        return text
+        guard TextWidth.of(text) > width else { return [text] }
+        var lines: [String] = []
+        for part in text.components(separatedBy: " · ") {
+            if let last = lines.last, TextWidth.of(last + " · " + part) <= width {
+                lines[lines.count - 1] = last + " · " + part
+            } else {
+                lines.append(lines.isEmpty ? part : "  " + part)
+            }
+        }
+        return lines
     }
 
     /// The left column: the tasks with their weights, then the layers with their state, one list

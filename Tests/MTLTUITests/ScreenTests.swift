@@ -345,6 +345,14 @@ enum Fixture {
         #expect(top.row(4).contains("→  0.750 binary") && top.text.contains("more below (j)"), "\(top.text)")
         // The right column drops its key hints before it cuts a value.
         #expect(top.row(2).hasSuffix("│ learning rate 0.001" + String(repeating: " ", count: 20)), "\(top.row(2))")
-        #expect(ControlsView.fitted("a (x) b (y)", width: 7) == "a (x) b" && ControlsView.fitted("a (x) b (y)", width: 5) == "a b")
+        #expect(ControlsView.fitted("a (x) b (y)", width: 7) == ["a (x) b"] && ControlsView.fitted("a (x) b (y)", width: 5) == ["a b"])
+        // Still too wide without its hints, a line breaks at its separators, each value whole.
+        #expect(ControlsView.fitted("strategy fixed (w) · state paused · step 12", width: 30)
+                == ["strategy fixed · state paused", "  step 12"])
+        // The key bar drops whole hints from its end and keeps "? help", which lists every key.
+        #expect(top.row(23).hasSuffix("· f freeze · ? help "), "\(top.row(23))")
+        #expect(Screen.keyBar("a · bb · ? help · q quit", width: 14) == "a · ? help" && Screen.keyBar("a · b", width: 5) == "a · b")
+        let status = (0..<top.height).map(top.row).filter { $0.contains("state running") }
+        #expect(status.count == 1 && !status[0].contains("…"), "\(status)")
     }
 }
