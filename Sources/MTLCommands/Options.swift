@@ -9,7 +9,7 @@ public struct CheckpointOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Write a checkpoint here after each epoch and at the end.", valueName: "DIR"))
     var save: String?
 
-    @Option(help: ArgumentHelp("Continue the run saved in this checkpoint directory, with its saved settings (only --epochs changes them; steer the rest in the workbench).", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Continue the run saved in this checkpoint directory, with its saved settings and epoch count (only --epochs changes them; steer the rest in the workbench).", valueName: "DIR"))
     var resume: String?
 
     public init() {}
@@ -30,7 +30,7 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("loss-weight"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Static weight of a task's loss (repeatable).", valueName: "NAME=W"))
     var lossWeights: [String] = []
 
-    @Option(parsing: .unconditional, help: "Passes over the training rows, 1 to 1000000 (default: 10; with --resume, the saved run's).")
+    @Option(parsing: .unconditional, help: "Passes over the training rows, 1 to 1000000 (default: 10).")
     var epochs: Int?
 
     @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Rows per optimizer step (capped at the number of training rows).")
