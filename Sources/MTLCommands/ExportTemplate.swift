@@ -160,6 +160,12 @@ class Encoder:
         for c in self.categorical:
             slots = [0.0] * (len(c["categories"]) + 1)
             value = cell(row, c["column"])
+            if value == "" and "" not in c["categories"]:
+                # pandas reads a category such as NA as NaN; a column trained with one such
+                # marker (and never an empty cell) meant that marker.
+                markers = [m for m in c["categories"] if m in MISSING_NUMBERS]
+                if len(markers) == 1:
+                    value = markers[0]
             slots[c["categories"].index(value) if value in c["categories"] else len(c["categories"])] = 1.0
             out += slots
         return torch.tensor(out, dtype=torch.float32)

@@ -36,7 +36,9 @@ let torchPython: String? = {
         for i in 0..<60 {
             // Gaps as an empty cell and as R's NA, which both read as missing.
             let x = i % 9 == 0 ? "" : i % 9 == 4 ? "NA" : String(Double(i % 13) * 0.7 - 2)
-            csv += "\(x),\(["red", "green", "blue"][i % 3]),\(["a", "b", "c"][(i / 2) % 3]),\(Double(i % 5) + 0.5)\n"
+            // A category spelled NA, which pandas reads as NaN.
+            let color = i % 10 == 7 ? "NA" : ["red", "green", "blue"][i % 3]
+            csv += "\(x),\(color),\(["a", "b", "c"][(i / 2) % 3]),\(Double(i % 5) + 0.5)\n"
         }
         csv += ",purple,a,1\n"
         s.write("table/rows.csv", csv)
@@ -150,7 +152,8 @@ let torchPython: String? = {
             for i, row in enumerate(rows):
                 x = row["x"]
                 gap = None if i % 2 else float("nan")
-                typed.append({"x": gap if x in ("", "NA") else float(x), "color": row["color"]})
+                typed.append({"x": gap if x in ("", "NA") else float(x),
+                              "color": float("nan") if row["color"] == "NA" else row["color"]})
             a, b = model.predict(rows), model.predict(typed)
             worst = max(abs(p - q) for r, t in zip(a, b) for task in r["probabilities"]
                         for p, q in zip(r["probabilities"][task], t["probabilities"][task]))
