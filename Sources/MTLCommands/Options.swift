@@ -160,6 +160,12 @@ public struct TrainingOptions: ParsableArguments {
         return BaselineRunner(setup, reusing: saved)
     }
 
+    /// The first name that occurs twice.
+    private func repeated(_ names: [String]) -> String? {
+        var seen = Set<String>()
+        return names.first { !seen.insert($0).inserted }
+    }
+
     /// The run options for `data`; every malformed value is a `UsageError` naming its flag.
     /// `given` is false when DATA was left out and `data` is the bundled sample: a resumed run
     /// must name its own data rather than silently read the sample.
@@ -178,6 +184,8 @@ public struct TrainingOptions: ParsableArguments {
             }
             return (name, kind)
         }
+        if let twice = repeated(o.tasks.map(\.name)) { throw UsageError("--task", "'\(twice)' is named twice") }
+        if let twice = repeated(inputs) { throw UsageError("--input", "'\(twice)' is named twice") }
         o.lossWeights = try lossWeights.map { item in
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, let weight = Double(parts[1]) else {

@@ -61,7 +61,6 @@ struct SuspectsCommand: ParsableCommand {
             fail("--rank: expected self-confidence, margin or lowest-self-confidence, got '\(rank)'")
         }
         let named = exitOnUserError { try options.runOptions(data: data, checkpoint: checkpoint) }.tasks.map(\.name)
-        if Set(named).count != named.count { fail("--task: a task is named twice") }
         let (base, runOptions, source, declared) = exitOnUserError { try prepare(named) }
         let tasks = exitOnUserError { try checkedTasks(named, encoder: base.setup.encoder, declared: declared) }
         for note in base.notes where !note.hasPrefix("warning: there is no validation set") { Console.shared.err("mtl-tui: \(note)") }

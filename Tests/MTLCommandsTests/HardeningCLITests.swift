@@ -87,6 +87,12 @@ import Testing
         // A spec.toml's task named as an input by the flag.
         try checks.expectOneLineError(["train", penguins, "--input", "species"], startsWith: "--input",
                                       contains: "column 'species' is both an input and the column of task 'species'; a column cannot be both input and task")
+        // A task or input named twice (it crashed the model's layer table).
+        for command in ["train", "cv", "sweep", "suspects"] {
+            try checks.expectOneLineError([command, penguins, "--task", "species", "--task", "species"], startsWith: "--task",
+                                          contains: "'species' is named twice")
+        }
+        try checks.expectOneLineError(["train", file, "--input", "text", "--input", "text"], startsWith: "--input", contains: "'text' is named twice")
         s.write("both-dir/data.csv", reviewsCSV())
         let both = s.write("both-dir/spec.toml", "[[input]]\ncolumn = \"label\"\nkind = \"categorical\"\n[[task]]\nname = \"label\"\nkind = \"binary\"\n")
         try checks.expectOneLineError(["train", s.path + "/both-dir"], startsWith: both + ":5: column", contains: "both an input and")
