@@ -96,7 +96,10 @@ struct Train: ParsableCommand {
         }
         let final = trainer.snapshot
         printer.finish(final, baselines: baselines?.snapshot)
-        if let divergence = final.divergence { fail("training diverged: \(divergence)") }
+        if let divergence = final.divergence {
+            fail("training diverged: \(divergence)" + (prepared.setup.saveDirectory.map { "; the diverged model was not saved to \($0)" } ?? ""))
+        }
+        if let failure = final.saveFailure { fail("--save: \(failure)") }
         if final.state == .stopped {
             Console.shared.err("mtl-tui: stopped at step \(final.step)\(prepared.setup.saveDirectory.map { "; checkpoint in \($0)" } ?? "")")
             throw ExitCode(130)

@@ -72,7 +72,8 @@ extension TrainingRun {
     }
 
     func save(to directory: String, position: Checkpoint.Position, quiet: Bool) {
-        if let failure = writeCheckpoint(to: directory, position: position) {
+        snapshot.saveFailure = writeCheckpoint(to: directory, position: position)
+        if let failure = snapshot.saveFailure {
             log(.error, failure)
         } else if !quiet {
             log(.info, "saved checkpoint to \(directory)")

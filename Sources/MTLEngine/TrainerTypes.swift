@@ -288,6 +288,8 @@ public struct TrainerSnapshot: Sendable {
     public var test: [TaskMetrics]?
     /// Why the run diverged, while it is (or was, if it then stopped) diverged.
     public var divergence: String?
+    /// Why the latest save to the run's `--save` directory failed (nil once one succeeds).
+    public var saveFailure: String?
     public var earlyStop: EarlyStop?
     /// The epoch early stopping currently holds as best (nil before the first, or when off).
     public var bestEpoch: Int?

@@ -324,7 +324,9 @@ final class TrainingRun {
             snapshot.test = evaluator.evaluate(setup.split.test, inputs: setup.inputs, step: position.step).metrics
         }
         state = stopRequested ? .stopped : .finished
-        if let directory = setup.saveDirectory { save(to: directory, position: position, quiet: false) }
+        // A diverged model is not saved: the directory keeps the last epoch saved before it
+        // (or what it held before the run).
+        if let directory = setup.saveDirectory, snapshot.divergence == nil { save(to: directory, position: position, quiet: false) }
         snapshot.etaSeconds = 0
         publish(force: true)
         channel.report(.finished(snapshot))

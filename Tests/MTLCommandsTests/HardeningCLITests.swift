@@ -106,6 +106,21 @@ import Testing
         try checks.expectOneLineError(["train", file, "--save", taken + "/run"], startsWith: "--save", contains: "is a file, not a directory")
     }
 
+    /// A diverged run leaves the --save directory as it was, and a save that fails fails the command.
+    @Test func aDivergedOrUnsavedRunSaysSoAndKeepsTheCheckpoint() throws {
+        let s = Scratch()
+        let run = s.path + "/good"
+        try #require(try CLI.run(["train", penguins, "--epochs", "1", "--save", run]).status == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: run + "/model.safetensors"))
+        let diverged = try CLI.run(["train", penguins, "--epochs", "2", "--lr", "1e10", "--save", run])
+        #expect(diverged.status == 1 && diverged.stderrLines.last?.hasSuffix("the diverged model was not saved to \(run)") == true,
+                "\(diverged.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: run + "/model.safetensors")) == before)
+        let unsaved = try CLI.run(["train", penguins, "--epochs", "1", "--save", "/proc/mtl-tui-test-run"])
+        #expect(unsaved.status == 1 && unsaved.stderrLines.last?.hasPrefix("mtl-tui: error: --save: could not save: /proc/mtl-tui-test-run") == true,
+                "\(unsaved.stderr)")
+    }
+
     @Test func anInputBlankInEveryRowAndAnIDXFileGivenDirectly() throws {
         let s = Scratch()
         let blank = s.write("blank/data.csv", "text,y\n ,a\n,b\n,a\n ,b\n")
