@@ -189,6 +189,7 @@ public enum RunPreparation {
             let batchSize = checkpoint.info.training.batchSize, train = split.train.count + (unlabeled?.rowCount ?? 0)
             try checkpoint.info.checkResumable(batchesPerEpoch: max(1, (train + batchSize - 1) / batchSize),
                                                file: (directory as NSString).appendingPathComponent("model.json"))
+            try checkSameRows(checkpoint, table: source.table, spec: spec, split: split, directory: directory)
         }
         if split.validation.isEmpty {
             notes.append("warning: there is no validation set (0 validation rows); validation metrics are not shown")

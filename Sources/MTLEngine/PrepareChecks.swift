@@ -101,6 +101,20 @@ extension RunPreparation {
         }
     }
 
+    /// A resumed run reads the rows its checkpoint trained on: the same validation and test rows
+    /// and no new training row (the checkpoint keeps a hash of each). Other rows would be trained
+    /// on and then reported by `eval` as held out.
+    static func checkSameRows(_ checkpoint: Checkpoint, table: Table, spec: DatasetSpec, split: DataSplit, directory: String) throws {
+        guard let saved = checkpoint.info.split else { return }   // saved before checkpoints kept the split
+        let now = SplitDigest(table, spec: spec, split: split)
+        let differs = [(now.validation, saved.validation, "validation"), (now.test, saved.test, "test")]
+            .first { SplitDigest.hashes($0.0) != SplitDigest.hashes($0.1) }?.2
+            ?? (SplitDigest.hashes(now.train).isSubset(of: SplitDigest.hashes(saved.train)) ? nil : "training")
+        if let differs {
+            throw DataError(file: table.file, "the run saved in \(directory) had other \(differs) rows: resume on the data it trained on")
+        }
+    }
+
     /// The checkpoint directory can be made and written, before any time is spent training.
     public static func checkSaveDirectory(_ path: String) throws {
         let files = FileManager.default

@@ -46,6 +46,23 @@ import Testing
         #expect(try CLI.run(["eval", run, Self.penguins]).status == 0)   // eval needs no optimizer state
     }
 
+    /// Resuming on other rows of the same columns would train on rows the checkpoint records as
+    /// held out; it is refused and the checkpoint is left as it was.
+    @Test func resumeRefusesOtherRowsOfTheSameColumns() throws {
+        let s = Scratch()
+        let run = s.path + "/run"
+        try #require(try CLI.run(["train", Self.penguins, "--epochs", "1", "--save", run]).status == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: run + "/model.safetensors"))
+        let lines = try String(contentsOfFile: Self.penguins + "/penguins.csv", encoding: .utf8).split(separator: "\n")
+        let head = s.write("head.csv", lines.prefix(40).joined(separator: "\n") + "\n")
+        let result = try CLI.run(["train", head, "--resume", run, "--epochs", "3", "--save", run])
+        #expect(result.status == 1 && result.stderrLines.count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("\(head): the run saved in \(run) had other validation rows: resume on the data it trained on"), "\(result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: run + "/model.safetensors")) == before)
+        // The data it trained on resumes.
+        #expect(try CLI.run(["train", Self.penguins, "--resume", run, "--epochs", "2", "--save", run]).status == 0)
+    }
+
     @Test func saveRefusesADirectoryOfOtherFilesBeforeTraining() throws {
         let s = Scratch()
         s.write("mine/notes.txt", "keep me")
