@@ -41,13 +41,15 @@ extension TrainingRun {
         }
     }
 
-    /// Plans `count` more epochs after the last one trained, from the weights the run ended with:
-    /// after early stopping those are the best epoch's, and the event says so.
+    /// Plans `count` more epochs than planned, from the weights the run ended with: after early
+    /// stopping those are the best epoch's, and the event says so. An early-stopped run picks its
+    /// plan up again (its schedule keeps its length), with early stopping still on.
     private func continueRun(epochs count: Int) {
         if position.batch >= batchesPerEpoch { position = finishedPosition }
-        let epochs = position.epoch + count
+        let planned = max(config.epochs, position.epoch), epochs = planned + count
         let from = snapshot.restoredEpoch.map { "the kept weights of epoch \($0) (early stopping's best)" } ?? "the last epoch's weights"
-        log(.command, "continuing: \(count) more epochs (to \(epochs)) from \(from)")
+        let stopping = config.earlyStop.map { "; early stopping (\($0.metric), patience \($0.patience)) may end it sooner" } ?? ""
+        log(.command, "continuing to epoch \(epochs) (\(count) more than the \(planned) planned) from \(from)\(stopping)")
         config.epochs = epochs
         snapshot.epochs = epochs
         snapshot.restoredEpoch = nil

@@ -20,7 +20,7 @@ import Testing
         try session.keys("E")
         #expect(session.wait { $0.contains("FINISHED") && $0.contains("epoch 7/7") } != nil, "\(session.screen())")
         try session.keys("2")
-        #expect(session.wait { $0.contains("continuing: 5 more epochs (to 7) from the last epoch's weights") } != nil, "\(session.screen())")
+        #expect(session.wait { $0.contains("continuing to epoch 7 (5 more than the 2 planned) from the") } != nil, "\(session.screen())")
 
         // Branch: run 2 is selected; continuing it leaves run 1 where it was.
         try session.keys("b")

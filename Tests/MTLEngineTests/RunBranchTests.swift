@@ -81,12 +81,14 @@ import Testing
         let continuing = trainer.snapshot
         let done = stopped.history.count
         #expect(continuing.events.contains {
-            $0.message == "continuing: 2 more epochs (to \(done + 2)) from the kept weights of epoch \(kept!) (early stopping's best)"
+            $0.message == "continuing to epoch 32 (2 more than the 30 planned) from the kept weights of epoch \(kept!) (early stopping's best)"
+                + "; early stopping (loss, patience 1) may end it sooner"
         })
         // The first epoch after continuing starts from the kept weights, so its training loss
         // is near the kept epoch's validation loss, not the last (overfit) epoch's.
         #expect(continuing.history[done].epoch == done + 1)
-        #expect(continuing.epochs == done + 2)
+        // The plan is picked up again, so a schedule keeps its length.
+        #expect(continuing.epochs == 32)
         trainer.send(.stop)
         #expect(trainer.waitUntilFinished(seconds: 10))
     }
@@ -100,7 +102,7 @@ import Testing
         #expect(checkpoint.info.position.epoch == 1 && checkpoint.info.position.batch == 0)
         trainer.send(.addEpochs(1))
         #expect(eventually(trainer) { $0.state == .finished && $0.history.count == 2 })
-        #expect(trainer.snapshot.events.contains { $0.message == "continuing: 1 more epochs (to 2) from the last epoch's weights" })
+        #expect(trainer.snapshot.events.contains { $0.message == "continuing to epoch 2 (1 more than the 1 planned) from the last epoch's weights" })
         let branch = Trainer(base.setup(epochs: 1).branch(from: checkpoint), continuable: true)
         branch.start()
         #expect(eventually(branch) { $0.state == .finished })
