@@ -53,6 +53,8 @@ extension TrainingRun {
         config.epochs = epochs
         snapshot.epochs = epochs
         snapshot.restoredEpoch = nil
+        snapshot.keptValidation = nil
+        snapshot.linearTasks = []
         snapshot.test = nil
         snapshot.etaSeconds = nil
         // Training decides at 0.5 again; the thresholds are tuned anew when it ends.

@@ -288,6 +288,12 @@ public struct TrainerSnapshot: Sendable {
     public var test: [TaskMetrics]?
     /// Why the run diverged, while it is (or was, if it then stopped) diverged.
     public var divergence: String?
+    /// The validation metrics of the model the run ended with, when that is not the last epoch's
+    /// (early stopping restored an epoch, or tasks fell back to the linear model): the confusion
+    /// view shows what the hard examples and the test figures describe.
+    public var keptValidation: [TaskMetrics]?
+    /// The tasks that fell back to the fitted linear model when the run ended.
+    public var linearTasks: [String] = []
     /// Why the latest save to the run's `--save` directory failed (nil once one succeeds).
     public var saveFailure: String?
     public var earlyStop: EarlyStop?

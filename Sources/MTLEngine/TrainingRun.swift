@@ -309,8 +309,11 @@ final class TrainingRun {
         }
         let fellBack = stopRequested ? [] : fallBackToTheLinearModelPerTask()
         if keptStep != nil || !fellBack.isEmpty {
-            // The hard examples describe the model the run ends with, not the last epoch's.
-            snapshot.examples = evaluator.evaluate(setup.split.validation, inputs: setup.inputs, step: keptStep ?? position.step).examples
+            // The hard examples and the confusion view describe the model the run ends with, not the last epoch's.
+            let kept = evaluator.evaluate(setup.split.validation, inputs: setup.inputs, step: keptStep ?? position.step)
+            snapshot.examples = kept.examples
+            snapshot.keptValidation = setup.split.validation.isEmpty ? nil : kept.metrics
+            snapshot.linearTasks = fellBack
         }
         // Multi-label decision thresholds are tuned once, on the model the run ends with; the test
         // metrics and the saved checkpoint use them.

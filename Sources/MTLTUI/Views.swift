@@ -277,15 +277,19 @@ enum ConfusionView {
         } else if CurvesView.applies(s, state, context) {
             return CurvesView.draw(&grid, s, state, context, y: y, height: height)
         }
-        guard let record, record.validation.indices.contains(t), let matrix = record.validation[t].confusion else {
+        // A finished run's kept model, when it is not the last epoch's (restored, or the linear model).
+        let kept = context.watched == nil ? s.keptValidation : nil
+        let validation = kept ?? record?.validation ?? []
+        guard let record, validation.indices.contains(t), let matrix = validation[t].confusion else {
             let reason = s.tasks.isEmpty || s.taskKinds[t] == .regression || s.taskKinds[t] == .multilabel
                 ? "\(s.tasks.isEmpty ? "" : s.tasks[t]) has no confusion matrix (T: next task)" : "The confusion matrix appears after the first evaluation."
             grid.put(reason, x: 1, y: y + 1, style: Style(.muted))
             return
         }
-        let metrics = record.validation[t]
+        let metrics = validation[t]
         let classes = context.classes[t]
-        grid.put("\(s.tasks[t]) · validation, epoch \(record.epoch) · rows true, columns predicted · accuracy \(LineChart.format(metrics.accuracy ?? 0))",
+        let model = kept == nil ? "epoch \(record.epoch)" : s.linearTasks.contains(s.tasks[t]) ? "the kept linear model" : "kept epoch \(record.epoch)"
+        grid.put("\(s.tasks[t]) · validation, \(model) · rows true, columns predicted · accuracy \(LineChart.format(metrics.accuracy ?? 0))",
                  x: 1, y: y, style: Style(Role.task(t), bold: true))
         let labelWidth = Self.matrix(&grid, classes: classes, matrix: matrix, state: state, y: y, height: height)
         let precision = metrics.precision ?? [], recall = metrics.recall ?? []

@@ -66,7 +66,7 @@ import Testing
         branch.waitUntilFinished()
     }
 
-    @Test func anEarlyStoppedRunContinuesFromTheKeptWeights() {
+    @Test func anEarlyStoppedRunContinuesFromTheKeptWeights() throws {
         var setup = base.setup(epochs: 30)
         setup.training.earlyStop = EarlyStop(metric: "loss", patience: 1)
         setup.training.optimizer.learningRate = 0.05   // overfits random labels fast: stops early
@@ -76,6 +76,11 @@ import Testing
         let stopped = trainer.snapshot
         let kept = stopped.restoredEpoch
         #expect(kept != nil && stopped.history.count < 30)
+        // The confusion view's figures are the kept model's: those of the restored epoch.
+        let keptRecord = try #require(stopped.history.first { $0.epoch == kept })
+        let confusions = try #require(stopped.keptValidation).map(\.confusion)
+        #expect(confusions.contains { $0 != nil } && confusions == keptRecord.validation.map(\.confusion))
+        #expect(stopped.history.last!.validation.map(\.confusion) != confusions)
         trainer.send(.addEpochs(2))
         #expect(eventually(trainer) { $0.history.count > stopped.history.count })
         let continuing = trainer.snapshot

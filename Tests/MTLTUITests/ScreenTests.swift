@@ -147,6 +147,22 @@ enum Fixture {
         #expect(grid.text.contains(String(format: "%5d", matrix[0][0])))
     }
 
+    /// A finished run whose kept model is not the last epoch's shows the kept model's matrix,
+    /// the one its hard examples and test figures describe, and says which it is.
+    @Test func confusionShowsTheModelTheRunKept() {
+        var s = Fixture.run.snapshot
+        var kept = s.history.last!.validation
+        var matrix = kept[0].confusion!
+        matrix[0][0] = 4321
+        kept[0].confusion = matrix
+        s.keptValidation = kept
+        s.linearTasks = [s.tasks[0]]
+        var state = ViewState()
+        state.view = .confusion
+        let grid = Screen.render(s, state, Fixture.run.context, width: 120, height: 40)
+        #expect(grid.row(2).contains("\(s.tasks[0]) · validation, the kept linear model") && grid.text.contains(" 4321"), "\(grid.text)")
+    }
+
     @Test func helpListsEveryKeyOfTheKeyTable() {
         let grid = Fixture.render(.help, width: 200, height: 60)
         for binding in KeyMap.bindings {
