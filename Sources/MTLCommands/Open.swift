@@ -56,18 +56,23 @@ struct Open: ParsableCommand {
         // The browser's corrections go to --corrections FILE, else beside the data; a file already
         // there is applied first, so what is on screen is what a replay of the file gives.
         let correctionsPath = runOptions.corrections ?? CorrectionsWriter.defaultPath(forData: runOptions.data)
+        var notes: [String] = []
         if runOptions.corrections == nil, FileManager.default.fileExists(atPath: correctionsPath) {
             runOptions.corrections = correctionsPath
-            Console.shared.err("mtl-tui: applying the corrections in \(correctionsPath)")
+            notes.append("applying the corrections in \(correctionsPath) (from an earlier session; move the file away to start without them)")
+            Console.shared.err("mtl-tui: \(notes[0])")
         }
         let screen = exitOnUserError { try dumpScreen.map(Open.screenSize) }
         Parallel.threads = options.threads
         let themesDirectory = Themes.directory()
         let themes = exitOnUserError { try Themes.load(first: theme, directory: themesDirectory) }
+        let name = (runOptions.data as NSString).lastPathComponent
+        // Preparing large data takes seconds (word vectors, n-grams) before the screen opens.
+        if screen == nil { Console.shared.err("mtl-tui: preparing \(name)…") }
         let prepared = exitOnUserError { try RunPreparation.prepare(runOptions) }
         for note in prepared.notes { Console.shared.err("mtl-tui: \(note)") }
-        let name = (runOptions.data as NSString).lastPathComponent
         var context = WorkbenchContext(run: prepared, title: name)
+        context.notes = notes + prepared.notes
         if let oof { context.outOfFold = exitOnUserError { try Open.outOfFold(oof, prepared) } }
         let saveDirectory = prepared.setup.saveDirectory ?? "runs/\(name)"
         let references = exitOnUserError { try Open.references(compare, tasks: prepared.setup.model.heads.map(\.name)) }

@@ -110,6 +110,9 @@ public struct WorkbenchContext: Sendable {
     public var rowKeys: [String] = []
     /// Each row's value in the spec's `id` column, which the example detail shows; empty without one.
     public var rowIDs: [String] = []
+    /// What preparing the run noted (corrections applied, empty cells read as no labels, …):
+    /// printed before the screen opens, where it is hidden, so the workbench shows them too.
+    public var notes: [String] = []
     /// `--oof FILE`: per task index, out-of-fold class probabilities (as `cv --oof` writes
     /// them); the suspect filter ranks those rows instead of the model's own predictions.
     public var outOfFold: [Int: OutOfFold] = [:]

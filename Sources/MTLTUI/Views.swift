@@ -35,17 +35,19 @@ enum ControlsView {
         if let baselines { put(BaselineText.progress(baselines), Style(.info)) }
         line += 1
         put("Changes and events", Style(.title, bold: true))
-        // The latest events, each wrapped (a wide fit's grid of Cs runs long), as many as fit.
+        // The latest events, each wrapped (a wide fit's grid of Cs runs long), as many as fit;
+        // the notes from preparing the run come first.
         let rows = y + height - line
         var lines: [(text: String, role: Role)] = []
-        for event in s.events.reversed() where lines.count < rows {
+        let notes = context.notes.map { (kind: $0.hasPrefix("warning") ? TrainerEvent.Kind.warning : .info, text: "data  \($0)") }
+        for event in (notes + s.events.map { ($0.kind, "step \($0.step)  \($0.message)") }).reversed() where lines.count < rows {
             let role: Role = switch event.kind {
             case .command: .highlight
             case .info: .text
             case .warning: .warning
             case .error: .bad
             }
-            let wrapped = "step \(event.step)  \(event.message)".wrapped(width: max(width, 1))
+            let wrapped = event.text.wrapped(width: max(width, 1))
             // Whole events only, except the latest: a message's last word alone reads as noise.
             if !lines.isEmpty, lines.count + wrapped.count > rows { break }
             lines.insert(contentsOf: wrapped.map { ($0, role) }, at: 0)

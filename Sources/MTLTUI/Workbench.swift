@@ -51,6 +51,9 @@ public final class Workbench {
         StopSignals.install()
         state.unicode = terminal.unicode
         state.greys = terminal.colorMode != .none
+        if !context.notes.isEmpty {
+            state.note = context.notes.count == 1 ? context.notes[0] : "\(context.notes.count) notes on the data: the Controls view (2) lists them"
+        }
         let runs = LiveRuns(first: trainer, saveDirectory: saveDirectory, references: references)
         if let baselines, !baselines.snapshot.finished { baselines.start() }
         var saveOnExit = false

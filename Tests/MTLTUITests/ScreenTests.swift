@@ -163,6 +163,20 @@ enum Fixture {
         #expect(grid.row(2).contains("\(s.tasks[0]) · validation, the kept linear model") && grid.text.contains(" 4321"), "\(grid.text)")
     }
 
+    /// What preparing the run noted (printed before the screen opens, so hidden) heads the
+    /// Controls view's log.
+    @Test func theNotesOfPreparingTheRunHeadTheLog() {
+        var context = Fixture.run.context
+        context.notes = ["applying the corrections in data.corrections.jsonl", "warning: 3 rows have no label"]
+        var state = ViewState()
+        state.view = .controls
+        let grid = Screen.render(Fixture.run.snapshot, state, context, width: 160, height: 60)
+        let log = (0..<grid.height).map(grid.row)
+        let first = log.firstIndex { $0.contains("data  applying the corrections in data.corrections.jsonl") }
+        let warning = log.firstIndex { $0.contains("data  warning: 3 rows have no label") }
+        #expect(first != nil && warning != nil && first! < warning!, "\(grid.text)")
+    }
+
     @Test func helpListsEveryKeyOfTheKeyTable() {
         let grid = Fixture.render(.help, width: 200, height: 60)
         for binding in KeyMap.bindings {
