@@ -118,6 +118,9 @@ public final class Trainer: Sendable {
         wake.signal()
     }
 
+    /// Whether commands wait in the inbox, not yet taken by the run (the snapshot does not show them yet).
+    public var hasWaitingCommands: Bool { inbox.withLock { !$0.isEmpty } }
+
     /// The latest published state; copying it never blocks training for more than the copy.
     public var snapshot: TrainerSnapshot { shared.withLock { $0 } }
 

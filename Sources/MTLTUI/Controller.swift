@@ -84,7 +84,10 @@ public enum Controller {
                 state.earlyStopTurnedOff = rule
                 return [.command(.setEarlyStop(nil))]
             }
-            return [.command(.setEarlyStop(state.earlyStopTurnedOff ?? .standard))]
+            // Back on with the rule turned off, else the default a fresh run would get (auto).
+            let tasks = Array(zip(snapshot.tasks, snapshot.taskKinds)).map { (name: $0.0, kind: $0.1) }
+            let automatic = (try? EarlyStop.parse(EarlyStop.automatic, tasks: tasks)) ?? .standard
+            return [.command(.setEarlyStop(state.earlyStopTurnedOff ?? automatic))]
         // Relative commands: the engine applies each to the value in force, so two presses in
         // one frame (before the snapshot shows the first) both count.
         case .halveRate:

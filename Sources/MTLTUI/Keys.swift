@@ -36,6 +36,18 @@ public enum Action: Sendable, Equatable {
     case previousRun, nextRun, branch, freshRun
 }
 
+extension Action {
+    /// Toggles and cycles decide from the run's state in force (paused or not, the strategy,
+    /// early stopping, …): a second press must wait until the run has taken the first, or both
+    /// presses send the same command.
+    var followsTheRunState: Bool {
+        switch self {
+        case .togglePause, .toggleFreeze, .nextStrategy, .toggleEarlyStop, .toggleFocal, .cycleOHEM, .togglePseudoLabels: true
+        default: false
+        }
+    }
+}
+
 /// One line of the key table: the keys, how help names them, what they do and where.
 public struct KeyBinding: Sendable {
     public var keys: [Key]

@@ -57,6 +57,7 @@ public final class Workbench {
         let runs = LiveRuns(first: trainer, saveDirectory: saveDirectory, references: references)
         if let baselines, !baselines.snapshot.finished { baselines.start() }
         var saveOnExit = false
+        var deferred: Key?, deferrals = 0
         loop: while !StopSignals.received {
             if let note = runs.poll() { state.note = note }
             let snapshots = runs.entries.map(\.trainer.snapshot)
@@ -68,26 +69,39 @@ public final class Workbench {
             terminal.draw(Screen.render(snapshot, state, context, width: width, height: height, baselines: baselines?.snapshot,
                                         runs: overlay.runs.count > 1 || state.view == .runs ? overlay : nil),
                           theme: themes[themeIndex])
-            guard let key = terminal.readKey(milliseconds: 50) else { continue }
+            guard let key = deferred ?? terminal.readKey(milliseconds: 50) else { continue }
+            // A toggle pressed while the run has not yet taken the last command waits for it
+            // (a few frames at most: a run that has ended takes none).
+            if deferrals < 20, state.prompt == nil, state.picker == nil, state.schedulePicker == nil, state.relabel == nil,
+               KeyMap.action(for: key, in: state.view)?.followsTheRunState == true, runs.current.trainer.hasWaitingCommands {
+                deferred = key
+                deferrals += 1
+                usleep(5_000)
+                continue
+            }
+            deferred = nil
+            deferrals = 0
             state.helpLimit = HelpView.maxOffset(width: width, height: height)
-            for effect in Controller.handle(key, state: &state, snapshot: snapshot, context: context) {
+            // The state now, not as drawn: the run may have taken a command since.
+            let now = runs.current.trainer.snapshot
+            for effect in Controller.handle(key, state: &state, snapshot: now, context: context) {
                 switch effect {
                 case .command(let command):
                     runs.current.trainer.send(command)
                 case .correction(let correction):
-                    Self.save(correction, step: snapshot.step, to: corrections, book: &state.book)
+                    Self.save(correction, step: now.step, to: corrections, book: &state.book)
                     runs.current.trainer.send(.correct(correction))
                 case .saveCheckpoint:
-                    state.note = runs.saveSelected(snapshot)
+                    state.note = runs.saveSelected(now)
                 case .cycleTheme:
                     themeIndex = (themeIndex + 1) % themes.count
                     state.note = "theme \(themes[themeIndex].name)"
                 case .selectRun(let delta):
                     state.note = runs.select(delta)
                 case .branch:
-                    state.note = runs.branch(snapshot)
+                    state.note = runs.branch(now)
                 case .freshRun:
-                    state.note = runs.fresh(snapshot)
+                    state.note = runs.fresh(now)
                 case .quit(let save):
                     saveOnExit = save
                     break loop

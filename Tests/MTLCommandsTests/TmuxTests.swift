@@ -189,6 +189,19 @@ func step(in screen: String) -> Int? {
         #expect(session.exitStatus() == 0)
     }
 
+    /// Two presses of a toggle in one burst are on then off, not the same command twice.
+    @Test func aToggleTwiceInOneBurstTogglesTwice() throws {
+        let session = try TmuxSession("'\(CLI.binary)' sample-data/penguins --epochs 100000 --early-stop off")
+        #expect(session.wait { $0.contains("RUNNING") } != nil)
+        try session.keys("2")
+        #expect(session.wait { $0.contains("early stop off") } != nil)
+        try session.keys("x", "x")
+        let log = session.wait { $0.contains("early stop on: macro_f1, patience 3") && $0.contains("early stop off: every epoch runs") }
+        #expect(log != nil, "\(session.screen())")
+        try session.keys("q", "y")
+        #expect(session.exitStatus() == 0)
+    }
+
     @Test func interruptLeavesThroughEndwin() throws {
         let session = try TmuxSession("'\(CLI.binary)' sample-data/penguins --epochs 100000 --early-stop off")
         #expect(session.wait { $0.contains("RUNNING") } != nil)

@@ -286,9 +286,15 @@ enum Fixture {
         #expect(press([.character("x")], view: .controls, snapshot: s, &state) == [.command(.setEarlyStop(nil))])
         s.earlyStop = nil
         #expect(press([.character("x")], view: .controls, snapshot: s, &state) == [.command(.setEarlyStop(rule))])
-        // Never on before: the default rule.
+        // Never on before: the rule a fresh run gets (auto: macro_f1 when every task classifies, else loss).
         var fresh = ViewState()
-        #expect(press([.character("x")], view: .controls, snapshot: s, &fresh) == [.command(.setEarlyStop(EarlyStop(metric: "loss", patience: 3)))])
+        var classifying = s
+        classifying.taskKinds = s.taskKinds.map { $0 == .regression ? .binary : $0 }
+        #expect(press([.character("x")], view: .controls, snapshot: classifying, &fresh) == [.command(.setEarlyStop(EarlyStop(metric: "macro_f1", patience: 3)))])
+        var withRegression = s
+        withRegression.taskKinds[0] = .regression
+        fresh = ViewState()
+        #expect(press([.character("x")], view: .controls, snapshot: withRegression, &fresh) == [.command(.setEarlyStop(EarlyStop(metric: "loss", patience: 3)))])
         let off = Screen.render(s, state, Fixture.run.context, width: 120, height: 40)
         #expect(off.text.contains("early stop off (x)"))
         s.earlyStop = rule
