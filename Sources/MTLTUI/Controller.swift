@@ -3,6 +3,9 @@ import MTLEngine
 /// Turns keys into view changes and effects (trainer commands, save, quit). Pure: the same
 /// key, state and snapshot always give the same result, so tests drive it without a terminal.
 public enum Controller {
+    /// The largest weight a typed one may be.
+    static let largestWeight = 1000.0
+
     public static func handle(_ key: Key, state: inout ViewState, snapshot: TrainerSnapshot, context: WorkbenchContext) -> [Effect] {
         state.note = nil
         if let prompt = state.prompt { return handlePrompt(prompt, key: key, state: &state, snapshot: snapshot) }
@@ -220,8 +223,9 @@ public enum Controller {
             case .backspace: state.prompt = .weight(task: task, text: String(text.dropLast()))
             case .enter:
                 state.prompt = nil
-                guard let weight = Double(text), weight >= 0, weight.isFinite else {
-                    state.note = "not a weight: '\(text)' (a number ≥ 0)"
+                // Far above 1 a task's loss swamps the others' and the run diverges (1e26 did).
+                guard let weight = Double(text), weight >= 0, weight <= Controller.largestWeight else {
+                    state.note = "not a weight: '\(text)' (a number from 0 to \(Int(Controller.largestWeight)))"
                     return []
                 }
                 return [.command(.setLossWeight(task: snapshot.tasks[task], weight: weight))]

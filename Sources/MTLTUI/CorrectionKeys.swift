@@ -65,7 +65,9 @@ enum CorrectionKeys {
             return []
         case .undoCorrection:
             guard let last = state.book.made.popLast() else { state.note = "nothing to undo"; return [] }
-            state.note = "undone: \(last.action.rawValue) on \(last.key)"
+            // The row as the user knows it: its id, else its number in the data (1 = first row).
+            let id = context.rowIDs.indices.contains(last.row) && !context.rowIDs[last.row].isEmpty ? "id \(context.rowIDs[last.row])" : "row \(last.row + 1)"
+            state.note = "undone: \(last.action.rawValue) of \(id)"
             return [.correction(RowCorrection(row: last.row, key: last.key, task: last.task, action: .undo))]
         default:
             break

@@ -32,6 +32,7 @@ import Testing
         #expect(state.book.mark(row, task: "task0") == "drop")
         let undo = Self.corrections(Fixture.press([.character("z"), .character("z")], view: .examples, snapshot: s, &state))
         #expect(undo == [RowCorrection(row: row, key: String(row), action: .undo), RowCorrection(row: row, key: String(row), action: .undo)])
+        #expect(state.note == "undone: weight of row \(row + 1)", "\(state.note ?? "")")   // the row as the data numbers it, not its key
         #expect(state.book.mark(row, task: "task0") == "drop ×2")
         // Drop twice is refused; the rendered row shows the split and the mark.
         #expect(Self.corrections(Fixture.press([.character("d")], view: .examples, snapshot: s, &state)).isEmpty)

@@ -250,6 +250,9 @@ enum Fixture {
         #expect(press([.character("e"), .character("2"), .character("."), .character("5"), .enter], view: .controls, snapshot: s, &state)
                 == [.command(.setLossWeight(task: "task1", weight: 2.5))])
         #expect(press([.character("e"), .character("x"), .enter], view: .controls, snapshot: s, &state) == [])
+        // A weight that would swamp every other task's loss is refused, and says the range.
+        #expect(press([.character("e")] + "1e26".map { .character($0) } + [.enter], view: .controls, snapshot: s, &state) == [])
+        #expect(state.note == "not a weight: '1e26' (a number from 0 to 1000)")
         state.controlsRow = s.tasks.count + 1   // the conv layer
         #expect(press([.character("f")], view: .controls, snapshot: s, &state) == [.command(.freeze("conv"))])
         #expect(press([.character("<")], view: .controls, snapshot: s, &state) == [.command(.scaleLearningRate(factor: 0.5))])
