@@ -176,6 +176,8 @@ final class TrainingPrinter: Sendable {
         } else {
             out.out("spec: inferred from the data (save this as spec.toml beside the data to edit it):")
             out.out(prepared.spec.tomlText().split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n"))
+            let unused = SpecInference.unusedColumns(prepared.table, spec: prepared.spec)
+            if !unused.isEmpty { out.out("  # not used: \(unused.joined(separator: ", ")); --input COLUMN uses one") }
         }
         let parameters = Model(s.model, seed: 0).parameterCount
         out.out("model: \(modelSummary()) · \(Report.count(parameters)) parameters")

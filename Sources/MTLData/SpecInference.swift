@@ -94,6 +94,15 @@ public enum SpecInference {
         return spec
     }
 
+    /// The columns `spec` leaves out, each with what it looked like (`sqft (an identifier)`), so
+    /// the printed guess says what it dropped and `--input` can bring a column back.
+    public static func unusedColumns(_ table: Table, spec: DatasetSpec) -> [String] {
+        var used = Set(spec.inputs.map(\.column) + spec.tasks.map(\.column) + [spec.idColumn, spec.splitColumn].compactMap { $0 })
+        for input in spec.inputs where input.kind == .image { used.formUnion(imageColumns(table, prefix: input.column) ?? []) }
+        return table.header.enumerated().filter { !used.contains($0.element) }
+            .map { "\($0.element) (\(ColumnProfile(table.columns[$0.offset]).role.description))" }
+    }
+
     /// Columns `prefix0…prefixN` when `prefix` names such a group.
     public static func imageColumns(_ table: Table, prefix: String) -> [String]? {
         var names: [String] = []
@@ -204,8 +213,10 @@ struct ColumnProfile {
     var inputKind: InputKind {
         switch role {
         case .continuous, .smallIntegers: .numeric
-        case .binary: isNumeric ? .numeric : .categorical
-        case .categorical, .multilabel, .identifier, .constant, .empty, .mixed: .categorical
+        // A numeric column named as an input is a quantity even when every value differs
+        // (square feet, a timestamp); one-hot over all-distinct values would learn nothing.
+        case .binary, .identifier: isNumeric ? .numeric : .categorical
+        case .categorical, .multilabel, .constant, .empty, .mixed: .categorical
         case .hexImage: .image
         case .text: .text
         }

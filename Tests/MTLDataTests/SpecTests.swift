@@ -71,6 +71,20 @@ func table(_ csv: String, file: String = "t.csv") -> Table {
         #expect(spec.inputs.map(\.kind) == [.categorical, .numeric, .numeric])
     }
 
+    /// Whole numbers that all differ look like an identifier and are left out, and the guess says
+    /// so; named with --input they are a quantity, not one category per row.
+    @Test func aDistinctIntegerColumnIsLeftOutUnlessNamedAndThenNumeric() throws {
+        var csv = "sqft,price,kind\n"
+        for i in 0..<80 { csv += "\(500 + 17 * i),\(150 + 5 * i),\(["a", "b"][i % 2])\n" }
+        let t = table(csv)
+        let guessed = try SpecInference.infer(t, tasks: [("price", .regression)])
+        #expect(guessed.inputs.map(\.column) == ["kind"])
+        #expect(SpecInference.unusedColumns(t, spec: guessed) == ["sqft (an identifier)"])
+        let named = try SpecInference.infer(t, inputs: ["sqft"], tasks: [("price", .regression)])
+        #expect(named.inputs == [InputSpec(kind: .numeric, column: "sqft")])
+        #expect(SpecInference.unusedColumns(t, spec: named) == ["kind (a binary label)"])
+    }
+
     /// A column of numbers with R's NA or pandas's NaN among them is still numbers (the markers
     /// are gaps); in a column of labels NA stays a label.
     @Test func inferenceReadsMissingMarkersAmongNumbersAsGaps() throws {
