@@ -219,6 +219,10 @@ public struct DataEncoder: Sendable, Codable {
             if present.count == 1 {
                 throw DataError(file: table.file, key: "column '\(task.column)'", "task has a single class '\(present.first!)'; it needs at least 2")
             }
+            if !trainRows.contains(where: { !values[$0].isEmpty }) {
+                throw DataError(file: table.file, key: "column '\(task.column)'",
+                                "task has no labels in the training rows (its labelled rows are all validation or test rows)")
+            }
             if let labels = task.labels {
                 encoding.classes = labels
             } else if task.kind == .binary {

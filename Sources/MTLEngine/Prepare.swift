@@ -203,6 +203,7 @@ public enum RunPreparation {
         let wantsNGrams = architecture.trunk == .bag || architecture.wide
         let encoder = try checkpoint?.info.encoder ?? fineTune?.encoder ?? DataEncoder.fit(source.table, spec: spec, trainRows: split.train,
                                                                        ngrams: wantsNGrams && hasText ? NGramSettings(characters: options.charNGrams) : nil)
+        if checkpoint == nil { notes += oneClassInTraining(source.table, spec: spec, trainRows: split.train) }
         if checkpoint == nil, fineTune == nil,
            let note = try checkNGrams(encoder, trunk: architecture.trunk, wide: architecture.wide, file: source.table.file) { notes.append(note) }
         var rows = try encoder.encode(source.table)

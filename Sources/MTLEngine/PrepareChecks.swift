@@ -101,6 +101,18 @@ extension RunPreparation {
         }
     }
 
+    /// A warning for each classification task whose training rows all have one class: the
+    /// model can then only predict that class, whatever validation says.
+    static func oneClassInTraining(_ table: Table, spec: DatasetSpec, trainRows: [Int]) -> [String] {
+        spec.tasks.compactMap { task in
+            guard task.kind == .binary || task.kind == .multiclass, let column = table.columnIndex(task.column) else { return nil }
+            let values = table.columns[column]
+            let classes = Set(trainRows.lazy.map { values[$0] }.filter { !$0.isEmpty })
+            guard classes.count == 1, let only = classes.first else { return nil }
+            return "warning: every training row of task '\(task.name)' has the class '\(only)'; the model can only predict it (the other classes are in validation or test rows only)"
+        }
+    }
+
     /// A resumed run reads the rows its checkpoint trained on: the same validation and test rows
     /// and no new training row (the checkpoint keeps a hash of each). Other rows would be trained
     /// on and then reported by `eval` as held out.

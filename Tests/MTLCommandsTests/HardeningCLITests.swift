@@ -106,6 +106,30 @@ import Testing
         try checks.expectOneLineError(["train", file, "--save", taken + "/run"], startsWith: "--save", contains: "is a file, not a directory")
     }
 
+    /// A task with no label among the training rows is refused; one whose training rows all
+    /// have one class trains with a warning.
+    @Test func aTaskWithoutTrainingLabelsOrWithOneTrainingClass() throws {
+        let s = Scratch()
+        var csv = "text,sent,topic,flag,part\n"
+        for i in 0..<60 {
+            let part = i < 40 ? "train" : i < 50 ? "val" : "test"
+            let topic = part == "train" ? "" : ["x", "y"][i % 2]
+            let flag = part == "train" ? "yes" : ["yes", "no"][i % 2]
+            csv += "word\(i % 7) thing\(i % 3),\(["pos", "neg"][i % 2]),\(topic),\(flag),\(part)\n"
+        }
+        s.write("d/data.csv", csv)
+        let spec = "split_column = \"part\"\n[[input]]\ncolumn = \"text\"\nkind = \"text\"\n"
+            + "[[task]]\nname = \"sent\"\nkind = \"binary\"\n[[task]]\nname = \"topic\"\nkind = \"binary\"\n"
+        s.write("d/spec.toml", spec)
+        try checks.expectOneLineError(["train", s.path + "/d", "--epochs", "1"], startsWith: s.path + "/d/data.csv",
+                                      contains: "column 'topic': task has no labels in the training rows")
+        s.write("d/spec.toml", spec.replacingOccurrences(of: "name = \"topic\"", with: "name = \"flag\""))
+        let result = try CLI.run(["train", s.path + "/d", "--epochs", "1", "--trunk", "bag"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderrLines.contains("mtl-tui: warning: every training row of task 'flag' has the class 'yes'; the model can only predict it (the other classes are in validation or test rows only)"),
+                "\(result.stderr)")
+    }
+
     /// A diverged run leaves the --save directory as it was, and a save that fails fails the command.
     @Test func aDivergedOrUnsavedRunSaysSoAndKeepsTheCheckpoint() throws {
         let s = Scratch()
