@@ -77,7 +77,7 @@ extension RunPreparation {
             ("--vectors", o.vectors != nil), ("--freeze", !o.freeze.isEmpty), ("--early-stop", o.earlyStop != d.earlyStop),
             ("--strategy", o.strategy != nil), ("--schedule", o.schedule != nil), ("--loss-weight", !o.lossWeights.isEmpty),
             ("--label-smoothing", !o.labelSmoothing.isEmpty), ("--loss", !o.losses.isEmpty), ("--ohem", !o.ohem.isEmpty),
-            ("--split", o.split != nil || o.splitColumn != nil),
+            ("--split", o.split != nil || o.splitColumn != nil), ("--task", !o.tasks.isEmpty), ("--input", !o.inputs.isEmpty),
         ]
         var notes: [String] = []
         let ignored = given.filter(\.1).map(\.0)
