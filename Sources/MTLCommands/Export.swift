@@ -21,7 +21,7 @@ struct Export: ParsableCommand {
     @Argument(help: "A checkpoint directory written by --save.")
     var checkpoint: String
 
-    @Option(help: ArgumentHelp("Write the PyTorch module to FILE (.py).", valueName: "FILE"))
+    @Option(help: ArgumentHelp("Write the PyTorch module to FILE (.py); an existing FILE is replaced only if an earlier export wrote it.", valueName: "FILE"))
     var pytorch: String
 
     func run() throws {
@@ -34,6 +34,7 @@ struct Export: ParsableCommand {
         do { config = try encoder.encode(ExportedConfig(model: info.model, encoder: info.encoder)) } catch {
             fail("\(checkpoint): cannot encode the model: \(error)")
         }
+        exitOnUserError { try Export.checkOutput(pytorch, checkpoint: checkpoint) }
         let text = pytorchExportTemplate
             .replacingOccurrences(of: "@SUMMARY@", with: info.model.summary)
             .replacingOccurrences(of: "@CONFIG@", with: config.base64EncodedString())
@@ -42,6 +43,22 @@ struct Export: ParsableCommand {
             fail("--pytorch \(pytorch): cannot write: \(error.localizedDescription)")
         }
         Console.shared.out("wrote \(pytorch) (\(info.model.summary)); run: python3 \(pytorch) \(checkpoint)/model.safetensors DATA.csv")
+    }
+
+    /// The first words of every file export writes: an existing FILE that does not start so is
+    /// not ours to replace.
+    static let marker = String(pytorchExportTemplate.prefix { $0 != "(" })
+
+    /// FILE may be written: not a directory, not inside the checkpoint it is made from, and new
+    /// or a module an earlier export wrote (never the data, the weights or any other file).
+    static func checkOutput(_ path: String, checkpoint: String) throws {
+        try RunPreparation.checkOutputFile(path, flag: "--pytorch", expected: "a file name ending in .py")
+        try RunPreparation.checkOutputIsNotAnInput(path, flag: "--pytorch", inputs: [checkpoint], called: "the exported checkpoint")
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let start = FileHandle(forReadingAtPath: path).flatMap { try? $0.read(upToCount: marker.utf8.count) }
+        guard let start, start.elementsEqual(marker.utf8) else {
+            throw UsageError("--pytorch", "'\(path)' exists and is not a module written by mtl-tui export; writing there would replace it (choose another file)")
+        }
     }
 
     /// Why this model has no PyTorch export yet (one line naming what), or nil.

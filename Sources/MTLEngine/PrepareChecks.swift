@@ -93,11 +93,38 @@ extension RunPreparation {
     /// An output file (`--events`, `--oof`) must not be one the run reads: writing it would
     /// replace the data or its spec with the output.
     public static func checkOutputIsNotAnInput(_ path: String, flag: String, _ prepared: PreparedRun) throws {
-        func resolved(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path }
         // specSource is a spec.toml, or the checkpoint directory a resumed run read its spec from.
         let inputs = [prepared.table.file] + [prepared.specSource].compactMap { $0 }.filter { $0.hasSuffix(".toml") }
-        if let input = inputs.first(where: { resolved($0) == resolved(path) }) {
-            throw UsageError(flag, "'\(path)' is the run's input \(input); writing there would replace it (choose another file)")
+        try checkOutputIsNotAnInput(path, flag: flag, inputs: inputs, called: "the run's input")
+    }
+
+    /// An output file must not be one of `inputs` (files, or directories such as a checkpoint,
+    /// which cover every file inside them): writing it would replace what the command reads.
+    /// `role` says what the inputs are to the command ("the run's input").
+    public static func checkOutputIsNotAnInput(_ path: String, flag: String, inputs: [String], called role: String) throws {
+        func resolved(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path }
+        let output = resolved(path)
+        for input in inputs {
+            let readPath = resolved(input)
+            if output == readPath {
+                throw UsageError(flag, "'\(path)' is \(role) \(input); writing there would replace it (choose another file)")
+            }
+            if output.hasPrefix(readPath.hasSuffix("/") ? readPath : readPath + "/") {
+                throw UsageError(flag, "'\(path)' is inside \(role) \(input); writing there would change what it holds (choose a file outside it)")
+            }
+        }
+    }
+
+    /// An output file's directory exists and the file is not a directory, before any work is done.
+    /// `expected` says what to give instead of a directory ("a file name ending in .py").
+    public static func checkOutputFile(_ path: String, flag: String, expected: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw UsageError(flag, "'\(path)' is a directory; expected \(expected)")
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        guard FileManager.default.isWritableFile(atPath: parent.isEmpty ? "." : parent) else {
+            throw UsageError(flag, "cannot write in '\(parent.isEmpty ? "." : parent)'")
         }
     }
 
