@@ -204,7 +204,7 @@ struct Predict: ParsableCommand {
     @Argument(help: "A checkpoint directory written by --save, or an ensemble directory written by cv --save.")
     var checkpoint: String
 
-    @Argument(help: "A data file or directory; task columns may be absent.")
+    @Argument(help: "A data file or directory; task (label) columns are not read and may be absent.")
     var data: String
 
     @Flag(help: "Add one column per class with its probability (TASK.CLASS).")
