@@ -218,7 +218,13 @@ struct Predict: ParsableCommand {
         let (outputsByTask, widths, thresholdsByTask) = exitOnUserError { try scorer.outputs() }
         let spec = scorer.members[0].info.encoder.spec
         let ids = spec.idColumn.flatMap { scorer.table.column($0) }
-        var header = ["id"]
+        // Row numbers under an `id` header would join silently with the wrong rows on id: a
+        // missing id column gets a `row` column instead, which a join on id cannot take for it.
+        let missingID = ids == nil ? spec.idColumn : nil
+        if let missingID {
+            Console.shared.err("mtl-tui: note: \(scorer.table.file) has no id column '\(missingID)'; the first column is 'row', the row number in it (1: the first row)")
+        }
+        var header = [missingID == nil ? "id" : "row"]
         for task in scorer.tasks {
             header += task.spec.kind == .regression ? [task.spec.name] : [task.spec.name, "\(task.spec.name)_probability"]
             if probabilities, task.spec.kind != .regression { header += task.classes.map { "\(task.spec.name).\($0)" } }

@@ -24,4 +24,21 @@ import Testing
         let eval = try CLI.run(["eval", run, data])
         #expect(eval.status == 1 && eval.stderrLines.count == 1 && eval.stderr.contains("label 'meh' was not seen in training"), "\(eval.stderr)")
     }
+
+    /// Data without the checkpoint's id column gets row numbers under `row`, never under `id`
+    /// (where a join on id would take them for ids), and a note saying so.
+    @Test func aMissingIDColumnIsNamedRowAndSaid() throws {
+        let s = Scratch()
+        let run = try trained(s)
+        let withID = try CLI.run(["predict", run, s.write("ids.csv", "id,text\nn7,the film was great\n")])
+        #expect(withID.status == 0 && withID.stderr.isEmpty && withID.stdout.hasPrefix("id,label,") && withID.stdout.contains("\nn7,"),
+                "\(withID.stdout) \(withID.stderr)")
+        let data = s.write("no-ids.csv", "text\nthe film was great\nthe film was awful\n")
+        let result = try CLI.run(["predict", run, data])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 3 && lines[0].hasPrefix("row,label,") && lines[1].hasPrefix("1,") && lines[2].hasPrefix("2,"), "\(result.stdout)")
+        #expect(result.stderrLines == ["mtl-tui: note: \(data) has no id column 'id'; the first column is 'row', the row number in it (1: the first row)"],
+                "\(result.stderr)")
+    }
 }
