@@ -75,6 +75,27 @@ struct Scorer {
 
     var isEnsemble: Bool { single == nil }
 
+    /// One note per categorical input holding values that training (of any member) never saw:
+    /// the model reads them as an unknown category, so the user should know how many rows and
+    /// which values, not find out from the predictions.
+    var unseenCategoryNotes: [String] {
+        var rowsByColumn: [String: Set<Int>] = [:], columns: [String] = []
+        for member in members {
+            for (column, rows) in member.info.encoder.unseenCategories(table) {
+                if rowsByColumn[column] == nil { columns.append(column) }
+                rowsByColumn[column, default: []].formUnion(rows)
+            }
+        }
+        return columns.map { column in
+            let rows = rowsByColumn[column]!.sorted(), cells = table.column(column)!
+            var values: [String] = []
+            for r in rows where !values.contains(cells[r]) { values.append(cells[r]) }
+            let shown = values.prefix(3).map { "'\($0)'" }.joined(separator: ", ") + (values.count > 3 ? ", …" : "")
+            return "note: \(table.file): column '\(column)': \(rows.count) of \(table.rowCount) rows hold a category training never saw "
+                + "(\(shown)); the model reads it as an unknown category"
+        }
+    }
+
     /// Metrics on each of `parts` (rows of the table), and for an ensemble each member's; an
     /// ensemble runs its members once over the rows of all parts.
     func metrics(_ parts: [[Int]]) throws -> [(combined: [TaskMetrics], members: [[TaskMetrics]])] {
@@ -125,6 +146,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         let scorer = exitOnUserError { try Scorer(directory: checkpoint, data: data, requireLabels: true, combine: combine) }
+        for note in scorer.unseenCategoryNotes { Console.shared.err("mtl-tui: \(note)") }
         let all = Array(0..<scorer.table.rowCount)
         let heldOut = all.filter { scorer.seen[$0] == nil }
         let seenRows = all.filter { scorer.seen[$0] != nil }
@@ -224,6 +246,7 @@ struct Predict: ParsableCommand {
         if let missingID {
             Console.shared.err("mtl-tui: note: \(scorer.table.file) has no id column '\(missingID)'; the first column is 'row', the row number in it (1: the first row)")
         }
+        for note in scorer.unseenCategoryNotes { Console.shared.err("mtl-tui: \(note)") }
         var header = [missingID == nil ? "id" : "row"]
         for task in scorer.tasks {
             header += task.spec.kind == .regression ? [task.spec.name] : [task.spec.name, "\(task.spec.name)_probability"]

@@ -41,4 +41,24 @@ import Testing
         #expect(result.stderrLines == ["mtl-tui: note: \(data) has no id column 'id'; the first column is 'row', the row number in it (1: the first row)"],
                 "\(result.stderr)")
     }
+
+    /// Categories training never saw are said once per column, with the count and the first
+    /// few values, by predict and eval.
+    @Test func unseenCategoriesAreNotedOncePerColumn() throws {
+        let s = Scratch()
+        var csv = "x,color,kind\n"
+        for i in 0..<40 { csv += "\(i % 7),\(["red", "green", "blue"][i % 3]),\(i % 2 == 0 ? "a" : "b")\n" }
+        let run = s.path + "/run"
+        let train = try CLI.run(["train", s.write("rows.csv", csv), "--input", "x", "--input", "color", "--task", "kind", "--epochs", "1", "--save", run])
+        try #require(train.status == 0, "\(train.stderr)")
+        let data = s.write("new.csv", "x,color,kind\n1,purple,a\n2,pink,b\n3,purple,a\n4,red,b\n5,teal,a\n6,olive,b\n7,,a\n")
+        let note = "mtl-tui: note: \(data): column 'color': 5 of 7 rows hold a category training never saw ('purple', 'pink', 'teal', …); the model reads it as an unknown category"
+        for command in ["predict", "eval"] {
+            let result = try CLI.run([command, run, data])
+            #expect(result.status == 0, "\(command): \(result.stderr)")
+            #expect(result.stderrLines.filter { $0.contains("never saw") } == [note], "\(command): \(result.stderr)")
+        }
+        let known = try CLI.run(["predict", run, s.write("known.csv", "x,color\n1,red\n2,\n")])
+        #expect(known.status == 0 && known.stderr.isEmpty, "\(known.stderr)")
+    }
 }
