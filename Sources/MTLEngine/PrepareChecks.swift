@@ -196,13 +196,20 @@ extension RunPreparation {
         if !rows.ngramOffsets.isEmpty {
             for r in 0..<rows.count { maxNGrams = max(maxNGrams, rows.ngramOffsets[r + 1] - rows.ngramOffsets[r]) }
         }
-        let sparseWidth = (model.needsUnigramTFIDF || model.trunk == .mlp ? maxTokens + rows.featureWidth : 0)
-            + (model.wide ? maxNGrams + rows.featureWidth : 0) + (model.trunk == .bag ? maxNGrams : 0)
+        let training = try checkMemory(model, batch: batch, maxTokens: maxTokens, maxNGrams: maxNGrams,
+                                       features: rows.featureWidth, available: available)
+        if wideFit { try checkWideFitMemory(model, rows: rows, training: training, available: available) }
+    }
+
+    /// The same check from the widest row's shape (the longest text, the most n-grams, the
+    /// feature width), for rows not made yet (bench's); returns the bytes training needs.
+    @discardableResult
+    static func checkMemory(_ model: ModelConfig, batch: Int, maxTokens: Int, maxNGrams: Int, features: Int,
+                            available: Double = MemoryBudget.physicalBytes) throws -> Double {
+        let sparseWidth = (model.needsUnigramTFIDF || model.trunk == .mlp ? maxTokens + features : 0)
+            + (model.wide ? maxNGrams + features : 0) + (model.trunk == .bag ? maxNGrams : 0)
         let need = MemoryBudget.training(model, batch: batch, maxTokens: maxTokens, sparseWidth: sparseWidth)
-        guard need.bytes > available else {
-            if wideFit { try checkWideFitMemory(model, rows: rows, training: need.bytes, available: available) }
-            return
-        }
+        guard need.bytes > available else { return need.bytes }
         let perParameter = 4 * MemoryBudget.parameterCopies
         let single = MemoryBudget.training(model, batch: 1, maxTokens: maxTokens, sparseWidth: sparseWidth)
         let flag: String
