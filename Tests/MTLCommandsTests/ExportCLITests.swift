@@ -219,4 +219,18 @@ let torchPython: String? = {
             #expect(result.status == 0, "\(result.stderr)")
         }
     }
+
+    /// An ensemble (cv --save) is refused in one line that names a member to export instead.
+    @Test func anEnsembleNamesAMemberToExport() throws {
+        let s = Scratch()
+        let (_, table) = data(s)
+        let ensemble = s.path + "/cv"
+        let cv = try CLI.run(["cv", table, "--folds", "2", "--epochs", "1", "--trunk", "mlp", "--hidden", "4", "--save", ensemble])
+        try #require(cv.status == 0, "\(cv.stderr)")
+        let result = try CLI.run(["export", ensemble, "--pytorch", s.path + "/m.py"])
+        #expect(result.status == 1 && result.stderrLines.count == 1
+                && result.stderr.contains("is an ensemble (cv --save), which cannot be exported; export one of its members: mtl-tui export \(ensemble)/fold-1 --pytorch FILE"),
+                "\(result.stderr)")
+        #expect(try CLI.run(["export", ensemble + "/fold-1", "--pytorch", s.path + "/m.py"]).status == 0)
+    }
 }

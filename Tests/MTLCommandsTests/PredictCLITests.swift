@@ -61,4 +61,19 @@ import Testing
         let known = try CLI.run(["predict", run, s.write("known.csv", "x,color\n1,red\n2,\n")])
         #expect(known.status == 0 && known.stderr.isEmpty, "\(known.stderr)")
     }
+
+    /// A checkpoint path that is a file (its model.json) or does not exist is said as such, with
+    /// what to pass, by eval, predict and export alike.
+    @Test func aFileOrAMissingPathIsNamedAsSuch() throws {
+        let s = Scratch()
+        let run = try trained(s)
+        let data = s.path + "/reviews.csv"
+        for command in [["predict"], ["eval"], ["export"]] {
+            let tail = command == ["export"] ? ["--pytorch", s.path + "/m.py"] : [data]
+            let file = try CLI.run(command + [run + "/model.json"] + tail)
+            #expect(file.status == 1 && file.stderrLines == ["mtl-tui: error: \(run)/model.json: is a file: pass its directory (\(run))"], "\(file.stderr)")
+            let missing = try CLI.run(command + [s.path + "/nothing"] + tail)
+            #expect(missing.status == 1 && missing.stderrLines == ["mtl-tui: error: \(s.path)/nothing: no such directory"], "\(missing.stderr)")
+        }
+    }
 }
