@@ -203,7 +203,6 @@ extension RunPreparation {
 
     /// The same check from the widest row's shape (the longest text, the most n-grams, the
     /// feature width), for rows not made yet (bench's); returns the bytes training needs.
-    @discardableResult
     static func checkMemory(_ model: ModelConfig, batch: Int, maxTokens: Int, maxNGrams: Int, features: Int,
                             available: Double = MemoryBudget.physicalBytes) throws -> Double {
         let sparseWidth = (model.needsUnigramTFIDF || model.trunk == .mlp ? maxTokens + features : 0)
