@@ -73,6 +73,7 @@ struct Bench: ParsableCommand {
         case .success(let value): parsed = value
         case .failure(let error): fail("--strategy: \(error)")
         }
+        exitOnUserError { try Benchmark.checkMemory(architecture.trunk, wide: architecture.wide, sharing: sharing, steps: steps, batchSize: batchSize) }
         Parallel.threads = threads
         let result = Benchmark.run(architecture.trunk, wide: architecture.wide, sharing: sharing, steps: steps, repeats: repeats, strategy: parsed.0, options: parsed.1, conflictEvery: conflictEvery, batchSize: batchSize, freeze: freeze)
         if let unknown = result.unknownLayer {

@@ -53,7 +53,7 @@ struct CrossValidate: ParsableCommand {
         let ensembleDirectory = runOptions.saveDirectory
         runOptions.saveDirectory = nil
         if let ensembleDirectory { exitOnUserError { try Self.checkEnsembleDirectory(ensembleDirectory) } }
-        if let oof { exitOnUserError { try Self.checkOutputFile(oof) } }
+        if let oof { exitOnUserError { try RunPreparation.checkOutputFile(oof, flag: "--oof", expected: "a file name ending in .csv or .jsonl") } }
         Parallel.threads = options.threads
         let source = exitOnUserError { try DatasetSource.load(runOptions.data) }
         let base = exitOnUserError { try RunPreparation.prepare(runOptions, source: source) }
@@ -194,18 +194,6 @@ struct CrossValidate: ParsableCommand {
             throw UsageError("--save", "'\(path)' holds '\(first)'; save the ensemble into a new or empty directory")
         }
         try RunPreparation.checkSaveDirectory(path)
-    }
-
-    /// FILE's directory exists and FILE is not a directory, before any time is spent training.
-    static func checkOutputFile(_ path: String) throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw UsageError("--oof", "'\(path)' is a directory; expected a file name ending in .csv or .jsonl")
-        }
-        let parent = (path as NSString).deletingLastPathComponent
-        guard FileManager.default.isWritableFile(atPath: parent.isEmpty ? "." : parent) else {
-            throw UsageError("--oof", "cannot write in '\(parent.isEmpty ? "." : parent)'")
-        }
     }
 }
 

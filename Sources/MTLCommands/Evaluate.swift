@@ -12,7 +12,7 @@ struct LoadedCheckpoint {
 
     init(directory: String, data: String, requireLabels: Bool) throws {
         Parallel.threads = 1   // also keeps OpenBLAS on one thread, as train and bench do
-        checkpoint = try Checkpoint.read(from: directory)
+        checkpoint = try readCheckpoint(directory)
         let source = try DatasetSource.load(data)
         table = source.table
         let rows = try checkpoint.info.encoder.encode(table, requireLabels: requireLabels)
@@ -27,6 +27,22 @@ struct LoadedCheckpoint {
         var evaluator = Evaluator(model: model, tasks: checkpoint.info.encoder.tasks, batch: batch, work: work)
         evaluator.useThresholds(checkpoint.info.thresholds)
         return evaluator.evaluate(rows ?? Array(0..<table.rowCount), inputs: inputs, step: checkpoint.info.position.step)
+    }
+}
+
+/// The checkpoint at `directory`, for eval, predict and export: a path that is a file (such as
+/// its model.json) or that does not exist is said so, rather than as a directory without model.json.
+func readCheckpoint(_ directory: String) throws -> Checkpoint {
+    do { return try Checkpoint.read(from: directory) } catch {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            throw CheckpointError(directory, "no such directory")
+        }
+        if !isDirectory.boolValue {
+            let parent = (directory as NSString).deletingLastPathComponent
+            throw CheckpointError(directory, "is a file: pass its directory (\(parent.isEmpty ? "." : parent))")
+        }
+        throw error
     }
 }
 
@@ -74,6 +90,27 @@ struct Scorer {
     }
 
     var isEnsemble: Bool { single == nil }
+
+    /// One note per categorical input holding values that training (of any member) never saw:
+    /// the model reads them as an unknown category, so the user should know how many rows and
+    /// which values, not find out from the predictions.
+    var unseenCategoryNotes: [String] {
+        var rowsByColumn: [String: Set<Int>] = [:], columns: [String] = []
+        for member in members {
+            for (column, rows) in member.info.encoder.unseenCategories(table) {
+                if rowsByColumn[column] == nil { columns.append(column) }
+                rowsByColumn[column, default: []].formUnion(rows)
+            }
+        }
+        return columns.map { column in
+            let rows = rowsByColumn[column]!.sorted(), cells = table.column(column)!
+            var values: [String] = []
+            for r in rows where !values.contains(cells[r]) { values.append(cells[r]) }
+            let shown = values.prefix(3).map { "'\($0)'" }.joined(separator: ", ") + (values.count > 3 ? ", …" : "")
+            return "note: \(table.file): column '\(column)': \(rows.count) of \(table.rowCount) rows hold a category training never saw "
+                + "(\(shown)); the model reads it as an unknown category"
+        }
+    }
 
     /// Metrics on each of `parts` (rows of the table), and for an ensemble each member's; an
     /// ensemble runs its members once over the rows of all parts.
@@ -125,6 +162,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         let scorer = exitOnUserError { try Scorer(directory: checkpoint, data: data, requireLabels: true, combine: combine) }
+        for note in scorer.unseenCategoryNotes { Console.shared.err("mtl-tui: \(note)") }
         let all = Array(0..<scorer.table.rowCount)
         let heldOut = all.filter { scorer.seen[$0] == nil }
         let seenRows = all.filter { scorer.seen[$0] != nil }
@@ -204,7 +242,7 @@ struct Predict: ParsableCommand {
     @Argument(help: "A checkpoint directory written by --save, or an ensemble directory written by cv --save.")
     var checkpoint: String
 
-    @Argument(help: "A data file or directory; task columns may be absent.")
+    @Argument(help: "A data file or directory; task (label) columns are not read and may be absent.")
     var data: String
 
     @Flag(help: "Add one column per class with its probability (TASK.CLASS).")
@@ -218,7 +256,14 @@ struct Predict: ParsableCommand {
         let (outputsByTask, widths, thresholdsByTask) = exitOnUserError { try scorer.outputs() }
         let spec = scorer.members[0].info.encoder.spec
         let ids = spec.idColumn.flatMap { scorer.table.column($0) }
-        var header = ["id"]
+        // Row numbers under an `id` header would join silently with the wrong rows on id: a
+        // missing id column gets a `row` column instead, which a join on id cannot take for it.
+        let missingID = ids == nil ? spec.idColumn : nil
+        if let missingID {
+            Console.shared.err("mtl-tui: note: \(scorer.table.file) has no id column '\(missingID)'; the first column is 'row', the row number in it (1: the first row)")
+        }
+        for note in scorer.unseenCategoryNotes { Console.shared.err("mtl-tui: \(note)") }
+        var header = [missingID == nil ? "id" : "row"]
         for task in scorer.tasks {
             header += task.spec.kind == .regression ? [task.spec.name] : [task.spec.name, "\(task.spec.name)_probability"]
             if probabilities, task.spec.kind != .regression { header += task.classes.map { "\(task.spec.name).\($0)" } }

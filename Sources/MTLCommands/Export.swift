@@ -21,11 +21,15 @@ struct Export: ParsableCommand {
     @Argument(help: "A checkpoint directory written by --save.")
     var checkpoint: String
 
-    @Option(help: ArgumentHelp("Write the PyTorch module to FILE (.py).", valueName: "FILE"))
+    @Option(help: ArgumentHelp("Write the PyTorch module to FILE (.py); an existing FILE is replaced only if an earlier export wrote it.", valueName: "FILE"))
     var pytorch: String
 
     func run() throws {
-        let info = exitOnUserError { try Checkpoint.read(from: checkpoint).info }
+        if Ensemble.isEnsemble(checkpoint) {
+            let member = (try? Ensemble.read(checkpoint))?.manifest.members.first ?? CrossValidate.member(0)
+            fail("\(checkpoint): is an ensemble (cv --save), which cannot be exported; export one of its members: mtl-tui export \((checkpoint as NSString).appendingPathComponent(member)) --pytorch FILE")
+        }
+        let info = exitOnUserError { try readCheckpoint(checkpoint).info }
         if let problem = Export.unsupported(info) { fail("\(checkpoint): cannot export to PyTorch: \(problem)") }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -34,6 +38,7 @@ struct Export: ParsableCommand {
         do { config = try encoder.encode(ExportedConfig(model: info.model, encoder: info.encoder)) } catch {
             fail("\(checkpoint): cannot encode the model: \(error)")
         }
+        exitOnUserError { try Export.checkOutput(pytorch, checkpoint: checkpoint) }
         let text = pytorchExportTemplate
             .replacingOccurrences(of: "@SUMMARY@", with: info.model.summary)
             .replacingOccurrences(of: "@CONFIG@", with: config.base64EncodedString())
@@ -42,6 +47,22 @@ struct Export: ParsableCommand {
             fail("--pytorch \(pytorch): cannot write: \(error.localizedDescription)")
         }
         Console.shared.out("wrote \(pytorch) (\(info.model.summary)); run: python3 \(pytorch) \(checkpoint)/model.safetensors DATA.csv")
+    }
+
+    /// The first words of every file export writes: an existing FILE that does not start so is
+    /// not ours to replace.
+    static let marker = String(pytorchExportTemplate.prefix { $0 != "(" })
+
+    /// FILE may be written: not a directory, not inside the checkpoint it is made from, and new
+    /// or a module an earlier export wrote (never the data, the weights or any other file).
+    static func checkOutput(_ path: String, checkpoint: String) throws {
+        try RunPreparation.checkOutputFile(path, flag: "--pytorch", expected: "a file name ending in .py")
+        try RunPreparation.checkOutputIsNotAnInput(path, flag: "--pytorch", inputs: [checkpoint], called: "the exported checkpoint")
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let start = FileHandle(forReadingAtPath: path).flatMap { try? $0.read(upToCount: marker.utf8.count) }
+        guard let start, start.elementsEqual(marker.utf8) else {
+            throw UsageError("--pytorch", "'\(path)' exists and is not a module written by mtl-tui export; writing there would replace it (choose another file)")
+        }
     }
 
     /// Why this model has no PyTorch export yet (one line naming what), or nil.

@@ -305,7 +305,8 @@ public struct DataEncoder: Sendable, Codable {
 
     // MARK: Encoding
 
-    /// Encodes every row of `table`. Without labels (predict), task columns may be absent.
+    /// Encodes every row of `table`. Without labels (predict, unlabeled rows) the task and
+    /// sample-weight columns are not read: they may be absent or hold labels training never saw.
     public func encode(_ table: Table, requireLabels: Bool = true) throws(DataError) -> EncodedRows {
         let n = table.rowCount
         var rows = EncodedRows(count: n, tokenIDs: [], tokenOffsets: [], features: [], featureWidth: featureWidth, targets: [])
@@ -365,11 +366,9 @@ public struct DataEncoder: Sendable, Codable {
         let n = table.rowCount
         var targets = TaskTargets(width: task.width, values: [Float](repeating: 0, count: n * task.width),
                                   mask: [Float](repeating: 0, count: n), weights: [Float](repeating: 0, count: n))
+        guard requireLabels else { return targets }
         guard let values = table.column(task.spec.column).map({ DataEncoder.labels($0, task.spec) }) else {
-            if requireLabels {
-                throw DataError(file: table.file, key: task.spec.column, "no such column (task '\(task.spec.name)'); columns: \(table.header.joined(separator: ", "))")
-            }
-            return targets
+            throw DataError(file: table.file, key: task.spec.column, "no such column (task '\(task.spec.name)'); columns: \(table.header.joined(separator: ", "))")
         }
         var sampleWeights: [String]? = nil
         if let column = task.spec.sampleWeightColumn {

@@ -88,7 +88,10 @@ private struct FlatObjectParser {
             while true {
                 skipSpace()
                 guard peek() == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+                let keyStart = position
                 let key = try string()
+                // A key names a column (a task, an input): one without a name cannot be saved or predicted.
+                if key.isEmpty { throw fail("empty key \"\"; every key names a column", at: keyStart) }
                 skipSpace()
                 try expect(UInt8(ascii: ":"), "expected ':' after a key")
                 skipSpace()

@@ -57,6 +57,26 @@ public enum Benchmark {
         }
     }
 
+    /// What `run` would allocate against physical memory, before it allocates: training checked
+    /// as `train` checks it (a batch that does not fit names --batch-size and what fits), then the
+    /// synthetic rows, `batch × steps` of them.
+    public static func checkMemory(_ trunk: TrunkKind, wide: Bool = false, sharing: Sharing = .hard, steps: Int,
+                                   batchSize: Int? = nil, available: Double = MemoryBudget.physicalBytes) throws {
+        let (config, fixedBatch, tokens) = config(trunk, wide: wide, sharing: sharing)
+        let batch = batchSize ?? fixedBatch
+        // A synthetic row's n-grams are its tokens and adjacent pairs (`SyntheticData.ngramTables`).
+        let training = try RunPreparation.checkMemory(config, batch: batch, maxTokens: tokens, maxNGrams: 2 * tokens,
+                                                      features: 0, available: available)
+        // Per row: token ids and offset, each task's target, mask and weight, its place in the
+        // order, and with n-grams the wide and bag tables' ids and values.
+        let perRow = Double(4 * tokens + 8 + 12 * tasks.count + 8) + (config.needsNGrams ? 2 * 8 * 2 * Double(tokens) : 0)
+        let rows = Double(batch) * Double(steps)
+        guard training + rows * perRow > available else { return }
+        throw UsageError("--steps", "the synthetic data (batch \(batch) × \(steps) steps = \(MemoryBudget.format(count: rows)) rows) needs about "
+            + "\(MemoryBudget.format(bytes: rows * perRow)) beside training's \(MemoryBudget.format(bytes: training)), more than this machine's "
+            + "\(MemoryBudget.format(bytes: available)) of memory; lower --steps or --batch-size")
+    }
+
     /// Times `steps` training steps and `steps` inference batches, `repeats` times, after a warm-up.
     /// Training steps as the trainer takes them: the losses weighed by `strategy`, per-task
     /// backward passes where it asks, and the gradient-conflict measure every `conflictEvery`

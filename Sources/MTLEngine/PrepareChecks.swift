@@ -93,11 +93,38 @@ extension RunPreparation {
     /// An output file (`--events`, `--oof`) must not be one the run reads: writing it would
     /// replace the data or its spec with the output.
     public static func checkOutputIsNotAnInput(_ path: String, flag: String, _ prepared: PreparedRun) throws {
-        func resolved(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path }
         // specSource is a spec.toml, or the checkpoint directory a resumed run read its spec from.
         let inputs = [prepared.table.file] + [prepared.specSource].compactMap { $0 }.filter { $0.hasSuffix(".toml") }
-        if let input = inputs.first(where: { resolved($0) == resolved(path) }) {
-            throw UsageError(flag, "'\(path)' is the run's input \(input); writing there would replace it (choose another file)")
+        try checkOutputIsNotAnInput(path, flag: flag, inputs: inputs, called: "the run's input")
+    }
+
+    /// An output file must not be one of `inputs` (files, or directories such as a checkpoint,
+    /// which cover every file inside them): writing it would replace what the command reads.
+    /// `role` says what the inputs are to the command ("the run's input").
+    public static func checkOutputIsNotAnInput(_ path: String, flag: String, inputs: [String], called role: String) throws {
+        func resolved(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.resolvingSymlinksInPath().path }
+        let output = resolved(path)
+        for input in inputs {
+            let readPath = resolved(input)
+            if output == readPath {
+                throw UsageError(flag, "'\(path)' is \(role) \(input); writing there would replace it (choose another file)")
+            }
+            if output.hasPrefix(readPath.hasSuffix("/") ? readPath : readPath + "/") {
+                throw UsageError(flag, "'\(path)' is inside \(role) \(input); writing there would change what it holds (choose a file outside it)")
+            }
+        }
+    }
+
+    /// An output file's directory exists and the file is not a directory, before any work is done.
+    /// `expected` says what to give instead of a directory ("a file name ending in .py").
+    public static func checkOutputFile(_ path: String, flag: String, expected: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw UsageError(flag, "'\(path)' is a directory; expected \(expected)")
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        guard FileManager.default.isWritableFile(atPath: parent.isEmpty ? "." : parent) else {
+            throw UsageError(flag, "cannot write in '\(parent.isEmpty ? "." : parent)'")
         }
     }
 
@@ -195,13 +222,19 @@ extension RunPreparation {
         if !rows.ngramOffsets.isEmpty {
             for r in 0..<rows.count { maxNGrams = max(maxNGrams, rows.ngramOffsets[r + 1] - rows.ngramOffsets[r]) }
         }
-        let sparseWidth = (model.needsUnigramTFIDF || model.trunk == .mlp ? maxTokens + rows.featureWidth : 0)
-            + (model.wide ? maxNGrams + rows.featureWidth : 0) + (model.trunk == .bag ? maxNGrams : 0)
+        let training = try checkMemory(model, batch: batch, maxTokens: maxTokens, maxNGrams: maxNGrams,
+                                       features: rows.featureWidth, available: available)
+        if wideFit { try checkWideFitMemory(model, rows: rows, training: training, available: available) }
+    }
+
+    /// The same check from the widest row's shape (the longest text, the most n-grams, the
+    /// feature width), for rows not made yet (bench's); returns the bytes training needs.
+    static func checkMemory(_ model: ModelConfig, batch: Int, maxTokens: Int, maxNGrams: Int, features: Int,
+                            available: Double = MemoryBudget.physicalBytes) throws -> Double {
+        let sparseWidth = (model.needsUnigramTFIDF || model.trunk == .mlp ? maxTokens + features : 0)
+            + (model.wide ? maxNGrams + features : 0) + (model.trunk == .bag ? maxNGrams : 0)
         let need = MemoryBudget.training(model, batch: batch, maxTokens: maxTokens, sparseWidth: sparseWidth)
-        guard need.bytes > available else {
-            if wideFit { try checkWideFitMemory(model, rows: rows, training: need.bytes, available: available) }
-            return
-        }
+        guard need.bytes > available else { return need.bytes }
         let perParameter = 4 * MemoryBudget.parameterCopies
         let single = MemoryBudget.training(model, batch: 1, maxTokens: maxTokens, sparseWidth: sparseWidth)
         let flag: String

@@ -14,6 +14,23 @@ import Testing
         #expect(bad.stderrLines.count == 1 && bad.stderr.contains("--batch-size: expected a whole number ≥ 1, got 0"), "\(bad.stderr)")
     }
 
+    /// Sizes beyond memory are refused as train refuses them, before anything is allocated: a
+    /// batch that does not fit says how many rows do, and so do the synthetic rows of all steps.
+    /// The address space is capped so that, were the check missing, the allocation would fail at
+    /// once rather than take the machine's memory.
+    @Test func sizesBeyondMemoryAreRefusedBeforeAllocating() throws {
+        let cases: [([String], String, String)] = [
+            (["--batch-size", "100000000", "--steps", "1"], "--batch-size", "rows fit"),
+            (["--batch-size", "100000", "--steps", "100000"], "--steps", "lower --steps or --batch-size"),
+        ]
+        for (flags, flag, says) in cases {
+            let arguments = ["bench", "--model", "mlp", "--repeats", "1"] + flags
+            let result = try CLI.run(["-c", "ulimit -v 4000000; exec \"$0\" \"$@\"", CLI.binary] + arguments, executable: "/bin/sh")
+            #expect(result.status == 1 && result.stderrLines.count == 1 && result.stderr.hasPrefix("mtl-tui: error: \(flag): ")
+                    && result.stderr.contains(says) && result.stderr.contains("more than this machine's"), "\(flags): \(result.stderr)")
+        }
+    }
+
     /// The text output gives each median with the range of the runs it is the median of.
     @Test func textShowsTheMedianAndTheRangeOfTheRuns() throws {
         let result = try CLI.run(["bench", "--model", "mlp", "--steps", "2", "--repeats", "3", "--batch-size", "16"])

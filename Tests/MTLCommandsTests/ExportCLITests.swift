@@ -185,4 +185,52 @@ let torchPython: String? = {
         let missing = try CLI.run(["export", s.path + "/nothing", "--pytorch", s.path + "/x.py"])
         #expect(missing.status == 1 && missing.stderrLines.count == 1, "\(missing.stderr)")
     }
+
+    /// FILE is never the checkpoint's own file, the data or any file export did not write; a
+    /// directory is one line naming it. A module an earlier export wrote is replaced.
+    @Test func exportNeverOverwritesWhatItDidNotWrite() throws {
+        let s = Scratch()
+        let (_, table) = data(s)
+        let run = s.path + "/run"
+        try #require(try CLI.run(["train", table, "--epochs", "1", "--trunk", "mlp", "--hidden", "4", "--save", run]).status == 0)
+        let mine = s.write("mine.py", "print('mine')\n")
+        let weights = try Data(contentsOf: URL(fileURLWithPath: run + "/model.safetensors"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: table + "/rows.csv"))
+        let refused: [(target: String, says: String)] = [
+            (run + "/model.safetensors", "is inside the exported checkpoint"),
+            (run + "/module.py", "is inside the exported checkpoint"),
+            (table + "/rows.csv", "exists and is not a module written by mtl-tui export"),
+            (mine, "exists and is not a module written by mtl-tui export"),
+            (s.path, "'\(s.path)' is a directory; expected a file name ending in .py"),
+            (s.path + "/missing/x.py", "cannot write in '\(s.path)/missing'"),
+        ]
+        for (target, says) in refused {
+            let result = try CLI.run(["export", run, "--pytorch", target])
+            #expect(result.status == 1 && result.stderrLines.count == 1 && result.stderr.contains("--pytorch: ") && result.stderr.contains(says),
+                    "\(target): \(result.stderr)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: run + "/model.safetensors")) == weights)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: table + "/rows.csv")) == data)
+        #expect(try String(contentsOfFile: mine, encoding: .utf8) == "print('mine')\n")
+        #expect(!FileManager.default.fileExists(atPath: run + "/module.py"))
+        let module = s.path + "/module.py"
+        for _ in 0..<2 {
+            let result = try CLI.run(["export", run, "--pytorch", module])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+    }
+
+    /// An ensemble (cv --save) is refused in one line that names a member to export instead.
+    @Test func anEnsembleNamesAMemberToExport() throws {
+        let s = Scratch()
+        let (_, table) = data(s)
+        let ensemble = s.path + "/cv"
+        let cv = try CLI.run(["cv", table, "--folds", "2", "--epochs", "1", "--trunk", "mlp", "--hidden", "4", "--save", ensemble])
+        try #require(cv.status == 0, "\(cv.stderr)")
+        let result = try CLI.run(["export", ensemble, "--pytorch", s.path + "/m.py"])
+        #expect(result.status == 1 && result.stderrLines.count == 1
+                && result.stderr.contains("is an ensemble (cv --save), which cannot be exported; export one of its members: mtl-tui export \(ensemble)/fold-1 --pytorch FILE"),
+                "\(result.stderr)")
+        #expect(try CLI.run(["export", ensemble + "/fold-1", "--pytorch", s.path + "/m.py"]).status == 0)
+    }
 }

@@ -99,6 +99,13 @@ import Testing
         }
         #expect(throws: DataError(file: "t.jsonl", line: 1, column: 7, "unterminated string")) { try read("{\"a\": \"open}\n") }
     }
+
+    /// An empty key would become a column (a task) with no name, as an empty CSV header name would.
+    @Test func anEmptyKeyNamesItsLineAndColumn() {
+        #expect(throws: DataError(file: "t.jsonl", line: 2, column: 10, "empty key \"\"; every key names a column")) {
+            try read("{\"a\": 1}\n{\"a\": 2, \"\": \"x\"}\n")
+        }
+    }
 }
 
 @Suite struct TOMLTests {
