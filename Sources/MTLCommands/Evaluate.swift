@@ -12,7 +12,7 @@ struct LoadedCheckpoint {
 
     init(directory: String, data: String, requireLabels: Bool) throws {
         Parallel.threads = 1   // also keeps OpenBLAS on one thread, as train and bench do
-        checkpoint = try readCheckpoint(directory)
+        checkpoint = try Checkpoint.read(from: directory)
         let source = try DatasetSource.load(data)
         table = source.table
         let rows = try checkpoint.info.encoder.encode(table, requireLabels: requireLabels)
@@ -27,22 +27,6 @@ struct LoadedCheckpoint {
         var evaluator = Evaluator(model: model, tasks: checkpoint.info.encoder.tasks, batch: batch, work: work)
         evaluator.useThresholds(checkpoint.info.thresholds)
         return evaluator.evaluate(rows ?? Array(0..<table.rowCount), inputs: inputs, step: checkpoint.info.position.step)
-    }
-}
-
-/// The checkpoint at `directory`, for eval, predict and export: a path that is a file (such as
-/// its model.json) or that does not exist is said so, rather than as a directory without model.json.
-func readCheckpoint(_ directory: String) throws -> Checkpoint {
-    do { return try Checkpoint.read(from: directory) } catch {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
-            throw CheckpointError(directory, "no such directory")
-        }
-        if !isDirectory.boolValue {
-            let parent = (directory as NSString).deletingLastPathComponent
-            throw CheckpointError(directory, "is a file: pass its directory (\(parent.isEmpty ? "." : parent))")
-        }
-        throw error
     }
 }
 

@@ -29,7 +29,7 @@ struct Export: ParsableCommand {
             let member = (try? Ensemble.read(checkpoint))?.manifest.members.first ?? CrossValidate.member(0)
             fail("\(checkpoint): is an ensemble (cv --save), which cannot be exported; export one of its members: mtl-tui export \((checkpoint as NSString).appendingPathComponent(member)) --pytorch FILE")
         }
-        let info = exitOnUserError { try readCheckpoint(checkpoint).info }
+        let info = exitOnUserError { try Checkpoint.read(from: checkpoint).info }
         if let problem = Export.unsupported(info) { fail("\(checkpoint): cannot export to PyTorch: \(problem)") }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

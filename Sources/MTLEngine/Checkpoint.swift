@@ -122,6 +122,15 @@ public struct Checkpoint: Sendable {
         let directory = CheckpointDirectory.resolve(directory)
         let path = { (name: String) in (directory as NSString).appendingPathComponent(name) }
         guard let json = FileManager.default.contents(atPath: path("model.json")) else {
+            // A file (its model.json, say) or a typo is named as such, not as a directory without model.json.
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+                throw CheckpointError(directory, "no such directory")
+            }
+            guard isDirectory.boolValue else {
+                let parent = (directory as NSString).deletingLastPathComponent
+                throw CheckpointError(directory, "is a file: pass its directory (\(parent.isEmpty ? "." : parent))")
+            }
             throw CheckpointError(directory, "not a checkpoint directory (no model.json)")
         }
         let decoder = JSONDecoder()
