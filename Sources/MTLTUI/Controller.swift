@@ -22,7 +22,8 @@ public enum Controller {
             default: state.note = "training has ended"; return []
             }
         case .step:
-            return snapshot.state.isActive ? [.command(.step(1))] : []
+            guard snapshot.state.isActive else { state.note = "training has ended (E trains 5 more epochs)"; return [] }
+            return [.command(.step(1))]
         case .moreEpochs:
             guard snapshot.state.isActive || snapshot.state == .finished else {
                 state.note = "this run was stopped; b branches it, R starts a fresh one"
@@ -125,6 +126,10 @@ public enum Controller {
             return CorrectionKeys.handle(action, state: &state, snapshot: snapshot, context: context)
         case .misclassified:
             state.misclassifiedOnly.toggle(); resetExamples(&state)
+            let t = min(state.task, max(snapshot.taskKinds.count - 1, 0))
+            if state.misclassifiedOnly, snapshot.taskKinds.indices.contains(t), snapshot.taskKinds[t] == .regression {
+                state.note = "\(snapshot.tasks[t]) is a regression task: no row is misclassified (its rows are ordered by loss)"
+            }
         case .wrongOnAll:
             state.wrongOnAll.toggle(); resetExamples(&state)
         case .suspects:

@@ -240,6 +240,13 @@ enum Fixture {
         paused.state = .paused
         #expect(press([.character(" ")], snapshot: paused, &state) == [.command(.resume)])
         #expect(press([.character("n")], snapshot: paused, &state) == [.command(.step(1))])
+        // A finished run takes no step, and says what does.
+        #expect(press([.character("n")], snapshot: Fixture.run.snapshot, &state) == [] && state.note == "training has ended (E trains 5 more epochs)")
+        // m on a regression task says why nothing is misclassified.
+        state = ViewState()
+        state.task = 2
+        _ = press([.character("m")], view: .examples, snapshot: running, &state)
+        #expect(state.misclassifiedOnly && state.note?.hasPrefix("task2 is a regression task") == true, "\(state.note ?? "")")
     }
 
     @Test func weightsFreezingAndRateFromTheControlsView() {
