@@ -95,8 +95,11 @@ public enum Screen {
     }
 
     /// A watched stream's examples take no corrections and draw no curves (`context.watched`).
+    /// Nothing is written to the screen's last cell (`Terminal` leaves it alone, so an ellipsis
+    /// there would never show): every line here ends a column early.
     static func footer(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext, y: Int) {
         let watched = context.watched != nil
+        let width = grid.width - 1
         if let prompt = state.prompt {
             let text: String = switch prompt {
             case .quit: state.runCount > 1
@@ -107,23 +110,24 @@ public enum Screen {
             case .search(let typed): "Search inputs: \(typed)▏ (enter to apply, esc to cancel)"
             }
             grid.fill(x: 0, y: y, width: grid.width, height: 1, style: Style(.title, background: .selectedBackground))
-            grid.put(" " + text, x: 0, y: y, style: Style(.title, background: .selectedBackground, bold: true))
+            grid.put(" " + text, x: 0, y: y, style: Style(.title, background: .selectedBackground, bold: true), limit: width)
             return
         }
         if let divergence = s.divergence, s.state == .diverged {
-            grid.put(" diverged: \(divergence) · lower the rate (<) and resume (space), or R: a fresh run at the lowered rate", x: 0, y: y, style: Style(.bad, bold: true))
+            grid.put(" diverged: \(divergence) · lower the rate (<) and resume (space), or R: a fresh run at the lowered rate", x: 0, y: y,
+                     style: Style(.bad, bold: true), limit: width)
             return
         }
         if state.picker != nil {
-            grid.put(" pick a loss-weighting strategy: j k or arrows move · enter apply · esc close", x: 0, y: y, style: Style(.muted))
+            grid.put(" pick a loss-weighting strategy: j k or arrows move · enter apply · esc close", x: 0, y: y, style: Style(.muted), limit: width)
             return
         }
         if state.schedulePicker != nil {
-            grid.put(" pick a learning-rate schedule: j k or arrows move · enter apply · esc close", x: 0, y: y, style: Style(.muted))
+            grid.put(" pick a learning-rate schedule: j k or arrows move · enter apply · esc close", x: 0, y: y, style: Style(.muted), limit: width)
             return
         }
         if let note = state.note {
-            grid.put(" " + note, x: 0, y: y, style: Style(.warning))
+            grid.put(" " + FitText.withoutHints(note, width: width - 1), x: 0, y: y, style: Style(.warning), limit: width)
             return
         }
         let hints: String = switch state.view {
@@ -138,7 +142,7 @@ public enum Screen {
         case .gradients: "↑↓ j k select a layer · W strategy · ? help · q quit"
         case .runs: "( ) select a run · b branch · R fresh run · E more epochs · s save · ? help · q quit"
         }
-        grid.put(" " + keyBar(hints, width: grid.width - 1), x: 0, y: y, style: Style(.muted))
+        grid.put(" " + keyBar(hints, width: width - 1), x: 0, y: y, style: Style(.muted), limit: width)
     }
 
     /// The key hints within `width`: whole hints drop from the end, `? help` (which lists every

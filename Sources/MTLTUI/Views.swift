@@ -61,11 +61,7 @@ extension ControlsView {
     /// (the key bar and Help list the same keys), so the values before and after them stay whole;
     /// a line still too wide breaks at its ` · ` separators onto indented continuation lines.
     static func fitted(_ text: String, width: Int) -> [String] {
-        var text = text
-        while TextWidth.of(text) > width, let open = text.range(of: " (", options: .backwards),
-              let close = text[open.upperBound...].firstIndex(of: ")") {
-            text.removeSubrange(open.lowerBound...close)
-        }
+        let text = FitText.withoutHints(text, width: width)
         guard TextWidth.of(text) > width else { return [text] }
         var lines: [String] = []
         for part in text.components(separatedBy: " · ") {
