@@ -23,8 +23,10 @@ public enum Screen {
             return grid
         }
         titleBar(&grid, state, context)
-        statusBar(&grid, snapshot, state, y: 1)
-        if let runs, runs.isShown { runs.drawLegend(&grid, right: width - 1, y: 1, unicode: state.unicode) }
+        // The run legend has the status line's right end; the status fields yield to it.
+        let legend = runs.flatMap { $0.isShown ? $0 : nil }
+        statusBar(&grid, snapshot, state, y: 1, width: width - (legend.map { $0.legendWidth + 2 } ?? 0))
+        legend?.drawLegend(&grid, right: width - 1, y: 1, unicode: state.unicode)
         let body = (y: 2, height: bodyHeight(height))
         switch state.view {
         case .dashboard: Dashboard.draw(&grid, snapshot, state, context, baselines, y: body.y, height: body.height, runs: runs)
@@ -64,7 +66,9 @@ public enum Screen {
         }
     }
 
-    static func statusBar(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, y: Int) {
+    /// The run's state, epoch and progress bar, then fields within `width` columns: the less
+    /// important ones (speed first) are left out whole rather than cut.
+    static func statusBar(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, y: Int, width: Int) {
         let (label, role): (String, Role) = switch s.state {
         case .starting: ("STARTING", .info)
         case .running: ("RUNNING", .good)
@@ -75,7 +79,7 @@ public enum Screen {
         }
         var x = grid.put(" \(label) ", x: 0, y: y, style: Style(role, bold: true, reverse: true)) + 1
         if let preparing = s.preparing, s.state.isActive {
-            grid.put(preparing, x: x, y: y, style: Style(.info))
+            grid.put(preparing, x: x, y: y, style: Style(.info), limit: width - x)
             return
         }
         let totalSteps = max(s.stepsPerEpoch * s.epochs, 1)
@@ -85,13 +89,13 @@ public enum Screen {
         let bar = state.unicode ? String(repeating: "█", count: filled) + String(repeating: "░", count: barWidth - filled)
             : String(repeating: "#", count: filled) + String(repeating: ".", count: barWidth - filled)
         x += grid.put(bar, x: x, y: y, style: Style(.highlight)) + 1
-        var parts = ["step \(s.step)/\(totalSteps)"]
-        if let kept = s.restoredEpoch { parts.append("early stop: kept epoch \(kept)") }
-        if s.samplesPerSecond > 0, s.state == .running { parts.append("\(compact(s.samplesPerSecond)) samples/s") }
-        if let eta = s.etaSeconds, s.state.isActive { parts.append("ETA \(duration(eta))") }
-        parts.append("lr \(LineChart.format(s.learningRate))" + (s.schedule == .constant ? "" : " \(s.schedule.spec)"))
-        if s.strategy != .fixed { parts.append("weights \(s.strategy.rawValue)") }
-        grid.put(parts.joined(separator: " · "), x: x, y: y)
+        var parts = [(text: "step \(s.step)/\(totalSteps)", rank: 5)]
+        if let kept = s.restoredEpoch { parts.append(("early stop: kept epoch \(kept)", 4)) }
+        if s.samplesPerSecond > 0, s.state == .running { parts.append(("\(compact(s.samplesPerSecond)) samples/s", 0)) }
+        if let eta = s.etaSeconds, s.state.isActive { parts.append(("ETA \(duration(eta))", 3)) }
+        parts.append(("lr \(LineChart.format(s.learningRate))" + (s.schedule == .constant ? "" : " \(s.schedule.spec)"), 2))
+        if s.strategy != .fixed { parts.append(("weights \(s.strategy.rawValue)", 1)) }
+        grid.put(FitText.fields(parts, width: width - x), x: x, y: y, limit: max(width - x, 0))
     }
 
     /// A watched stream's examples take no corrections and draw no curves (`context.watched`).

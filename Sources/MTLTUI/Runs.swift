@@ -100,10 +100,13 @@ public struct RunsOverlay: Sendable {
     /// The last step any run reached: the charts' common x range.
     var lastStep: Int { runs.map(\.snapshot.step).max() ?? 0 }
 
-    /// "runs ━1 ━2 ━c1", the selected one bold, drawn right-aligned ending at `right`.
+    /// The legend's columns: "━1 ━2 ━c1".
+    var legendWidth: Int { runs.reduce(0) { $0 + 2 + TextWidth.of($1.label) } - 1 }
+
+    /// "━1 ━2 ━c1", the selected one bold, drawn right-aligned ending before `right`.
     func drawLegend(_ grid: inout Grid, right: Int, y: Int, unicode: Bool) {
         let items = runs.map { (unicode ? "━" : "-") + $0.label }
-        var x = right - items.reduce(0) { $0 + TextWidth.of($1) } - (items.count - 1)
+        var x = right - legendWidth
         guard x > 0 else { return }
         for (r, item) in items.enumerated() {
             x += grid.put(item, x: x, y: y, style: Style(runs[r].role, bold: r == selected, dim: r != selected)) + 1

@@ -17,4 +17,35 @@ import Testing
         let cut = Screen.render(Fixture.run.snapshot, state, Fixture.run.context, width: 80, height: 24).row(23)
         #expect(cut.hasSuffix("… "), "\(cut)")
     }
+
+    /// The run legend sits at the status line's right end; the fields before it yield whole
+    /// (speed first), so none is drawn over or cut.
+    @Test(arguments: [(80, 2), (80, 3), (100, 4), (60, 4)])
+    func theStatusLineYieldsWholeFieldsToTheRunLegend(width: Int, runs count: Int) throws {
+        var snapshot = Fixture.running
+        snapshot.samplesPerSecond = 6400
+        snapshot.etaSeconds = 83
+        let runs = (1...count).map { id in
+            var run = RunView(id: id, snapshot: snapshot, origin: "fresh, seed \(id)")
+            run.isReference = id > 2
+            return run
+        }
+        let overlay = RunsOverlay(runs: runs, selected: 0)
+        let status = Screen.render(snapshot, ViewState(), Fixture.run.context, width: width, height: 24, runs: overlay).row(1)
+        let legend = runs.map { "━" + $0.label }.joined(separator: " ")
+        #expect(status.hasSuffix(legend + " "), "\(status)")
+        // Left of the legend: the bar, then whole fields only, and a space before the legend.
+        let before = String(status.dropLast(legend.count + 1))
+        #expect(before.hasSuffix(" "), "\(status)")
+        let fields = try #require(before.split { $0 == "█" || $0 == "░" }.last).trimmingCharacters(in: .whitespaces)
+        let whole = ["step \(snapshot.step)/\(snapshot.stepsPerEpoch * snapshot.epochs)", "6.4k samples/s", "ETA 1:23",
+                     "lr \(LineChart.format(snapshot.learningRate))"]
+        for field in fields.components(separatedBy: " · ") where !field.isEmpty {
+            #expect(whole.contains(field), "'\(field)' in \(status)")
+        }
+        #expect(!fields.contains("━") && !fields.contains("…"), "\(status)")
+        // Without other runs the same width shows more of them.
+        let alone = Screen.render(snapshot, ViewState(), Fixture.run.context, width: width, height: 24).row(1)
+        #expect(alone.contains("step "), "\(alone)")
+    }
 }
