@@ -46,10 +46,12 @@ enum Dashboard {
         let validation = s.history.compactMap { r in
             r.validation.indices.contains(t) && r.validation[t].count > 0 ? (x: Double(r.step), y: r.validation[t].loss) : nil
         }
-        var title = "\(s.tasks[t])  loss \(smooth.last.map { LineChart.format($0.y) } ?? "—")"
+        // The latest logged loss (the raw curve's end), as TensorBoard's "Value": smoothing only
+        // draws the curve, so the figure stays put under [ ], and its level is named beside it.
+        var title = "\(s.tasks[t])  loss \(raw.last.map { LineChart.format($0.y) } ?? "—")"
         if let v = validation.last { title += "  val \(LineChart.format(v.y))" }
         let weight = s.lossWeights.indices.contains(t) ? s.lossWeights[t] : 1
-        title += "  weight \(LineChart.format(weight))"
+        title += "  weight \(LineChart.format(weight))  smoothing \(String(format: "%.2f", state.smoothing))"
         if state.logY { title += "  log" }
         grid.put(title, x: x + 1, y: y, style: Style(Role.task(t), bold: true), limit: width - 1)
         var chart = LineChart()

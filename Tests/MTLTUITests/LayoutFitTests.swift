@@ -49,3 +49,19 @@ import Testing
         #expect(alone.contains("step "), "\(alone)")
     }
 }
+
+/// The dashboard's per-task loss figure is the latest logged value, whatever the smoothing.
+@Suite struct DashboardLossFigureTests {
+    @Test func theLossFigureIsTheLatestValueAndTheSmoothingIsNamed() throws {
+        let last = try #require(Fixture.run.snapshot.lossSeries[0].buckets.last).mean
+        var titles: [String] = []
+        for smoothing in [0.0, 0.9, 0.99] {
+            let grid = Fixture.render(.dashboard, width: 120, height: 40) { $0.smoothing = smoothing }
+            let title = try #require((0..<grid.height).map(grid.row).first { $0.hasPrefix(" task0  loss") })
+            #expect(title.contains("task0  loss \(LineChart.format(Double(last)))  "), "\(title)")
+            #expect(title.contains(String(format: "smoothing %.2f", smoothing)), "\(title)")
+            titles.append(String(title.prefix { $0 != "w" }))
+        }
+        #expect(Set(titles).count == 1, "\(titles)")
+    }
+}
