@@ -170,8 +170,9 @@ enum ExamplesView {
         let least = context.kinds.indices.contains(t) && context.kinds[t] == .multilabel ? 15 : 7
         // The prediction adds " 100%", the suspects' column "likely " before the name.
         let truthWidth = min(max(least, longest), 24), predictionWidth = min(max(least + 2, longest + (state.suspects ? 7 : 5)), 31)
-        // The fix column once this session has corrections ("→" and a class name, "drop", "×4").
-        let fixWidth = state.book.made.isEmpty ? 0 : min(max(9, longest + 1), 16)
+        // The fix column once this session has corrections ("→" and a class name, or a set as
+        // wide as the true column's, "drop", "×4").
+        let fixWidth = state.book.made.isEmpty ? 0 : min(max(9, (least == 15 ? truthWidth : longest) + 1), 16)
         let leading: String = "  \(state.suspects ? "   p" : "loss")  split " + "true".padded(truthWidth) + " "
         let middle: String = (state.suspects ? "likely" : "predicted").padded(predictionWidth) + " " + (fixWidth > 0 ? "fix".padded(fixWidth) + " " : "")
         // Other tasks' losses, 8 columns each, while the input keeps 24 columns or more.
