@@ -12,6 +12,32 @@ import Testing
                                                      batchSize: 16, title: "small") { "row \($0)" }
     }
 
+    /// Four tasks at 80×24: one column of panels would be 3 rows each; two columns fit.
+    @Test func fourTasksAt80x24GetAChartEach() {
+        let run = Self.run(Array(repeating: (.binary, 2), count: 4))
+        let grid = Screen.render(run.snapshot, ViewState(), run.context, width: 80, height: 24)
+        #expect(!grid.text.contains("enlarge the terminal"), "\(grid.text)")
+        for t in 0..<4 { #expect(grid.text.contains("task\(t)  loss"), "\(grid.text)") }
+        let titles = (0..<24).filter { grid.row($0).contains("  loss ") }
+        #expect(titles.count == 2 && grid.row(titles[0]).contains("task1  loss"), "\(grid.text)")
+        #expect(grid.text.contains("┴e1"), "\(grid.text)")
+    }
+
+    /// Too many tasks for a panel each: one chart with every task's curve, its title the legend.
+    @Test(arguments: [(8, 80, 24), (3, 60, 20)])
+    func moreTasksShareOneChart(tasks: Int, width: Int, height: Int) throws {
+        let run = Self.run(Array(repeating: (.binary, 2), count: tasks))
+        let grid = Screen.render(run.snapshot, ViewState(), run.context, width: width, height: height)
+        #expect(!grid.text.contains("enlarge the terminal"), "\(grid.text)")
+        let title = try #require((0..<height).map(grid.row).first { $0.contains("loss · smoothing 0.90") }, "\(grid.text)")
+        for t in 0..<tasks {
+            #expect(title.contains("━task\(t)") || title.trimmingCharacters(in: .whitespaces).hasSuffix("…"), "\(title)")
+        }
+        // Every task's curve in its own colour.
+        let roles = Set((0..<height).flatMap { y in (0..<width).map { grid[$0, y] } }.filter { $0.text.unicodeScalars.first.map { (0x2801...0x28FF).contains($0.value) } ?? false }.map(\.style.foreground))
+        #expect(roles.isSuperset(of: (0..<min(tasks, 6)).map { Role.task($0) }), "\(roles)")
+    }
+
     /// A multi-label set too long for its column ends in "…", in the true and the fix columns.
     @Test func multiLabelSetsCutInTheirColumnsEndInAnEllipsis() throws {
         var run = Self.run([(.multilabel, 4), (.binary, 2)])
