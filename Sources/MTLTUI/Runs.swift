@@ -142,8 +142,10 @@ enum RunsView {
         let beside = room - 2 - bestBeside >= min(originBeside, originNatural)
         let bestWidth = max(beside ? bestBeside : min(bestNatural, room), 1)
         let originX = bestX + bestWidth + 2, originWidth = grid.width - 1 - originX
-        for (c, name) in header.enumerated() where c < 4 || beside {
+        for (c, head) in header.enumerated() where c < 4 || beside {
             let x = c < 3 ? 1 + widths.prefix(c).reduce(0, +) : c == 3 ? bestX : originX
+            // The origin's heading shortened rather than cut, when its column is narrower.
+            let name = c == 4 && TextWidth.of(head) > originWidth ? String(head.prefix { $0 != ":" }) : head
             grid.put(name, x: x, y: y, style: Style(.muted, bold: true), limit: c < 3 ? widths[c] : c == 3 ? bestWidth : originWidth)
         }
         var row = y + 1
