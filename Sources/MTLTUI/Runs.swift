@@ -136,7 +136,7 @@ enum RunsView {
         let widths = (0..<3).map { c in ([header[c]] + lines.map { $0.fixed[c] }).map { TextWidth.of($0) }.max()! + 2 }
         let bestX = 1 + widths.reduce(0, +), room = grid.width - 1 - bestX
         let bestNatural = ([header[3]] + lines.map { $0.best.joined(separator: "  ") }).map { TextWidth.of($0) }.max()!
-        let originNatural = ([header[4]] + lines.map(\.origin)).map { TextWidth.of($0) }.max()!
+        let originNatural = (["origin"] + lines.map(\.origin)).map { TextWidth.of($0) }.max()!
         // Beside the origin, the metrics take at most half the room unless the origin fits whole.
         let bestBeside = min(bestNatural, max(room / 2, room - 2 - originNatural))
         let beside = room - 2 - bestBeside >= min(originBeside, originNatural)
