@@ -17,6 +17,8 @@ static inline attr_t mtl_normal(void) { return A_NORMAL; }
 static inline int mtl_key_backtab(void) { return KEY_BTAB; }
 static inline int mtl_key_f(int n) { return KEY_F(n); }
 static inline int mtl_width(wchar_t c) { return wcwidth(c); }
+// The window's background: what cleared cells are filled with (pair 0: the terminal's colours).
+static inline void mtl_set_background(WINDOW *w, short pair) { wbkgd(w, ' ' | COLOR_PAIR(pair)); }
 #include <langinfo.h>
 #include <stdio.h>
 static inline FILE *mtl_stdout(void) { return stdout; }

@@ -124,16 +124,19 @@ extension String {
         return lines
     }
 
-    /// Cut or padded with spaces to exactly `width` terminal columns (a wide character that
-    /// would straddle the end is left out and its place padded).
+    /// Padded with spaces to exactly `width` terminal columns, or, when wider, cut and ended
+    /// with `…` (as `Grid.put` cuts), so a cut column never reads as a whole value. A wide
+    /// character that would straddle the end is left out and its place padded.
     public func padded(_ width: Int) -> String {
+        let room = TextWidth.of(self) > width ? width - 1 : width   // a column for the ellipsis
         var out = "", columns = 0
         for c in self {
             let w = TextWidth.of(c)
-            if columns + w > width { break }
+            if columns + w > room { break }
             out.append(c)
             columns += w
         }
+        if room < width, width > 0 { out += "…"; columns += 1 }
         return out + String(repeating: " ", count: max(0, width - columns))
     }
 }

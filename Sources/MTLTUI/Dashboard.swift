@@ -14,19 +14,19 @@ enum Dashboard {
         // One row under the charts for the learning-rate trace, when there is room.
         let rateRow = chartsHeight >= 9
         if rateRow { chartsHeight -= 1 }
-        let columns = grid.width >= 120 && tasks > 1 ? 2 : 1
-        let panelRows = max(1, (tasks + columns - 1) / columns)
-        let panelHeight = chartsHeight / panelRows
+        let (columns, panelHeight) = chartGrid(tasks: tasks, width: grid.width, height: chartsHeight)
         let panelWidth = grid.width / columns
-        if panelHeight >= 4 {
+        if panelHeight > 0 {
             for t in 0..<tasks {
                 let px = (t % columns) * panelWidth, py = y + (t / columns) * panelHeight
                 panel(&grid, s, state, t, x: px, y: py, width: panelWidth - (columns > 1 ? 1 : 0), height: panelHeight, runs: runs)
             }
+        } else if chartsHeight >= 4, tasks > 0 {
+            combined(&grid, s, state, y: y, height: chartsHeight)
         } else {
             grid.put("enlarge the terminal to see the loss charts", x: 1, y: y, style: Style(.muted))
         }
-        if rateRow, panelHeight >= 4 {
+        if rateRow, chartsHeight >= 4 {
             for column in 0..<columns {
                 SchedulePicker.drawTrace(&grid, s, unicode: state.unicode, x: column * panelWidth, y: y + chartsHeight,
                                          width: panelWidth - (columns > 1 ? 1 : 0))
@@ -35,22 +35,62 @@ enum Dashboard {
         metricsTable(&grid, s, context, baselines, y: y + chartsHeight + (rateRow ? 2 : 1), height: tableHeight, runs: runs)
     }
 
+    /// Panels under 4 rows are too short to read.
+    static let minimumPanel = (width: 36, height: 4)
+
+    /// Columns of chart panels and each one's height: two side by side from 120 columns, or
+    /// from 72 when one column would leave each chart too short (4 tasks at 80×24). A height
+    /// under the minimum means one chart for every task (in one column).
+    static func chartGrid(tasks: Int, width: Int, height: Int) -> (columns: Int, panelHeight: Int) {
+        func panelHeight(_ columns: Int) -> Int { height / max(1, (tasks + columns - 1) / columns) }
+        let narrow = panelHeight(1) < minimumPanel.height && width / 2 >= minimumPanel.width
+        let columns = tasks > 1 && (width >= 120 || narrow) ? 2 : 1
+        return panelHeight(columns) < minimumPanel.height ? (1, 0) : (columns, panelHeight(columns))
+    }
+
+    /// The training loss of task `t` (each bucket's mean) and its exponential moving average.
+    static func curves(_ s: TrainerSnapshot, _ t: Int, smoothing: Double) -> (raw: [(x: Double, y: Double)], smooth: [(x: Double, y: Double)]) {
+        let series = s.lossSeries.indices.contains(t) ? s.lossSeries[t] : Series()
+        let raw = series.buckets.map { (x: Double($0.lastStep), y: Double($0.mean)) }
+        let smooth = zip(raw, exponentialMovingAverage(raw.map(\.y), smoothing: smoothing)).map { (x: $0.0.x, y: $0.1) }
+        return (raw, smooth)
+    }
+
+    /// When no panel per task fits: every task's smoothed loss in one chart, each in its
+    /// colour, the names in the title its legend.
+    static func combined(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, y: Int, height: Int) {
+        var x = 1 + grid.put("loss · smoothing \(String(format: "%.2f", state.smoothing))" + (state.logY ? " · log" : "") + " ·",
+                             x: 1, y: y, style: Style(.muted, bold: true))
+        for (t, name) in s.tasks.enumerated() where x < grid.width - 1 {
+            x += grid.put(" " + (state.unicode ? "━" : "-") + name, x: x, y: y, style: Style(Role.task(t), bold: true), limit: grid.width - 1 - x)
+        }
+        var chart = LineChart()
+        chart.unicode = state.unicode
+        chart.logY = state.logY
+        chart.series = s.tasks.indices.map { LineChart.Series(points: curves(s, $0, smoothing: state.smoothing).smooth, style: Style(Role.task($0), bold: true)) }
+        chart.xRange = 0...Double(max(s.step, 1))
+        chart.markers = s.markers.map(Double.init)
+        chart.xTicks = s.history.map { (x: Double($0.step), label: "e\($0.epoch)") }
+        chart.draw(into: &grid, x: 0, y: y + 1, width: grid.width, height: height - 1)
+    }
+
     /// With several runs, the others' smoothed curves lie under this run's, each in its run's colour.
     static func panel(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ t: Int, x: Int, y: Int, width: Int, height: Int,
                       runs: RunsOverlay? = nil) {
         let color = runs.map { $0.runs[$0.selected].role } ?? Role.task(t)
-        let series = s.lossSeries.indices.contains(t) ? s.lossSeries[t] : Series()
-        let raw = series.buckets.map { (x: Double($0.lastStep), y: Double($0.mean)) }
-        let smooth = zip(raw, exponentialMovingAverage(raw.map(\.y), smoothing: state.smoothing)).map { (x: $0.0.x, y: $0.1) }
+        let (raw, smooth) = curves(s, t, smoothing: state.smoothing)
         // An epoch without validation rows for the task (a split with none) has no point to plot.
         let validation = s.history.compactMap { r in
             r.validation.indices.contains(t) && r.validation[t].count > 0 ? (x: Double(r.step), y: r.validation[t].loss) : nil
         }
-        var title = "\(s.tasks[t])  loss \(smooth.last.map { LineChart.format($0.y) } ?? "—")"
-        if let v = validation.last { title += "  val \(LineChart.format(v.y))" }
+        // The latest logged loss (the raw curve's end), as TensorBoard's "Value": smoothing only
+        // draws the curve, so the figure stays put under [ ], and its level is named beside it.
+        // In a narrow panel the figures the chart also shows yield first, whole.
         let weight = s.lossWeights.indices.contains(t) ? s.lossWeights[t] : 1
-        title += "  weight \(LineChart.format(weight))"
-        if state.logY { title += "  log" }
+        let title = FitText.fields([(s.tasks[t], 9), ("loss \(raw.last.map { LineChart.format($0.y) } ?? "—")", 8),
+                                    (validation.last.map { "val \(LineChart.format($0.y))" } ?? "", 7), ("weight \(LineChart.format(weight))", 5),
+                                    ("smoothing \(String(format: "%.2f", state.smoothing))", 3), (state.logY ? "log" : "", 4)],
+                                   width: width - 1, separator: "  ")
         grid.put(title, x: x + 1, y: y, style: Style(Role.task(t), bold: true), limit: width - 1)
         var chart = LineChart()
         chart.unicode = state.unicode

@@ -25,13 +25,18 @@ enum GradientsView {
             grid.put("no measurement yet: the first comes within the next few steps", x: 1, y: y + 3, style: Style(.muted))
             return
         }
-        // Left: the ranking.
-        let left = min(40, max(30, grid.width / 3))
+        // Left: the ranking, its name column as wide as the longest name (up to half the
+        // screen; a longer one ends in …), a space before the figures. The ranking sorts by
+        // the mean of each pair's EMA cosine, and its column says so.
+        let longest = ranked.map { TextWidth.of($0.name) }.max() ?? 5
+        let left = max(30, min(longest + 20, grid.width / 2))
+        let nameWidth = left - 20
         grid.put("Layers by conflict (j k)", x: 1, y: y + 3, style: Style(.title, bold: true), limit: left - 2)
-        grid.put("  " + "layer".padded(left - 19) + "mean cos".padded(9) + "share", x: 1, y: y + 4, style: Style(.muted, bold: true), limit: left - 2)
+        grid.put("  " + "layer".padded(nameWidth + 1) + "mean EMA".padded(9) + "share", x: 1, y: y + 4,
+                 style: Style(.muted, bold: true), limit: left - 2)
         for (i, layer) in ranked.enumerated() where y + 5 + i < y + height {
             let mean = meanCosine(layer)
-            let text = (i == selected ? Glyph.cursor(state.unicode) : " ") + " " + layer.name.padded(left - 19)
+            let text = (i == selected ? Glyph.cursor(state.unicode) : " ") + " " + layer.name.padded(nameWidth) + " "
                 + signed(mean).padded(9) + "\(Int((layer.conflictShare * 100).rounded()))%"
             let style = i == selected ? Style(.selectedText, background: .selectedBackground, bold: true) : Style(role(mean))
             grid.put(text, x: 1, y: y + 5 + i, style: style, limit: left - 2)

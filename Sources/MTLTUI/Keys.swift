@@ -87,7 +87,7 @@ public enum KeyMap {
         KeyBinding(keys: [.up, .character("k")], label: "↑ k", help: "move up (curves: previous label; help: scroll)", views: [.controls, .examples, .confusion, .gradients, .help], action: .up),
         KeyBinding(keys: [.down, .character("j")], label: "↓ j", help: "move down (curves: next label; help: scroll)", views: [.controls, .examples, .confusion, .gradients, .help], action: .down),
         KeyBinding(keys: [.left, .character("h")], label: "← h", help: "move left (curves: cursor to a higher threshold)", views: [.confusion], action: .left),
-        KeyBinding(keys: [.right], label: "→", help: "move right (curves: cursor to a lower threshold)", views: [.confusion], action: .right),
+        KeyBinding(keys: [.right, .character("l")], label: "→ l", help: "move right (curves: cursor to a lower threshold)", views: [.confusion], action: .right),
         KeyBinding(keys: c("+="), label: "+", help: "raise the selected task's loss weight", views: [.controls], action: .increase),
         KeyBinding(keys: c("-"), label: "-", help: "lower the selected task's loss weight", views: [.controls], action: .decrease),
         KeyBinding(keys: c("e"), label: "e", help: "type the selected task's loss weight and pin it (strategies set the others)", views: [.controls], action: .edit),

@@ -23,8 +23,10 @@ public enum Screen {
             return grid
         }
         titleBar(&grid, state, context)
-        statusBar(&grid, snapshot, state, y: 1)
-        if let runs, runs.isShown { runs.drawLegend(&grid, right: width - 1, y: 1, unicode: state.unicode) }
+        // The run legend has the status line's right end; the status fields yield to it.
+        let legend = runs.flatMap { $0.isShown ? $0 : nil }
+        statusBar(&grid, snapshot, state, y: 1, width: width - (legend.map { $0.legendWidth + 2 } ?? 0))
+        legend?.drawLegend(&grid, right: width - 1, y: 1, unicode: state.unicode)
         let body = (y: 2, height: bodyHeight(height))
         switch state.view {
         case .dashboard: Dashboard.draw(&grid, snapshot, state, context, baselines, y: body.y, height: body.height, runs: runs)
@@ -64,7 +66,9 @@ public enum Screen {
         }
     }
 
-    static func statusBar(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, y: Int) {
+    /// The run's state, epoch and progress bar, then fields within `width` columns: the less
+    /// important ones (speed first) are left out whole rather than cut.
+    static func statusBar(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, y: Int, width: Int) {
         let (label, role): (String, Role) = switch s.state {
         case .starting: ("STARTING", .info)
         case .running: ("RUNNING", .good)
@@ -75,7 +79,7 @@ public enum Screen {
         }
         var x = grid.put(" \(label) ", x: 0, y: y, style: Style(role, bold: true, reverse: true)) + 1
         if let preparing = s.preparing, s.state.isActive {
-            grid.put(preparing, x: x, y: y, style: Style(.info))
+            grid.put(preparing, x: x, y: y, style: Style(.info), limit: width - x)
             return
         }
         let totalSteps = max(s.stepsPerEpoch * s.epochs, 1)
@@ -85,18 +89,21 @@ public enum Screen {
         let bar = state.unicode ? String(repeating: "█", count: filled) + String(repeating: "░", count: barWidth - filled)
             : String(repeating: "#", count: filled) + String(repeating: ".", count: barWidth - filled)
         x += grid.put(bar, x: x, y: y, style: Style(.highlight)) + 1
-        var parts = ["step \(s.step)/\(totalSteps)"]
-        if let kept = s.restoredEpoch { parts.append("early stop: kept epoch \(kept)") }
-        if s.samplesPerSecond > 0, s.state == .running { parts.append("\(compact(s.samplesPerSecond)) samples/s") }
-        if let eta = s.etaSeconds, s.state.isActive { parts.append("ETA \(duration(eta))") }
-        parts.append("lr \(LineChart.format(s.learningRate))" + (s.schedule == .constant ? "" : " \(s.schedule.spec)"))
-        if s.strategy != .fixed { parts.append("weights \(s.strategy.rawValue)") }
-        grid.put(parts.joined(separator: " · "), x: x, y: y)
+        var parts = [(text: "step \(s.step)/\(totalSteps)", rank: 5)]
+        if let kept = s.restoredEpoch { parts.append(("early stop: kept epoch \(kept)", 4)) }
+        if s.samplesPerSecond > 0, s.state == .running { parts.append(("\(compact(s.samplesPerSecond)) samples/s", 0)) }
+        if let eta = s.etaSeconds, s.state.isActive { parts.append(("ETA \(duration(eta))", 3)) }
+        parts.append(("lr \(LineChart.format(s.learningRate))" + (s.schedule == .constant ? "" : " \(s.schedule.spec)"), 2))
+        if s.strategy != .fixed { parts.append(("weights \(s.strategy.rawValue)", 1)) }
+        grid.put(FitText.fields(parts, width: width - x), x: x, y: y, limit: max(width - x, 0))
     }
 
     /// A watched stream's examples take no corrections and draw no curves (`context.watched`).
+    /// Nothing is written to the screen's last cell (`Terminal` leaves it alone, so an ellipsis
+    /// there would never show): every line here ends a column early.
     static func footer(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext, y: Int) {
         let watched = context.watched != nil
+        let width = grid.width - 1
         if let prompt = state.prompt {
             let text: String = switch prompt {
             case .quit: state.runCount > 1
@@ -107,23 +114,24 @@ public enum Screen {
             case .search(let typed): "Search inputs: \(typed)▏ (enter to apply, esc to cancel)"
             }
             grid.fill(x: 0, y: y, width: grid.width, height: 1, style: Style(.title, background: .selectedBackground))
-            grid.put(" " + text, x: 0, y: y, style: Style(.title, background: .selectedBackground, bold: true))
+            grid.put(" " + text, x: 0, y: y, style: Style(.title, background: .selectedBackground, bold: true), limit: width)
             return
         }
         if let divergence = s.divergence, s.state == .diverged {
-            grid.put(" diverged: \(divergence) · lower the rate (<) and resume (space), or R: a fresh run at the lowered rate", x: 0, y: y, style: Style(.bad, bold: true))
+            grid.put(" diverged: \(divergence) · lower the rate (<) and resume (space), or R: a fresh run at the lowered rate", x: 0, y: y,
+                     style: Style(.bad, bold: true), limit: width)
             return
         }
         if state.picker != nil {
-            grid.put(" pick a loss-weighting strategy: j k or arrows move · enter apply · esc close", x: 0, y: y, style: Style(.muted))
+            grid.put(" pick a loss-weighting strategy: j k or arrows move · enter apply · esc close", x: 0, y: y, style: Style(.muted), limit: width)
             return
         }
         if state.schedulePicker != nil {
-            grid.put(" pick a learning-rate schedule: j k or arrows move · enter apply · esc close", x: 0, y: y, style: Style(.muted))
+            grid.put(" pick a learning-rate schedule: j k or arrows move · enter apply · esc close", x: 0, y: y, style: Style(.muted), limit: width)
             return
         }
         if let note = state.note {
-            grid.put(" " + note, x: 0, y: y, style: Style(.warning))
+            grid.put(" " + FitText.withoutHints(note, width: width - 1), x: 0, y: y, style: Style(.warning), limit: width)
             return
         }
         let hints: String = switch state.view {
@@ -138,7 +146,7 @@ public enum Screen {
         case .gradients: "↑↓ j k select a layer · W strategy · ? help · q quit"
         case .runs: "( ) select a run · b branch · R fresh run · E more epochs · s save · ? help · q quit"
         }
-        grid.put(" " + keyBar(hints, width: grid.width - 1), x: 0, y: y, style: Style(.muted))
+        grid.put(" " + keyBar(hints, width: width - 1), x: 0, y: y, style: Style(.muted), limit: width)
     }
 
     /// The key hints within `width`: whole hints drop from the end, `? help` (which lists every

@@ -37,8 +37,10 @@ public struct RunView: Sendable {
         s.tasks = info.model.heads.map(\.name)
         s.taskKinds = info.model.heads.map(\.kind)
         s.history = info.history
-        s.epochs = info.history.count
-        s.epoch = max(info.history.count - 1, 0)
+        // The epochs it trained of those it planned (early stopping ends a run sooner; the
+        // history's length is no count: a resumed run's starts later).
+        s.epochs = info.training.epochs
+        s.epoch = max((info.history.last?.epoch ?? 0) - 1, 0)
         s.step = info.history.last?.step ?? 0
         s.lossSeries = s.tasks.indices.map { t in
             var series = Series()
@@ -100,10 +102,13 @@ public struct RunsOverlay: Sendable {
     /// The last step any run reached: the charts' common x range.
     var lastStep: Int { runs.map(\.snapshot.step).max() ?? 0 }
 
-    /// "runs ━1 ━2 ━c1", the selected one bold, drawn right-aligned ending at `right`.
+    /// The legend's columns: "━1 ━2 ━c1".
+    var legendWidth: Int { runs.reduce(0) { $0 + 2 + TextWidth.of($1.label) } - 1 }
+
+    /// "━1 ━2 ━c1", the selected one bold, drawn right-aligned ending before `right`.
     func drawLegend(_ grid: inout Grid, right: Int, y: Int, unicode: Bool) {
         let items = runs.map { (unicode ? "━" : "-") + $0.label }
-        var x = right - items.reduce(0) { $0 + TextWidth.of($1) } - (items.count - 1)
+        var x = right - legendWidth
         guard x > 0 else { return }
         for (r, item) in items.enumerated() {
             x += grid.put(item, x: x, y: y, style: Style(runs[r].role, bold: r == selected, dim: r != selected)) + 1
@@ -111,9 +116,14 @@ public struct RunsOverlay: Sendable {
     }
 }
 
-/// View 7: the runs, one a line — id, origin (fork step and what changed), state, progress, best
-/// metrics and, with single-task baselines, each run's Δp against them — the selected one highlighted.
+/// View 7: the runs — id, state, progress, best metrics (with single-task baselines, each run's
+/// Δp against them) and origin (fork step and what changed) — the selected one highlighted.
+/// Columns are as wide as their contents; the best metrics and the origin wrap in the width
+/// left, the origin on lines of its own under the run when too little is left beside it.
 enum RunsView {
+    /// Narrower than this beside the other columns, the origin goes under its run.
+    static let originBeside = 24
+
     static func draw(_ grid: inout Grid, _ overlay: RunsOverlay?, _ state: ViewState, y: Int, height: Int,
                      baselines: BaselineRunner.Snapshot? = nil) {
         guard let overlay, !overlay.runs.isEmpty else {
@@ -121,41 +131,78 @@ enum RunsView {
             return
         }
         let header = ["run", "state", "progress", "best validation", overlay.streams ? "stream" : "origin: what changed since the fork"]
-        let widths = [5, 12, 22, max(24, min(50, grid.width / 3))]
-        var x = 1
-        for (i, name) in header.enumerated() {
-            x += grid.put(name, x: x, y: y, style: Style(.muted, bold: true), limit: i < widths.count ? widths[i] - 1 : nil)
-            x = 1 + widths.prefix(i + 1).reduce(0, +)
+        let lines = overlay.runs.indices.map { line(overlay, $0, state: state, baselines: baselines) }
+        // run, state, progress: as wide as their widest cell, two spaces apart.
+        let widths = (0..<3).map { c in ([header[c]] + lines.map { $0.fixed[c] }).map { TextWidth.of($0) }.max()! + 2 }
+        let bestX = 1 + widths.reduce(0, +), room = grid.width - 1 - bestX
+        let bestNatural = ([header[3]] + lines.map { $0.best.joined(separator: "  ") }).map { TextWidth.of($0) }.max()!
+        let originNatural = (["origin"] + lines.map(\.origin)).map { TextWidth.of($0) }.max()!
+        // Beside the origin, the metrics take at most half the room unless the origin fits whole.
+        let bestBeside = min(bestNatural, max(room / 2, room - 2 - originNatural))
+        let beside = room - 2 - bestBeside >= min(originBeside, originNatural)
+        let bestWidth = max(beside ? bestBeside : min(bestNatural, room), 1)
+        let originX = bestX + bestWidth + 2, originWidth = grid.width - 1 - originX
+        for (c, head) in header.enumerated() where c < 4 || beside {
+            let x = c < 3 ? 1 + widths.prefix(c).reduce(0, +) : c == 3 ? bestX : originX
+            // The origin's heading shortened rather than cut, when its column is narrower.
+            let name = c == 4 && TextWidth.of(head) > originWidth ? String(head.prefix { $0 != ":" }) : head
+            grid.put(name, x: x, y: y, style: Style(.muted, bold: true), limit: c < 3 ? widths[c] : c == 3 ? bestWidth : originWidth)
         }
         var row = y + 1
-        for (r, run) in overlay.runs.enumerated() where row < y + height {
-            let s = run.snapshot
-            let selected = r == overlay.selected
-            let marker = selected ? (state.unicode ? "▶" : ">") : " "
-            var origin = run.origin
-            if !run.changes.isEmpty { origin += ": " + run.changes.joined(separator: ", ") }
-            let status = run.isReference ? "saved" : s.state.rawValue + (run.saved ? "" : " *")
-            let progress = "epoch \(min(s.epoch + 1, max(s.epochs, 1)))/\(s.epochs) step \(s.step)"
-            let best = s.tasks.indices.compactMap { t -> String? in
-                let metric = TaskMetrics.mainMetric(for: s.taskKinds[t])
-                guard let value = overlay.best(metric, task: s.tasks[t])[r] else { return nil }
-                return "\(s.tasks[t]) \(LineChart.format(value))"
-            }.joined(separator: "  ")
-                + (baselines.flatMap { BaselineText.deltaP(s, $0).value }.map { "  Δp " + BaselineText.percent($0) } ?? "")
-            let cells = ["\(marker)\(run.label)", status, progress, best.isEmpty ? "—" : best, origin]
-            x = 1
-            for (i, cell) in cells.enumerated() {
-                let style = i == 0 ? Style(run.role, bold: true) : selected ? Style(.highlight, bold: true) : .plain
-                grid.put(cell, x: x, y: row, style: style, limit: i < widths.count ? widths[i] - 1 : max(grid.width - x - 1, 0))
-                x = 1 + widths.prefix(i + 1).reduce(0, +)
+        for (r, run) in lines.enumerated() where row < y + height {
+            let style = r == overlay.selected ? Style(.highlight, bold: true) : Style.plain
+            var x = 1
+            for (c, cell) in run.fixed.enumerated() {
+                grid.put(cell, x: x, y: row, style: c == 0 ? Style(overlay.runs[r].role, bold: true) : style, limit: widths[c])
+                x += widths[c]
             }
-            row += 1
+            let best = wrap(run.best, width: bestWidth)
+            let origin = run.origin.wrapped(width: max(beside ? originWidth : grid.width - 2 - widths[0], 1))
+            for (i, text) in best.enumerated() { grid.put(text, x: bestX, y: row + i, style: style, limit: bestWidth) }
+            if beside {
+                for (i, text) in origin.enumerated() { grid.put(text, x: originX, y: row + i, style: style, limit: originWidth) }
+                row += max(best.count, origin.count)
+            } else {
+                row += best.count
+                for text in origin { grid.put(text, x: 1 + widths[0], y: row, style: style, limit: grid.width - 2 - widths[0]); row += 1 }
+            }
         }
-        if row < y + height {
-            grid.put(overlay.streams ? "( ) select · the controls go to the selected stream's command file (STREAM.commands)"
-                     : "* unsaved · ( ) select · b branch · R fresh run · E more epochs · s save the selected run",
-                     x: 1, y: row + 1 < y + height ? row + 1 : row, style: Style(.muted))
+        guard row < y + height else { return }
+        let hints = overlay.streams ? ["( ) select", "the controls go to the selected stream's command file (STREAM.commands)"]
+            : ["* unsaved", "( ) select", "b branch", "R fresh run", "E more epochs", "s save the selected run"]
+        grid.put(FitText.fields(hints.enumerated().map { ($1, -$0) }, width: grid.width - 2),
+                 x: 1, y: row + 1 < y + height ? row + 1 : row, style: Style(.muted))
+    }
+
+    /// One run's cells: the fixed columns, its best metrics (one item a task) and its origin.
+    static func line(_ overlay: RunsOverlay, _ r: Int, state: ViewState, baselines: BaselineRunner.Snapshot?)
+        -> (fixed: [String], best: [String], origin: String) {
+        let run = overlay.runs[r], s = run.snapshot
+        let marker = r == overlay.selected ? Glyph.cursor(state.unicode) : " "
+        let status = run.isReference ? "saved" : s.state.rawValue + (run.saved ? "" : " *")
+        let progress = "epoch \(min(s.epoch + 1, max(s.epochs, 1)))/\(s.epochs) step \(s.step)"
+        var best = s.tasks.indices.compactMap { t -> String? in
+            let metric = TaskMetrics.mainMetric(for: s.taskKinds[t])
+            guard let value = overlay.best(metric, task: s.tasks[t])[r] else { return nil }
+            return "\(s.tasks[t]) \(LineChart.format(value))"
         }
+        if let delta = baselines.flatMap({ BaselineText.deltaP(s, $0).value }) { best.append("Δp " + BaselineText.percent(delta)) }
+        let origin = run.origin + (run.changes.isEmpty ? "" : ": " + run.changes.joined(separator: ", "))
+        return ([marker + run.label, status, progress], best.isEmpty ? ["—"] : best, origin)
+    }
+
+    /// Items two spaces apart on lines of at most `width` columns, never split (one too wide is
+    /// cut with `…` where it is drawn).
+    static func wrap(_ items: [String], width: Int) -> [String] {
+        var lines: [String] = []
+        for item in items {
+            if let last = lines.last, TextWidth.of(last) + 2 + TextWidth.of(item) <= width {
+                lines[lines.count - 1] = last + "  " + item
+            } else {
+                lines.append(item)
+            }
+        }
+        return lines.isEmpty ? [""] : lines
     }
 }
 

@@ -76,8 +76,11 @@ final class Terminal {
         let full = resized || drawnTheme != theme
         // After a resize the terminal may have reflowed the old frame, so ncurses' idea of what
         // is on screen is wrong: wclear makes the next refresh repaint every cell.
+        if full, drawnTheme != theme {
+            setBackground(theme)
+            drawnTheme = theme
+        }
         if resized { wclear(window) } else if full { werase(window) }
-        if full { drawnTheme = theme }
         for y in 0..<grid.height {
             if !full, let drawn, (0..<grid.width).allSatisfy({ drawn[$0, y] == grid[$0, y] }) { continue }
             // A changed row is rewritten whole, from a cleared line: nothing of an earlier frame
@@ -172,14 +175,17 @@ final class Terminal {
             if [.bad, .warning, .title, .highlight].contains(style.foreground) { attributes |= mtl_bold() }
             wattr_set(window, attributes, 0, nil)
         case .palette(let colors):
-            var fg = Palette.index(theme.color(style.foreground), colors: colors)
-            var bg = style.background == .background ? -1 : Palette.index(theme.color(style.background), colors: colors)
-            if let greys = style.greys {
-                fg = Palette.index(RGB(greys.top, greys.top, greys.top), colors: colors)
-                bg = Palette.index(RGB(greys.bottom, greys.bottom, greys.bottom), colors: colors)
-            }
+            let (fg, bg) = Palette.colors(style, theme: theme, colors: colors)
             wattr_set(window, attributes, pair(fg, bg), nil)
         }
+    }
+
+    /// What cleared cells show (`werase`, `wclrtoeol`, the last cell no frame writes): the
+    /// theme's background, or the terminal's own (pair 0) without one or without colours.
+    private func setBackground(_ theme: Theme) {
+        guard case .palette(let colors) = colorMode, theme.background != nil else { return mtl_set_background(window, 0) }
+        let (fg, bg) = Palette.colors(Style(), theme: theme, colors: colors)
+        mtl_set_background(window, pair(fg, bg))
     }
 
     private func pair(_ fg: Int, _ bg: Int) -> Int16 {
@@ -200,6 +206,21 @@ enum Palette {
         RGB(0, 0, 0), RGB(205, 0, 0), RGB(0, 205, 0), RGB(205, 205, 0), RGB(0, 0, 238), RGB(205, 0, 205), RGB(0, 205, 205), RGB(229, 229, 229),
         RGB(127, 127, 127), RGB(255, 0, 0), RGB(0, 255, 0), RGB(255, 255, 0), RGB(92, 92, 255), RGB(255, 0, 255), RGB(0, 255, 255), RGB(255, 255, 255),
     ]
+
+    /// A style's foreground and background palette indices (-1: the terminal's default). The
+    /// theme's background fills the plain cells; a foreground the terminal would show in the
+    /// background's colour (a white title on a light theme, or the nearest of 8 colours being
+    /// the same) falls back to the theme's text colour, so no text disappears.
+    static func colors(_ style: Style, theme: Theme, colors: Int) -> (fg: Int, bg: Int) {
+        if let greys = style.greys {
+            return (index(RGB(greys.top, greys.top, greys.top), colors: colors),
+                    index(RGB(greys.bottom, greys.bottom, greys.bottom), colors: colors))
+        }
+        let background = style.background == .background ? theme.background : theme.color(style.background)
+        let bg = background.map { index($0, colors: colors) } ?? -1
+        let fg = index(theme.color(style.foreground), colors: colors)
+        return (fg == bg ? index(theme.color(.text), colors: colors) : fg, bg)
+    }
 
     static func index(_ c: RGB, colors: Int) -> Int {
         if colors >= 256 {

@@ -41,13 +41,14 @@ public struct RGB: Hashable, Sendable {
 }
 
 /// Colours by role, read from btop-style `themes/NAME.theme` files: `theme[main_fg]="#cccccc"`.
-/// Roles a file leaves out keep the built-in dark theme's colour.
+/// Roles a file leaves out keep the built-in dark theme's colour. The screen's background is
+/// `main_bg`; without one (the built-in theme, or `main_bg=""` as in btop) it is the terminal's own.
 public struct Theme: Sendable, Equatable {
     public var name: String
     public var colors: [Role: RGB]
 
     public static let builtIn = Theme(name: "default", colors: [
-        .background: RGB(0x1c, 0x1c, 0x1c), .text: RGB(0xd0, 0xd0, 0xd0), .title: RGB(0xff, 0xff, 0xff),
+        .text: RGB(0xd0, 0xd0, 0xd0), .title: RGB(0xff, 0xff, 0xff),
         .highlight: RGB(0x5f, 0xd7, 0xff), .muted: RGB(0x6c, 0x6c, 0x6c), .border: RGB(0x44, 0x44, 0x44),
         .selectedBackground: RGB(0x00, 0x5f, 0x87), .selectedText: RGB(0xff, 0xff, 0xff),
         .good: RGB(0x5f, 0xd7, 0x5f), .warning: RGB(0xff, 0xd7, 0x00), .bad: RGB(0xff, 0x5f, 0x5f),
@@ -56,7 +57,11 @@ public struct Theme: Sendable, Equatable {
         .task4: RGB(0x87, 0xd7, 0x87), .task5: RGB(0xff, 0x87, 0x87), .task6: RGB(0xd7, 0xd7, 0x5f),
     ])
 
-    public func color(_ role: Role) -> RGB { colors[role] ?? Theme.builtIn.colors[role]! }
+    /// A role's colour; `.background` without one stands for the terminal's, read as the text's.
+    public func color(_ role: Role) -> RGB { colors[role] ?? Theme.builtIn.colors[role] ?? color(.text) }
+
+    /// The screen's background colour; nil keeps the terminal's own.
+    public var background: RGB? { colors[.background] }
 
     /// Parses a theme file; a malformed line or unknown key is an error naming its line.
     public static func parse(_ text: String, name: String, file: String) throws -> Theme {
@@ -73,6 +78,10 @@ public struct Theme: Sendable, Equatable {
             if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
             guard let role = Role(rawValue: key) else {
                 throw ThemeError(message: "\(file):\(index + 1): unknown key '\(key)' (keys: \(Role.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            if role == .background, value.isEmpty {
+                theme.colors[role] = nil   // the terminal's own background
+                continue
             }
             guard let color = RGB(hex: value) else {
                 throw ThemeError(message: "\(file):\(index + 1): \(key): '\(value)' is not a colour like \"#RRGGBB\"")

@@ -63,11 +63,7 @@ extension ControlsView {
     /// (the key bar and Help list the same keys), so the values before and after them stay whole;
     /// a line still too wide breaks at its ` · ` separators onto indented continuation lines.
     static func fitted(_ text: String, width: Int) -> [String] {
-        var text = text
-        while TextWidth.of(text) > width, let open = text.range(of: " (", options: .backwards),
-              let close = text[open.upperBound...].firstIndex(of: ")") {
-            text.removeSubrange(open.lowerBound...close)
-        }
+        let text = FitText.withoutHints(text, width: width)
         guard TextWidth.of(text) > width else { return [text] }
         var lines: [String] = []
         for part in text.components(separatedBy: " · ") {
@@ -161,9 +157,10 @@ enum ExamplesView {
         if let errors = state.thresholdErrors, errors.task == t { filters.append(errors.description(context)) }
         if state.correctedOnly { filters.append("corrected") }
         if let problem = state.book.problem { filters.append("\(state.book.unsaved) unsaved: \(problem)") }
-        let header = "\(s.tasks[t]) · \(list.count) of \(examples.count) \(examples.split.rawValue) examples by loss · step \(examples.step)"
-            + (filters.isEmpty ? "" : " · " + filters.joined(separator: ", "))
-        grid.put(header, x: 1, y: y, style: Style(Role.task(t), bold: true))
+        // The filters before the step, so a filter's names (true Bag → predicted Coat) stay whole.
+        let header = FitText.fields([(s.tasks[t], 9), ("\(list.count) of \(examples.count) \(examples.split.rawValue) examples by loss", 7),
+                                     ("step \(examples.step)", 1), (filters.joined(separator: ", "), 8)], width: grid.width - 2)
+        grid.put(header, x: 1, y: y, style: Style(Role.task(t), bold: true), limit: grid.width - 2)
         let cursor = currentCursor(list, examples, state)
         // Image rows are as tall as their thumbnail; the list keeps room for at least one.
         let entryHeight = context.image == nil ? 1 : ExampleImages.thumbnailRows
@@ -175,8 +172,9 @@ enum ExamplesView {
         let least = context.kinds.indices.contains(t) && context.kinds[t] == .multilabel ? 15 : 7
         // The prediction adds " 100%", the suspects' column "likely " before the name.
         let truthWidth = min(max(least, longest), 24), predictionWidth = min(max(least + 2, longest + (state.suspects ? 7 : 5)), 31)
-        // The fix column once this session has corrections ("→" and a class name, "drop", "×4").
-        let fixWidth = state.book.made.isEmpty ? 0 : min(max(9, longest + 1), 16)
+        // The fix column once this session has corrections ("→" and a class name, or a set as
+        // wide as the true column's, "drop", "×4").
+        let fixWidth = state.book.made.isEmpty ? 0 : min(max(9, (least == 15 ? truthWidth : longest) + 1), 16)
         let leading: String = "  \(state.suspects ? "   p" : "loss")  split " + "true".padded(truthWidth) + " "
         let middle: String = (state.suspects ? "likely" : "predicted").padded(predictionWidth) + " " + (fixWidth > 0 ? "fix".padded(fixWidth) + " " : "")
         // Other tasks' losses, 8 columns each, while the input keeps 24 columns or more.
@@ -260,77 +258,6 @@ enum ExamplesView {
     /// An input in full on lines from `y` up to `end`, wrapped at `width` columns.
     static func wrap(_ grid: inout Grid, _ text: String, x: Int, y: Int, width: Int, end: Int) {
         for (i, part) in text.wrapped(width: width, limit: max(end - y, 0)).enumerated() { grid.put(part, x: x, y: y + i) }
-    }
-}
-
-/// View 4: the selected task's confusion matrix at the latest evaluation, shaded by row share.
-enum ConfusionView {
-    static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext, y: Int, height: Int) {
-        let t = min(state.task, max(s.tasks.count - 1, 0))
-        // After early stopping, the epoch whose weights the run kept.
-        let record = s.restoredEpoch.flatMap { kept in s.history.first { $0.epoch == kept } } ?? s.history.last
-        if let watched = context.watched {
-            // A watched run: its examples event's counts, else its epoch events' (no curves: they need the rows).
-            if WatchedExamplesView.drawConfusion(&grid, s, state, watched: watched, y: y, height: height) { return }
-            if !s.tasks.isEmpty, record?.validation.indices.contains(t) != true || record?.validation[t].confusion == nil {
-                grid.put(WatchedExamplesView.noExamples(s.tasks[t]), x: 1, y: y + 1, style: Style(.muted), limit: grid.width - 2)
-                return
-            }
-        } else if CurvesView.applies(s, state, context) {
-            return CurvesView.draw(&grid, s, state, context, y: y, height: height)
-        }
-        // A finished run's kept model, when it is not the last epoch's (restored, or the linear model).
-        let kept = context.watched == nil ? s.keptValidation : nil
-        let validation = kept ?? record?.validation ?? []
-        guard let record, validation.indices.contains(t), let matrix = validation[t].confusion else {
-            let reason = s.tasks.isEmpty || s.taskKinds[t] == .regression || s.taskKinds[t] == .multilabel
-                ? "\(s.tasks.isEmpty ? "" : s.tasks[t]) has no confusion matrix (T: next task)" : "The confusion matrix appears after the first evaluation."
-            grid.put(reason, x: 1, y: y + 1, style: Style(.muted))
-            return
-        }
-        let metrics = validation[t]
-        let classes = context.classes[t]
-        let model = kept == nil ? "epoch \(record.epoch)" : s.linearTasks.contains(s.tasks[t]) ? "the kept linear model" : "kept epoch \(record.epoch)"
-        grid.put("\(s.tasks[t]) · validation, \(model) · rows true, columns predicted · accuracy \(LineChart.format(metrics.accuracy ?? 0))",
-                 x: 1, y: y, style: Style(Role.task(t), bold: true))
-        let labelWidth = Self.matrix(&grid, classes: classes, matrix: matrix, state: state, y: y, height: height)
-        let precision = metrics.precision ?? [], recall = metrics.recall ?? []
-        let line = y + 4 + matrix.count
-        for (c, name) in classes.enumerated() where line + c < y + height && precision.indices.contains(c) {
-            grid.put(name.padded(labelWidth) + String(format: "  precision %.3f  recall %.3f", precision[c], recall[c]),
-                     x: 1, y: line + c, style: Style(.muted))
-        }
-    }
-
-    /// The matrix under a header at `y`, shaded by row share, the cursor's cell highlighted;
-    /// returns the width of the class-name column.
-    @discardableResult
-    static func matrix(_ grid: inout Grid, classes: [String], matrix: [[Int]], state: ViewState, y: Int, height: Int) -> Int {
-        let longest = classes.map { TextWidth.of($0) }.max() ?? 4
-        let labelWidth = min(16, longest + 1)
-        // Wide enough for the longest class name (up to 20 columns) when the screen has room.
-        let cellWidth = max(7, min(max(12, min(20, longest + 2)), (grid.width - labelWidth - 4) / max(classes.count, 1)))
-        for (c, name) in classes.enumerated() {
-            grid.put(name.padded(cellWidth - 1), x: 2 + labelWidth + c * cellWidth, y: y + 2, style: Style(.muted, bold: true))
-        }
-        for (r, counts) in matrix.enumerated() where y + 3 + r < y + height {
-            grid.put((classes.indices.contains(r) ? classes[r] : "?").padded(labelWidth - 1), x: 1, y: y + 3 + r, style: Style(.muted, bold: true))
-            let total = max(counts.reduce(0, +), 1)
-            for (c, count) in counts.enumerated() {
-                let share = Double(count) / Double(total)
-                let role: Role = count == 0 ? .muted : r == c ? (share > 0.5 ? .good : .warning) : (share > 0.1 ? .bad : .text)
-                let selected = r == state.confusionRow && c == state.confusionColumn
-                let text = String(format: "%5d ", count) + shade(share, unicode: state.unicode)
-                grid.put(text, x: 2 + labelWidth + c * cellWidth, y: y + 3 + r,
-                         style: selected ? Style(.selectedText, background: .selectedBackground, bold: true) : Style(role, bold: share > 0.5))
-            }
-        }
-        return labelWidth
-    }
-
-    static func shade(_ share: Double, unicode: Bool) -> String {
-        let levels = unicode ? Array(" ░▒▓█") : Array(" .:*#")
-        return String(levels[min(levels.count - 1, Int(share * Double(levels.count - 1) + 0.5))])
     }
 }
 

@@ -29,7 +29,7 @@ import Testing
         #expect(session.wait { $0.contains("FINISHED") && $0.contains("epoch 12/12") } != nil, "\(session.screen())")
         try session.keys("7")
         // Waits for the compared run's row too: a capture can catch the screen half redrawn.
-        let list = session.wait { $0.contains("▶2") && $0.contains("epochs 7 → 12") && $0.contains("saved run ") }   // c1: its path, cut to the width
+        let list = session.wait { $0.contains("▶2") && $0.contains("epochs 7 → 12") && $0.contains("saved run") }   // c1: its path, wrapped to the width
         #expect(list != nil, "\(session.screen())")
         #expect(list?.range(of: #"1\s+finished\s+epoch 7/7"#, options: .regularExpression) != nil, "\(list ?? "")")
         try session.keys("(")

@@ -49,6 +49,10 @@ import Testing
         #expect(TextWidth.of("\u{915}\u{93F}" as Character) == 2)       // Devanagari ki: a spacing vowel sign
         #expect(TextWidth.of("日本") == 4)
         #expect("👨‍👩‍👧‍👦x".padded(4) == "👨‍👩‍👧‍👦x ")
-        #expect("日本語".padded(5) == "日本 ")             // a wide character never straddles the end
+        #expect("日本語".padded(6) == "日本語")
+        #expect("日本語".padded(5) == "日本…")             // cut: ends in an ellipsis
+        #expect("ab日本".padded(4) == "ab… ")             // a wide character never straddles the end
+        #expect("exclaim|long|question".padded(15) == "exclaim|long|q…")
+        #expect("abc".padded(1) == "…" && "abc".padded(0) == "")
     }
 }

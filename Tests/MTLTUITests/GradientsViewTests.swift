@@ -161,4 +161,25 @@ import Testing
         let narrow = Screen.render(Fixture.run.snapshot, state, Fixture.run.context, width: 80, height: 24).row(0)
         #expect(narrow.contains(" 1  2  3  4  5  6 Gradients "), "\(narrow)")
     }
+
+    /// An MMoE model's layer names at 80 columns: the name column is as wide as the names, a
+    /// space before the figures, and the ranking's column says it averages the EMA cosines.
+    @Test func layerNamesKeepTheirOwnColumnAt80() throws {
+        let names = ["expert1.embedding", "expert2.conv", "expert2.dense"]
+        let ranges = try JSONDecoder().decode([LayerRange].self, from: Data(("[" + names.enumerated().map { i, name in
+            "{\"name\": \"\(name)\", \"offset\": \(2 * i), \"count\": 2}" }.joined(separator: ",") + "]").utf8))
+        var conflict = GradientConflict(tasks: ["alpha", "beta", "gamma"], layers: ranges)
+        conflict.record([FloatBuffer([1, 0, 1, 0, 1, 1]), FloatBuffer([1, 0, -1, 0, 0, 1]), FloatBuffer([0, 1, 0, 1, 1, 0])], step: 10)
+        var s = try Self.snapshot()
+        s.conflict = conflict
+        var state = ViewState()
+        state.view = .gradients
+        let grid = Screen.render(s, state, Fixture.run.context, width: 80, height: 24)
+        let header = try #require(find("mean EMA", in: grid), "\(grid.text)")
+        #expect(grid.row(header.y).contains("layer") && !grid.text.contains("mean cos"), "\(grid.text)")
+        for layer in conflict.layersByConflict {
+            let figure = GradientsView.signed(GradientsView.meanCosine(layer))
+            #expect(grid.text.contains(layer.name + " " + String(repeating: " ", count: 17 - layer.name.count) + figure), "\(grid.text)")
+        }
+    }
 }

@@ -85,6 +85,46 @@ import Testing
         #expect(reference.snapshot.lossSeries[0].buckets.count == Fixture.run.snapshot.history.count)
     }
 
+    /// A saved run as `--compare` loads it: `planned` epochs planned, the fixture's 2 trained.
+    static func reference(planned: Int) -> RunView {
+        let model = ModelConfig(trunk: .mlp, vocabulary: 0, hidden: [4], dropout: 0, features: 3, heads: SyntheticData.heads(Fixture.tasks))
+        var training = TrainingConfig()
+        training.epochs = planned
+        let encoder = SyntheticData.setup(rows: 10, tokens: 0, vocabulary: 0, features: 3, tasks: Fixture.tasks, model: model,
+                                          training: training).encoder
+        return RunView.reference(id: 1, directory: "runs/old", info: Checkpoint.Info(
+            model: model, encoder: encoder, training: training, position: .init(epoch: 2, batch: 0, step: 20), layerSteps: [:],
+            history: Fixture.run.snapshot.history, best: nil, tensors: []))
+    }
+
+    /// Columns as wide as their contents: progress whole at any width, the origin and what
+    /// changed whole too, wrapped beside the run or, at 80 columns, under it.
+    @Test(arguments: [80, 110, 200])
+    func theRunsViewSizesItsColumnsToTheirContents(width: Int) throws {
+        var branch = Self.branch(fork: 10)
+        branch.changes += ["rate 0.001 → 0.0005", "strategy fixed → dwa", "focal loss on task0"]
+        var live = Self.origin
+        live.snapshot.epochs = 2000
+        live.snapshot.epoch = 65
+        live.snapshot.step = 23456
+        let overlay = RunsOverlay(runs: [live, branch, Self.reference(planned: 2000)], selected: 1)
+        var state = ViewState()
+        state.view = .runs
+        let grid = Screen.render(branch.snapshot, state, Fixture.run.context, width: width, height: 24, runs: overlay)
+        let rows = (2..<23).map(grid.row)
+        #expect(rows.contains { $0.contains("epoch 66/2000 step 23456") }, "\(grid.text)")
+        // A saved run shows the epochs it trained of those it planned.
+        #expect(rows.contains { $0.contains("epoch 2/2000 step \(Fixture.run.snapshot.step)") }, "\(grid.text)")
+        #expect(!rows.contains { $0.contains("…") }, "\(grid.text)")
+        let origin = "branch of run 1 at step 10: " + branch.changes.joined(separator: ", ")
+        func squeezed(_ text: String) -> String { text.filter { !$0.isWhitespace } }
+        if width >= 200 {
+            #expect(rows.contains { $0.contains(origin) }, "\(grid.text)")
+        } else if width == 80 {
+            #expect(squeezed(rows.joined()).contains(squeezed(origin)), "\(grid.text)")
+        }
+    }
+
     @Test func keysBranchSelectContinueAndAskToSaveOnQuit() {
         var state = ViewState()
         #expect(Fixture.press([.character("b")], view: .dashboard, snapshot: Fixture.running, &state) == [.branch])

@@ -83,8 +83,8 @@ import Testing
         let starts = rows.map { y in (0..<confusion.width).first { x in confusion[x, y].text.first?.isNumber == true } }
         #expect(rows.count >= 3 && Set(starts).count == 1, "\(rows.map { confusion.row($0) })")
         for y in 0..<confusion.height { #expect(columns(confusion, y) == 120) }
-        // The row labels are cut to the label column, never overwritten by the counts.
-        #expect(rows.contains { confusion.row($0).hasPrefix(" 日本語のクラス ") } && rows.contains { confusion.row($0).hasPrefix(" 👨‍👩‍👧‍👦") },
+        // The row labels are cut to the label column with an ellipsis, never overwritten by the counts.
+        #expect(rows.contains { confusion.row($0).hasPrefix(" 日本語のクラス…") } && rows.contains { confusion.row($0).hasPrefix(" 👨‍👩‍👧‍👦") },
                 "\(rows.map { confusion.row($0) })")
     }
 
