@@ -228,9 +228,9 @@ public struct DataEncoder: Sendable, Codable {
             } else if task.kind == .binary {
                 encoding.classes = binaryOrder(present)
             } else {
-                let numeric = present.compactMap { Double($0) }
+                let numeric = present.compactMap(decimal)
                 encoding.classes = numeric.count == present.count
-                    ? present.sorted { Double($0)! < Double($1)! } : present.sorted()
+                    ? present.sorted { decimal($0)! < decimal($1)! } : present.sorted()
             }
             if task.kind == .binary, encoding.classes.count != 2 {
                 throw DataError(file: table.file, key: "column '\(task.column)'",
@@ -466,11 +466,20 @@ public struct DataEncoder: Sendable, Codable {
         cell.isEmpty || missingNumberMarkers.contains(cell.trimmingCharacters(in: .whitespaces))
     }
 
+    /// Decimal text as a number (`3`, `-0.5`, `1e-3`, `nan`, `inf`); nil for anything else,
+    /// hexadecimal included, which Swift's parser takes (`0x10` as 16) and pandas, R and
+    /// spreadsheets read as text.
+    public static func decimal(_ text: String) -> Double? {
+        let digits = text.drop { $0 == "+" || $0 == "-" }
+        if digits.hasPrefix("0x") || digits.hasPrefix("0X") { return nil }
+        return Double(text)
+    }
+
     /// The cell as a number, nil when missing (`isMissingNumber`); other text and infinities are errors.
     static func number(_ table: Table, _ values: [String], _ row: Int, _ column: String) throws(DataError) -> Double? {
         let cell = values[row]
         if isMissingNumber(cell) { return nil }
-        guard let v = Double(cell.trimmingCharacters(in: .whitespaces)) else {
+        guard let v = decimal(cell.trimmingCharacters(in: .whitespaces)) else {
             throw table.error(row: row, column: column, "'\(cell.prefix(40))' is not a number")
         }
         guard v.isFinite else {

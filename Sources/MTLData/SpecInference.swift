@@ -171,7 +171,7 @@ struct ColumnProfile {
             if distinct.count <= 1000 { distinct.insert(v) }
             // NaN and infinities count as numbers here: the encoder reads NaN as missing and
             // reports infinities as bad numbers.
-            if let d = Double(v) {
+            if let d = DataEncoder.decimal(v) {
                 numeric += 1
                 if d.isFinite, d == d.rounded() { integral += 1 }
             }

@@ -85,6 +85,15 @@ func table(_ csv: String, file: String = "t.csv") -> Table {
         #expect(SpecInference.unusedColumns(t, spec: named) == ["kind (a binary label)"])
     }
 
+    /// Hexadecimal is text, as pandas reads it, not the number Swift's parser makes of it.
+    @Test func hexadecimalIsNotANumber() {
+        #expect(DataEncoder.decimal("0x10") == nil && DataEncoder.decimal("-0X1p3") == nil)
+        #expect(DataEncoder.decimal("-1.5e3") == -1500 && DataEncoder.decimal("10") == 10)
+        var csv = "code,label\n"
+        for i in 0..<40 { csv += "0x\(i % 4),\(["a", "b"][i % 2])\n" }
+        #expect(ColumnProfile(table(csv).columns[0]).isNumeric == false)
+    }
+
     /// A column of numbers with R's NA or pandas's NaN among them is still numbers (the markers
     /// are gaps); in a column of labels NA stays a label.
     @Test func inferenceReadsMissingMarkersAmongNumbersAsGaps() throws {
