@@ -193,7 +193,8 @@ public struct MetricAccumulator: Sendable {
             m.mae = absoluteError / n
             m.rmse = (squaredError / n).squareRoot()
             let variance = targetSquares - targetSum * targetSum / n
-            m.r2 = variance > 0 ? 1 - squaredError / variance : 0
+            // Undefined (nil, shown as —) for one row or a constant target, where 0 read as a score.
+            m.r2 = variance > 1e-12 * max(targetSquares, 1) ? 1 - squaredError / variance : nil
         case .multiclass, .binary:
             let k = kind == .binary ? 2 : classes
             let matrix = (0..<k).map { r in Array(confusion[(r * k)..<(r * k + k)]) }

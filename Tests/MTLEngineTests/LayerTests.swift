@@ -181,6 +181,11 @@ import Testing
         #expect(metrics.mae == 3)          // |12 − 10| and |8 − 12|
         #expect(metrics.loss == 2.5)
         #expect(abs(metrics.rmse! - (10.0).squareRoot()) < 1e-12)
+        #expect(abs(metrics.r2! - (1 - 20.0 / 2)) < 1e-9)   // targets 10, 12: Σ(y − ȳ)² = 2
+        // One row (or a constant target) leaves R² undefined, not 0.
+        var one = MetricAccumulator(kind: .regression, classes: 1, mean: 10, std: 2)
+        one.add(probabilities: [1], targets: [0], mask: 1, weight: 1, loss: 1)
+        #expect(one.metrics().r2 == nil && one.metrics().rmse == 2)
     }
 }
 
