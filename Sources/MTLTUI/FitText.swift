@@ -15,6 +15,21 @@ enum FitText {
         return joined()
     }
 
+    /// Items on as few lines of at most `width` columns as they fit, `separator` between items
+    /// on a line, never an item split; continuation lines start with `indent`. An item too wide
+    /// for a line alone takes one (`Grid.put` then cuts it with `…`).
+    static func packed(_ items: [String], width: Int, separator: String, indent: String = "") -> [String] {
+        var lines: [String] = []
+        for item in items {
+            if let last = lines.last, TextWidth.of(last + separator + item) <= width {
+                lines[lines.count - 1] = last + separator + item
+            } else {
+                lines.append(lines.isEmpty ? item : indent + item)
+            }
+        }
+        return lines
+    }
+
     /// `text` within `width` columns by leaving out its parenthesised hints, the last first
     /// (the key bar and Help list the same keys), so the values around them stay whole.
     static func withoutHints(_ text: String, width: Int) -> String {

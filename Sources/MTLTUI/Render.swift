@@ -149,15 +149,11 @@ public enum Screen {
         grid.put(" " + keyBar(hints, width: width - 1), x: 0, y: y, style: Style(.muted), limit: width)
     }
 
-    /// The key hints within `width`: whole hints drop from the end, `? help` (which lists every
-    /// key) stays last, so a narrow terminal never shows half a hint.
+    /// The key hints within `width`: whole hints drop from the end, except `? help` (which lists
+    /// every key), so a narrow terminal never shows half a hint.
     static func keyBar(_ hints: String, width: Int) -> String {
-        guard TextWidth.of(hints) > width else { return hints }
-        var parts = hints.components(separatedBy: " · ")
-        let help = parts.firstIndex(of: "? help").map { parts.remove(at: $0) }
-        func joined() -> String { (parts + (help.map { [$0] } ?? [])).joined(separator: " · ") }
-        while TextWidth.of(joined()) > width, parts.count > 1 { parts.removeLast() }
-        return joined()
+        let parts = hints.components(separatedBy: " · ")
+        return FitText.fields(parts.enumerated().map { ($0.element, $0.element == "? help" ? parts.count : -$0.offset) }, width: width)
     }
 
     static func compact(_ v: Double) -> String {

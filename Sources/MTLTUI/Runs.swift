@@ -194,14 +194,7 @@ enum RunsView {
     /// Items two spaces apart on lines of at most `width` columns, never split (one too wide is
     /// cut with `…` where it is drawn).
     static func wrap(_ items: [String], width: Int) -> [String] {
-        var lines: [String] = []
-        for item in items {
-            if let last = lines.last, TextWidth.of(last) + 2 + TextWidth.of(item) <= width {
-                lines[lines.count - 1] = last + "  " + item
-            } else {
-                lines.append(item)
-            }
-        }
+        let lines = FitText.packed(items, width: width, separator: "  ")
         return lines.isEmpty ? [""] : lines
     }
 }

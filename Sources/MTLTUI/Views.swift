@@ -65,15 +65,7 @@ extension ControlsView {
     static func fitted(_ text: String, width: Int) -> [String] {
         let text = FitText.withoutHints(text, width: width)
         guard TextWidth.of(text) > width else { return [text] }
-        var lines: [String] = []
-        for part in text.components(separatedBy: " · ") {
-            if let last = lines.last, TextWidth.of(last + " · " + part) <= width {
-                lines[lines.count - 1] = last + " · " + part
-            } else {
-                lines.append(lines.isEmpty ? part : "  " + part)
-            }
-        }
-        return lines
+        return FitText.packed(text.components(separatedBy: " · "), width: width, separator: " · ", indent: "  ")
     }
 
     /// The left column: the tasks with their weights, then the layers with their state, one list
