@@ -6,6 +6,14 @@ public enum Controller {
     /// The largest weight a typed one may be.
     static let largestWeight = 1000.0
 
+    /// Whether `key` toggles or cycles a setting of the run (`Action.followsTheRunState`) rather
+    /// than typing into a prompt or picker: such a key must see the run's state after the last
+    /// command it was sent, so the workbench holds it until the run has taken that command.
+    static func followsTheRunState(_ key: Key, _ state: ViewState) -> Bool {
+        guard state.prompt == nil, state.picker == nil, state.schedulePicker == nil, state.relabel == nil else { return false }
+        return KeyMap.action(for: key, in: state.view)?.followsTheRunState == true
+    }
+
     public static func handle(_ key: Key, state: inout ViewState, snapshot: TrainerSnapshot, context: WorkbenchContext) -> [Effect] {
         state.note = nil
         if let prompt = state.prompt { return handlePrompt(prompt, key: key, state: &state, snapshot: snapshot) }

@@ -72,8 +72,7 @@ public final class Workbench {
             guard let key = deferred ?? terminal.readKey(milliseconds: 50) else { continue }
             // A toggle pressed while the run has not yet taken the last command waits for it
             // (a few frames at most: a run that has ended takes none).
-            if deferrals < 20, state.prompt == nil, state.picker == nil, state.schedulePicker == nil, state.relabel == nil,
-               KeyMap.action(for: key, in: state.view)?.followsTheRunState == true, runs.current.trainer.hasWaitingCommands {
+            if deferrals < 20, Controller.followsTheRunState(key, state), runs.current.trainer.hasWaitingCommands {
                 deferred = key
                 deferrals += 1
                 usleep(5_000)

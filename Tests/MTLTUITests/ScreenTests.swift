@@ -233,6 +233,16 @@ enum Fixture {
 
     var running: TrainerSnapshot { Fixture.running }
 
+    /// Toggles wait for the run to take the last command; typing into a prompt does not.
+    @Test func togglesFollowTheRunStateButPromptsDoNot() {
+        var state = ViewState()
+        state.view = .controls
+        #expect(Controller.followsTheRunState(.character("x"), state) && Controller.followsTheRunState(.character(" "), state))
+        #expect(!Controller.followsTheRunState(.character("+"), state) && !Controller.followsTheRunState(.character("<"), state))
+        state.prompt = .weight(task: 0, text: "")
+        #expect(!Controller.followsTheRunState(.character("x"), state))
+    }
+
     @Test func spacePausesAndResumes() {
         var state = ViewState()
         #expect(press([.character(" ")], snapshot: running, &state) == [.command(.pause)])
