@@ -247,7 +247,8 @@ struct Predict: ParsableCommand {
             Console.shared.err("mtl-tui: note: \(scorer.table.file) has no id column '\(missingID)'; the first column is 'row', the row number in it (1: the first row)")
         }
         for note in scorer.unseenCategoryNotes { Console.shared.err("mtl-tui: \(note)") }
-        var header = [missingID == nil ? "id" : "row"]
+        // With no id column in the spec at all, row numbers go under `row` too, without a note.
+        var header = [ids == nil ? "row" : "id"]
         for task in scorer.tasks {
             header += task.spec.kind == .regression ? [task.spec.name] : [task.spec.name, "\(task.spec.name)_probability"]
             if probabilities, task.spec.kind != .regression { header += task.classes.map { "\(task.spec.name).\($0)" } }

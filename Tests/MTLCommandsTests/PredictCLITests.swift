@@ -42,6 +42,18 @@ import Testing
                 "\(result.stderr)")
     }
 
+    /// A spec with no id column numbers the rows under `row` too: nothing is missing, so no note.
+    @Test func aSpecWithoutIDsNumbersRowsUnderRow() throws {
+        let s = Scratch()
+        let noIDs = reviewsCSV(rows: 60).split(separator: "\n").map { $0.drop { $0 != "," }.dropFirst() }.joined(separator: "\n")
+        let run = s.path + "/run"
+        let train = try CLI.run(["train", s.write("reviews.csv", noIDs + "\n"), "--epochs", "1", "--trunk", "mlp", "--hidden", "4", "--save", run])
+        try #require(train.status == 0, "\(train.stderr)")
+        let result = try CLI.run(["predict", run, s.write("new.csv", "text\nthe film was great\n")])
+        #expect(result.status == 0 && result.stderr.isEmpty, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("row,label,") && result.stdout.contains("\n1,"), "\(result.stdout)")
+    }
+
     /// Categories training never saw are said once per column, with the count and the first
     /// few values, by predict and eval.
     @Test func unseenCategoriesAreNotedOncePerColumn() throws {
