@@ -29,7 +29,7 @@ struct CorrectionsCommand: ParsableCommand {
         let (table, plan) = exitOnUserError { () throws -> (Table, CorrectionPlan) in
             var source = try DatasetSource.load(apply)
             let spec = try source.spec ?? SpecInference.infer(source.table, inputs: [], tasks: [])
-            let corrections = try Corrections.read(file, skipBad: skipBadCorrections)
+            let corrections = try Corrections.read(file)
             let plan = try CorrectionPlan.apply(corrections, to: &source.table, spec: spec, skipBad: skipBadCorrections)
             return (source.table, plan)
         }

@@ -22,11 +22,13 @@ public struct Corrections: Sendable {
     public var file: String
     /// What is in force after undo lines cancelled what they undo, in file order.
     public var active: [Line]
-    /// Lines that could not be read, with why (only with `skipBad`).
-    public var skipped: [String] = []
+    /// Lines that could not be read, with why, in file order: `CorrectionPlan.apply` refuses
+    /// the file for the first of them and its own, or with skip-bad warns of each.
+    public var problems: [DataError] = []
 
-    /// Reads `file`; a malformed line is a `DataError` naming file and line unless `skipBad`.
-    public static func read(_ file: String, skipBad: Bool) throws(DataError) -> Corrections {
+    /// Reads `file`, keeping a malformed line as a problem naming file and line; only an
+    /// unreadable file is an error here.
+    public static func read(_ file: String) throws(DataError) -> Corrections {
         guard let data = FileManager.default.contents(atPath: file) else { throw DataError(file: file, "cannot read the corrections file") }
         var corrections = Corrections(file: file, active: [])
         for (index, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -43,9 +45,7 @@ public struct Corrections: Sendable {
                     corrections.active.append(line)
                 }
             } catch let problem as Problem {
-                let message = "\(file):\(index + 1): \(problem.message)"
-                guard skipBad else { throw DataError(file: file, line: index + 1, problem.message) }
-                corrections.skipped.append(message)
+                corrections.problems.append(DataError(file: file, line: index + 1, problem.message))
             } catch {}
         }
         return corrections

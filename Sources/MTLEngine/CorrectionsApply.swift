@@ -19,12 +19,13 @@ public struct CorrectionPlan: Sendable {
     public var warnings: [String] = []
 
     /// Applies `corrections` to `table` (relabels) and returns what remains to apply after
-    /// encoding. A relabel to a class the task does not have is an error naming file and line,
-    /// or with `skipBad` a warning and the line is left out.
+    /// encoding. A malformed line, or a relabel to a class the task does not have, is an error
+    /// naming file and line (the first in the file), or with `skipBad` a warning (in file
+    /// order) and the line is left out.
     public static func apply(_ corrections: Corrections, to table: inout Table, spec: DatasetSpec,
                              skipBad: Bool) throws(DataError) -> CorrectionPlan {
         var plan = CorrectionPlan()
-        plan.warnings = corrections.skipped.map { "warning: skipped \($0)" }
+        var problems = corrections.problems
         let keys = RowKeys.keys(table, spec: spec)
         var rowsByKey: [String: [Int]] = [:]
         for (r, key) in keys.enumerated() { rowsByKey[key, default: []].append(r) }
@@ -53,10 +54,13 @@ public struct CorrectionPlan: Sendable {
                     break
                 }
             } catch {
-                guard skipBad else { throw error }
-                plan.warnings.append("warning: skipped \(error)")
+                problems.append(error)
             }
         }
+        // Each line has at most one problem: sorting by line puts read and match problems in file order.
+        problems.sort { ($0.line ?? 0) < ($1.line ?? 0) }
+        if !skipBad, let first = problems.first { throw first }
+        plan.warnings = problems.map { "warning: skipped \($0)" }
         plan.summary = Summary(dropped: plan.dropped.count, relabeled: relabeled.count, weighted: weighted.count, unmatched: unmatched.count)
         if !unmatched.isEmpty {
             let shown = unmatched.prefix(5).joined(separator: ", ") + (unmatched.count > 5 ? ", …" : "")

@@ -178,7 +178,7 @@ public enum RunPreparation {
         let seed = checkpoint?.info.training.seed ?? options.seed
         let unlabeled = try readUnlabeled(options, spec: spec, saved: checkpoint?.info.training)
         let plan = try options.corrections.map { file throws in
-            try CorrectionPlan.apply(try Corrections.read(file, skipBad: options.skipBadCorrections), to: &source.table, spec: spec,
+            try CorrectionPlan.apply(try Corrections.read(file), to: &source.table, spec: spec,
                                      skipBad: options.skipBadCorrections)
         }
         notes += plan?.warnings ?? []

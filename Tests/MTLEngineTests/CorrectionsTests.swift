@@ -27,8 +27,8 @@ import Testing
             #"{"key": 4, "action": "weight", "value": 2}"#,
         ])
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let read = try Corrections.read(file, skipBad: false)
-        #expect(read.active.map(\.line) == [1, 2, 6])
+        let read = try Corrections.read(file)
+        #expect(read.active.map(\.line) == [1, 2, 6] && read.problems.isEmpty)
         #expect(read.active[1].value == "x" && read.active[2].key == "4" && read.active[2].value == "2.0")
     }
 
@@ -44,12 +44,13 @@ import Testing
         for (bad, message) in cases {
             let file = write([#"{"key": "r1", "action": "drop"}"#, bad, #"{"key": "r3", "action": "drop"}"#])
             defer { try? FileManager.default.removeItem(atPath: file) }
-            #expect(throws: DataError.self) { try Corrections.read(file, skipBad: false) }
-            do { _ = try Corrections.read(file, skipBad: false) } catch {
+            var table = Self.table
+            #expect(throws: DataError.self) { try CorrectionPlan.apply(try Corrections.read(file), to: &table, spec: Self.spec, skipBad: false) }
+            do { _ = try CorrectionPlan.apply(try Corrections.read(file), to: &table, spec: Self.spec, skipBad: false) } catch {
                 #expect(error.description.hasPrefix("\(file):2: ") && error.description.contains(message), "\(error)")
             }
-            let skipped = try Corrections.read(file, skipBad: true)
-            #expect(skipped.active.map(\.key) == ["r1", "r3"] && skipped.skipped.count == 1 && skipped.skipped[0].hasPrefix("\(file):2: "))
+            let read = try Corrections.read(file)
+            #expect(read.active.map(\.key) == ["r1", "r3"] && read.problems.count == 1 && read.problems[0].description.hasPrefix("\(file):2: "))
         }
     }
 
@@ -64,7 +65,7 @@ import Testing
         ])
         defer { try? FileManager.default.removeItem(atPath: file) }
         var table = Self.table
-        let plan = try CorrectionPlan.apply(try Corrections.read(file, skipBad: false), to: &table, spec: Self.spec, skipBad: false)
+        let plan = try CorrectionPlan.apply(try Corrections.read(file), to: &table, spec: Self.spec, skipBad: false)
         #expect(plan.summary == CorrectionPlan.Summary(dropped: 1, relabeled: 2, weighted: 1, unmatched: 1))
         #expect(table.column("topic")! == ["x", "z", "z", "x"] && table.column("tags")! == ["p|q", "q", "", "p|q"])
         #expect(plan.filter([0, 1, 2, 3]) == [1, 2, 3])
@@ -86,15 +87,38 @@ import Testing
             defer { try? FileManager.default.removeItem(atPath: file) }
             var table = Self.table
             do {
-                _ = try CorrectionPlan.apply(try Corrections.read(file, skipBad: false), to: &table, spec: Self.spec, skipBad: false)
+                _ = try CorrectionPlan.apply(try Corrections.read(file), to: &table, spec: Self.spec, skipBad: false)
                 Issue.record("no error for \(line)")
             } catch {
                 #expect(error.description.hasPrefix("\(file):2: \(message)"), "\(error)")
             }
-            let plan = try CorrectionPlan.apply(try Corrections.read(file, skipBad: true), to: &table, spec: Self.spec, skipBad: true)
+            let plan = try CorrectionPlan.apply(try Corrections.read(file), to: &table, spec: Self.spec, skipBad: true)
             #expect(plan.summary.dropped == 1 && plan.warnings.count == 1 && plan.warnings[0].contains("\(file):2: "))
             #expect(table.column("topic")! == Self.table.column("topic")!)
         }
+    }
+
+    /// A file's problems are told in file order, whether found reading a line (a bad action) or
+    /// matching it (a class the task lacks): the error is the first, the warnings go by line.
+    @Test func problemsAreToldInFileOrder() throws {
+        let file = write([
+            #"{"key": "r1", "action": "drop"}"#,
+            #"{"key": "r2", "task": "topic", "action": "relabel", "value": "w"}"#,
+            #"{"key": "r3", "action": "erase"}"#,
+            #"{"key": "r4", "task": "topic", "action": "relabel", "value": "v"}"#,
+        ])
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        var table = Self.table
+        do {
+            _ = try CorrectionPlan.apply(try Corrections.read(file), to: &table, spec: Self.spec, skipBad: false)
+            Issue.record("no error")
+        } catch {
+            #expect(error.description.hasPrefix("\(file):2: relabel to 'w'"), "\(error)")
+        }
+        let plan = try CorrectionPlan.apply(try Corrections.read(file), to: &table, spec: Self.spec, skipBad: true)
+        let lines = plan.warnings.map { $0.dropFirst("warning: skipped \(file):".count).prefix { $0 != ":" } }
+        #expect(lines == ["2", "3", "4"], "\(plan.warnings)")
+        #expect(plan.summary.dropped == 1)
     }
 
     /// Without an id column the key is a hash of the input: the same for the same input, not

@@ -92,7 +92,7 @@ import Testing
         #expect(live.dropped == [train[0], train[5]])
         // Headless, as `train --corrections FILE` does it.
         var table = prepared.table
-        let plan = try CorrectionPlan.apply(try Corrections.read(file, skipBad: false), to: &table, spec: prepared.spec, skipBad: false)
+        let plan = try CorrectionPlan.apply(try Corrections.read(file), to: &table, spec: prepared.spec, skipBad: false)
         var replayed = try setup.encoder.encode(table).targets
         plan.applyWeights(&replayed, train: setup.split.train)
         #expect(plan.dropped == live.dropped)
