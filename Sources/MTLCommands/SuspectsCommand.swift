@@ -12,7 +12,7 @@ struct SuspectsCommand: ParsableCommand {
         abstract: "List the rows whose label is likely wrong (confident learning on out-of-fold probabilities).",
         discussion: """
         Every non-test row gets class probabilities from a model that did not train on it: K-fold \
-        cross-validation as in cv (or the file cv --oof FILE.csv wrote). Per class j the threshold \
+        cross-validation as in cv (or the file cv --oof FILE wrote, .csv or .jsonl). Per class j the threshold \
         t_j is the mean predicted p_j over the rows labelled j; a row whose probability reaches the \
         threshold of another class than its label (the highest such class if several), while the \
         model's top class is not its label either, is a suspect, with that class as its likely \
@@ -41,7 +41,7 @@ struct SuspectsCommand: ParsableCommand {
     /// Parsed so that --save and --resume are refused by name; not in the help, as suspects keeps no model.
     @OptionGroup(visibility: .private) var checkpoint: CheckpointOptions
 
-    @Option(help: ArgumentHelp("Read the out-of-fold probabilities from this CSV file written by cv --oof instead of training.", valueName: "FILE"))
+    @Option(help: ArgumentHelp("Read the out-of-fold probabilities from this file written by cv --oof (.csv or .jsonl) instead of training.", valueName: "FILE"))
     var oof: String?
 
     @Option(help: ArgumentHelp("self-confidence, margin or lowest-self-confidence (the baseline).", valueName: "RANKING"))
@@ -176,15 +176,15 @@ struct OutOfFoldProbabilities {
         }
     }
 
-    /// The CSV that `cv --oof` writes: `row` (1-based), then `TASK.CLASS` columns.
+    /// The file `cv --oof` writes: `row` (1-based), then `TASK.CLASS` columns (CSV), or one
+    /// object per row with `probabilities` by task and class (JSONL).
     /// `keys`: DATA's row keys (`RowKeys`); a file with an `id` or `key` column must match them.
     static func read(_ path: String, tasks: [DataEncoder.TaskEncoding], keys: [String]) throws -> OutOfFoldProbabilities {
         let rowCount = keys.count
-        guard !path.lowercased().hasSuffix(".jsonl") else {
-            throw UsageError("--oof", "'\(path)': expected the CSV form (cv --oof FILE.csv)")
-        }
         guard let data = FileManager.default.contents(atPath: path) else { throw UsageError("--oof", "cannot read '\(path)'") }
-        let table = try DelimitedReader.read(bytes: [UInt8](data), file: path, delimiter: UInt8(ascii: ","))
+        let table = path.lowercased().hasSuffix(".jsonl")
+            ? try jsonlTable(data, file: path)
+            : try DelimitedReader.read(bytes: [UInt8](data), file: path, delimiter: UInt8(ascii: ","))
         guard let rowColumn = table.column("row") else { throw UsageError("--oof", "'\(path)' has no 'row' column; expected the file cv --oof writes") }
         var rows: [Int] = []
         for (i, cell) in rowColumn.enumerated() {
@@ -221,5 +221,32 @@ struct OutOfFoldProbabilities {
             throw table.error(row: order[i], column: "row", "row \(rows[order[i]] + 1) appears twice")
         }
         return OutOfFoldProbabilities(rows: order.map { rows[$0] }, values: values.mapValues { v in order.map { v[$0] } })
+    }
+
+    /// The JSONL form as the CSV form's table: `row`, `fold`, `id` or `key`, and a `TASK.CLASS`
+    /// column per probability, each row keeping its line for errors.
+    static func jsonlTable(_ data: Data, file: String) throws -> Table {
+        var header: [String] = [], columnOf: [String: Int] = [:]
+        var rows: [[Int: String]] = [], rowLines: [Int] = []
+        for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
+                throw DataError(file: file, line: index + 1, "expected one JSON object per line, as cv --oof FILE.jsonl writes")
+            }
+            var cells: [(String, Any)] = object.filter { !($0.value is [String: Any]) }.map { ($0.key, $0.value) }
+            for (task, classes) in (object["probabilities"] as? [String: Any] ?? [:]) {
+                for (name, p) in classes as? [String: Any] ?? [:] { cells.append(("\(task).\(name)", p)) }
+            }
+            var row: [Int: String] = [:]
+            for (key, value) in cells {
+                let c = columnOf[key] ?? header.count
+                if c == header.count { header.append(key); columnOf[key] = c }
+                row[c] = (value as? String) ?? (value as? NSNumber)?.stringValue ?? ""
+            }
+            rows.append(row)
+            rowLines.append(index + 1)
+        }
+        let columns = header.indices.map { c in rows.map { $0[c] ?? "" } }
+        return Table(file: file, header: header, columns: columns, rowLines: rowLines)
     }
 }

@@ -50,6 +50,12 @@ import Testing
         #expect(read.status == 0, "\(read.stderr)")
         let fromFile = try #require(Self.report(read.stdout)["suspects"] as? [[String: Any]])
         #expect(fromFile.compactMap { $0["row"] as? Int } == rows)
+        // The JSONL form of the same probabilities reads to the same suspects.
+        let oofJSONL = s.path + "/oof.jsonl"
+        #expect(try CLI.run(["cv", file, "--oof", oofJSONL, "--json"] + settings).status == 0)
+        let readJSONL = try CLI.run(["suspects", file, "--task", "label", "--oof", oofJSONL, "--json", "--top", "0"])
+        #expect(readJSONL.status == 0, "\(readJSONL.stderr)")
+        #expect((Self.report(readJSONL.stdout)["suspects"] as? [[String: Any]])?.compactMap { $0["row"] as? Int } == rows)
         // The same file against the rows in another order is refused: its keys name other rows.
         let lines = Self.noisyReviews().split(separator: "\n", omittingEmptySubsequences: true)
         let reordered = s.write("reordered.csv", ([lines[0]] + lines.dropFirst().reversed()).joined(separator: "\n") + "\n")
@@ -80,6 +86,10 @@ import Testing
                                       contains: "column 'label.pos'")
         let other = s.write("other.csv", "row,fold,mood.sad,mood.glad\n1,1,0.2,0.8\n")
         try checks.expectOneLineError(["suspects", file, "--task", "label", "--oof", other], startsWith: "--oof", contains: "no column 'label.neg'")
+        let badJSONL = s.write("oof.jsonl", #"{"row": 1, "fold": 1, "probabilities": {"label": {"neg": 0.2, "pos": 0.8}}}"# + "\n[1]\n")
+        try checks.expectOneLineError(["suspects", file, "--task", "label", "--oof", badJSONL], startsWith: badJSONL + ":2", contains: "one JSON object per line")
+        let outsideJSONL = s.write("outside.jsonl", #"{"row": 41, "fold": 1, "probabilities": {"label": {"neg": 0.2, "pos": 0.8}}}"#)
+        try checks.expectOneLineError(["suspects", file, "--task", "label", "--oof", outsideJSONL], startsWith: outsideJSONL + ":1", contains: "1 to 40")
         let outside = s.write("outside.csv", "row,fold,label.neg,label.pos\n41,1,0.2,0.8\n")
         try checks.expectOneLineError(["suspects", file, "--task", "label", "--oof", outside], startsWith: outside + ":2", contains: "1 to 40")
         // The workbench's --oof is read, and refused, before the screen opens.
