@@ -24,10 +24,10 @@ public struct TrainingOptions: ParsableArguments {
     @Option(name: .customLong("input"), help: ArgumentHelp("Use this column as an input (repeatable). Default: inferred.", valueName: "COL"))
     var inputs: [String] = []
 
-    @Option(name: .customLong("task"), help: ArgumentHelp("Train this column as a task, optionally with its kind: binary, multiclass, multilabel, regression (repeatable). Default: inferred.", valueName: "NAME[:KIND]"))
+    @Option(name: .customLong("task"), help: ArgumentHelp("Train this column as a task, optionally with its kind: binary, multiclass, multilabel, regression (repeatable; what follows the last ':' is a kind only if it names one, so a name may hold ':'). Default: inferred.", valueName: "NAME[:KIND]"))
     var tasks: [String] = []
 
-    @Option(name: .customLong("loss-weight"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Static weight of a task's loss (repeatable).", valueName: "NAME=W"))
+    @Option(name: .customLong("loss-weight"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Static weight of a task's loss (repeatable; split at the last '=', so a name may hold '=').", valueName: "NAME=W"))
     var lossWeights: [String] = []
 
     @Option(parsing: .unconditional, help: "Passes over the training rows, 1 to 1000000 (default: 10).")
@@ -176,22 +176,21 @@ public struct TrainingOptions: ParsableArguments {
         var o = RunOptions(data: data)
         o.inputs = inputs
         o.tasks = try tasks.map { item in
-            let parts = item.split(separator: ":", maxSplits: 1).map(String.init)
-            guard let name = parts.first, !name.isEmpty else { throw UsageError("--task", "expected NAME[:KIND], got '\(item)'") }
-            guard parts.count == 2 else { return (name, nil) }
-            guard let kind = TaskKind(rawValue: parts[1]) else {
-                throw UsageError("--task", "unknown kind '\(parts[1])' (expected binary, multiclass, multilabel or regression)")
-            }
+            // What follows the last ':' is a kind only if it names one: else `a:b` is the column's name.
+            let parts = NamedValue.split(item, at: ":")
+            let kind = parts.name == nil ? nil : TaskKind(rawValue: parts.value)
+            let name = kind == nil ? item : parts.name!
+            guard !name.isEmpty else { throw UsageError("--task", "expected NAME[:KIND], got '\(item)'") }
             return (name, kind)
         }
         if let twice = repeated(o.tasks.map(\.name)) { throw UsageError("--task", "'\(twice)' is named twice") }
         if let twice = repeated(inputs) { throw UsageError("--input", "'\(twice)' is named twice") }
         o.lossWeights = try lossWeights.map { item in
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let weight = Double(parts[1]) else {
+            let parts = NamedValue.split(item, at: "=")
+            guard let name = parts.name, !name.isEmpty, let weight = Double(parts.value) else {
                 throw UsageError("--loss-weight", "expected NAME=WEIGHT, got '\(item)'")
             }
-            return (parts[0], weight)
+            return (name, weight)
         }
         o.epochs = epochs
         o.batchSize = batchSize
@@ -255,11 +254,11 @@ public struct TrainingOptions: ParsableArguments {
             do { o.schedule = try LearningRateSchedule.parse(schedule) } catch { throw UsageError("--schedule", error.description) }
         }
         o.labelSmoothing = try labelSmoothing.map { item in
-            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-            guard let value = Double(parts.last!), parts.count == 1 || !parts[0].isEmpty else {
+            let parts = NamedValue.split(item, at: "=")
+            guard let value = Double(parts.value), parts.name?.isEmpty != true else {
                 throw UsageError("--label-smoothing", "expected X or TASK=X with X in [0, 1), got '\(item)'")
             }
-            return (parts.count == 2 ? parts[0] : nil, value)
+            return (parts.name, value)
         }
         o.corrections = corrections
         o.skipBadCorrections = skipBadCorrections
@@ -268,15 +267,15 @@ public struct TrainingOptions: ParsableArguments {
         }
         o.unlabeled = unlabeled
         o.losses = losses.map { item in
-            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-            return parts.count == 2 ? (parts[0], parts[1]) : (nil, item)
+            let parts = NamedValue.split(item, at: "=")
+            return (parts.name, parts.value)
         }
         o.ohem = try ohem.map { item in
-            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-            guard let fraction = Double(parts.last!), parts.count == 1 || !parts[0].isEmpty, fraction > 0, fraction <= 1 else {
+            let parts = NamedValue.split(item, at: "=")
+            guard let fraction = Double(parts.value), parts.name?.isEmpty != true, fraction > 0, fraction <= 1 else {
                 throw UsageError("--ohem", "expected FRACTION or TASK=FRACTION with FRACTION in (0, 1], got '\(item)'")
             }
-            return (parts.count == 2 ? parts[0] : nil, fraction)
+            return (parts.name, fraction)
         }
         return o
     }

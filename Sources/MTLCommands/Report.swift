@@ -112,10 +112,17 @@ enum Report {
         }.map { "  " + $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }.joined(separator: "\n")
     }
 
+    /// The most characters `number` writes: "-999.9999".
+    static let numberWidth = 9
+
+    /// A table's number in at most `numberWidth` characters, so a diverging run's 1e33 loss does
+    /// not widen its column: 4 decimals below 1000, whole numbers while they fit, then exponent
+    /// notation (3.1e+33); nan, inf and -inf as such (never Swift's -nan).
     static func number(_ v: Double) -> String {
-        if !v.isFinite { return "\(v)" }
-        if abs(v) >= 1000 { return String(format: "%.0f", v) }
-        return String(format: "%.4f", v)
+        if v.isNaN { return "nan" }
+        if v.isInfinite { return v < 0 ? "-inf" : "inf" }
+        let fixed = String(format: abs(v) >= 1000 ? "%.0f" : "%.4f", v)
+        return fixed.count <= numberWidth ? fixed : String(format: "%.1e", v)
     }
 
     static func count(_ n: Int) -> String {

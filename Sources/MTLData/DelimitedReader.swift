@@ -1,5 +1,6 @@
 /// Reads CSV and TSV (RFC 4180): quoted fields with `""` escapes and embedded newlines,
-/// CRLF or LF line ends, an optional UTF-8 byte-order mark. Blank lines are skipped.
+/// LF, CRLF or lone CR line ends (old Mac files; pandas reads all three), an optional UTF-8
+/// byte-order mark. Blank lines are skipped. Line numbers in errors count every kind of line end.
 ///
 /// ```swift
 /// let table = try DelimitedReader.read(bytes: data, file: "reviews.csv", delimiter: UInt8(ascii: ","))
@@ -7,7 +8,7 @@
 public enum DelimitedReader {
     public static func read(bytes: [UInt8], file: String, delimiter: UInt8) throws(DataError) -> Table {
         try bytes.withUnsafeBufferPointer { (buffer) throws(DataError) -> Table in
-            if let problem = ByteCheck.firstProblem(in: buffer) {
+            if let problem = ByteCheck.firstProblem(in: buffer, crEndsLines: true) {
                 throw DataError(file: file, line: problem.line, column: problem.column, problem.message)
             }
             var start = 0
@@ -64,12 +65,7 @@ public enum DelimitedReader {
 
         /// The next non-blank record and the line it starts on, or nil at the end.
         mutating func record() throws(DataError) -> ([String], Int)? {
-            while position < bytes.count {
-                let b = bytes[position]
-                if b == 0x0A { newline(); continue }
-                if b == 0x0D, position + 1 < bytes.count, bytes[position + 1] == 0x0A { position += 1; newline(); continue }
-                break
-            }
+            while lineEnd(at: position) > 0 { newline(lineEnd(at: position)) }
             if position >= bytes.count { return nil }
             let recordLine = line
             var fields: [String] = []
@@ -80,8 +76,17 @@ public enum DelimitedReader {
             }
         }
 
-        private mutating func newline() {
-            position += 1
+        /// The length of the line end at `index`: 2 for CRLF, 1 for LF or a lone CR, else 0.
+        private func lineEnd(at index: Int) -> Int {
+            guard index < bytes.count else { return 0 }
+            if bytes[index] == 0x0A { return 1 }
+            guard bytes[index] == 0x0D else { return 0 }
+            return index + 1 < bytes.count && bytes[index + 1] == 0x0A ? 2 : 1
+        }
+
+        /// Steps over a line end of `length` bytes.
+        private mutating func newline(_ length: Int) {
+            position += length
             line += 1
             lineStart = position
         }
@@ -99,10 +104,10 @@ public enum DelimitedReader {
                     position += 1
                     return (text, false)
                 }
-                if b == 0x0A || (b == 0x0D && position + 1 < bytes.count && bytes[position + 1] == 0x0A) {
+                let length = lineEnd(at: position)
+                if length > 0 {
                     let text = string(start, position)
-                    if b == 0x0D { position += 1 }
-                    newline()
+                    newline(length)
                     return (text, true)
                 }
                 if b == UInt8(ascii: "\"") {
@@ -133,9 +138,11 @@ public enum DelimitedReader {
                     position += 1
                     break
                 }
-                if b == 0x0A {
-                    content.append(b)
-                    newline()
+                // A line end inside quotes is data, kept as written; it still starts a new file line.
+                let length = lineEnd(at: position)
+                if length > 0 {
+                    content.append(contentsOf: bytes[position..<(position + length)])
+                    newline(length)
                     continue
                 }
                 content.append(b)
@@ -145,12 +152,8 @@ public enum DelimitedReader {
             if position >= bytes.count { return (text, true) }
             let b = bytes[position]
             if b == delimiter { position += 1; return (text, false) }
-            if b == 0x0A { newline(); return (text, true) }
-            if b == 0x0D, position + 1 < bytes.count, bytes[position + 1] == 0x0A {
-                position += 1
-                newline()
-                return (text, true)
-            }
+            let length = lineEnd(at: position)
+            if length > 0 { newline(length); return (text, true) }
             throw DataError(file: file, line: line, column: position - lineStart + 1,
                             "unexpected character after a closing quote")
         }

@@ -9,7 +9,7 @@
 public enum JSONLReader {
     public static func read(bytes: [UInt8], file: String) throws(DataError) -> Table {
         try bytes.withUnsafeBufferPointer { (buffer) throws(DataError) -> Table in
-            if let problem = ByteCheck.firstProblem(in: buffer) {
+            if let problem = ByteCheck.firstProblem(in: buffer, crEndsLines: false) {
                 throw DataError(file: file, line: problem.line, column: problem.column, problem.message)
             }
             var header: [String] = []

@@ -13,7 +13,10 @@ public enum SpecInference {
         var profiles: [String: ColumnProfile] = [:]
         for (i, name) in table.header.enumerated() { profiles[name] = ColumnProfile(table.columns[i]) }
         for name in inputs + tasks.map(\.0) where profiles[name] == nil && imageColumns(table, prefix: name) == nil {
-            throw DataError(file: table.file, key: name, "no such column (columns: \(table.header.joined(separator: ", ")))")
+            // `--task polarity:binnary` reads as a column named so (a name may hold ':'): say what a kind is.
+            let kinds = tasks.contains { $0.0 == name && name.contains(":") }
+                ? "; a kind after the last ':' is one of \(TaskKind.allCases.map(\.rawValue).joined(separator: ", "))" : ""
+            throw DataError(file: table.file, key: name, "no such column (columns: \(table.header.joined(separator: ", "))\(kinds))")
         }
 
         var spec = DatasetSpec(inputs: [], tasks: [])

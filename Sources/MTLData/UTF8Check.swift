@@ -1,8 +1,9 @@
 /// Checks raw bytes before parsing, so a bad byte is reported where it is rather than as a
 /// confusing parse error later.
 enum ByteCheck {
-    /// The first NUL byte or invalid UTF-8 sequence, with its 1-based line and column.
-    static func firstProblem(in bytes: UnsafeBufferPointer<UInt8>) -> (line: Int, column: Int, message: String)? {
+    /// The first NUL byte or invalid UTF-8 sequence, with its 1-based line and column. Lines end
+    /// at LF; with `crEndsLines`, also at a CR not followed by LF, as the delimited reader counts them.
+    static func firstProblem(in bytes: UnsafeBufferPointer<UInt8>, crEndsLines: Bool) -> (line: Int, column: Int, message: String)? {
         var line = 1
         var lineStart = 0
         var i = 0
@@ -11,7 +12,7 @@ enum ByteCheck {
             let b = bytes[i]
             if b < 0x80 {
                 if b == 0 { return (line, i - lineStart + 1, "NUL byte in text data") }
-                if b == 0x0A { line += 1; lineStart = i + 1 }
+                if b == 0x0A || (crEndsLines && b == 0x0D && (i + 1 == n || bytes[i + 1] != 0x0A)) { line += 1; lineStart = i + 1 }
                 i += 1
                 continue
             }

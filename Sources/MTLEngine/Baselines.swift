@@ -48,7 +48,7 @@ extension TrainingSetup {
         single.training.strategy = .fixed
         single.training.strategyOptions = [:]
         single.training.frozen = training.frozen.filter { !$0.hasPrefix("head.") || $0 == "head.\(name)" }
-        if let rule = training.earlyStop, rule.metric != "loss", !rule.metric.hasPrefix(name + "."),
+        if let rule = training.earlyStop, rule.metric != "loss", EarlyStop.taskMetric(rule.metric)?.task != name,
            !(rule.metric == EarlyStop.meanMacroF1 && model.heads[t].kind != .regression) {
             single.training.earlyStop = EarlyStop(metric: "loss", patience: rule.patience)
         }

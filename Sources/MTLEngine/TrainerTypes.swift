@@ -79,42 +79,50 @@ public struct EarlyStop: Sendable, Codable, Equatable {
 
     /// Parses `METRIC[:PATIENCE]`, e.g. `loss`, `auto`, `domain.macro_f1:5`, for tasks of these kinds.
     /// A metric must be one its task reports (`mae` is a regression metric, not a binary one).
+    /// Task names may hold `.` and `:` (`score.v2.mae`, `a:b.mae:5`): metric names never do.
     /// Throws a one-line explanation of what is wrong and what would do.
     public static func parse(_ text: String, tasks: [(name: String, kind: TaskKind)]) throws(Invalid) -> EarlyStop {
+        // What follows the last ':' is the patience unless the whole text is a metric (task `a:b`).
+        let parts = NamedValue.split(text, at: ":")
+        guard let written = parts.name, (try? metric(text, in: text, tasks: tasks)) == nil else {
+            return EarlyStop(metric: try metric(text, in: text, tasks: tasks), patience: standard.patience)
+        }
+        let resolved = try metric(written, in: text, tasks: tasks)
+        guard let patience = Int(parts.value), patience >= 0 else {
+            throw Invalid("patience must be a whole number ≥ 0, got '\(parts.value)' in '\(text)'")
+        }
+        return EarlyStop(metric: resolved, patience: patience)
+    }
+
+    /// The task and its metric that `TASK.METRIC` names, split at the last '.' (a task name may
+    /// hold dots, a metric name never does); nil for `loss` and `macro_f1`, which name no task.
+    public static func taskMetric(_ metric: String) -> (task: String, metric: String)? {
+        let parts = NamedValue.split(metric, at: ".")
+        return parts.name.map { ($0, parts.value) }
+    }
+
+    /// The metric `written` names (`auto` resolved), or why it names none; `text` is the whole rule.
+    private static func metric(_ written: String, in text: String, tasks: [(name: String, kind: TaskKind)]) throws(Invalid) -> String {
         let example = tasks.first.map { "\($0.name).\(TaskMetrics.names(for: $0.kind)[1]):3" } ?? "loss:3"
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count <= 2, let written = parts.first, !written.isEmpty else {
-            throw Invalid("expected METRIC[:PATIENCE] with METRIC 'loss', 'macro_f1', 'auto' or TASK.METRIC (e.g. \(example)), got '\(text)'")
-        }
-        var patience = standard.patience
-        if parts.count == 2 {
-            guard let p = Int(parts[1]), p >= 0 else {
-                throw Invalid("patience must be a whole number ≥ 0, got '\(parts[1])' in '\(text)'")
-            }
-            patience = p
-        }
-        var metric = written
-        if metric == automatic {
-            metric = !tasks.isEmpty && tasks.allSatisfy({ $0.kind != .regression }) ? meanMacroF1 : "loss"
-        }
-        if metric == meanMacroF1 {
+        let expected = "expected METRIC[:PATIENCE] with METRIC 'loss', 'macro_f1', 'auto' or TASK.METRIC (e.g. \(example)), got '\(text)'"
+        let name = written != automatic ? written
+            : !tasks.isEmpty && tasks.allSatisfy({ $0.kind != .regression }) ? meanMacroF1 : "loss"
+        if name == "loss" { return name }
+        if name == meanMacroF1 {
             guard tasks.contains(where: { $0.kind != .regression }) else {
                 throw Invalid("'\(meanMacroF1)' is the mean macro-F1 of the classification tasks; this run has none (use loss or TASK.METRIC)")
             }
-        } else if metric != "loss" {
-            let pieces = metric.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-            guard pieces.count == 2 else {
-                throw Invalid("expected METRIC[:PATIENCE] with METRIC 'loss', 'macro_f1', 'auto' or TASK.METRIC (e.g. \(example)), got '\(text)'")
-            }
-            guard let task = tasks.first(where: { $0.name == pieces[0] }) else {
-                throw Invalid("no task named '\(pieces[0])' in '\(text)' (tasks: \(tasks.map(\.name).joined(separator: ", ")))")
-            }
-            let names = TaskMetrics.names(for: task.kind)
-            guard names.contains(pieces[1]) else {
-                throw Invalid("task '\(task.name)' (\(task.kind.rawValue)) has no metric '\(pieces[1])' (its metrics: \(names.joined(separator: ", ")))")
-            }
+            return name
         }
-        return EarlyStop(metric: metric, patience: patience)
+        guard let named = taskMetric(name) else { throw Invalid(expected) }
+        guard let task = tasks.first(where: { $0.name == named.task }) else {
+            throw Invalid("no task named '\(named.task)' in '\(text)' (tasks: \(tasks.map(\.name).joined(separator: ", ")))")
+        }
+        let names = TaskMetrics.names(for: task.kind)
+        guard names.contains(named.metric) else {
+            throw Invalid("task '\(task.name)' (\(task.kind.rawValue)) has no metric '\(named.metric)' (its metrics: \(names.joined(separator: ", ")))")
+        }
+        return name
     }
 
     /// Why a rule does not parse.

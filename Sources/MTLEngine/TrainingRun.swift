@@ -417,9 +417,8 @@ final class TrainingRun {
                 .compactMap { record.validation[$0].value(name) }
             return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
         }
-        let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let t = tasks.firstIndex(of: parts[0]) else { return nil }
-        return record.validation[t].value(parts[1])
+        guard let named = EarlyStop.taskMetric(name), let t = tasks.firstIndex(of: named.task) else { return nil }
+        return record.validation[t].value(named.metric)
     }
 
     private func measureThroughput(samples: Int) {

@@ -92,9 +92,8 @@ extension TrainingRun {
     /// The metric that picks a task's C: the early-stopping rule's when it names this task,
     /// else macro-F1 (RMSE for regression), as the linear baseline picks it.
     private func wideFitMetric(_ t: Int) -> String {
-        if let rule = config.earlyStop?.metric {
-            let parts = rule.split(separator: ".", maxSplits: 1).map(String.init)
-            if parts.count == 2, parts[0] == tasks[t], parts[1] != "loss" { return parts[1] }
+        if let rule = config.earlyStop?.metric, let named = EarlyStop.taskMetric(rule), named.task == tasks[t], named.metric != "loss" {
+            return named.metric
         }
         return model.config.heads[t].kind == .regression ? "rmse" : "macro_f1"
     }

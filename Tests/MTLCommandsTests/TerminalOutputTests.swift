@@ -1,5 +1,6 @@
 import Foundation
 import MTLData
+import MTLEngine
 import Testing
 @testable import MTLCommands
 
@@ -74,5 +75,31 @@ import Testing
         let lines = table.split(separator: "\n").map(String.init)
         #expect(lines.map { TextWidth.of($0) } == [14, 14, 14, 14], "\(table)")
         #expect(lines[3] == "  e\u{FFFD}       3.0")
+    }
+
+    /// A diverging run's losses keep the table's columns: no cell is wider than "-999.9999".
+    @Test func numbersKeepTheirWidthAtAnyMagnitude() {
+        let cases: [(Double, String)] = [
+            (0.25, "0.2500"), (-999.99994, "-999.9999"), (999.99996, "1000.0000"), (123_456_789, "123456789"),
+            (-12_345_678, "-12345678"), (999_999_999.7, "1.0e+09"), (3.14e33, "3.1e+33"), (-9.96e100, "-1.0e+101"),
+            (Double.greatestFiniteMagnitude, "1.8e+308"), (-Double.greatestFiniteMagnitude, "-1.8e+308"),
+            (1e-300, "0.0000"), (.nan, "nan"), (-Double.nan, "nan"), (.infinity, "inf"), (-.infinity, "-inf"),
+        ]
+        for (value, text) in cases {
+            #expect(Report.number(value) == text, "\(value)")
+            #expect(Report.number(value).count <= "-999.9999".count, "\(value)")
+        }
+        // The per-epoch table: a diverging epoch's lines are as wide as an ordinary epoch's.
+        func widths(train: Double, val: Double) -> [Int] {
+            func set(_ loss: Double) -> TaskMetrics {
+                var metrics = TaskMetrics(loss: loss, count: 1)
+                metrics.accuracy = 0.5
+                return metrics
+            }
+            let table = Report.metricsTable(rows: [(label: "species", kind: .multiclass, metrics: [("train", set(train)), ("val", set(val))])])
+            return table.split(separator: "\n").map { TextWidth.of(String($0)) }
+        }
+        #expect(widths(train: 3.1e33, val: -.nan) == widths(train: 0.5, val: 0.25))
+        #expect(widths(train: -.infinity, val: 1e9) == widths(train: 0.5, val: 0.25))
     }
 }

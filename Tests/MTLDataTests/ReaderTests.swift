@@ -66,6 +66,41 @@ import Testing
     @Test func strayQuoteInsideUnquotedField() {
         #expect(throws: DataError.self) { try read("a,b\n1,x\"y\n") }
     }
+
+    /// Old Mac files end lines with a lone CR; pandas reads them, so do we (not as one long line).
+    @Test func crOnlyLineEndsReadAsTheirLFVersion() throws {
+        let lf = "id,text,label\n1,\"a, b\",pos\n\n2,plain,neg\n3,\"say \"\"hi\"\"\",pos\n"
+        let cr = try read(lf.replacingOccurrences(of: "\n", with: "\r"))
+        let expected = try read(lf)
+        #expect(cr.header == expected.header && cr.columns == expected.columns && cr.rowLines == expected.rowLines)
+        #expect(cr.rowLines == [2, 4, 5])
+        let tabs = try read("a\tb\r1\t2\r", delimiter: "\t")
+        #expect(tabs.column("b") == ["2"])
+    }
+
+    /// A CR inside quotes is data, CRLF stays one line end, and each still starts a file line.
+    @Test func mixedLineEndsAndACRInsideQuotes() throws {
+        let table = try read("a,b\r\n1,\"x\ry\"\r2,\"p\r\nq\"\n3,z")
+        #expect(table.column("b") == ["x\ry", "p\r\nq", "z"])
+        #expect(table.rowLines == [2, 4, 6])
+    }
+
+    @Test func errorsInACROnlyFileNameTheirLine() {
+        #expect(throws: DataError(file: "t.csv", line: 3, "expected 2 fields as in the header, found 3")) {
+            try read("a,b\r1,2\r1,2,3\r")
+        }
+        #expect(throws: DataError(file: "t.csv", line: 3, column: 3, "unterminated quoted field")) {
+            try read("a,b\r1,2\r3,\"open\r4,5\r")
+        }
+        #expect(throws: DataError(file: "t.csv", line: 4, column: 4, "quote inside an unquoted field (quote the whole field and double the quote)")) {
+            try read("a,b\r1,\"two\rlines\"\r2,x\"y\r")
+        }
+        var bytes = Array("a,b\r1,ok\r\n2,x".utf8)
+        bytes.append(0xFF)
+        #expect(throws: DataError(file: "t.csv", line: 3, column: 4, "invalid UTF-8 byte 0xff")) {
+            try DelimitedReader.read(bytes: bytes, file: "t.csv", delimiter: 0x2C)
+        }
+    }
 }
 
 @Suite struct JSONLReaderTests {
