@@ -171,7 +171,10 @@ public struct StreamRun: Sendable {
         guard let set else { return [] }
         return snapshot.tasks.map { task in
             guard let v = set[task] else { return TaskMetrics(loss: .nan, count: 0) }
-            var m = TaskMetrics(loss: (v.values["loss"] ?? nil) ?? .nan, count: v.count)
+            // The views read a count only as whether the set measured the task (> 0); when the
+            // producer does not know it, any number among the values says so.
+            let count = v.count ?? (v.values.values.contains { $0 != nil } ? 1 : 0)
+            var m = TaskMetrics(loss: (v.values["loss"] ?? nil) ?? .nan, count: count)
             func value(_ name: String) -> Double? { v.values[name] ?? nil }
             m.accuracy = value("accuracy")
             m.macroF1 = value("macro_f1")

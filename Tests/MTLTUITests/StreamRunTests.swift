@@ -45,6 +45,20 @@ final class StreamRunTests: XCTestCase {
         XCTAssertEqual(s.events.last?.kind, .warning)
     }
 
+    /// A count the producer does not know (null, as a Lightning or Keras callback writes it, or
+    /// left out) still reads: the task counts as measured when it reports a number.
+    func testAnEpochWithoutACountIsReadAndMeasured() {
+        var run = StreamRun()
+        read(&run, [
+            start,
+            #"{"event":"epoch","epoch":1,"step":5,"total_val_loss":null,"metrics":{"val":{"a":{"count":null,"loss":0.6},"b":{"loss":0.9,"mae":0.5}}}}"#,
+            #"{"event":"epoch","epoch":2,"step":10,"total_val_loss":null,"metrics":{"val":{"a":{"count":0,"loss":null},"b":{"mae":null}}}}"#,
+        ])
+        XCTAssertFalse(run.snapshot.events.contains { $0.kind == .error }, "\(run.snapshot.events.map(\.message))")
+        XCTAssertEqual(run.snapshot.history.map { $0.validation.map(\.count) }, [[1, 1], [0, 0]])
+        XCTAssertEqual(run.snapshot.history[0].validation[1].mae, 0.5)
+    }
+
     func testPendingCommandsClearOnTheirAckOrError() {
         var run = StreamRun()
         read(&run, [start])
