@@ -63,6 +63,37 @@ final class PythonStreamTests: XCTestCase {
         XCTAssertEqual(done.metrics["test"]?["score"]?.values["mae"], 0.7)
     }
 
+    /// The call a tester made, metrics without "count", raises at the call (the reader refused
+    /// every such line); with the count, or None where it is not known, every line reads.
+    func testTheBridgeRaisesAtAnEpochWithoutCountsAndWritesWhatTheReaderReads() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("py-counts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let stream = directory.appendingPathComponent("run.jsonl").path
+        let script = """
+        import sys
+        sys.path.insert(0, sys.argv[2])
+        from mtl_tui import Run
+        run = Run(sys.argv[1], {"a": "multiclass", "b": "regression"}, epochs=10)
+        run.step(5, 1, {"a": 0.9, "b": 2.0})
+        try:
+            run.epoch(1, 5, {"val": {"a": {"loss": 0.6, "accuracy": 0.5}}})
+            sys.exit("an epoch without counts was written")
+        except ValueError as error:
+            assert 'has no "count"' in str(error), error
+        run.epoch(1, 5, {"val": {"a": {"count": 40, "loss": 0.6, "accuracy": 0.5}, "b": {"count": None, "loss": 1.5}}})
+        run.done("finished", 5, {"val": {"b": {"count": None, "mae": 0.7}}})
+        """
+        try runPython(script, stream)
+        let lines = try String(contentsOfFile: stream, encoding: .utf8).split(separator: "\n").map(String.init)
+        let events = try lines.map { try RunProtocol.decode(RunEvent.self, from: $0) }
+        XCTAssertEqual(events.map(\.name), ["start", "step", "epoch", "done"])
+        guard case .epoch(let epoch) = events[2] else { return XCTFail("\(events)") }
+        XCTAssertEqual(epoch.metrics["val"]?["a"]?.count, 40)
+        XCTAssertEqual(epoch.metrics["val"]?["b"]?.values["loss"], 1.5)
+        XCTAssertNil(try XCTUnwrap(epoch.metrics["val"]?["b"]).count, "not known: null")
+    }
+
     func testSwiftReadsThePythonBridgesExamples() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("py-examples-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
