@@ -79,7 +79,7 @@ public struct StreamRun: Sendable {
             snapshot.lossWeights = start.tasks.map { _ in 1 }
             snapshot.userWeights = snapshot.lossWeights
             snapshot.weightTrace = start.tasks.map { _ in [WeightPoint.reported(step: 0, weight: 1)] }
-            snapshot.epochs = max(start.epochs ?? 1, 1)
+            snapshot.epochs = max(start.epochs ?? 0, 0)   // 0: not said, shown as unknown
             snapshot.parameterCount = start.parameters ?? 0
             snapshot.layers = (start.layers ?? []).map { LayerSummary.reported(name: $0.name, parameters: $0.parameters) }
             snapshot.stepsPerEpoch = start.stepsPerEpoch ?? 0
@@ -105,9 +105,13 @@ public struct StreamRun: Sendable {
             snapshot.history.append(EpochRecord.reported(epoch: epoch.epoch, step: epoch.step, train: train, validation: validation,
                                                 validationTotal: epoch.totalValLoss ?? .nan, seconds: epoch.seconds ?? 0))
             snapshot.step = max(snapshot.step, epoch.step)
-            snapshot.epoch = min(epoch.epoch, snapshot.epochs - 1)
+            snapshot.epoch = snapshot.epochs > 0 ? min(epoch.epoch, snapshot.epochs - 1) : epoch.epoch
             snapshot.stepsPerEpoch = epoch.step / max(epoch.epoch, 1)
-            if let seconds = epoch.seconds, seconds > 0, snapshot.stepsPerEpoch > 0 {
+            if let lr = epoch.lr {
+                snapshot.learningRate = lr
+                snapshot.traceRate(lr, at: epoch.step)
+            }
+            if let seconds = epoch.seconds, seconds > 0, snapshot.stepsPerEpoch > 0, snapshot.epochs > 0 {
                 snapshot.etaSeconds = Double(snapshot.epochs - epoch.epoch) * seconds
             }
         case .message(let message):

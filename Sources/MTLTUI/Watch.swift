@@ -206,8 +206,8 @@ public final class StreamWatch {
             return .success(RunCommand(.setLossWeight, task: task, weight: scaled))
         case .setLearningRate(let rate): return .success(RunCommand(.setLR, lr: rate))
         case .scaleLearningRate(let factor):
-            guard run.snapshot.learningRate > 0 else { return .failure(LineError("this stream reports no learning rate to scale")) }
-            return .success(RunCommand(.setLR, lr: run.snapshot.learningRate * factor))
+            guard let rate = run.snapshot.reportedRate, rate > 0 else { return .failure(LineError("this stream reports no learning rate to scale")) }
+            return .success(RunCommand(.setLR, lr: rate * factor))
         case .unpinLossWeight, .setStrategy, .addEpochs, .setEarlyStop, .setLossShape, .setSchedule, .correct, .setPseudoLabel,
              .showExamples, .fork:
             return .failure(LineError("not in the run protocol: only mtl-tui's own workbench can do that"))

@@ -59,6 +59,28 @@ final class StreamRunTests: XCTestCase {
         XCTAssertEqual(run.snapshot.history[0].validation[1].mae, 0.5)
     }
 
+    /// The status line of a stream that does not say its steps per epoch or rate (the Python
+    /// bridge's default) or its epochs: unknowns read `—` or are left out, with no full bar.
+    func testTheStatusLineLeavesOutWhatTheStreamDoesNotSay() {
+        func status(_ lines: [String]) -> String {
+            var run = StreamRun()
+            read(&run, lines)
+            var grid = Grid(width: 100, height: 2)
+            Screen.statusBar(&grid, run.snapshot, ViewState(), y: 1, width: 100)
+            return grid.row(1)
+        }
+        let steps = (201...207).map { #"{"event":"step","step":\#($0),"epoch":21,"loss":{"a":0.5}}"# }
+        let knownEpochs = status([#"{"event":"start","version":1,"tasks":[{"name":"a","kind":"binary"}],"epochs":10000}"#] + steps)
+        XCTAssertTrue(knownEpochs.contains("epoch 21/10000 ░░░░") && !knownEpochs.contains("█"), knownEpochs)
+        XCTAssertTrue(knownEpochs.contains("step 207 · lr —"), knownEpochs)
+        let unknown = status([#"{"event":"start","version":1,"tasks":[{"name":"a","kind":"binary"}]}"#] + steps)
+        XCTAssertTrue(unknown.contains("epoch 21 step 207 · lr —") && !unknown.contains("░"), unknown)
+        // An epoch event says the steps per epoch and its rate.
+        let epoch = #"{"event":"epoch","epoch":20,"step":200,"lr":0.01,"total_val_loss":null,"metrics":{}}"#
+        let told = status([#"{"event":"start","version":1,"tasks":[{"name":"a","kind":"binary"}],"epochs":40}"#, epoch] + steps)
+        XCTAssertTrue(told.contains("epoch 21/40 █████") && told.contains("step 207/400 · lr 0.01"), told)
+    }
+
     func testPendingCommandsClearOnTheirAckOrError() {
         var run = StreamRun()
         read(&run, [start])
