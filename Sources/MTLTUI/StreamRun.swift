@@ -25,6 +25,8 @@ public struct StreamRun: Sendable {
     public private(set) var examples: [String: RunEvent.Examples] = [:]
     /// Lines read so far (for the title: a stream that never starts shows that it is read).
     public private(set) var lines = 0
+    /// The steps the stream reports per wall second as it is read, for the ETA.
+    private var stepRate = StepRate()
 
     public init() {}
 
@@ -50,6 +52,15 @@ public struct StreamRun: Sendable {
             log(.error, "stream line \(number): \(error.description)")
             if !started, unreadable == nil { unreadable = "line \(number): \(error.description)" }
         }
+    }
+
+    /// The wall-clock moment (`StepRate.now`) lines were folded in at: the ETA is the remaining
+    /// steps at the rate they arrive, so all a producer does between steps counts. A file read
+    /// from its start gives the first moment only: its backlog says nothing of the speed.
+    public mutating func clock(_ seconds: Double) {
+        guard snapshot.state == .running else { return stepRate.pause() }   // a pause is no progress
+        stepRate.observe(step: snapshot.step, at: seconds)
+        snapshot.etaSeconds = snapshot.totalSteps.flatMap { stepRate.eta(remaining: $0 - snapshot.step) }
     }
 
     /// A command this watcher wrote (with an id): pending until the producer answers it.
@@ -110,9 +121,6 @@ public struct StreamRun: Sendable {
             if let lr = epoch.lr {
                 snapshot.learningRate = lr
                 snapshot.traceRate(lr, at: epoch.step)
-            }
-            if let seconds = epoch.seconds, seconds > 0, snapshot.stepsPerEpoch > 0, snapshot.epochs > 0 {
-                snapshot.etaSeconds = Double(snapshot.epochs - epoch.epoch) * seconds
             }
         case .message(let message):
             log(TrainerEvent.Kind(rawValue: message.kind) ?? .info, message.message, step: message.step)

@@ -81,6 +81,37 @@ final class StreamRunTests: XCTestCase {
         XCTAssertTrue(told.contains("epoch 21/40 █████") && told.contains("step 207/400 · lr 0.01"), told)
     }
 
+    /// The ETA is the remaining steps at the rate they arrive in wall time, not the epochs'
+    /// compute `seconds`; a backlog read at once and a pause count for nothing.
+    func testTheETAIsTheRemainingStepsAtTheRateTheyArrive() throws {
+        var run = StreamRun()
+        var line = 0, step = 0
+        func steps(_ count: Int, at seconds: Double) {
+            for _ in 0..<count {
+                step += 1
+                line += 1
+                run.read(line: #"{"event":"step","step":\#(step),"epoch":\#(step / 5 + 1),"loss":{"a":0.5}}"#, number: line)
+            }
+            run.clock(seconds)
+        }
+        run.read(line: start, number: 1)   // 4 epochs of 5 steps
+        line = 1
+        steps(5, at: 100)   // the backlog
+        run.read(line: #"{"event":"epoch","epoch":1,"step":5,"seconds":0.01,"total_val_loss":null,"metrics":{}}"#, number: 7)
+        line = 7
+        XCTAssertNil(run.snapshot.etaSeconds, "nothing measured yet: the backlog says nothing of the speed")
+        for second in 1...5 { steps(1, at: 100 + 2 * Double(second)) }   // a step every 2 s
+        XCTAssertEqual(try XCTUnwrap(run.snapshot.etaSeconds), 2 * 10, accuracy: 1e-9)
+        run.read(line: #"{"event":"ack","command":"pause","step":10}"#, number: line + 1)
+        line += 1
+        run.clock(200)
+        run.read(line: #"{"event":"ack","command":"resume","step":10}"#, number: line + 1)
+        line += 1
+        run.clock(201)
+        steps(1, at: 203)
+        XCTAssertEqual(try XCTUnwrap(run.snapshot.etaSeconds), 2 * 9, accuracy: 1e-9, "the paused minute is not counted")
+    }
+
     func testPendingCommandsClearOnTheirAckOrError() {
         var run = StreamRun()
         read(&run, [start])
