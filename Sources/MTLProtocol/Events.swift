@@ -4,7 +4,8 @@ import Foundation
 /// `mtl-tui train --json` writes it, `mtl-tui watch` reads it, and the Python bridge writes it
 /// for PyTorch runs. `protocol/events.schema.json` documents every field.
 public enum RunProtocol {
-    /// The version in `start`; a reader refuses a stream of a newer major version.
+    /// The version in `start`. A reader shows a newer stream as far as it understands it, with a
+    /// warning, and sends its run no commands (`StreamRun.controlsOff`).
     public static let version = 1
 }
 

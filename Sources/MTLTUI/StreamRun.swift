@@ -21,6 +21,8 @@ public struct StreamRun: Sendable {
     public private(set) var unreadable: String?
     /// Set when `start` speaks a newer protocol than this reader.
     public private(set) var newerVersion: String?
+    /// The protocol version `start` gave.
+    public private(set) var version = RunProtocol.version
     /// Per task, its latest `examples` event (empty when the producer writes none).
     public private(set) var examples: [String: RunEvent.Examples] = [:]
     /// Lines read so far (for the title: a stream that never starts shows that it is read).
@@ -66,6 +68,37 @@ public struct StreamRun: Sendable {
     /// A command this watcher wrote (with an id): pending until the producer answers it.
     public mutating func sent(_ command: RunCommand) { pending.append(command) }
 
+    /// Why this watcher sends the run no commands: nil when it may, or before `start`.
+    public var controlsOff: ControlsOff? {
+        guard started else { return nil }
+        if version > RunProtocol.version { return .newerProtocol(version) }
+        return acceptsCommands ? nil : .notRead
+    }
+
+    public enum ControlsOff: Sendable, Equatable {
+        /// Its `start` does not say it reads commands.
+        case notRead
+        /// It speaks a newer protocol version, whose commands may mean something else.
+        case newerProtocol(Int)
+
+        /// A few words, for the runs view and the note on selecting the stream.
+        public var short: String {
+            switch self {
+            case .notRead: "reads no commands"
+            case .newerProtocol(let version): "speaks protocol \(version)"
+            }
+        }
+
+        /// Why, after the run's name.
+        public var reason: String {
+            switch self {
+            case .notRead: "does not read commands (its start event does not accept them)"
+            case .newerProtocol(let version):
+                "speaks protocol version \(version), newer than this watcher's \(RunProtocol.version), and could misread a command"
+            }
+        }
+    }
+
     /// The loss weight in force for a task as the stream last told it (1 before any change).
     public func weight(_ task: String) -> Double {
         snapshot.tasks.firstIndex(of: task).map { snapshot.lossWeights[$0] } ?? 1
@@ -77,9 +110,13 @@ public struct StreamRun: Sendable {
             if started { self = StreamRun() }   // a second run in the same file: show the new one
             started = true
             lines = 1
+            version = start.version
+            // Shown as far as it is understood, as readers skip what they do not know; but a
+            // newer run could read a command of this version otherwise, so none is sent.
             if start.version > RunProtocol.version {
-                newerVersion = "protocol version \(start.version) is newer than this reader's \(RunProtocol.version): some events may be missing"
-                log(.error, newerVersion!)
+                newerVersion = "protocol version \(start.version) is newer than this reader's \(RunProtocol.version): "
+                    + "shown as far as it is understood, and controls are off (it could misread a command)"
+                log(.warning, newerVersion!)
             }
             snapshot.state = .running
             snapshot.tasks = start.tasks.map(\.name)

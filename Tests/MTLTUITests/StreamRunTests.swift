@@ -189,4 +189,27 @@ final class StreamWatchCommandTests: XCTestCase {
         XCTAssertTrue(watch.state.note?.hasPrefix("cannot write the command file \(stream).commands: ") == true, "\(watch.state.note ?? "nil")")
         XCTAssertTrue(watch.current.pending.isEmpty, "a command that did not go is not pending")
     }
+
+    /// A newer protocol's stream is shown as far as it is understood, with a warning, and is
+    /// sent no command, though it says it reads them: it could read one otherwise.
+    func testANewerProtocolIsShownButNotSteered() throws {
+        let directory = NSTemporaryDirectory() + "watch-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let stream = directory + "/run.jsonl"
+        let lines = [#"{"event":"start","version":7,"tasks":[{"name":"a","kind":"binary"}],"accepts_commands":true,"epochs":2}"#,
+                     #"{"event":"step","step":3,"epoch":1,"loss":{"a":0.5},"novelty":{"x":1}}"#,
+                     #"{"event":"hologram","step":3}"#]
+        XCTAssertTrue(FileManager.default.createFile(atPath: stream, contents: Data((lines.joined(separator: "\n") + "\n").utf8)))
+        let watch = StreamWatch(source: .file(stream), themes: [])
+        let screen = watch.screen(width: 120, height: 30, view: .dashboard, unicode: true)
+        XCTAssertTrue(screen.contains("step 3"), screen)
+        XCTAssertTrue(screen.contains("protocol version 7 is newer than this reader's 1: shown as far as it is understood"), screen)
+        XCTAssertEqual(watch.current.snapshot.events.map(\.kind), [.warning, .info], "a warning, not an error")
+        XCTAssertEqual(watch.current.controlsOff, .newerProtocol(7))
+        watch.send(.pause, to: watch.selectedFeed)
+        XCTAssertEqual(watch.state.note, "controls are off: this run speaks protocol version 7, newer than this watcher's 1, and could misread a command")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stream + ".commands"), "no command was written")
+        XCTAssertTrue(watch.current.pending.isEmpty)
+    }
 }
