@@ -8,10 +8,7 @@ final class PythonStreamTests: XCTestCase {
         .deletingLastPathComponent()
 
     func testSwiftReadsEveryEventThePythonBridgeWrites() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("py-stream-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let stream = directory.appendingPathComponent("run.jsonl").path
+        let stream = try streamPath()
         // A loop of three steps: a good command, a bad one and a weight change arrive between steps.
         let script = """
         import json, sys
@@ -35,8 +32,7 @@ final class PythonStreamTests: XCTestCase {
         """
         try runPython(script, stream)
 
-        let lines = try String(contentsOfFile: stream, encoding: .utf8).split(separator: "\n").map(String.init)
-        let events = try lines.map { try RunProtocol.decode(RunEvent.self, from: $0) }
+        let events = try read(stream)
         XCTAssertEqual(events.map(\.name), ["start", "command_error", "message", "ack", "step", "step", "step", "epoch", "message", "done"])
         guard case .start(let start) = events[0], case .ack(let ack) = events[3], case .step(let first) = events[4],
               case .step(let last) = events[6], case .epoch(let epoch) = events[7], case .done(let done) = events[9],
@@ -66,10 +62,7 @@ final class PythonStreamTests: XCTestCase {
     /// The call a tester made, metrics without "count", raises at the call (the reader refused
     /// every such line); with the count, or None where it is not known, every line reads.
     func testTheBridgeRaisesAtAnEpochWithoutCountsAndWritesWhatTheReaderReads() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("py-counts-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let stream = directory.appendingPathComponent("run.jsonl").path
+        let stream = try streamPath()
         let script = """
         import sys
         sys.path.insert(0, sys.argv[2])
@@ -85,8 +78,7 @@ final class PythonStreamTests: XCTestCase {
         run.done("finished", 5, {"val": {"b": {"count": None, "mae": 0.7}}})
         """
         try runPython(script, stream)
-        let lines = try String(contentsOfFile: stream, encoding: .utf8).split(separator: "\n").map(String.init)
-        let events = try lines.map { try RunProtocol.decode(RunEvent.self, from: $0) }
+        let events = try read(stream)
         XCTAssertEqual(events.map(\.name), ["start", "step", "epoch", "done"])
         guard case .epoch(let epoch) = events[2] else { return XCTFail("\(events)") }
         XCTAssertEqual(epoch.metrics["val"]?["a"]?.count, 40)
@@ -95,10 +87,7 @@ final class PythonStreamTests: XCTestCase {
     }
 
     func testSwiftReadsThePythonBridgesExamples() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("py-examples-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let stream = directory.appendingPathComponent("run.jsonl").path
+        let stream = try streamPath()
         let script = """
         import sys
         sys.path.insert(0, sys.argv[2])
@@ -110,15 +99,26 @@ final class PythonStreamTests: XCTestCase {
         run.examples("polarity", rows, (["neg", "pos"], [[5, 2], [1, 6]]), epoch=1)
         """
         try runPython(script, stream)
-        let lines = try String(contentsOfFile: stream, encoding: .utf8).split(separator: "\n").map(String.init)
-        guard case .examples(let examples) = try RunProtocol.decode(RunEvent.self, from: try XCTUnwrap(lines.last)) else {
-            return XCTFail("\(lines)")
-        }
+        let events = try read(stream)
+        guard case .examples(let examples) = try XCTUnwrap(events.last) else { return XCTFail("\(events)") }
         XCTAssertEqual(examples, RunEvent.Examples(
             task: "polarity", step: 12, epoch: 1,
             rows: [.init(key: "b", text: "not good", split: "train", label: "neg", predicted: "pos", probability: 0.8, loss: 1.61),
                    .init(key: "a", text: "fine", split: "val", label: "pos", predicted: "pos", probability: 0.7, loss: 0.36)],
             confusion: .init(classes: ["neg", "pos"], matrix: [[5, 2], [1, 6]])))
+    }
+
+    /// A stream's path in a directory of its own, removed when the test ends.
+    func streamPath() throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("py-stream-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        return directory.appendingPathComponent("run.jsonl").path
+    }
+
+    /// Every line of the stream, decoded by the Swift reader (a line it cannot read throws).
+    func read(_ stream: String) throws -> [RunEvent] {
+        try String(contentsOfFile: stream, encoding: .utf8).split(separator: "\n").map { try RunProtocol.decode(RunEvent.self, from: String($0)) }
     }
 
     /// Runs `script` with the stream's path and the bridge's folder as its arguments; it must exit 0.
