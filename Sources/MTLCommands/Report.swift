@@ -30,7 +30,7 @@ enum Report {
     static func metricsObject(_ metrics: [TaskMetrics], tasks: [String], kinds: [TaskKind]) -> [String: Any] {
         func orNull(_ value: Double?) -> Any { value.map { $0 as Any } ?? NSNull() }
         return TaskMetricValues.set(metrics, tasks: tasks, kinds: kinds).mapValues { m in
-            var values: [String: Any] = ["count": m.count]
+            var values: [String: Any] = ["count": m.count.map { $0 as Any } ?? NSNull()]
             for (name, value) in m.values { values[name] = orNull(value) }
             if let confusion = m.confusion { values["confusion"] = confusion }
             if let precision = m.precisionPerClass { values["precision_per_class"] = precision.map(orNull) }

@@ -13,7 +13,8 @@ struct WatchCommand: ParsableCommand {
         input. Charts, metrics and events appear as for a run of the workbench's own. When the \
         run's start event says it accepts commands, the controls (pause, step, weights, rate, \
         freeze, save) append commands to STREAM.commands, shown as pending until the run \
-        acknowledges them; otherwise they are off. Quitting leaves the run alone.
+        acknowledges them; otherwise, or when it speaks a newer protocol version (shown as far \
+        as it is understood), they are off. Quitting leaves the run alone.
 
         Examples:
           mtl-tui train sample-data/vader-domains --events run.jsonl &

@@ -57,6 +57,8 @@ extension TrainingRun {
         snapshot.linearTasks = []
         snapshot.test = nil
         snapshot.etaSeconds = nil
+        lastStepTime = nil   // the wait for this command was no progress
+        stepRate.pause()
         // Training decides at 0.5 again; the thresholds are tuned anew when it ends.
         evaluator.thresholds = tasks.map { _ in nil }
         snapshot.examples?.thresholds = []

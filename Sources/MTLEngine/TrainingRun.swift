@@ -50,6 +50,8 @@ final class TrainingRun {
     var lastReportedRate: Double?
     var lastPublish = Date.distantPast
     var lastStepTime: Date?
+    /// Steps per wall second, for the ETA (StepRate.swift).
+    var stepRate = StepRate()
     var corrections = LiveCorrections()
     var trainingRowSet: Set<Int>?
     /// Training rows with no label for any task, and this epoch's pseudo-label counts per task.
@@ -185,6 +187,7 @@ final class TrainingRun {
                 return true
             }
             lastStepTime = nil
+            stepRate.pause()
             publish(force: true)
             channel.waitForCommand(seconds: 0.1)
         }
@@ -428,10 +431,8 @@ final class TrainingRun {
             snapshot.samplesPerSecond = snapshot.samplesPerSecond == 0 ? rate : 0.95 * snapshot.samplesPerSecond + 0.05 * rate
         }
         lastStepTime = now
-        if snapshot.samplesPerSecond > 0 {
-            let remainingSteps = (config.epochs - position.epoch) * batchesPerEpoch - position.batch
-            snapshot.etaSeconds = Double(max(remainingSteps, 0) * config.batchSize) / snapshot.samplesPerSecond
-        }
+        stepRate.observe(step: position.step, at: StepRate.now)
+        snapshot.etaSeconds = stepRate.eta(remaining: (config.epochs - position.epoch) * batchesPerEpoch - position.batch)
     }
 
     func log(_ kind: TrainerEvent.Kind, _ message: String) {

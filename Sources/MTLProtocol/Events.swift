@@ -4,7 +4,8 @@ import Foundation
 /// `mtl-tui train --json` writes it, `mtl-tui watch` reads it, and the Python bridge writes it
 /// for PyTorch runs. `protocol/events.schema.json` documents every field.
 public enum RunProtocol {
-    /// The version in `start`; a reader refuses a stream of a newer major version.
+    /// The version in `start`. A reader shows a newer stream as far as it understands it, with a
+    /// warning, and sends its run no commands (`StreamRun.controlsOff`).
     public static let version = 1
 }
 
@@ -240,7 +241,10 @@ extension RunEvent {
 /// One task's metrics in a set: `count`, named values (`loss`, `accuracy`, `macro_f1`, `mae`…),
 /// and per-class arrays where the task has classes. Named values are null when undefined.
 public struct TaskMetricValues: Codable, Sendable, Equatable {
-    public var count: Int
+    /// Rows with the task's label the values were computed on (0: none, and the values are null);
+    /// nil when the producer does not know it (a Lightning or Keras callback). Written as null; read
+    /// also when absent, since a viewer needs it only to tell a measured task from one that was not.
+    public var count: Int?
     public var values: [String: Double?]
     public var confusion: [[Int]]?
     public var precisionPerClass: [Double?]?
@@ -249,14 +253,14 @@ public struct TaskMetricValues: Codable, Sendable, Equatable {
     public var supportPerClass: [Int]?
     public var thresholds: [Double?]?
 
-    public init(count: Int, values: [String: Double?]) { self.count = count; self.values = values }
+    public init(count: Int?, values: [String: Double?]) { self.count = count; self.values = values }
 
     private static let fixed: Set<String> = ["count", "confusion", "precision_per_class", "recall_per_class",
                                              "f1_per_class", "support_per_class", "thresholds"]
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: AnyKey.self)
-        count = try c.decode(Int.self, forKey: AnyKey("count"))
+        count = try c.decodeIfPresent(Int.self, forKey: AnyKey("count"))
         confusion = try c.decodeIfPresent([[Int]].self, forKey: AnyKey("confusion"))
         precisionPerClass = try c.decodeIfPresent([Double?].self, forKey: AnyKey("precision_per_class"))
         recallPerClass = try c.decodeIfPresent([Double?].self, forKey: AnyKey("recall_per_class"))

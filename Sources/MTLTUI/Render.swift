@@ -82,18 +82,20 @@ public enum Screen {
             grid.put(preparing, x: x, y: y, style: Style(.info), limit: width - x)
             return
         }
-        let totalSteps = max(s.stepsPerEpoch * s.epochs, 1)
-        x += grid.put("epoch \(min(s.epoch + 1, max(s.epochs, 1)))/\(s.epochs) ", x: x, y: y)
-        let barWidth = max(10, min(30, grid.width / 6))
-        let filled = min(barWidth, barWidth * s.step / totalSteps)
-        let bar = state.unicode ? String(repeating: "█", count: filled) + String(repeating: "░", count: barWidth - filled)
-            : String(repeating: "#", count: filled) + String(repeating: ".", count: barWidth - filled)
-        x += grid.put(bar, x: x, y: y, style: Style(.highlight)) + 1
-        var parts = [(text: "step \(s.step)/\(totalSteps)", rank: 5)]
+        x += grid.put(s.epochText + " ", x: x, y: y)
+        // A stream may not say how long the run is: then no bar, rather than a full one.
+        if let done = s.progress {
+            let barWidth = max(10, min(30, grid.width / 6))
+            let filled = min(barWidth, Int(Double(barWidth) * done))
+            let bar = state.unicode ? String(repeating: "█", count: filled) + String(repeating: "░", count: barWidth - filled)
+                : String(repeating: "#", count: filled) + String(repeating: ".", count: barWidth - filled)
+            x += grid.put(bar, x: x, y: y, style: Style(.highlight)) + 1
+        }
+        var parts = [(text: "step \(s.step)" + (s.totalSteps.map { "/\($0)" } ?? ""), rank: 5)]
         if let kept = s.restoredEpoch { parts.append(("early stop: kept epoch \(kept)", 4)) }
         if s.samplesPerSecond > 0, s.state == .running { parts.append(("\(compact(s.samplesPerSecond)) samples/s", 0)) }
         if let eta = s.etaSeconds, s.state.isActive { parts.append(("ETA \(duration(eta))", 3)) }
-        parts.append(("lr \(LineChart.format(s.learningRate))" + (s.schedule == .constant ? "" : " \(s.schedule.spec)"), 2))
+        parts.append(("lr \(s.rateText)" + (s.schedule == .constant ? "" : " \(s.schedule.spec)"), 2))
         if s.strategy != .fixed { parts.append(("weights \(s.strategy.rawValue)", 1)) }
         grid.put(FitText.fields(parts, width: width - x), x: x, y: y, limit: max(width - x, 0))
     }
@@ -164,4 +166,28 @@ public enum Screen {
         let s = Int(seconds.rounded())
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
+}
+
+/// How far the run is, as the status bar, the runs view and the controls say it. A watched stream
+/// may leave out the epochs, the steps in one and the rate: those show as unknown, not as 0 or 1.
+extension TrainerSnapshot {
+    /// `epoch 3/10`, or `epoch 3` when the run did not say how many.
+    var epochText: String { epochs > 0 ? "epoch \(min(epoch + 1, epochs))/\(epochs)" : "epoch \(epoch + 1)" }
+
+    /// Planned steps, when both the epochs and the steps in one are known.
+    var totalSteps: Int? { epochs > 0 && stepsPerEpoch > 0 ? epochs * stepsPerEpoch : nil }
+
+    /// The share done: by steps when their total is known, else by epochs begun before this one;
+    /// nil when the epochs are unknown too.
+    var progress: Double? {
+        if let total = totalSteps { return min(Double(step) / Double(total), 1) }
+        return epochs > 0 ? min(Double(epoch) / Double(epochs), 1) : nil
+    }
+
+    /// The learning rate once the run has reported one (a trainer from its first publish, a
+    /// stream when `start`, a step or an ack says it); before that `learningRate` 0 is no rate.
+    var reportedRate: Double? { rateTrace.isEmpty ? nil : learningRate }
+
+    /// The rate as the screens write it: `—` when not reported.
+    var rateText: String { reportedRate.map(LineChart.format) ?? "—" }
 }

@@ -180,7 +180,7 @@ enum RunsView {
         let run = overlay.runs[r], s = run.snapshot
         let marker = r == overlay.selected ? Glyph.cursor(state.unicode) : " "
         let status = run.isReference ? "saved" : s.state.rawValue + (run.saved ? "" : " *")
-        let progress = "epoch \(min(s.epoch + 1, max(s.epochs, 1)))/\(s.epochs) step \(s.step)"
+        let progress = "\(s.epochText) step \(s.step)"
         var best = s.tasks.indices.compactMap { t -> String? in
             let metric = TaskMetrics.mainMetric(for: s.taskKinds[t])
             guard let value = overlay.best(metric, task: s.tasks[t])[r] else { return nil }

@@ -49,7 +49,7 @@ enum SchedulePicker {
         var points = s.rateTrace.map { (x: Double($0.step), y: $0.weight) }
         if let last = points.last { points.append((x: range.upperBound, y: last.y)) }
         // The rate and schedule in force at the right end, when the line has room for both.
-        let now = " \(LineChart.format(s.learningRate)) \(s.schedule.spec)"
+        let now = s.reportedRate.map { " \(LineChart.format($0)) \(s.schedule.spec)" } ?? " —"
         let room = width - LineChart.labelWidth - 1
         let text = room > now.count + 20 ? now : ""
         Sparkline.draw(points, xRange: range, into: &grid, x: x + LineChart.labelWidth + 1, y: y,

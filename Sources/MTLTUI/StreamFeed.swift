@@ -73,6 +73,7 @@ final class StreamFeed: Sendable {
             run.withLock { run in
                 if poll.restarted { run.reset() }
                 for (event, number) in decoded { run.read(event, number: number) }
+                if !decoded.isEmpty { run.clock(StepRate.now) }
             }
         } catch {
             problem = error.description

@@ -21,10 +21,14 @@ public struct StreamRun: Sendable {
     public private(set) var unreadable: String?
     /// Set when `start` speaks a newer protocol than this reader.
     public private(set) var newerVersion: String?
+    /// The protocol version `start` gave.
+    public private(set) var version = RunProtocol.version
     /// Per task, its latest `examples` event (empty when the producer writes none).
     public private(set) var examples: [String: RunEvent.Examples] = [:]
     /// Lines read so far (for the title: a stream that never starts shows that it is read).
     public private(set) var lines = 0
+    /// The steps the stream reports per wall second as it is read, for the ETA.
+    private var stepRate = StepRate()
 
     public init() {}
 
@@ -52,8 +56,48 @@ public struct StreamRun: Sendable {
         }
     }
 
+    /// The wall-clock moment (`StepRate.now`) lines were folded in at: the ETA is the remaining
+    /// steps at the rate they arrive, so all a producer does between steps counts. A file read
+    /// from its start gives the first moment only: its backlog says nothing of the speed.
+    public mutating func clock(_ seconds: Double) {
+        guard snapshot.state == .running else { return stepRate.pause() }   // a pause is no progress
+        stepRate.observe(step: snapshot.step, at: seconds)
+        snapshot.etaSeconds = snapshot.totalSteps.flatMap { stepRate.eta(remaining: $0 - snapshot.step) }
+    }
+
     /// A command this watcher wrote (with an id): pending until the producer answers it.
     public mutating func sent(_ command: RunCommand) { pending.append(command) }
+
+    /// Why this watcher sends the run no commands: nil when it may, or before `start`.
+    public var controlsOff: ControlsOff? {
+        guard started else { return nil }
+        if version > RunProtocol.version { return .newerProtocol(version) }
+        return acceptsCommands ? nil : .notRead
+    }
+
+    public enum ControlsOff: Sendable, Equatable {
+        /// Its `start` does not say it reads commands.
+        case notRead
+        /// It speaks a newer protocol version, whose commands may mean something else.
+        case newerProtocol(Int)
+
+        /// A few words, for the runs view and the note on selecting the stream.
+        public var short: String {
+            switch self {
+            case .notRead: "reads no commands"
+            case .newerProtocol(let version): "speaks protocol \(version)"
+            }
+        }
+
+        /// Why, after the run's name.
+        public var reason: String {
+            switch self {
+            case .notRead: "does not read commands (its start event does not accept them)"
+            case .newerProtocol(let version):
+                "speaks protocol version \(version), newer than this watcher's \(RunProtocol.version), and could misread a command"
+            }
+        }
+    }
 
     /// The loss weight in force for a task as the stream last told it (1 before any change).
     public func weight(_ task: String) -> Double {
@@ -66,9 +110,13 @@ public struct StreamRun: Sendable {
             if started { self = StreamRun() }   // a second run in the same file: show the new one
             started = true
             lines = 1
+            version = start.version
+            // Shown as far as it is understood, as readers skip what they do not know; but a
+            // newer run could read a command of this version otherwise, so none is sent.
             if start.version > RunProtocol.version {
-                newerVersion = "protocol version \(start.version) is newer than this reader's \(RunProtocol.version): some events may be missing"
-                log(.error, newerVersion!)
+                newerVersion = "protocol version \(start.version) is newer than this reader's \(RunProtocol.version): "
+                    + "shown as far as it is understood, and controls are off (it could misread a command)"
+                log(.warning, newerVersion!)
             }
             snapshot.state = .running
             snapshot.tasks = start.tasks.map(\.name)
@@ -79,7 +127,7 @@ public struct StreamRun: Sendable {
             snapshot.lossWeights = start.tasks.map { _ in 1 }
             snapshot.userWeights = snapshot.lossWeights
             snapshot.weightTrace = start.tasks.map { _ in [WeightPoint.reported(step: 0, weight: 1)] }
-            snapshot.epochs = max(start.epochs ?? 1, 1)
+            snapshot.epochs = max(start.epochs ?? 0, 0)   // 0: not said, shown as unknown
             snapshot.parameterCount = start.parameters ?? 0
             snapshot.layers = (start.layers ?? []).map { LayerSummary.reported(name: $0.name, parameters: $0.parameters) }
             snapshot.stepsPerEpoch = start.stepsPerEpoch ?? 0
@@ -105,10 +153,11 @@ public struct StreamRun: Sendable {
             snapshot.history.append(EpochRecord.reported(epoch: epoch.epoch, step: epoch.step, train: train, validation: validation,
                                                 validationTotal: epoch.totalValLoss ?? .nan, seconds: epoch.seconds ?? 0))
             snapshot.step = max(snapshot.step, epoch.step)
-            snapshot.epoch = min(epoch.epoch, snapshot.epochs - 1)
+            snapshot.epoch = snapshot.epochs > 0 ? min(epoch.epoch, snapshot.epochs - 1) : epoch.epoch
             snapshot.stepsPerEpoch = epoch.step / max(epoch.epoch, 1)
-            if let seconds = epoch.seconds, seconds > 0, snapshot.stepsPerEpoch > 0 {
-                snapshot.etaSeconds = Double(snapshot.epochs - epoch.epoch) * seconds
+            if let lr = epoch.lr {
+                snapshot.learningRate = lr
+                snapshot.traceRate(lr, at: epoch.step)
             }
         case .message(let message):
             log(TrainerEvent.Kind(rawValue: message.kind) ?? .info, message.message, step: message.step)
@@ -171,7 +220,10 @@ public struct StreamRun: Sendable {
         guard let set else { return [] }
         return snapshot.tasks.map { task in
             guard let v = set[task] else { return TaskMetrics(loss: .nan, count: 0) }
-            var m = TaskMetrics(loss: (v.values["loss"] ?? nil) ?? .nan, count: v.count)
+            // The views read a count only as whether the set measured the task (> 0); when the
+            // producer does not know it, any number among the values says so.
+            let count = v.count ?? (v.values.values.contains { $0 != nil } ? 1 : 0)
+            var m = TaskMetrics(loss: (v.values["loss"] ?? nil) ?? .nan, count: count)
             func value(_ name: String) -> Double? { v.values[name] ?? nil }
             m.accuracy = value("accuracy")
             m.macroF1 = value("macro_f1")

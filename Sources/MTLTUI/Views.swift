@@ -19,7 +19,7 @@ enum ControlsView {
                 line += 1
             }
         }
-        put("learning rate \(LineChart.format(s.learningRate))  (< halve, > double)", Style(.highlight))
+        put("learning rate \(s.rateText)  (< halve, > double)", Style(.highlight))
         put("schedule \(s.schedule.spec) (L pick; < > scale it from here on)")
         put("strategy \(s.strategy.rawValue) (w next, W pick) · state \(s.state.rawValue) · step \(s.step)")
         put("  " + s.strategy.summary, Style(.muted))

@@ -97,8 +97,7 @@ public final class StreamWatch {
     /// `(` `)`: the stream that receives the controls.
     func select(_ delta: Int) -> String {
         selected = (selected + delta + feeds.count) % feeds.count
-        return "stream \(selected + 1) selected: \(selectedFeed.name)"
-            + (current.started && !current.acceptsCommands ? " (it does not read commands: controls are off)" : "")
+        return "stream \(selected + 1) selected: \(selectedFeed.name)" + (current.controlsOff.map { " (\($0.short): controls are off)" } ?? "")
     }
 
     /// The screen for runs read at one instant: the selected one drawn, every one overlaid.
@@ -114,8 +113,7 @@ public final class StreamWatch {
     /// Every stream as a run of the multi-run views: charts, legend, runs view.
     func overlay(_ runs: [StreamRun]) -> RunsOverlay {
         let views = zip(feeds, runs).enumerated().map { i, pair in
-            var view = RunView(id: i + 1, snapshot: pair.1.snapshot, origin: pair.0.name
-                               + (pair.1.started && !pair.1.acceptsCommands ? " · reads no commands" : ""))
+            var view = RunView(id: i + 1, snapshot: pair.1.snapshot, origin: pair.0.name + (pair.1.controlsOff.map { " · " + $0.short } ?? ""))
             view.saved = true   // nothing of a watched run is the watcher's to save
             return view
         }
@@ -157,8 +155,12 @@ public final class StreamWatch {
     /// Appends the command to the stream's own command channel, or says why it cannot go.
     func send(_ command: TrainerCommand, to feed: StreamFeed) {
         let run = feed.current
-        guard run.acceptsCommands else {
-            state.note = "controls are off: \(feeds.count > 1 ? feed.name : "this run") does not read commands (its start event does not accept them)"
+        guard run.started else {
+            state.note = "waiting for the stream to start: there is nothing to steer yet"
+            return
+        }
+        if let off = run.controlsOff {
+            state.note = "controls are off: \(feeds.count > 1 ? feed.name : "this run") \(off.reason)"
             return
         }
         guard run.snapshot.state.isActive else {
@@ -206,8 +208,8 @@ public final class StreamWatch {
             return .success(RunCommand(.setLossWeight, task: task, weight: scaled))
         case .setLearningRate(let rate): return .success(RunCommand(.setLR, lr: rate))
         case .scaleLearningRate(let factor):
-            guard run.snapshot.learningRate > 0 else { return .failure(LineError("this stream reports no learning rate to scale")) }
-            return .success(RunCommand(.setLR, lr: run.snapshot.learningRate * factor))
+            guard let rate = run.snapshot.reportedRate, rate > 0 else { return .failure(LineError("this stream reports no learning rate to scale")) }
+            return .success(RunCommand(.setLR, lr: rate * factor))
         case .unpinLossWeight, .setStrategy, .addEpochs, .setEarlyStop, .setLossShape, .setSchedule, .correct, .setPseudoLabel,
              .showExamples, .fork:
             return .failure(LineError("not in the run protocol: only mtl-tui's own workbench can do that"))

@@ -8,10 +8,7 @@ final class PythonStreamTests: XCTestCase {
         .deletingLastPathComponent()
 
     func testSwiftReadsEveryEventThePythonBridgeWrites() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("py-stream-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let stream = directory.appendingPathComponent("run.jsonl").path
+        let stream = try streamPath()
         // A loop of three steps: a good command, a bad one and a weight change arrive between steps.
         let script = """
         import json, sys
@@ -35,8 +32,7 @@ final class PythonStreamTests: XCTestCase {
         """
         try runPython(script, stream)
 
-        let lines = try String(contentsOfFile: stream, encoding: .utf8).split(separator: "\n").map(String.init)
-        let events = try lines.map { try RunProtocol.decode(RunEvent.self, from: $0) }
+        let events = try read(stream)
         XCTAssertEqual(events.map(\.name), ["start", "command_error", "message", "ack", "step", "step", "step", "epoch", "message", "done"])
         guard case .start(let start) = events[0], case .ack(let ack) = events[3], case .step(let first) = events[4],
               case .step(let last) = events[6], case .epoch(let epoch) = events[7], case .done(let done) = events[9],
@@ -63,11 +59,35 @@ final class PythonStreamTests: XCTestCase {
         XCTAssertEqual(done.metrics["test"]?["score"]?.values["mae"], 0.7)
     }
 
+    /// The call a tester made, metrics without "count", raises at the call (the reader refused
+    /// every such line); with the count, or None where it is not known, every line reads.
+    func testTheBridgeRaisesAtAnEpochWithoutCountsAndWritesWhatTheReaderReads() throws {
+        let stream = try streamPath()
+        let script = """
+        import sys
+        sys.path.insert(0, sys.argv[2])
+        from mtl_tui import Run
+        run = Run(sys.argv[1], {"a": "multiclass", "b": "regression"}, epochs=10)
+        run.step(5, 1, {"a": 0.9, "b": 2.0})
+        try:
+            run.epoch(1, 5, {"val": {"a": {"loss": 0.6, "accuracy": 0.5}}})
+            sys.exit("an epoch without counts was written")
+        except ValueError as error:
+            assert 'has no "count"' in str(error), error
+        run.epoch(1, 5, {"val": {"a": {"count": 40, "loss": 0.6, "accuracy": 0.5}, "b": {"count": None, "loss": 1.5}}})
+        run.done("finished", 5, {"val": {"b": {"count": None, "mae": 0.7}}})
+        """
+        try runPython(script, stream)
+        let events = try read(stream)
+        XCTAssertEqual(events.map(\.name), ["start", "step", "epoch", "done"])
+        guard case .epoch(let epoch) = events[2] else { return XCTFail("\(events)") }
+        XCTAssertEqual(epoch.metrics["val"]?["a"]?.count, 40)
+        XCTAssertEqual(epoch.metrics["val"]?["b"]?.values["loss"], 1.5)
+        XCTAssertNil(try XCTUnwrap(epoch.metrics["val"]?["b"]).count, "not known: null")
+    }
+
     func testSwiftReadsThePythonBridgesExamples() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("py-examples-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let stream = directory.appendingPathComponent("run.jsonl").path
+        let stream = try streamPath()
         let script = """
         import sys
         sys.path.insert(0, sys.argv[2])
@@ -79,15 +99,26 @@ final class PythonStreamTests: XCTestCase {
         run.examples("polarity", rows, (["neg", "pos"], [[5, 2], [1, 6]]), epoch=1)
         """
         try runPython(script, stream)
-        let lines = try String(contentsOfFile: stream, encoding: .utf8).split(separator: "\n").map(String.init)
-        guard case .examples(let examples) = try RunProtocol.decode(RunEvent.self, from: try XCTUnwrap(lines.last)) else {
-            return XCTFail("\(lines)")
-        }
+        let events = try read(stream)
+        guard case .examples(let examples) = try XCTUnwrap(events.last) else { return XCTFail("\(events)") }
         XCTAssertEqual(examples, RunEvent.Examples(
             task: "polarity", step: 12, epoch: 1,
             rows: [.init(key: "b", text: "not good", split: "train", label: "neg", predicted: "pos", probability: 0.8, loss: 1.61),
                    .init(key: "a", text: "fine", split: "val", label: "pos", predicted: "pos", probability: 0.7, loss: 0.36)],
             confusion: .init(classes: ["neg", "pos"], matrix: [[5, 2], [1, 6]])))
+    }
+
+    /// A stream's path in a directory of its own, removed when the test ends.
+    func streamPath() throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("py-stream-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        return directory.appendingPathComponent("run.jsonl").path
+    }
+
+    /// Every line of the stream, decoded by the Swift reader (a line it cannot read throws).
+    func read(_ stream: String) throws -> [RunEvent] {
+        try String(contentsOfFile: stream, encoding: .utf8).split(separator: "\n").map { try RunProtocol.decode(RunEvent.self, from: String($0)) }
     }
 
     /// Runs `script` with the stream's path and the bridge's folder as its arguments; it must exit 0.

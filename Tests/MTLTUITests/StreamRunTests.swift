@@ -45,6 +45,73 @@ final class StreamRunTests: XCTestCase {
         XCTAssertEqual(s.events.last?.kind, .warning)
     }
 
+    /// A count the producer does not know (null, as a Lightning or Keras callback writes it, or
+    /// left out) still reads: the task counts as measured when it reports a number.
+    func testAnEpochWithoutACountIsReadAndMeasured() {
+        var run = StreamRun()
+        read(&run, [
+            start,
+            #"{"event":"epoch","epoch":1,"step":5,"total_val_loss":null,"metrics":{"val":{"a":{"count":null,"loss":0.6},"b":{"loss":0.9,"mae":0.5}}}}"#,
+            #"{"event":"epoch","epoch":2,"step":10,"total_val_loss":null,"metrics":{"val":{"a":{"count":0,"loss":null},"b":{"mae":null}}}}"#,
+        ])
+        XCTAssertFalse(run.snapshot.events.contains { $0.kind == .error }, "\(run.snapshot.events.map(\.message))")
+        XCTAssertEqual(run.snapshot.history.map { $0.validation.map(\.count) }, [[1, 1], [0, 0]])
+        XCTAssertEqual(run.snapshot.history[0].validation[1].mae, 0.5)
+    }
+
+    /// The status line of a stream that does not say its steps per epoch or rate (the Python
+    /// bridge's default) or its epochs: unknowns read `—` or are left out, with no full bar.
+    func testTheStatusLineLeavesOutWhatTheStreamDoesNotSay() {
+        func status(_ lines: [String]) -> String {
+            var run = StreamRun()
+            read(&run, lines)
+            var grid = Grid(width: 100, height: 2)
+            Screen.statusBar(&grid, run.snapshot, ViewState(), y: 1, width: 100)
+            return grid.row(1)
+        }
+        let steps = (201...207).map { #"{"event":"step","step":\#($0),"epoch":21,"loss":{"a":0.5}}"# }
+        let knownEpochs = status([#"{"event":"start","version":1,"tasks":[{"name":"a","kind":"binary"}],"epochs":10000}"#] + steps)
+        XCTAssertTrue(knownEpochs.contains("epoch 21/10000 ░░░░") && !knownEpochs.contains("█"), knownEpochs)
+        XCTAssertTrue(knownEpochs.contains("step 207 · lr —"), knownEpochs)
+        let unknown = status([#"{"event":"start","version":1,"tasks":[{"name":"a","kind":"binary"}]}"#] + steps)
+        XCTAssertTrue(unknown.contains("epoch 21 step 207 · lr —") && !unknown.contains("░"), unknown)
+        // An epoch event says the steps per epoch and its rate.
+        let epoch = #"{"event":"epoch","epoch":20,"step":200,"lr":0.01,"total_val_loss":null,"metrics":{}}"#
+        let told = status([#"{"event":"start","version":1,"tasks":[{"name":"a","kind":"binary"}],"epochs":40}"#, epoch] + steps)
+        XCTAssertTrue(told.contains("epoch 21/40 █████") && told.contains("step 207/400 · lr 0.01"), told)
+    }
+
+    /// The ETA is the remaining steps at the rate they arrive in wall time, not the epochs'
+    /// compute `seconds`; a backlog read at once and a pause count for nothing.
+    func testTheETAIsTheRemainingStepsAtTheRateTheyArrive() throws {
+        var run = StreamRun()
+        var line = 0, step = 0
+        func steps(_ count: Int, at seconds: Double) {
+            for _ in 0..<count {
+                step += 1
+                line += 1
+                run.read(line: #"{"event":"step","step":\#(step),"epoch":\#(step / 5 + 1),"loss":{"a":0.5}}"#, number: line)
+            }
+            run.clock(seconds)
+        }
+        run.read(line: start, number: 1)   // 4 epochs of 5 steps
+        line = 1
+        steps(5, at: 100)   // the backlog
+        run.read(line: #"{"event":"epoch","epoch":1,"step":5,"seconds":0.01,"total_val_loss":null,"metrics":{}}"#, number: 7)
+        line = 7
+        XCTAssertNil(run.snapshot.etaSeconds, "nothing measured yet: the backlog says nothing of the speed")
+        for second in 1...5 { steps(1, at: 100 + 2 * Double(second)) }   // a step every 2 s
+        XCTAssertEqual(try XCTUnwrap(run.snapshot.etaSeconds), 2 * 10, accuracy: 1e-9)
+        run.read(line: #"{"event":"ack","command":"pause","step":10}"#, number: line + 1)
+        line += 1
+        run.clock(200)
+        run.read(line: #"{"event":"ack","command":"resume","step":10}"#, number: line + 1)
+        line += 1
+        run.clock(201)
+        steps(1, at: 203)
+        XCTAssertEqual(try XCTUnwrap(run.snapshot.etaSeconds), 2 * 9, accuracy: 1e-9, "the paused minute is not counted")
+    }
+
     func testPendingCommandsClearOnTheirAckOrError() {
         var run = StreamRun()
         read(&run, [start])
@@ -121,5 +188,28 @@ final class StreamWatchCommandTests: XCTestCase {
         watch.send(.pause, to: watch.selectedFeed)
         XCTAssertTrue(watch.state.note?.hasPrefix("cannot write the command file \(stream).commands: ") == true, "\(watch.state.note ?? "nil")")
         XCTAssertTrue(watch.current.pending.isEmpty, "a command that did not go is not pending")
+    }
+
+    /// A newer protocol's stream is shown as far as it is understood, with a warning, and is
+    /// sent no command, though it says it reads them: it could read one otherwise.
+    func testANewerProtocolIsShownButNotSteered() throws {
+        let directory = NSTemporaryDirectory() + "watch-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let stream = directory + "/run.jsonl"
+        let lines = [#"{"event":"start","version":7,"tasks":[{"name":"a","kind":"binary"}],"accepts_commands":true,"epochs":2}"#,
+                     #"{"event":"step","step":3,"epoch":1,"loss":{"a":0.5},"novelty":{"x":1}}"#,
+                     #"{"event":"hologram","step":3}"#]
+        XCTAssertTrue(FileManager.default.createFile(atPath: stream, contents: Data((lines.joined(separator: "\n") + "\n").utf8)))
+        let watch = StreamWatch(source: .file(stream), themes: [])
+        let screen = watch.screen(width: 120, height: 30, view: .dashboard, unicode: true)
+        XCTAssertTrue(screen.contains("step 3"), screen)
+        XCTAssertTrue(screen.contains("protocol version 7 is newer than this reader's 1: shown as far as it is understood"), screen)
+        XCTAssertEqual(watch.current.snapshot.events.map(\.kind), [.warning, .info], "a warning, not an error")
+        XCTAssertEqual(watch.current.controlsOff, .newerProtocol(7))
+        watch.send(.pause, to: watch.selectedFeed)
+        XCTAssertEqual(watch.state.note, "controls are off: this run speaks protocol version 7, newer than this watcher's 1, and could misread a command")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stream + ".commands"), "no command was written")
+        XCTAssertTrue(watch.current.pending.isEmpty)
     }
 }

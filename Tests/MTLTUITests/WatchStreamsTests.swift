@@ -45,7 +45,7 @@ import Testing
         // Stream 2's curve in its colour, dim (not selected); stream 1 is the panel's own.
         #expect(cells(grid, .task2, dim: true) > 10, "\(grid.text)")
 
-        #expect(watch.select(1) == "stream 2 selected: b.jsonl (it does not read commands: controls are off)")
+        #expect(watch.select(1) == "stream 2 selected: b.jsonl (reads no commands: controls are off)")
         grid = watch.frame(watch.feeds.map(\.current), width: 100, height: 30)
         #expect(grid.row(0).contains("watch b.jsonl (stream 2 of 2)"))
         #expect(grid.row(1).contains("step 20/80"), "\(grid.row(1))")

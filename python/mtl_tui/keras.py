@@ -89,7 +89,7 @@ class WatchCallback(_keras.callbacks.Callback):
             split, name = ("val", key[4:]) if key.startswith("val_") else ("train", key)
             for task in self.run.tasks:
                 if name.startswith(task + "_"):
-                    metrics.setdefault(split, {}).setdefault(task, {"count": 0})[name[len(task) + 1:]] = float(value)
+                    metrics.setdefault(split, {}).setdefault(task, {"count": None})[name[len(task) + 1:]] = float(value)
         self.run.epoch(epoch + 1, self.global_step, metrics, total_val_loss=logs.get("val_loss"))
 
     def on_train_end(self, logs=None):

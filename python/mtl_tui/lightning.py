@@ -49,7 +49,7 @@ class WatchCallback(_pl.Callback):
         for key, value in trainer.callback_metrics.items():   # "val_loss_TASK" → val / TASK / loss
             parts = key.split("_", 2)
             if len(parts) == 3 and parts[2] in self.run.tasks:
-                metrics.setdefault(parts[0], {}).setdefault(parts[2], {"count": 0})[parts[1]] = value
+                metrics.setdefault(parts[0], {}).setdefault(parts[2], {"count": None})[parts[1]] = value
         self.run.epoch(trainer.current_epoch + 1, trainer.global_step, metrics,
                        total_val_loss=trainer.callback_metrics.get("val_loss"))
 

@@ -31,6 +31,54 @@ def _clean(value):
     return value
 
 
+# Per-class arrays and the confusion matrix a task's metrics may carry besides its named values.
+_ARRAYS = ("precision_per_class", "recall_per_class", "f1_per_class", "support_per_class", "thresholds")
+
+
+def _number(value):
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def _metric_sets(metrics, tasks, call):
+    """`metrics` cleaned, or ValueError naming the first key `mtl-tui watch` could not read.
+
+    Each task's dict needs "count": the rows with the task's label that its values were computed
+    on. Only the caller knows it, so it must say it, or say None (not known)."""
+    metrics = _clean(metrics or {})
+    if not isinstance(metrics, dict):
+        raise ValueError("%s: metrics must be {set: {task: {name: value}}}, got %r" % (call, metrics))
+    for split, by_task in metrics.items():
+        if not isinstance(by_task, dict):
+            raise ValueError("%s: metrics[%r] must be {task: {name: value}}, got %r" % (call, split, by_task))
+        for task, values in by_task.items():
+            where = "%s: metrics[%r][%r]" % (call, split, task)
+            if task not in tasks:
+                raise ValueError("%s: no task %r (tasks: %s)" % (where, task, ", ".join(tasks)))
+            if not isinstance(values, dict):
+                raise ValueError("%s must be {name: value}, got %r" % (where, values))
+            if "count" not in values:
+                raise ValueError('%s has no "count": give the number of rows with a %s label these metrics were '
+                                 'computed on, or "count": None when it is not known' % (where, task))
+            count = values["count"]
+            if isinstance(count, float) and count.is_integer():   # a sum computed in floats
+                count = values["count"] = int(count)
+            if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 0):
+                raise ValueError('%s["count"] must be an int >= 0 or None, got %r' % (where, count))
+            for name, value in values.items():
+                if name == "confusion":
+                    ok = isinstance(value, list) and all(isinstance(row, list) and all(isinstance(c, int) for c in row)
+                                                         for row in value)
+                elif name in _ARRAYS:
+                    ok = isinstance(value, list) and all(_number(v) for v in value)
+                else:
+                    ok = name == "count" or _number(value)
+                if not ok:
+                    raise ValueError("%s[%r] must be %s, got %r" % (
+                        where, name, "a list of lists of ints" if name == "confusion"
+                        else "a list of numbers" if name in _ARRAYS else "a number or None", value))
+    return metrics
+
+
 def layers_of(module):
     """[(name, parameter count)] of a torch module's children: what `freeze NAME` takes."""
     return [(name, sum(p.numel() for p in child.parameters())) for name, child in module.named_children()]
@@ -170,8 +218,12 @@ class Run:
         self.write("step", **fields)
 
     def epoch(self, epoch, step, metrics, total_val_loss=None, seconds=None):
-        """`metrics`: {set: {task: {"count": n, "loss": x, "accuracy": y, ...}}} (set: train, val, test)."""
-        fields = {"epoch": int(epoch), "step": int(step), "metrics": metrics, "total_val_loss": total_val_loss}
+        """`metrics`: {set: {task: {"count": n, "loss": x, "accuracy": y, ...}}} (set: train, val, test).
+
+        `count` is required: the rows with the task's label the values were computed on (0 when the
+        set had none), or None when it is not known. ValueError names a key `watch` could not read."""
+        fields = {"epoch": int(epoch), "step": int(step), "metrics": _metric_sets(metrics, self.tasks, "epoch"),
+                  "total_val_loss": total_val_loss}
         if seconds is not None:
             fields["seconds"] = seconds
         self.write("epoch", **fields)
@@ -240,8 +292,8 @@ class Run:
         self.write("examples", **fields)
 
     def done(self, state, step, metrics=None, epoch=None):
-        """`state`: finished, stopped or diverged. Closes the stream."""
-        fields = {"state": state, "step": int(step), "metrics": metrics or {}}
+        """`state`: finished, stopped or diverged; `metrics` as in `epoch`. Closes the stream."""
+        fields = {"state": state, "step": int(step), "metrics": _metric_sets(metrics, self.tasks, "done")}
         if epoch is not None:
             fields["epoch"] = int(epoch)
         self.write("done", **fields)

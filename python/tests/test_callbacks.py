@@ -152,8 +152,8 @@ class KerasCallbackTests(unittest.TestCase):
         step = next(e for e in events if e["event"] == "step")
         self.assertEqual((step["step"], step["epoch"], step["loss"], step["total"]), (1, 1, {"a": 0.5, "b": 1.0}, 1.5))
         epoch = next(e for e in events if e["event"] == "epoch")
-        self.assertEqual(epoch["metrics"]["val"]["a"], {"count": 0, "loss": 0.4, "accuracy": 0.8})
-        self.assertEqual(epoch["metrics"]["train"]["b"], {"count": 0, "loss": 1.0})
+        self.assertEqual(epoch["metrics"]["val"]["a"], {"count": None, "loss": 0.4, "accuracy": 0.8})
+        self.assertEqual(epoch["metrics"]["train"]["b"], {"count": None, "loss": 1.0})
         self.assertEqual(events[-1]["state"], "stopped")
 
 

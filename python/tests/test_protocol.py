@@ -98,6 +98,34 @@ class RunTests(unittest.TestCase):
         self.assertEqual(start["model"], "Module")
         self.assertEqual(start["layers"], [{"name": "trunk", "parameters": 36}, {"name": "head_a", "parameters": 7}])
 
+    def test_epoch_metrics_need_a_count_said_at_the_call(self):
+        run = Run(self.path, {"a": "multiclass", "b": "regression"}, epochs=10)
+        # The tester's call: without counts, `watch` could not read the line; now it raises here.
+        with self.assertRaisesRegex(ValueError, r"""epoch: metrics\['val'\]\['a'\] has no "count": give the number of rows"""):
+            run.epoch(1, 10, {"val": {"a": {"loss": 0.4, "accuracy": 0.75}}})
+        with self.assertRaisesRegex(ValueError, r"""done: metrics\['test'\]\['b'\] has no "count": """):
+            run.done("finished", 10, {"test": {"b": {"mae": 0.3}}})
+        # The count when known (an integral float or a tensor's item() is fine), None when not.
+        run.epoch(1, 10, {"val": {"a": {"count": 24.0, "loss": 0.4}, "b": {"count": None, "loss": 0.9, "r2": float("nan")}}})
+        run.close()
+        self.assertEqual(read_events(self.path)[-1]["metrics"],
+                         {"val": {"a": {"count": 24, "loss": 0.4}, "b": {"count": None, "loss": 0.9, "r2": None}}})
+
+    def test_epoch_metrics_the_reader_could_not_read_are_refused_by_name(self):
+        run = Run(self.path, {"a": "binary"})
+        for metrics, message in [
+            ({"val": {"A": {"count": 1}}}, r"metrics\['val'\]\['A'\]: no task 'A' \(tasks: a\)"),
+            ({"val": {"a": {"count": -1}}}, r"""\["count"\] must be an int >= 0 or None, got -1"""),
+            ({"val": {"a": {"count": 2, "note": "fine"}}}, r"\['note'\] must be a number or None, got 'fine'"),
+            ({"val": {"a": {"count": 2, "confusion": [[1, 0], [0, "1"]]}}}, r"\['confusion'\] must be a list of lists of ints"),
+            ({"val": {"a": {"count": 2, "f1_per_class": 0.5}}}, r"\['f1_per_class'\] must be a list of numbers"),
+            ({"val": [0.5]}, r"metrics\['val'\] must be \{task: \{name: value\}\}"),
+        ]:
+            with self.assertRaisesRegex(ValueError, message):
+                run.epoch(1, 1, metrics)
+        run.close()
+        self.assertEqual([e["event"] for e in read_events(self.path)], ["start"], "nothing half-written")
+
     def test_rejects_an_unknown_task_kind(self):
         with self.assertRaisesRegex(ValueError, "task 'a': kind must be one of"):
             Run(self.path, {"a": "ranking"})
