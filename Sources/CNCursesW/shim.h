@@ -35,25 +35,36 @@ static inline void mtl_unblock_resize_signal(void) {
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
-// SIGINT, SIGTERM and SIGHUP only set a flag (all a handler may safely do); the main loop reads
-// it and leaves through endwin(). Unblocked here for the same reason as SIGWINCH.
-static volatile sig_atomic_t mtl_stop_flag = 0;
-static inline void mtl_on_stop_signal(int number) { (void)number; mtl_stop_flag = 1; }
+// SIGINT, SIGTERM and SIGHUP only record what arrived (all a handler may safely do); the main
+// loop polls it (StopSignals) and leaves through endwin(). Unblocked here for the same reason as
+// SIGWINCH; the three are masked while a handler runs, so one never interrupts another.
+static volatile sig_atomic_t mtl_first_stop = 0;
+static volatile sig_atomic_t mtl_interrupts = 0;
+static volatile sig_atomic_t mtl_termination = 0;
+static inline void mtl_on_stop_signal(int number) {
+    if (mtl_first_stop == 0) mtl_first_stop = number;
+    if (number == SIGINT) mtl_interrupts = mtl_interrupts + 1;
+    else mtl_termination = number;
+}
+static inline void mtl_stop_signal_set(sigset_t *set) {
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+}
 static inline void mtl_install_stop_handlers(void) {
     struct sigaction action;
-    sigemptyset(&action.sa_mask);
+    mtl_stop_signal_set(&action.sa_mask);
     action.sa_flags = 0;
     action.sa_handler = mtl_on_stop_signal;
-    sigset_t set;
-    sigemptyset(&set);
     int numbers[] = {SIGINT, SIGTERM, SIGHUP};
-    for (int i = 0; i < 3; i++) {
-        sigaction(numbers[i], &action, NULL);
-        sigaddset(&set, numbers[i]);
-    }
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    for (int i = 0; i < 3; i++) sigaction(numbers[i], &action, NULL);
+    pthread_sigmask(SIG_UNBLOCK, &action.sa_mask, NULL);
 }
-static inline int mtl_stop_signalled(void) { return mtl_stop_flag; }
+// The first stop signal's number (0: none yet), how many SIGINTs, the latest SIGTERM or SIGHUP.
+static inline int mtl_first_stop_signal(void) { return mtl_first_stop; }
+static inline int mtl_interrupt_count(void) { return mtl_interrupts; }
+static inline int mtl_termination_signal(void) { return mtl_termination; }
 
 // Whether the terminal can move the cursor (TERM=dumb cannot: nothing would appear).
 static inline int mtl_can_address_cursor(void) {

@@ -133,7 +133,7 @@ struct CrossValidate: ParsableCommand {
         if let divergence = final.divergence { fail("fold \(fold + 1): training diverged: \(divergence)") }
         if final.state == .stopped {
             Console.shared.err("mtl-tui: stopped in fold \(fold + 1) at step \(final.step)")
-            Foundation.exit(130)
+            Foundation.exit(StopSignals.stoppedStatus)
         }
         let kept = final.restoredEpoch.flatMap { epoch in final.history.last { $0.epoch == epoch } } ?? final.history.last
         guard let kept, let examples = final.examples else { fail("fold \(fold + 1): the run ended before its first epoch") }

@@ -102,7 +102,7 @@ struct Train: ParsableCommand {
         if let failure = final.saveFailure { fail("--save: \(failure)") }
         if final.state == .stopped {
             Console.shared.err("mtl-tui: stopped at step \(final.step)\(prepared.setup.saveDirectory.map { "; checkpoint in \($0)" } ?? "")")
-            throw ExitCode(130)
+            throw ExitCode(StopSignals.stoppedStatus)
         }
     }
 }
