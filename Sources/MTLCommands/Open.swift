@@ -109,14 +109,12 @@ struct Open: ParsableCommand {
         let workbench = Workbench(trainer: Trainer(prepared.setup, continuable: true), context: context, themes: themes,
                                   saveDirectory: saveDirectory, forceASCII: ascii, noColor: noColor, baselines: baselines,
                                   corrections: CorrectionsWriter(path: correctionsPath), references: references)
-        let failedSaves = exitOnUserError { try workbench.run() }
+        let ending = exitOnUserError { try workbench.run() }
         if let baselines, let directory = options.baselinesDirectory, baselines.snapshot.finished, baselines.snapshot.failure == nil {
             exitOnUserError { try BaselineStore.save(baselines.snapshot.results.compactMap { $0 }, to: directory, for: prepared.setup) }
         }
-        if !failedSaves.isEmpty {
-            for line in failedSaves { Console.shared.err("mtl-tui: error: \(line)") }
-            Foundation.exit(1)
-        }
+        for line in ending.messages { Console.shared.err("mtl-tui: \(line)") }
+        if ending.status != 0 { Foundation.exit(ending.status) }
     }
 }
 

@@ -14,6 +14,23 @@ public enum Controller {
         return KeyMap.action(for: key, in: state.view)?.followsTheRunState == true
     }
 
+    /// Whether quitting now would lose something, so `q` and Ctrl-C ask first: the run is
+    /// training, or a run that trained was never saved.
+    static func asksBeforeQuitting(_ state: ViewState, _ snapshot: TrainerSnapshot) -> Bool {
+        snapshot.state.isActive || (!state.unsavedRuns.isEmpty && (state.runCount > 1 || snapshot.step > 0))
+    }
+
+    /// Ctrl-C (a SIGINT the workbench polled): opens the quit prompt when quitting would lose
+    /// something, its note saying another Ctrl-C quits; quits at once when nothing would be
+    /// lost or the prompt is open already. Marks the quit as the signal's (exit status 130).
+    public static func interrupt(state: inout ViewState, snapshot: TrainerSnapshot) -> [Effect] {
+        state.quitByInterrupt = true
+        guard state.prompt != .quit, asksBeforeQuitting(state, snapshot) else { return [.quit(save: false)] }
+        state.note = nil
+        state.prompt = .quit
+        return []
+    }
+
     public static func handle(_ key: Key, state: inout ViewState, snapshot: TrainerSnapshot, context: WorkbenchContext) -> [Effect] {
         state.note = nil
         if let prompt = state.prompt { return handlePrompt(prompt, key: key, state: &state, snapshot: snapshot) }
@@ -48,8 +65,7 @@ public enum Controller {
         case .save:
             return [.saveCheckpoint]
         case .quit:
-            // Asks while training, and before losing a run that trained and was never saved.
-            if snapshot.state.isActive || (!state.unsavedRuns.isEmpty && (state.runCount > 1 || snapshot.step > 0)) {
+            if asksBeforeQuitting(state, snapshot) {
                 state.prompt = .quit
                 return []
             }
@@ -226,7 +242,7 @@ public enum Controller {
             switch key {
             case .character("y"), .character("q"): return [.quit(save: false)]
             case .character("s"): return [.quit(save: true)]
-            case .character("n"), .escape: state.prompt = nil
+            case .character("n"), .escape: state.prompt = nil; state.quitByInterrupt = false
             default: break
             }
             return []

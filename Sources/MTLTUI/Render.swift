@@ -100,6 +100,20 @@ public enum Screen {
         grid.put(FitText.fields(parts, width: width - x), x: x, y: y, limit: max(width - x, 0))
     }
 
+    /// The quit prompt's line within `width`: after Ctrl-C it adds that another one quits.
+    /// Where that is too wide, why one run asks goes first (the choices matter more), then the
+    /// choices least needed (esc cancels too); several runs keep the list of the unsaved.
+    static func quitQuestion(_ s: TrainerSnapshot, _ state: ViewState, width: Int) -> String {
+        var choices: [(text: String, rank: Int)] = [("y quit", 3), (state.runCount > 1 ? "s save each and quit" : "s save and quit", 3), ("n cancel", 1)]
+        if state.quitByInterrupt { choices.append(("Ctrl-C again quits without saving", 2)) }
+        let question = state.runCount > 1 ? "Quit? unsaved runs: \(state.unsavedRuns.map(String.init).joined(separator: ", ")) ·"
+            : s.state.isActive ? "Training is still running. Quit?" : "Quit? the run is not saved ·"
+        let whole = question + " " + choices.map(\.text).joined(separator: " · ")
+        if TextWidth.of(whole) <= width { return whole }
+        let shorter = state.runCount > 1 ? question : "Quit?"
+        return shorter + " " + FitText.fields(choices, width: width - TextWidth.of(shorter) - 1)
+    }
+
     /// A watched stream's examples take no corrections and draw no curves (`context.watched`).
     /// Nothing is written to the screen's last cell (`Terminal` leaves it alone, so an ellipsis
     /// there would never show): every line here ends a column early.
@@ -108,10 +122,7 @@ public enum Screen {
         let width = grid.width - 1
         if let prompt = state.prompt {
             let text: String = switch prompt {
-            case .quit: state.runCount > 1
-                ? "Quit? unsaved runs: \(state.unsavedRuns.map(String.init).joined(separator: ", ")) · y quit · s save each and quit · n cancel"
-                : s.state.isActive ? "Training is still running. Quit? y quit · s save and quit · n cancel"
-                : "Quit? the run is not saved · y quit · s save and quit · n cancel"
+            case .quit: quitQuestion(s, state, width: width - 1)
             case .weight(let task, let typed): "Loss weight of \(s.tasks.indices.contains(task) ? s.tasks[task] : "?"): \(typed)▏ (enter to set, esc to cancel)"
             case .search(let typed): "Search inputs: \(typed)▏ (enter to apply, esc to cancel)"
             }

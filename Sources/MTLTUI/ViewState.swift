@@ -48,6 +48,9 @@ public struct ViewState: Sendable {
     public var curveThreshold: Double?
     public var thresholdErrors: ThresholdErrors?
     public var prompt: Prompt?
+    /// Ctrl-C opened the quit prompt (whose note says another one quits) or quit at once: the
+    /// workbench then exits as SIGINT ended it (status 130), also on `y` or `s`; `n` forgets it.
+    public var quitByInterrupt = false
     /// The strategy picker (W), when open: the row of `WeightingStrategy.allCases` under its cursor.
     public var picker: Int?
     /// The learning-rate schedule picker (R), when open: the row under its cursor.

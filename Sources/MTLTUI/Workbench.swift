@@ -42,10 +42,10 @@ public final class Workbench {
         self.references = references
     }
 
-    /// Runs until the user quits or a signal arrives; the terminal is always restored. Returns
-    /// the saves asked for on quitting that failed, one line each, to print once it is.
+    /// Runs until the user quits or a signal ends it; the terminal is always restored. Returns
+    /// how it ended (saves, lost runs, the signal), to print once it is.
     @discardableResult
-    public func run() throws -> [String] {
+    public func run() throws -> WorkbenchExit {
         let terminal = try Terminal(forceASCII: forceASCII, noColor: noColor)
         defer { terminal.end() }
         StopSignals.install()
@@ -58,13 +58,26 @@ public final class Workbench {
         if let baselines, !baselines.snapshot.finished { baselines.start() }
         var saveOnExit = false
         var deferred: Key?, deferrals = 0
-        loop: while !StopSignals.received {
+        var interrupts = 0, termination: Int32?
+        loop: while true {
+            // SIGTERM, SIGHUP: no one to ask; the runs are saved as on `s` at the quit prompt
+            // when the user gave a save directory (--save).
+            if let signal = StopSignals.termination {
+                termination = signal
+                saveOnExit = trainer.setup.saveDirectory != nil
+                break
+            }
             if let note = runs.poll() { state.note = note }
             let snapshots = runs.entries.map(\.trainer.snapshot)
             let overlay = runs.overlay(snapshots)
             let snapshot = snapshots[runs.selected]
             state.runCount = runs.entries.count
             state.unsavedRuns = overlay.runs.filter { !$0.isReference && !$0.saved }.map(\.id)
+            // Each Ctrl-C counts: two within one frame ask and then quit.
+            while interrupts < StopSignals.interrupts {
+                interrupts += 1
+                if Controller.interrupt(state: &state, snapshot: snapshot) == [.quit(save: false)] { break loop }
+            }
             let (width, height) = terminal.size
             terminal.draw(Screen.render(snapshot, state, context, width: width, height: height, baselines: baselines?.snapshot,
                                         runs: overlay.runs.count > 1 || state.view == .runs ? overlay : nil),
@@ -109,7 +122,9 @@ public final class Workbench {
         }
         baselines?.stop()
         // Let saves and final evaluations finish; never hang on exit.
-        return runs.shutDown(saving: saveOnExit)
+        var exit = runs.shutDown(saving: saveOnExit)
+        exit.signal = termination ?? (state.quitByInterrupt ? SIGINT : nil)
+        return exit
     }
 }
 

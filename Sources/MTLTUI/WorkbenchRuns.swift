@@ -144,10 +144,10 @@ final class LiveRuns {
     }
 
     /// On quit: saves the unsaved runs when asked, stops every run and waits (bounded) for
-    /// saves and final evaluations. Returns why each save that failed did, for after the screen
-    /// has closed (the workbench's own note would go with it).
+    /// saves and final evaluations. Returns how each save asked for ended and which runs were
+    /// left unsaved, for after the screen has closed (the workbench's own note would go with it).
     @discardableResult
-    func shutDown(saving: Bool) -> [String] {
+    func shutDown(saving: Bool) -> WorkbenchExit {
         var asked: [Int] = []
         for entry in entries {
             let s = entry.trainer.snapshot
@@ -160,12 +160,18 @@ final class LiveRuns {
         }
         let deadline = Date().addingTimeInterval(10)
         for entry in entries { entry.trainer.waitUntilFinished(seconds: max(deadline.timeIntervalSinceNow, 0.1)) }
-        return entries.filter { asked.contains($0.id) }.compactMap { entry in
-            switch entry.saveReplies.withLock({ $0.last }) {
-            case .refused(let reason, _)?: "run \(entry.id) not saved: \(reason)"
-            case nil: "run \(entry.id) not saved: the save did not finish within 10 s"
+        let saves = entries.filter { asked.contains($0.id) }.map { entry in
+            let failure: String? = switch entry.saveReplies.withLock({ $0.last }) {
+            case .refused(let reason, _)?: reason
+            case nil: "the save did not finish within 10 s"
             case .applied?: nil
             }
+            return WorkbenchExit.Save(run: entry.id, directory: entry.directory, failure: failure)
         }
+        let unsaved = entries.filter { entry in
+            let s = entry.trainer.snapshot
+            return !asked.contains(entry.id) && s.step > 0 && !entry.isSaved(s)
+        }
+        return WorkbenchExit(saves: saves, unsaved: unsaved.map(\.id))
     }
 }

@@ -32,3 +32,52 @@ import Testing
         #expect(eval.status == 0, "\(eval.stderr)")
     }
 }
+
+/// Signals to the workbench in a real terminal (tmux): Ctrl-C asks before losing a run, a kill
+/// saves where --save says; each leaves through endwin with 128 + the signal.
+@Suite(.serialized) struct WorkbenchSignalTests {
+    @Test func ctrlCWhileTrainingAsksAndASecondOneQuitsWith130() throws {
+        let session = try TmuxSession("'\(CLI.binary)' sample-data/penguins --epochs 100000 --early-stop off")
+        #expect(session.wait { $0.contains("RUNNING") } != nil, "\(session.screen())")
+        try session.keys("C-c")
+        #expect(session.wait { $0.contains("Training is still running. Quit?") && $0.contains("Ctrl-C again quits without saving") } != nil,
+                "\(session.screen())")
+        #expect(session.exitStatus(seconds: 1) == nil, "the first Ctrl-C only asks")
+        try session.keys("C-c")
+        #expect(session.exitStatus() == 130)
+        #expect(session.wait(seconds: 5) { !$0.contains("RUNNING") && $0.contains("mtl-tui: interrupted: run 1 not saved") } != nil,
+                "\(session.screen())")
+    }
+
+    @Test func ctrlCWithNothingToLoseQuitsAtOnce() throws {
+        let scratch = Scratch()
+        let session = try TmuxSession("'\(CLI.binary)' sample-data/penguins --epochs 1 --save '\(scratch.path)/run'")
+        #expect(session.wait { $0.contains("FINISHED") } != nil, "\(session.screen())")
+        try session.keys("C-c")
+        #expect(session.exitStatus() == 130)
+        #expect(session.wait(seconds: 5) { !$0.contains("FINISHED") } != nil, "\(session.screen())")
+    }
+
+    /// SIGTERM while two runs train: both are saved (run 2 beside --save's directory), and
+    /// the terminal, once restored, says where.
+    @Test func sigtermSavesEveryRunWhereSaveSaysAndExits143() throws {
+        let scratch = Scratch()
+        let saved = scratch.path + "/run", pidFile = scratch.path + "/pid"
+        let session = try TmuxSession("sh -c \"echo \\$\\$ > '\(pidFile)'; exec '\(CLI.binary)' sample-data/penguins --epochs 100000 --early-stop off --save '\(saved)'\"")
+        #expect(session.wait { $0.contains("RUNNING") } != nil, "\(session.screen())")
+        try session.keys("b")
+        #expect(session.wait { $0.contains("run 2: branch of run 1") } != nil, "\(session.screen())")
+        let pid = try #require(Int32(((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(pid, SIGTERM) == 0)
+        #expect(session.exitStatus() == 143)
+        let said = session.wait(seconds: 5) {
+            $0.contains("mtl-tui: stopped by SIGTERM: run 1 saved to \(saved)") && $0.contains("mtl-tui: stopped by SIGTERM: run 2 saved to \(saved)-run2")
+        }
+        #expect(said != nil, "\(session.screen())")
+        for directory in [saved, saved + "-run2"] {
+            let eval = try CLI.run(["eval", directory, "sample-data/penguins"],
+                                   in: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path)
+            #expect(eval.status == 0, "\(directory): \(eval.stderr)")
+        }
+    }
+}

@@ -202,14 +202,6 @@ func step(in screen: String) -> Int? {
         #expect(session.exitStatus() == 0)
     }
 
-    @Test func interruptLeavesThroughEndwin() throws {
-        let session = try TmuxSession("'\(CLI.binary)' sample-data/penguins --epochs 100000 --early-stop off")
-        #expect(session.wait { $0.contains("RUNNING") } != nil)
-        try session.keys("C-c")
-        #expect(session.exitStatus() == 0)
-        #expect(session.wait(seconds: 5) { !$0.contains("RUNNING") } != nil)
-    }
-
     @Test func aTerminalWithoutColoursGetsAReadableMonochromeScreen() throws {
         let session = try TmuxSession("TERM=vt100 '\(CLI.binary)' sample-data/penguins --epochs 100000 --early-stop off")
         #expect(session.wait { $0.contains("RUNNING") && $0.contains("species") } != nil)

@@ -47,8 +47,9 @@ import Testing
         let runs = LiveRuns(first: Trainer(Self.setup(), startPaused: true, continuable: true), saveDirectory: file + "/run", references: [])
         runs.current.trainer.send(.step(1))
         #expect(eventually { runs.current.trainer.snapshot.step == 1 })
-        let failures = runs.shutDown(saving: true)
-        #expect(failures.count == 1 && failures[0].hasPrefix("run 1 not saved: could not save: \(file)/run"), "\(failures)")
+        let ending = runs.shutDown(saving: true)
+        #expect(ending.messages.count == 1 && ending.messages[0].hasPrefix("error: run 1 not saved: could not save: \(file)/run"), "\(ending)")
+        #expect(ending.status == 1)
     }
 
     @Test func branchFreshRunsAFifthRefusedAndSaveOnQuit() throws {
