@@ -52,19 +52,64 @@ static inline void mtl_stop_signal_set(sigset_t *set) {
     sigaddset(set, SIGTERM);
     sigaddset(set, SIGHUP);
 }
-static inline void mtl_install_stop_handlers(void) {
-    struct sigaction action;
+// `handler` for the three; those the process was started ignoring (nohup's SIGHUP) stay ignored
+// when `keepIgnored` says so.
+static inline void mtl_catch_stop_signals(void (*handler)(int), int keepIgnored) {
+    struct sigaction action, before;
     mtl_stop_signal_set(&action.sa_mask);
     action.sa_flags = 0;
-    action.sa_handler = mtl_on_stop_signal;
+    action.sa_handler = handler;
     int numbers[] = {SIGINT, SIGTERM, SIGHUP};
-    for (int i = 0; i < 3; i++) sigaction(numbers[i], &action, NULL);
-    pthread_sigmask(SIG_UNBLOCK, &action.sa_mask, NULL);
+    for (int i = 0; i < 3; i++) {
+        if (keepIgnored && sigaction(numbers[i], NULL, &before) == 0 && before.sa_handler == SIG_IGN) continue;
+        sigaction(numbers[i], &action, NULL);
+    }
+}
+static inline void mtl_install_stop_handlers(void) {
+    mtl_catch_stop_signals(mtl_on_stop_signal, 0);
+    sigset_t set;
+    mtl_stop_signal_set(&set);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 // The first stop signal's number (0: none yet), how many SIGINTs, the latest SIGTERM or SIGHUP.
 static inline int mtl_first_stop_signal(void) { return mtl_first_stop; }
 static inline int mtl_interrupt_count(void) { return mtl_interrupts; }
 static inline int mtl_termination_signal(void) { return mtl_termination; }
+
+#include <stdlib.h>
+#include <termios.h>
+#include <unistd.h>
+// While the data is prepared the terminal is in cooked mode: typed keys would be echoed and then
+// read as commands once the screen opens. ECHO and ICANON go off until mtl_release_typing (before
+// newterm, which saves the modes endwin restores); exit() (every error path) and a stop signal
+// restore them too. (Initialised: Swift emits no storage for a tentative definition.)
+static struct termios mtl_typing_mode = {0};
+static volatile sig_atomic_t mtl_typing_held = 0;
+static inline void mtl_release_typing(void) {
+    if (!mtl_typing_held) return;
+    mtl_typing_held = 0;
+    tcsetattr(STDIN_FILENO, TCSANOW, &mtl_typing_mode);
+}
+// tcsetattr is async-signal-safe; then the signal's default action ends the process as before.
+static inline void mtl_on_signal_while_holding(int number) {
+    mtl_release_typing();
+    signal(number, SIG_DFL);
+    raise(number);
+}
+static inline void mtl_hold_typing(void) {
+    static int registered = 0;
+    if (mtl_typing_held || !isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &mtl_typing_mode) != 0) return;
+    if (!registered) registered = atexit(mtl_release_typing) == 0;
+    mtl_catch_stop_signals(mtl_on_signal_while_holding, 1);
+    struct termios quiet = mtl_typing_mode;
+    quiet.c_lflag &= ~(tcflag_t)(ECHO | ICANON);
+    mtl_typing_held = 1;
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+}
+// Keys typed before the screen opened: dropped, not replayed as commands.
+static inline void mtl_discard_typeahead(void) {
+    if (isatty(STDIN_FILENO)) tcflush(STDIN_FILENO, TCIFLUSH);
+}
 
 // Whether the terminal can move the cursor (TERM=dumb cannot: nothing would appear).
 static inline int mtl_can_address_cursor(void) {

@@ -67,8 +67,12 @@ struct Open: ParsableCommand {
         let themesDirectory = Themes.directory()
         let themes = exitOnUserError { try Themes.load(first: theme, directory: themesDirectory) }
         let name = (runOptions.data as NSString).lastPathComponent
-        // Preparing large data takes seconds (word vectors, n-grams) before the screen opens.
-        if screen == nil { Console.shared.err("mtl-tui: preparing \(name)…") }
+        // Preparing large data takes seconds (word vectors, n-grams) before the screen opens;
+        // keys typed meanwhile are neither echoed nor replayed as commands.
+        if screen == nil {
+            TypeAhead.hold()
+            Console.shared.err("mtl-tui: preparing \(name)…")
+        }
         let prepared = exitOnUserError { try RunPreparation.prepare(runOptions) }
         for note in prepared.notes { Console.shared.err("mtl-tui: \(note)") }
         var context = WorkbenchContext(run: prepared, title: name)

@@ -19,6 +19,8 @@ final class Terminal {
     /// Opens the screen on the controlling terminal; a TERM ncurses does not know is an error
     /// (plain `initscr` would exit the process).
     init(forceASCII: Bool, noColor: Bool) throws {
+        // Before newterm saves the modes that endwin restores: the user's, not the held ones.
+        TypeAhead.release()
         mtl_unblock_resize_signal()
         setlocale(LC_ALL, "")
         let codeset = String(cString: mtl_codeset())

@@ -48,6 +48,8 @@ public final class Workbench {
     public func run() throws -> WorkbenchExit {
         let terminal = try Terminal(forceASCII: forceASCII, noColor: noColor)
         defer { terminal.end() }
+        // Keys typed while the data was prepared are not commands (TypeAhead).
+        TypeAhead.discard()
         StopSignals.install()
         state.unicode = terminal.unicode
         state.greys = terminal.colorMode != .none

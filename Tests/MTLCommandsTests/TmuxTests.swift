@@ -202,6 +202,59 @@ func step(in screen: String) -> Int? {
         #expect(session.exitStatus() == 0)
     }
 
+    /// Keys typed while the data is prepared are neither echoed nor replayed once the screen
+    /// opens (`q` would open the quit prompt, `3` the hard examples), and the terminal's modes
+    /// come back however the program ends: a quit, an error, a signal while preparing.
+    @Test func keysTypedWhilePreparingAreDroppedAndTheModesComeBack() throws {
+        let scratch = Scratch()
+        let data = try Self.vaderSubset(scratch), pidFile = scratch.path + "/pid"
+        // Runs the command (its pid in the file given first), then prints its echo and icanon
+        // modes, one a line ("-echo": off), before the pane's shell could restore them.
+        let script = scratch.write("modes.sh", """
+            sh -c 'echo $$ > "$0"; exec "$@"' "$@"
+            s=$?
+            stty -a | tr ' ;' '\\n\\n' | grep -x -e echo -e -echo -e icanon -e -icanon
+            exit $s
+            """)
+        func run(_ arguments: String) throws -> TmuxSession {
+            try TmuxSession("sh '\(script)' '\(pidFile)' '\(CLI.binary)' '\(data)' " + arguments)
+        }
+        func modesRestored(_ screen: String) -> Bool {
+            let lines = screen.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            return lines.contains("echo") && lines.contains("icanon") && !lines.contains("-echo") && !lines.contains("-icanon")
+        }
+
+        let session = try run("--epochs 200 --early-stop off")
+        #expect(session.wait { $0.contains("mtl-tui: preparing vader…") } != nil, "\(session.screen())")
+        try session.keys("q", "3")
+        Thread.sleep(forTimeInterval: 0.3)
+        let preparing = session.screen()
+        #expect(!preparing.contains("1 Dashboard"), "prepared before the keys came: the test typed too late")
+        #expect(!preparing.contains("q3"), "echoed: \(preparing)")
+        #expect(session.wait { $0.contains("RUNNING") } != nil, "\(session.screen())")
+        Thread.sleep(forTimeInterval: 1)
+        let opened = session.screen()
+        #expect(opened.contains("l log-y") && !opened.contains("Quit?"), "replayed: \(opened)")
+        try session.keys("q")
+        #expect(session.wait { $0.contains("Quit?") } != nil)
+        try session.keys("y")
+        #expect(session.exitStatus() == 0)
+        #expect(session.wait(seconds: 5) { modesRestored($0) && $0.contains("preparing vader…") && !$0.contains("q3") } != nil, "\(session.screen())")
+
+        // An error found while preparing, and SIGTERM while preparing (its default: the process
+        // ends; not SIGINT, which a test runner may have its children ignore).
+        let failed = try run("--task nope")
+        #expect(failed.exitStatus() == 1)
+        #expect(failed.wait(seconds: 5) { modesRestored($0) && $0.contains("no such column") } != nil, "\(failed.screen())")
+        try? FileManager.default.removeItem(atPath: pidFile)
+        let terminated = try run("")
+        #expect(terminated.wait { $0.contains("mtl-tui: preparing vader…") } != nil, "\(terminated.screen())")
+        let pid = try #require(Int32(((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(pid, SIGTERM) == 0)
+        #expect(terminated.exitStatus() == 128 + Int(SIGTERM))
+        #expect(terminated.wait(seconds: 5) { modesRestored($0) } != nil, "\(terminated.screen())")
+    }
+
     @Test func aTerminalWithoutColoursGetsAReadableMonochromeScreen() throws {
         let session = try TmuxSession("TERM=vt100 '\(CLI.binary)' sample-data/penguins --epochs 100000 --early-stop off")
         #expect(session.wait { $0.contains("RUNNING") && $0.contains("species") } != nil)

@@ -87,6 +87,8 @@ import Testing
         let s = Scratch()
         let (data, unlabeled) = Self.files(s)
         let session = try TmuxSession("'\(CLI.binary)' '\(data)' --unlabeled '\(unlabeled)' --trunk mlp --epochs 100000 --early-stop off")
+        // Once the screen is open: keys typed while the data is prepared are dropped.
+        #expect(session.wait { $0.contains("1 Dashboard") } != nil, "\(session.screen())")
         try session.keys("2")
         #expect(session.wait { $0.contains("RUNNING") && $0.contains("pseudo-labels off · 40 unlabelled training rows (P)") } != nil,
                 "\(session.screen())")
