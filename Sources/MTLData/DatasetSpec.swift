@@ -205,7 +205,7 @@ extension DatasetSpec {
             var task = TaskSpec(name: name, column: try reader.string(table, "column"), kind: kind)
             task.sourceLine = table.entries["column"]?.line ?? table.entries["name"]?.line ?? table.line
             if let weight = try reader.number(table, "weight") {
-                guard weight >= 0, weight.isFinite else { throw reader.error(table, "weight", "must be a finite number ≥ 0") }
+                guard LossWeight.allows(weight) else { throw reader.error(table, "weight", "must be \(LossWeight.expected), got \(weight)") }
                 task.weight = weight
             }
             if let lossName = try reader.string(table, "loss") {

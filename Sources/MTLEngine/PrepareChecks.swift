@@ -22,8 +22,8 @@ extension RunPreparation {
         for (task, value) in o.labelSmoothing where !(value >= 0 && value < 1) {
             throw UsageError("--label-smoothing", "expected a number in [0, 1)\(task.map { " for '\($0)'" } ?? ""), got \(value)")
         }
-        for (task, weight) in o.lossWeights where !(weight >= 0 && weight.isFinite) {
-            throw UsageError("--loss-weight", "weight of '\(task)' must be a finite number ≥ 0")
+        for (task, weight) in o.lossWeights where !LossWeight.allows(weight) {
+            throw UsageError("--loss-weight", "weight of '\(task)' must be \(LossWeight.expected), got \(weight)")
         }
     }
 

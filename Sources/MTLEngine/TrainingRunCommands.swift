@@ -59,7 +59,7 @@ extension TrainingRun {
                 weight = weight == 0 ? (factor > 1 ? 0.1 : 0) : (weight * factor * 1000).rounded() / 1000
             default: return nil
             }
-            guard weight >= 0, weight.isFinite else { return CommandRefusal(message: "loss weight must be a finite number ≥ 0") }
+            guard LossWeight.allows(weight) else { return CommandRefusal(message: "\(task)'s loss weight must be \(LossWeight.expected), got \(format(weight))") }
             config.lossWeights[t] = weight
             var pin = ""
             if case .setLossWeight = command, !config.pinned.contains(task) {

@@ -42,7 +42,9 @@ public struct RunCommand: Codable, Sendable, Equatable {
         switch command {
         case .setLossWeight:
             guard let task, !task.isEmpty else { return "set_loss_weight needs \"task\"" }
-            guard let weight, weight.isFinite, weight >= 0 else { return "set_loss_weight needs \"weight\", a finite number ≥ 0" }
+            guard let weight, LossWeight.allows(weight) else {
+                return "set_loss_weight needs \"weight\", \(LossWeight.expected)\(weight.map { ", got \($0)" } ?? "")"
+            }
         case .setLR:
             guard let lr, lr.isFinite, lr > 0, Float(lr).isFinite, Float(lr) > 0 else { return "set_lr needs \"lr\", a finite number > 0 within 32-bit floats" }
         case .freeze, .unfreeze:

@@ -1,11 +1,9 @@
+import MTLData
 import MTLEngine
 
 /// Turns keys into view changes and effects (trainer commands, save, quit). Pure: the same
 /// key, state and snapshot always give the same result, so tests drive it without a terminal.
 public enum Controller {
-    /// The largest weight a typed one may be.
-    static let largestWeight = 1000.0
-
     /// Whether `key` toggles or cycles a setting of the run (`Action.followsTheRunState`) rather
     /// than typing into a prompt or picker: such a key must see the run's state after the last
     /// command it was sent, so the workbench holds it until the run has taken that command.
@@ -252,9 +250,8 @@ public enum Controller {
             case .backspace: state.prompt = .weight(task: task, text: String(text.dropLast()))
             case .enter:
                 state.prompt = nil
-                // Far above 1 a task's loss swamps the others' and the run diverges (1e26 did).
-                guard let weight = Double(text), weight >= 0, weight <= Controller.largestWeight else {
-                    state.note = "not a weight: '\(text)' (a number from 0 to \(Int(Controller.largestWeight)))"
+                guard let weight = Double(text), LossWeight.allows(weight) else {
+                    state.note = "not a weight: '\(text)' (\(LossWeight.expected))"
                     return []
                 }
                 return [.command(.setLossWeight(task: snapshot.tasks[task], weight: weight))]

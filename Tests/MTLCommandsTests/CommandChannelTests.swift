@@ -58,6 +58,8 @@ import Testing
         // Valid commands the run cannot carry out: refused too, with the run's reason.
         try Self.append(#"{"command":"freeze","name":"conv9","id":"z"}"#, to: commands)
         try Self.append(#"{"command":"save","path":"\#(data)/run","id":"v"}"#, to: commands)
+        // A weight the workbench refuses too: one such step made the gradient norm NaN.
+        try Self.append(#"{"command":"set_loss_weight","task":"label","weight":1e300,"id":"x7"}"#, to: commands)
         try Self.append(#"{"command":"stop","id":"s"}"#, to: commands)
         guard case .done(let done) = try Self.waitFor(stream, "done", { $0.name == "done" }) else { return }
         process.waitUntilExit()
@@ -70,16 +72,18 @@ import Testing
         #expect(acks.allSatisfy { $0.step == paused.step }, "\(acks)")
         #expect(done.step == paused.step)
         let errors = events.compactMap { if case .commandError(let e) = $0 { e } else { nil } }
-        try #require(errors.map(\.line) == [3, 4, 5, 6, 7])
+        // The channel refuses a line as it reads it (line 8 too); the run refuses at its next batch.
+        try #require(errors.map(\.line) == [3, 4, 5, 8, 6, 7])
+        let (weight, layer, save) = (errors[3], errors[4], errors[5])
         #expect(errors[1].message == "no task named 'nope' (tasks: label, score)")
         // A line that does not decode still names its id, so the sender can clear what it sent.
         #expect(errors[2].id == "f" && errors[2].message.hasPrefix("unknown command 'fly' (expected pause, resume, step"), "\(errors[2])")
+        #expect(weight.id == "x7" && weight.message == "set_loss_weight needs \"weight\", a number from 0 to 1000, got 1e+300", "\(weight)")
         #expect(events.contains(.message(.init(kind: "command", step: paused.step, message: "weight label = 2.5"))))
-        #expect(errors[3].id == "z" && errors[3].message.hasPrefix("no layer named 'conv9' (layers: ") && errors[3].message.contains("head.label"),
-                "\(errors[3])")
-        #expect(errors[4].id == "v" && errors[4].message.hasPrefix("could not save: \(data)/run"), "\(errors[4])")
+        #expect(layer.id == "z" && layer.message.hasPrefix("no layer named 'conv9' (layers: ") && layer.message.contains("head.label"), "\(layer)")
+        #expect(save.id == "v" && save.message.hasPrefix("could not save: \(data)/run"), "\(save)")
         // The run's refusals say at which step; lines the channel refused before the run saw them do not.
-        #expect(errors.map(\.step) == [nil, nil, nil, paused.step, paused.step], "\(errors)")
+        #expect(errors.map(\.step) == [nil, nil, nil, nil, paused.step, paused.step], "\(errors)")
         #expect(!events.contains { if case .message(let m) = $0 { m.message.hasPrefix("could not save") } else { false } },
                 "the refusal is the answer; it is not logged as well")
     }

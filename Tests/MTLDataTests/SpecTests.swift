@@ -42,6 +42,15 @@ func table(_ csv: String, file: String = "t.csv") -> Table {
         }
     }
 
+    /// spec.toml's weight has the range of every other place a loss weight is set (LossWeight).
+    @Test func aTaskWeightPastTheRangeIsAnError() {
+        let head = "[[input]]\ncolumn = \"text\"\n[[task]]\nname = \"y\"\nkind = \"binary\"\n"
+        #expect(throws: DataError(file: "s.toml", line: 6, key: "weight", "must be a number from 0 to 1000, got 1e+300")) {
+            try DatasetSpec.parse(toml: head + "weight = 1e300\n", file: "s.toml")
+        }
+        #expect(throws: Never.self) { try DatasetSpec.parse(toml: head + "weight = 1000\n", file: "s.toml") }
+    }
+
     @Test func specNamingAnUnknownColumnIsCaught() throws {
         let spec = try DatasetSpec.parse(toml: "[[input]]\ncolumn = \"text\"\n[[task]]\nname = \"label\"\nkind = \"binary\"\n", file: "s.toml")
         #expect(throws: DataError(file: "s.toml", line: 4, key: "column", "unknown column 'label' (columns: text, y)")) {

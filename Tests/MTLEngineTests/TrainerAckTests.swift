@@ -91,4 +91,23 @@ import Testing
         #expect(!events.contains { $0.message.contains("conv9") || $0.message.hasPrefix("could not save") }, "a refusal with a reply is not logged too")
         #expect(events.contains { $0.kind == .warning && $0.message.hasPrefix("no layer named 'conv10' (layers: ") })
     }
+
+    /// A loss weight past `LossWeight.largest`, typed or scaled there, is refused with the
+    /// range and the weight in force stays (1e300 made the next step's gradient norm NaN).
+    @Test func aLossWeightPastTheRangeIsRefused() {
+        let trainer = Self.trainer()
+        let replies = Locked<[String: CommandReply]>([:])
+        func reply(_ name: String) -> @Sendable (CommandReply) -> Void { { r in replies.withLock { $0[name] = r } } }
+        trainer.start()
+        trainer.send(.setLossWeight(task: "task1", weight: 1e300), reply: reply("huge"))
+        trainer.send(.setLossWeight(task: "task0", weight: 800), reply: reply("large"))
+        trainer.send(.scaleLossWeight(task: "task0", factor: 2), reply: reply("scaled"))
+        trainer.send(.stop, reply: reply("stop"))
+        #expect(trainer.waitUntilFinished(seconds: 10))
+        let got = replies.withLock { $0 }
+        #expect(got["huge"] == .refused("task1's loss weight must be a number from 0 to 1000, got 1e+300", step: 0), "\(got)")
+        #expect(got["large"] == .applied(step: 0))
+        #expect(got["scaled"] == .refused("task0's loss weight must be a number from 0 to 1000, got 1600", step: 0), "\(got)")
+        #expect(trainer.snapshot.userWeights == [800, 1])
+    }
 }

@@ -110,7 +110,10 @@ final class ProtocolTests: XCTestCase {
             XCTAssertNil(command.problem, line)
         }
         XCTAssertEqual(try RunProtocol.decode(RunCommand.self, from: #"{"command":"set_lr","lr":0.5}"#).lr, 0.5)
-        XCTAssertEqual(RunCommand(.setLossWeight, task: "a", weight: -1).problem, "set_loss_weight needs \"weight\", a finite number ≥ 0")
+        XCTAssertEqual(RunCommand(.setLossWeight, task: "a", weight: -1).problem, "set_loss_weight needs \"weight\", a number from 0 to 1000, got -1.0")
+        // The workbench's range: far above it one task's loss swamps the rest and the run diverges.
+        XCTAssertEqual(RunCommand(.setLossWeight, task: "a", weight: 1e300).problem, "set_loss_weight needs \"weight\", a number from 0 to 1000, got 1e+300")
+        XCTAssertEqual(RunCommand(.setLossWeight, task: "a").problem, "set_loss_weight needs \"weight\", a number from 0 to 1000")
         XCTAssertEqual(RunCommand(.setLR).problem, "set_lr needs \"lr\", a finite number > 0 within 32-bit floats")
         XCTAssertEqual(RunCommand(.freeze).problem, "freeze needs \"name\" (a layer or module name)")
         XCTAssertThrowsError(try RunProtocol.decode(RunCommand.self, from: #"{"command":"explode"}"#)) {
