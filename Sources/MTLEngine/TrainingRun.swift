@@ -223,7 +223,10 @@ final class TrainingRun {
         if measuring { conflict = measured }
         let norm = optimizer.gradientNorm(model, frozen: frozen)
         guard norm.isFinite else {
-            diverge("gradient norm is \(norm) at step \(position.step + 1); the update was skipped")
+            // A weighted loss beyond 32-bit floats names its task; a gradient's own is not known without a pass per task.
+            let task = tasks.indices.first { !(Float(weights[$0]) * results[$0].loss).isFinite }
+                .map { " (\(tasks[$0]): loss \(results[$0].loss) × weight \(format(weights[$0])) is beyond 32-bit floats)" } ?? ""
+            diverge("gradient norm is \(norm) at step \(position.step + 1)\(task); the update was skipped")
             return
         }
         optimizer.step(model, frozen: frozen, norm: norm)

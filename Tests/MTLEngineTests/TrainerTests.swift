@@ -162,6 +162,19 @@ import Testing
         #expect(headless.snapshot.state == .stopped && headless.snapshot.divergence == "task2 loss is inf at step 1; the update was skipped")
     }
 
+    /// Finite losses whose weighted sum leaves 32-bit floats (a weight from an edited
+    /// checkpoint, say): the gradient norm is not finite, and the task that made it is named.
+    @Test func aWeightedLossBeyondFloatsNamesItsTask() {
+        var bad = setup(epochs: 1, trunk: .mlp)
+        bad.training.lossWeights = [1, 1e39, 1]
+        let trainer = Trainer(bad)
+        trainer.start()
+        #expect(trainer.waitUntilFinished(seconds: 30))
+        let divergence = trainer.snapshot.divergence ?? ""
+        #expect(divergence.hasPrefix("gradient norm is ") && divergence.contains(" at step 1 (task1: loss ")
+                && divergence.hasSuffix(" × weight 1e+39 is beyond 32-bit floats); the update was skipped"), "\(divergence)")
+    }
+
     @Test func learningRateAndStrategyCommandsAreLogged() {
         let trainer = Trainer(setup(), startPaused: true)
         trainer.start()
