@@ -149,6 +149,10 @@ public struct Checkpoint: Sendable {
                 }
                 return nil
             }
+            // Version 2 lists every weight file it wrote: an unlisted one is from another save.
+            if info.version >= 2, info.files?[file] == nil {
+                throw CheckpointError(path(file), "not listed in model.json's files, so it is not from this save")
+            }
             let bytes = [UInt8](data)
             if let expected = info.files?[file], FileDigest(bytes) != expected {
                 // A short file was cut off (a full disk, a copy interrupted); same size, other bytes: corrupted or another save's.

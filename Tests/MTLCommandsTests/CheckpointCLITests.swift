@@ -46,6 +46,29 @@ import Testing
         #expect(try CLI.run(["eval", run, Self.penguins]).status == 0)   // eval needs no optimizer state
     }
 
+    /// A version-2 sidecar without its digests would let a corrupted weight file load unchecked
+    /// (eval gave accuracy 0.50 with exit 0): every reader refuses it, naming the file and key.
+    @Test func aVersion2SidecarWithoutDigestsIsRefusedByEveryReader() throws {
+        let s = Scratch()
+        let run = s.path + "/run"
+        try #require(try CLI.run(["train", Self.penguins, "--epochs", "2", "--hidden", "8", "--save", run]).status == 0)
+        let sidecar = run + "/model.json"
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: sidecar))) as? [String: Any])
+        json.removeValue(forKey: "files")
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: sidecar))
+        var weights = try Data(contentsOf: URL(fileURLWithPath: run + "/model.safetensors"))
+        weights[weights.count - 10] ^= 0x40
+        try weights.write(to: URL(fileURLWithPath: run + "/model.safetensors"))
+        for arguments in [["eval", run, Self.penguins], ["predict", run, Self.penguins + "/penguins.csv"],
+                          ["train", Self.penguins, "--resume", run, "--epochs", "4"], ["export", run, "--pytorch", s.path + "/m.py"]] {
+            let result = try CLI.run(arguments)
+            #expect(result.status == 1 && result.stdout.isEmpty, "\(arguments[0]): \(result.stdout)")
+            #expect(result.stderrLines == ["mtl-tui: error: \(sidecar): files: missing; a version 2 checkpoint records each weight file's size and hash (copy the checkpoint again or save anew)"],
+                    "\(arguments[0]): \(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: s.path + "/m.py"))
+    }
+
     /// Resuming on other rows of the same columns would train on rows the checkpoint records as
     /// held out; it is refused and the checkpoint is left as it was.
     @Test func resumeRefusesOtherRowsOfTheSameColumns() throws {

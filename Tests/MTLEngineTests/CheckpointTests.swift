@@ -156,6 +156,29 @@ import Testing
         expectRefusal(copy, file: "model.safetensors", use: .inference, "'head.task0.extra' is not part of this model")
     }
 
+    /// Version 2 records every weight file's digest: without them a corrupted file would load
+    /// unchecked, so a missing record is refused, and so is a weight file it does not list.
+    @Test func aVersion2SidecarWithoutDigestsIsRefused() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = Self.savedRun(in: directory)
+        let copy = directory + "/copy"
+        func fresh() throws {
+            try? FileManager.default.removeItem(atPath: copy)
+            try FileManager.default.copyItem(atPath: run, toPath: copy)
+        }
+        try fresh()
+        try editSidecar(copy) { $0.removeValue(forKey: "files") }
+        expectRefusal(copy, use: .inference, "files: missing; a version 2 checkpoint records each weight file's size and hash")
+        try fresh()
+        try editSidecar(copy) { $0["files"] = ($0["files"] as! [String: Any]).filter { $0.key != "model.safetensors" } }
+        expectRefusal(copy, use: .inference, "files.model.safetensors: missing")
+        try fresh()
+        try editSidecar(copy) { $0["files"] = ($0["files"] as! [String: Any]).filter { $0.key != "optimizer.safetensors" } }
+        expectRefusal(copy, file: "optimizer.safetensors", use: .resume, "not listed in model.json's files, so it is not from this save")
+        _ = try Checkpoint.read(from: copy, for: .inference)   // inference reads no optimizer state
+    }
+
     @Test func aSaveReplacesTheWholeDirectoryAndRefusesForeignFiles() throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

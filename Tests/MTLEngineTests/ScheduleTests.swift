@@ -168,7 +168,8 @@ import Testing
         var history = json["history"] as! [[String: Any]]
         for i in history.indices { history[i]["learningRate"] = nil }
         json["history"] = history
-        json["files"] = nil   // an older, version-1 style sidecar
+        json["files"] = nil   // an older, version-1 sidecar
+        json["version"] = 1
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
         let loaded = try Checkpoint.read(from: directory, for: .resume)
         #expect(loaded.info.schedule == nil)
