@@ -136,8 +136,8 @@ public struct Checkpoint: Sendable {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let info: Info
-        do { info = try decoder.decode(Info.self, from: json) } catch {
-            throw CheckpointError(path("model.json"), "cannot read: \(describe(error))")
+        do { info = try DecodingMessage.decode(Info.self, from: json, with: decoder) } catch {
+            throw CheckpointError(path("model.json"), error.description)
         }
         try info.validate(file: path("model.json"))
 
@@ -201,23 +201,6 @@ public struct Checkpoint: Sendable {
             }
             return flat
         }
-    }
-
-    private static func describe(_ error: Error) -> String {
-        if case DecodingError.keyNotFound(let key, let context) = error {
-            return "missing key '\((context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."))'"
-        }
-        if case DecodingError.typeMismatch(_, let context) = error {
-            return "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
-        }
-        if case DecodingError.valueNotFound(_, let context) = error {
-            return "null at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'"
-        }
-        if case DecodingError.dataCorrupted(let context) = error {
-            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return key.isEmpty ? context.debugDescription : "'\(key)': \(context.debugDescription)"
-        }
-        return "\(error)"
     }
 
     /// A model holding this checkpoint's weights.

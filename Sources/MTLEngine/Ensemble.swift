@@ -51,11 +51,10 @@ public enum Ensemble {
     /// names the manifest or the member that is broken.
     public static func read(_ directory: String) throws -> (manifest: EnsembleManifest, members: [Checkpoint]) {
         let path = (directory as NSString).appendingPathComponent(EnsembleManifest.file)
+        guard let data = FileManager.default.contents(atPath: path) else { throw CheckpointError(path, "cannot read") }
         let manifest: EnsembleManifest
-        do {
-            manifest = try JSONDecoder().decode(EnsembleManifest.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-        } catch {
-            throw CheckpointError(path, "not an ensemble manifest: \(String(describing: error).prefix(200))")
+        do { manifest = try DecodingMessage.decode(EnsembleManifest.self, from: data) } catch {
+            throw CheckpointError(path, error.description)
         }
         guard manifest.format == EnsembleManifest.format, manifest.version == 1 else {
             throw CheckpointError(path, "expected format '\(EnsembleManifest.format)' version 1, found '\(manifest.format)' version \(manifest.version)")

@@ -95,22 +95,7 @@ extension RunProtocol {
 
     /// Decodes one line: an event or a command. The error is one readable sentence.
     public static func decode<T: Decodable>(_ type: T.Type, from line: String) throws(LineError) -> T {
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(line.utf8))
-        } catch let DecodingError.keyNotFound(key, context) {
-            throw LineError(describe(context.codingPath + [key]).map { "missing \"\($0)\"" } ?? "missing \"\(key.stringValue)\"")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw LineError("\"\(describe(context.codingPath) ?? "?")\": \(context.debugDescription.lowercasedFirst)")
-        } catch let DecodingError.dataCorrupted(context) {
-            if context.codingPath.isEmpty { throw LineError("not a JSON object") }
-            throw LineError("\"\(describe(context.codingPath) ?? "?")\": \(context.debugDescription.lowercasedFirst)")
-        } catch {
-            throw LineError("not a JSON object")
-        }
-    }
-
-    private static func describe(_ path: [CodingKey]) -> String? {
-        path.isEmpty ? nil : path.map { $0.intValue.map { "\($0)" } ?? $0.stringValue }.joined(separator: ".")
+        do { return try DecodingMessage.decode(T.self, from: Data(line.utf8)) } catch { throw LineError(error.description) }
     }
 }
 
@@ -118,11 +103,4 @@ extension RunProtocol {
 public struct LineError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
-}
-
-extension String {
-    fileprivate var lowercasedFirst: String {
-        guard let first else { return self }
-        return first.lowercased() + dropFirst()
-    }
 }

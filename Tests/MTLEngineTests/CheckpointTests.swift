@@ -179,6 +179,52 @@ import Testing
         _ = try Checkpoint.read(from: copy, for: .inference)   // inference reads no optimizer state
     }
 
+    /// A sidecar that does not decode names the key and what it must be, or where the JSON
+    /// breaks; it once said "cannot read: The given data was not valid JSON." for all of these.
+    @Test func aSidecarThatDoesNotDecodeNamesTheKeyOrThePosition() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = Self.savedRun(in: directory)
+        let sidecar = run + "/model.json"
+        let original = try String(contentsOfFile: sidecar, encoding: .utf8)
+        func replacing(_ pattern: String, with value: String) throws {
+            let edited = original.replacingOccurrences(of: pattern, with: value, options: .regularExpression)
+            #expect(edited != original, "\(pattern) is in the sidecar")
+            try edited.write(toFile: sidecar, atomically: false, encoding: .utf8)
+        }
+        try replacing(#""kind" : "adam""#, with: "\"kind\" : \"lion\"")
+        expectRefusal(run, "training.optimizer.kind: expected one of sgd, adam, adamw, got 'lion'")
+        // Cut short: where the text stops (the last line, one column past its last character).
+        let lines = original.split(separator: "\n", omittingEmptySubsequences: false)
+        try lines.prefix(40).joined(separator: "\n").write(toFile: sidecar, atomically: false, encoding: .utf8)
+        expectRefusal(run, "not valid JSON: it ends at line 40, column \(lines[39].count + 1) before the JSON is complete")
+        try original.write(toFile: sidecar, atomically: false, encoding: .utf8)
+        try editSidecar(run) { json in
+            var history = json["history"] as! [[String: Any]]
+            history[0].removeValue(forKey: "epoch")
+            json["history"] = history
+        }
+        expectRefusal(run, "history[0].epoch: missing")
+    }
+
+    /// An ensemble's manifest is read with the same messages as a checkpoint's sidecar.
+    @Test func aBrokenEnsembleManifestSaysWhere() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Ensemble.writeManifest(EnsembleManifest(members: ["fold-1"], made: "2-fold cross-validation", seed: 1), to: directory)
+        let path = directory + "/ensemble.json"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        try String(text.prefix(20)).write(toFile: path, atomically: false, encoding: .utf8)
+        #expect(throws: CheckpointError.self) { try Ensemble.read(directory) }
+        do { _ = try Ensemble.read(directory) } catch {
+            #expect("\(error)" == "\(path): not valid JSON: it ends at line 2, column \(String(text.prefix(20)).split(separator: "\n").last!.count + 1) before the JSON is complete")
+        }
+        try text.replacingOccurrences(of: "\"seed\" : 1", with: "\"seed\" : \"one\"").write(toFile: path, atomically: false, encoding: .utf8)
+        do { _ = try Ensemble.read(directory) } catch {
+            #expect("\(error)" == "\(path): seed: expected a whole number, got a string")
+        }
+    }
+
     @Test func aSaveReplacesTheWholeDirectoryAndRefusesForeignFiles() throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

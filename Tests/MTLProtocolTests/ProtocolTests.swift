@@ -56,7 +56,7 @@ final class ProtocolTests: XCTestCase {
         XCTAssertTrue(line.contains(#""event":"examples""#) && line.contains(#""confusion":{"classes":["neg","pos"],"matrix":[[4,1],[2,3]]}"#), line)
         XCTAssertTrue(line.contains(#""probability":0.9"#) && line.contains(#""split":"test""#), line)
         XCTAssertThrowsError(try RunProtocol.decode(RunEvent.self, from: #"{"event":"examples","task":"a","step":1}"#)) {
-            XCTAssertEqual(($0 as? LineError)?.description, "missing \"rows\"")
+            XCTAssertEqual(($0 as? LineError)?.description, "rows: missing")
         }
     }
 
@@ -87,13 +87,13 @@ final class ProtocolTests: XCTestCase {
     func testUnknownEventsAreKeptByNameAndBadLinesExplained() throws {
         XCTAssertEqual(try RunProtocol.decode(RunEvent.self, from: #"{"event":"fold","fold":2}"#), .other("fold"))
         XCTAssertThrowsError(try RunProtocol.decode(RunEvent.self, from: #"{"event":"step","epoch":1,"loss":{}}"#)) {
-            XCTAssertEqual(($0 as? LineError)?.description, "missing \"step\"")
+            XCTAssertEqual(($0 as? LineError)?.description, "step: missing")
         }
         XCTAssertThrowsError(try RunProtocol.decode(RunEvent.self, from: #"{"event":"step","step":"x","epoch":1,"loss":{}}"#)) {
-            XCTAssertTrue(($0 as? LineError)?.description.hasPrefix("\"step\":") == true, "\($0)")
+            XCTAssertEqual(($0 as? LineError)?.description, "step: expected a whole number, got a string")
         }
         XCTAssertThrowsError(try RunProtocol.decode(RunEvent.self, from: #"{"event":"step","#)) {
-            XCTAssertEqual(($0 as? LineError)?.description, "not a JSON object")
+            XCTAssertEqual(($0 as? LineError)?.description, "not valid JSON: it ends at column 17 before the JSON is complete")
         }
     }
 
@@ -117,7 +117,18 @@ final class ProtocolTests: XCTestCase {
         XCTAssertEqual(RunCommand(.setLR).problem, "set_lr needs \"lr\", a finite number > 0 within 32-bit floats")
         XCTAssertEqual(RunCommand(.freeze).problem, "freeze needs \"name\" (a layer or module name)")
         XCTAssertThrowsError(try RunProtocol.decode(RunCommand.self, from: #"{"command":"explode"}"#)) {
-            XCTAssertTrue(($0 as? LineError)?.description.hasPrefix("\"command\"") == true, "\($0)")
+            XCTAssertTrue(($0 as? LineError)?.description.hasPrefix("command: expected one of pause, resume, step,") == true, "\($0)")
         }
+        // Said in the file's terms, not the decoder's ("Dictionary<String, Any>", "Double").
+        for (line, message) in [("[1,2]", "expected a JSON object, got an array"),
+                                (#"{"command":"set_lr","lr":"0.1","id":"r"}"#, "lr: expected a number, got a string"),
+                                (#"{"command":"pause",,}"#, "not valid JSON at column 20")] {
+            XCTAssertThrowsError(try RunProtocol.decode(RunCommand.self, from: line)) {
+                let error = $0 as? LineError ?? LineError("")
+                XCTAssertEqual(error.description, message, line)
+                XCTAssertEqual(RunProtocol.badCommand(line, error).message, message, line)
+            }
+        }
+        XCTAssertEqual(RunProtocol.badCommand(#"{"command":"set_lr","lr":"0.1","id":"r"}"#, LineError("x")).id, "r")
     }
 }

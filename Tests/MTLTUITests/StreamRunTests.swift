@@ -144,7 +144,7 @@ final class StreamRunTests: XCTestCase {
     func testBadLinesAreEventsAndANewStartBeginsAgain() {
         var run = StreamRun()
         read(&run, [start, "{", #"{"event":"step","step":1,"epoch":1,"loss":{"a":1}}"#])
-        XCTAssertEqual(run.snapshot.events.last?.message, "stream line 2: not a JSON object")
+        XCTAssertEqual(run.snapshot.events.last?.message, "stream line 2: not valid JSON: it ends at column 2 before the JSON is complete")
         XCTAssertEqual(run.snapshot.events.last?.kind, .error)
         run.sent(RunCommand(.pause, id: "p"))
         run.read(line: #"{"event":"start","version":1,"tasks":[{"name":"c","kind":"binary"}]}"#, number: 4)
@@ -159,7 +159,7 @@ final class StreamRunTests: XCTestCase {
         var run = StreamRun()
         read(&run, ["species,island,mass", "Adelie,Biscoe,3750"])
         XCTAssertFalse(run.started)
-        XCTAssertEqual(run.unreadable, "line 1: not a JSON object")
+        XCTAssertEqual(run.unreadable, "line 1: not valid JSON at column 1")
     }
 
     func testWorkbenchCommandsBecomeProtocolCommands() throws {

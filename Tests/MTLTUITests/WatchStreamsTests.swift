@@ -65,7 +65,7 @@ import Testing
         let (watch, directory) = try Self.watch()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let (a, b) = (watch.feeds[0].current.snapshot.events, watch.feeds[1].current.snapshot.events)
-        #expect(b.contains { $0.kind == .error && $0.message == "stream line 3: not a JSON object" }, "\(b.map(\.message))")
+        #expect(b.contains { $0.kind == .error && $0.message == "stream line 3: not valid JSON at column 2" }, "\(b.map(\.message))")
         #expect(!a.contains { $0.kind == .error }, "\(a.map(\.message))")
     }
 
