@@ -1,7 +1,8 @@
 import Foundation
 
 /// Why JSON did not decode, as one plain line for a user: `history[0].epoch: missing`,
-/// `lr: expected a number, got a string`, `not valid JSON at line 3, column 7`. Every reader of JSON
+/// `lr: expected a number, got a string`, `training.seed: expected a whole number from 0 to
+/// 18446744073709551615, got -1`, `not valid JSON at line 3, column 7`. Every reader of JSON
 /// files and lines (checkpoints, ensembles, protocol commands and events) says it this way,
 /// never in the decoder's own terms (`Index 0`, `Dictionary<String, Any>`, `Data was corrupted`).
 public enum DecodingMessage {
@@ -20,9 +21,11 @@ public enum DecodingMessage {
 
     /// The one line for `error`, thrown while decoding `type` from `data`.
     public static func line<T: Decodable>(for error: Error, decoding type: T.Type, from data: Data) -> String {
-        // Foundation on Linux says only "not valid JSON" for a syntax error, with no position.
+        // Foundation on Linux says only "not valid JSON" for a syntax error (no position) and
+        // for a number its field cannot hold (-1 for a UInt64; no key): find which it was.
         if case DecodingError.dataCorrupted(let context) = error, context.codingPath.isEmpty {
             if let syntax = syntaxProblem(in: data) { return syntax }
+            if let found = JSONTreeDecoder.firstProblem(decoding: type, from: data) { return describe(found, in: data) }
         }
         return describe(error, in: data)
     }
@@ -88,13 +91,15 @@ public enum DecodingMessage {
         case is String: return "a string"
         case is [Any]: return "an array"
         case is [String: Any]: return "an object"
-        case let number as NSNumber where String(cString: number.objCType) == "c": return number.boolValue ? "true" : "false"
+        case let number as NSNumber where JSONTreeDecoder.isBoolean(number): return number.boolValue ? "true" : "false"
         default: return "a number"
         }
     }
 
-    /// A decoder's own wording made plain: a string enum's unknown value.
+    /// A decoder's own wording made plain: a string enum's unknown value; JSON that Foundation's
+    /// parser takes but its decoder does not (a trailing comma).
     private static func plain(_ text: String) -> String {
+        if text.hasPrefix("The given data was not valid JSON") { return "not valid JSON" }
         if text.hasPrefix("Cannot initialize "), let range = text.range(of: " value ") {
             return "unknown value '\(text[range.upperBound...])'"
         }

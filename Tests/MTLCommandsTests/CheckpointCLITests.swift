@@ -38,6 +38,11 @@ import Testing
             #expect(result.stderrLines == ["mtl-tui: error: \(sidecar): training.batchSize: expected 1 to 16777216, got 0"],
                     "\(arguments[0]): \(result.stderr)")
         }
+        // Valid JSON that does not fit its field: the key and the range, not "not valid JSON".
+        try original.replacingOccurrences(of: "\"seed\" : 42", with: "\"seed\" : -1").write(toFile: sidecar, atomically: false, encoding: .utf8)
+        let seed = try CLI.run(["eval", run, Self.penguins])
+        #expect(seed.status == 1 && seed.stderrLines == ["mtl-tui: error: \(sidecar): training.seed: expected a whole number from 0 to 18446744073709551615, got -1"],
+                "\(seed.stderr)")
         try original.write(toFile: sidecar, atomically: false, encoding: .utf8)
         try FileManager.default.removeItem(atPath: run + "/optimizer.safetensors")
         let resumed = try CLI.run(["train", Self.penguins, "--resume", run])

@@ -35,12 +35,29 @@ import Testing
                 == "training.kind: expected one of sgd, adam, adamw, got 'lion'")
     }
 
+    /// Foundation on Linux reports these as "not valid JSON" with no key.
+    @Test func aNumberItsFieldCannotHoldNamesTheKeyAndTheRange() {
+        #expect(message(#"{"training": {"seed": -1, "learningRate": 1}, "history": []}"#)
+                == "training.seed: expected a whole number from 0 to 18446744073709551615, got -1")
+        #expect(message(#"{"training": {"seed": 99999999999999999999999, "learningRate": 1}, "history": []}"#)
+                == "training.seed: expected a whole number from 0 to 18446744073709551615, got 99999999999999999999999")
+        #expect(message(#"{"training": {"seed": 1, "learningRate": 1e300}, "history": []}"#)
+                == "training.learningRate: expected a number within 32-bit floats (±3.4e38), got 1e+300")
+        #expect(message(#"{\#(Self.training), "history": [{"epoch": 1.5}]}"#)
+                == "history[0].epoch: expected a whole number from -9223372036854775808 to 9223372036854775807, got 1.5")
+        #expect(message(#"{\#(Self.training), "history": [], "lr": 1e400}"#)
+                == "the number 1e400 at column 69 is beyond the range of numbers (±1.8e308)")
+    }
+
     @Test func invalidJSONSaysWhere() {
         #expect(message("{\n  \"training\": {\"seed\": 1,\n  \"history\" [") == "not valid JSON at line 3, column 13")
         #expect(message("{\n  \"training\": {\"seed\": 1,\n  \"hist") == "not valid JSON: it ends at line 3, column 8 before the JSON is complete")
         #expect(message("{\"training\": {\"seed\": 1,\n\n") == "not valid JSON: it ends at line 1, column 25 before the JSON is complete")
         #expect(message("this is not json") == "not valid JSON at column 2")
         #expect(message(" \n ") == "empty: expected JSON")
+        // Where neither the parser nor the tree decoder finds the fault, the decoder's words are still not shown.
+        let opaque = DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "The given data was not valid JSON."))
+        #expect(DecodingMessage.line(for: opaque, decoding: Document.self, from: Data(#"{\#(Self.training), "history": []}"#.utf8)) == "not valid JSON")
     }
 
     @Test func keyPathsJoinNamesAndBracketPositions() {

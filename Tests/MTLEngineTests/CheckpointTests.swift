@@ -192,6 +192,13 @@ import Testing
             #expect(edited != original, "\(pattern) is in the sidecar")
             try edited.write(toFile: sidecar, atomically: false, encoding: .utf8)
         }
+        let seed = "training.seed: expected a whole number from 0 to 18446744073709551615, got "
+        for (value, expected) in [("-1", seed + "-1"), ("99999999999999999999999", seed + "99999999999999999999999")] {
+            try replacing(#""seed" : \d+"#, with: "\"seed\" : \(value)")
+            expectRefusal(run, expected)
+        }
+        try replacing(#""learningRate" : [0-9.e-]+"#, with: "\"learningRate\" : 1e300")
+        expectRefusal(run, "training.optimizer.learningRate: expected a number within 32-bit floats (±3.4e38), got 1e+300")
         try replacing(#""kind" : "adam""#, with: "\"kind\" : \"lion\"")
         expectRefusal(run, "training.optimizer.kind: expected one of sgd, adam, adamw, got 'lion'")
         // Cut short: where the text stops (the last line, one column past its last character).

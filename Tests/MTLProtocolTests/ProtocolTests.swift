@@ -122,6 +122,7 @@ final class ProtocolTests: XCTestCase {
         // Said in the file's terms, not the decoder's ("Dictionary<String, Any>", "Double").
         for (line, message) in [("[1,2]", "expected a JSON object, got an array"),
                                 (#"{"command":"set_lr","lr":"0.1","id":"r"}"#, "lr: expected a number, got a string"),
+                                (#"{"command":"step","count":2.5}"#, "count: expected a whole number from -9223372036854775808 to 9223372036854775807, got 2.5"),
                                 (#"{"command":"pause",,}"#, "not valid JSON at column 20")] {
             XCTAssertThrowsError(try RunProtocol.decode(RunCommand.self, from: line)) {
                 let error = $0 as? LineError ?? LineError("")
