@@ -128,6 +128,7 @@ public enum RunPreparation {
         var notes: [String] = []
         var source = try loaded ?? DatasetSource.load(options.data)
         let checkpoint = try options.resumeDirectory.map { try Checkpoint.read(from: $0, for: .resume) }
+        if let checkpoint { try checkEpochsPastCheckpoint(options, checkpoint) }
         let from = try options.fromDirectory.map { try readFrom($0, options: options) }
         if options.extendVocabulary, from == nil { throw UsageError("--extend-vocab", "grows the vocabulary of the model --from DIR starts from; pass --from too") }
         var spec: DatasetSpec

@@ -62,6 +62,15 @@ extension RunPreparation {
         return wide ? "note: \(reason), so the wide path adds nothing (lower ngram_min_df in spec.toml)" : nil
     }
 
+    /// `--resume` with `--epochs` at or before the checkpoint's epoch would train nothing and
+    /// report the saved model as if trained (Keras's `initial_epoch >= epochs` does so
+    /// silently): refused before anything is written. Without `--epochs` the saved count stands.
+    static func checkEpochsPastCheckpoint(_ o: RunOptions, _ checkpoint: Checkpoint) throws {
+        let epoch = checkpoint.info.position.epoch
+        guard let epochs = o.epochs, epochs <= epoch else { return }
+        throw UsageError("--epochs", "\(epochs) is not past the checkpoint's epoch \(epoch); pass a larger --epochs to train on")
+    }
+
     /// What `--resume` leaves aside, said before it trains: the saved run's settings win over
     /// flags (only --epochs changes them), and the continued run is written only with --save.
     static func resumeNotes(_ o: RunOptions) -> [String] {

@@ -91,6 +91,26 @@ import Testing
         #expect(try CLI.run(["train", Self.penguins, "--resume", run, "--epochs", "2", "--save", run]).status == 0)
     }
 
+    /// `--epochs` at or before the checkpoint's epoch trained nothing and exited 0 with the
+    /// saved model's test metrics; it is refused, and neither --save directory is touched.
+    @Test func resumeRefusesEpochsThatAreNotPastTheCheckpoint() throws {
+        let s = Scratch()
+        let run = s.path + "/run"
+        try #require(try CLI.run(["train", Self.penguins, "--epochs", "3", "--hidden", "8", "--save", run]).status == 0)
+        let before = try FileManager.default.contentsOfDirectory(atPath: run).sorted().map {
+            try Data(contentsOf: URL(fileURLWithPath: run + "/" + $0))
+        }
+        for (epochs, save) in [("3", run), ("1", s.path + "/other")] {
+            let result = try CLI.run(["train", Self.penguins, "--resume", run, "--epochs", epochs, "--save", save])
+            #expect(result.status == 1 && result.stdout.isEmpty, "\(result.stdout)")
+            #expect(result.stderrLines == ["mtl-tui: error: --epochs: \(epochs) is not past the checkpoint's epoch 3; pass a larger --epochs to train on"],
+                    "\(result.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: run).sorted().map { try Data(contentsOf: URL(fileURLWithPath: run + "/" + $0)) } == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: s.path) == ["run"])
+        #expect(try CLI.run(["train", Self.penguins, "--resume", run, "--epochs", "4", "--save", run]).status == 0)
+    }
+
     @Test func saveRefusesADirectoryOfOtherFilesBeforeTraining() throws {
         let s = Scratch()
         s.write("mine/notes.txt", "keep me")
