@@ -46,12 +46,12 @@ public enum DecodingMessage {
     }
 
     /// `history[0].epoch: `, or nothing for the whole document.
-    static func place(_ path: [CodingKey]) -> String {
+    private static func place(_ path: [CodingKey]) -> String {
         path.isEmpty ? "" : keyPath(path) + ": "
     }
 
     /// Keys joined with dots, array positions in brackets: `encoder.tasks[1].classes`.
-    public static func keyPath(_ path: [CodingKey]) -> String {
+    static func keyPath(_ path: [CodingKey]) -> String {
         path.reduce(into: "") { text, key in
             // An array position's key has an intValue and a name that is not that number ("Index 0").
             if let index = key.intValue, key.stringValue != "\(index)" {
@@ -108,7 +108,7 @@ public enum DecodingMessage {
 
     /// Where `data` stops being JSON, or nil when it is JSON. Foundation's parser gives a byte
     /// offset ("around character 13"; Darwin's says the line and column).
-    static func syntaxProblem(in data: Data) -> String? {
+    private static func syntaxProblem(in data: Data) -> String? {
         let bytes = [UInt8](data)
         let end = (bytes.lastIndex { !isSpace($0) } ?? -1) + 1
         if end == 0 { return "empty: expected JSON" }
