@@ -8,6 +8,8 @@ import threading
 PROTOCOL_VERSION = 1
 
 TASK_KINDS = ("binary", "multiclass", "multilabel", "regression")
+# The range mtl-tui's own runs take (LossWeight): a larger weight overflows 32-bit losses.
+MAX_LOSS_WEIGHT = 1000.0
 COMMANDS = ("pause", "resume", "step", "stop", "save", "freeze", "unfreeze", "set_loss_weight", "set_lr")
 
 
@@ -131,8 +133,8 @@ class Command:
             weight = number("weight")
             if not isinstance(fields.get("task"), str) or not fields["task"]:
                 problem = 'set_loss_weight needs "task"'
-            elif weight is None or not math.isfinite(weight) or weight < 0:
-                problem = 'set_loss_weight needs "weight", a finite number ≥ 0'
+            elif weight is None or not 0 <= weight <= MAX_LOSS_WEIGHT:   # NaN fails the range too
+                problem = 'set_loss_weight needs "weight", a number from 0 to %g' % MAX_LOSS_WEIGHT
         elif name == "set_lr":
             lr = number("lr")
             if lr is None or not math.isfinite(lr) or lr <= 0:

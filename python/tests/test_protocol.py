@@ -186,6 +186,7 @@ class RunTests(unittest.TestCase):
             '{"command":"explode"}': "unknown command 'explode'",
             '{"command":"set_loss_weight","weight":1}': 'set_loss_weight needs "task"',
             '{"command":"set_loss_weight","task":"a","weight":true}': 'needs "weight"',
+            '{"command":"set_loss_weight","task":"a","weight":1e300}': 'a number from 0 to 1000',
             '{"command":"freeze"}': 'freeze needs "name"',
             '{"command":"step","count":0}': 'step needs "count" ≥ 1',
             '[1]': "not a JSON object",
