@@ -70,8 +70,10 @@ import Testing
         let pid = try #require(Int32(((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(kill(pid, SIGTERM) == 0)
         #expect(session.exitStatus() == 143)
-        let said = session.wait(seconds: 5) {
-            $0.contains("mtl-tui: stopped by SIGTERM: run 1 saved to \(saved)") && $0.contains("mtl-tui: stopped by SIGTERM: run 2 saved to \(saved)-run2")
+        // A long scratch path wraps in the pane: read the screen with its lines joined.
+        let said = session.wait(seconds: 5) { screen in
+            let joined = screen.replacingOccurrences(of: "\n", with: "")
+            return joined.contains("mtl-tui: stopped by SIGTERM: run 1 saved to \(saved)") && joined.contains("mtl-tui: stopped by SIGTERM: run 2 saved to \(saved)-run2")
         }
         #expect(said != nil, "\(session.screen())")
         for directory in [saved, saved + "-run2"] {
