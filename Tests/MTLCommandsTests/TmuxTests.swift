@@ -116,7 +116,8 @@ func step(in screen: String) -> Int? {
         let saved = scratch.path + "/run"
         let session = try TmuxSession("'\(CLI.binary)' '\(try Self.vaderSubset(scratch))' --epochs 200 --early-stop off --save '\(saved)'")
         // The dashboard with a chart and at least one finished epoch (so examples exist).
-        let first = session.wait { $0.contains("RUNNING") && $0.contains("┴e1") && $0.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) } }
+        // Under ThreadSanitizer the linear fit before epoch 1 alone can take a minute.
+        let first = session.wait(seconds: 240) { $0.contains("RUNNING") && $0.contains("┴e1") && $0.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) } }
         #expect(first != nil, "no chart: \(session.screen())")
 
         try session.keys("Space")
