@@ -45,10 +45,10 @@ extension Checkpoint.Info {
             try check.that(head.kind == .multilabel, "thresholds.\(name)", "only multi-label tasks have decision thresholds")
             if let problem = DecisionThresholds.problem(values, labels: head.outputs) { throw check.failure("thresholds.\(name)", problem) }
         }
-        // Without the digests nothing would tell a corrupted weight file from a sound one.
+        // Without the digests nothing would tell a corrupted weight file from a sound one (a
+        // weight file they leave out is refused where it is read).
         if version >= 2 {
             try check.that(files != nil, "files", "missing; a version \(version) checkpoint records each weight file's size and hash (copy the checkpoint again or save anew)")
-            try check.that(files?["model.safetensors"] != nil, "files.model.safetensors", "missing; the weights' size and hash are needed to check them")
         }
         if let files {
             for (name, digest) in files {

@@ -162,7 +162,7 @@ import Testing
         expectRefusal(copy, use: .inference, "files: missing; a version 2 checkpoint records each weight file's size and hash")
         try fresh()
         try editSidecar(copy) { $0["files"] = ($0["files"] as! [String: Any]).filter { $0.key != "model.safetensors" } }
-        expectRefusal(copy, use: .inference, "files.model.safetensors: missing")
+        expectRefusal(copy, file: "model.safetensors", use: .inference, "not listed in model.json's files, so it is not from this save")
         try fresh()
         try editSidecar(copy) { $0["files"] = ($0["files"] as! [String: Any]).filter { $0.key != "optimizer.safetensors" } }
         expectRefusal(copy, file: "optimizer.safetensors", use: .resume, "not listed in model.json's files, so it is not from this save")
