@@ -19,10 +19,14 @@ public struct StreamRun: Sendable {
     public private(set) var started = false
     /// The first line that failed to decode before any `start`: a file that is no run stream.
     public private(set) var unreadable: String?
-    /// Set when `start` speaks a newer protocol than this reader.
-    public private(set) var newerVersion: String?
     /// The protocol version `start` gave.
     public private(set) var version = RunProtocol.version
+    /// What to say when `start` speaks a newer protocol than this reader; nil when it does not.
+    public var newerVersion: String? {
+        guard version > RunProtocol.version else { return nil }
+        return "protocol version \(version) is newer than this reader's \(RunProtocol.version): "
+            + "shown as far as it is understood, and controls are off (it could misread a command)"
+    }
     /// Per task, its latest `examples` event (empty when the producer writes none).
     public private(set) var examples: [String: RunEvent.Examples] = [:]
     /// Lines read so far (for the title: a stream that never starts shows that it is read).
@@ -113,11 +117,7 @@ public struct StreamRun: Sendable {
             version = start.version
             // Shown as far as it is understood, as readers skip what they do not know; but a
             // newer run could read a command of this version otherwise, so none is sent.
-            if start.version > RunProtocol.version {
-                newerVersion = "protocol version \(start.version) is newer than this reader's \(RunProtocol.version): "
-                    + "shown as far as it is understood, and controls are off (it could misread a command)"
-                log(.warning, newerVersion!)
-            }
+            if let newerVersion { log(.warning, newerVersion) }
             snapshot.state = .running
             snapshot.tasks = start.tasks.map(\.name)
             snapshot.taskKinds = start.tasks.map { TaskKind(rawValue: $0.kind) ?? .regression }
