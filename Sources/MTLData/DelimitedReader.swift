@@ -6,6 +6,14 @@
 /// let table = try DelimitedReader.read(bytes: data, file: "reviews.csv", delimiter: UInt8(ascii: ","))
 /// ```
 public enum DelimitedReader {
+    /// The length of the line end at `index`: 2 for CRLF, 1 for LF or a lone CR, else 0.
+    static func lineEnd(in bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Int {
+        guard index < bytes.count else { return 0 }
+        if bytes[index] == 0x0A { return 1 }
+        guard bytes[index] == 0x0D else { return 0 }
+        return index + 1 < bytes.count && bytes[index + 1] == 0x0A ? 2 : 1
+    }
+
     public static func read(bytes: [UInt8], file: String, delimiter: UInt8) throws(DataError) -> Table {
         try bytes.withUnsafeBufferPointer { (buffer) throws(DataError) -> Table in
             if let problem = ByteCheck.firstProblem(in: buffer, crEndsLines: true) {
@@ -76,13 +84,7 @@ public enum DelimitedReader {
             }
         }
 
-        /// The length of the line end at `index`: 2 for CRLF, 1 for LF or a lone CR, else 0.
-        private func lineEnd(at index: Int) -> Int {
-            guard index < bytes.count else { return 0 }
-            if bytes[index] == 0x0A { return 1 }
-            guard bytes[index] == 0x0D else { return 0 }
-            return index + 1 < bytes.count && bytes[index + 1] == 0x0A ? 2 : 1
-        }
+        private func lineEnd(at index: Int) -> Int { DelimitedReader.lineEnd(in: bytes, at: index) }
 
         /// Steps over a line end of `length` bytes.
         private mutating func newline(_ length: Int) {

@@ -12,7 +12,8 @@ enum ByteCheck {
             let b = bytes[i]
             if b < 0x80 {
                 if b == 0 { return (line, i - lineStart + 1, "NUL byte in text data") }
-                if b == 0x0A || (crEndsLines && b == 0x0D && (i + 1 == n || bytes[i + 1] != 0x0A)) { line += 1; lineStart = i + 1 }
+                // A CRLF counts at its LF; a lone CR, where it ends lines, at the CR.
+                if b == 0x0A || (crEndsLines && b == 0x0D && DelimitedReader.lineEnd(in: bytes, at: i) == 1) { line += 1; lineStart = i + 1 }
                 i += 1
                 continue
             }
