@@ -226,27 +226,20 @@ struct OutOfFoldProbabilities {
     /// The JSONL form as the CSV form's table: `row`, `fold`, `id` or `key`, and a `TASK.CLASS`
     /// column per probability, each row keeping its line for errors.
     static func jsonlTable(_ data: Data, file: String) throws -> Table {
-        var header: [String] = [], columnOf: [String: Int] = [:]
-        var rows: [[Int: String]] = [], rowLines: [Int] = []
+        var records: [[(key: String, value: String)]] = [], rowLines: [Int] = []
         for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
             guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else {
                 throw DataError(file: file, line: index + 1, "expected one JSON object per line, as cv --oof FILE.jsonl writes")
             }
-            var cells: [(String, Any)] = object.filter { !($0.value is [String: Any]) }.map { ($0.key, $0.value) }
-            for (task, classes) in (object["probabilities"] as? [String: Any] ?? [:]) {
-                for (name, p) in classes as? [String: Any] ?? [:] { cells.append(("\(task).\(name)", p)) }
+            func cell(_ value: Any) -> String { (value as? String) ?? (value as? NSNumber)?.stringValue ?? "" }
+            var record = object.filter { !($0.value is [String: Any]) }.map { (key: $0.key, value: cell($0.value)) }
+            for (task, classes) in object["probabilities"] as? [String: Any] ?? [:] {
+                for (name, p) in classes as? [String: Any] ?? [:] { record.append((key: "\(task).\(name)", value: cell(p))) }
             }
-            var row: [Int: String] = [:]
-            for (key, value) in cells {
-                let c = columnOf[key] ?? header.count
-                if c == header.count { header.append(key); columnOf[key] = c }
-                row[c] = (value as? String) ?? (value as? NSNumber)?.stringValue ?? ""
-            }
-            rows.append(row)
+            records.append(record)
             rowLines.append(index + 1)
         }
-        let columns = header.indices.map { c in rows.map { $0[c] ?? "" } }
-        return Table(file: file, header: header, columns: columns, rowLines: rowLines)
+        return Table(file: file, records: records, rowLines: rowLines)
     }
 }

@@ -12,9 +12,7 @@ public enum JSONLReader {
             if let problem = ByteCheck.firstProblem(in: buffer, crEndsLines: false) {
                 throw DataError(file: file, line: problem.line, column: problem.column, problem.message)
             }
-            var header: [String] = []
-            var columnOf: [String: Int] = [:]
-            var rows: [[Int: String]] = []
+            var records: [[(key: String, value: String)]] = []
             var rowLines: [Int] = []
             var lineStart = buffer.count >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF ? 3 : 0
             var lineNumber = 1
@@ -24,40 +22,18 @@ public enum JSONLReader {
                 let slice = UnsafeBufferPointer(rebasing: buffer[lineStart..<lineEnd])
                 var parser = FlatObjectParser(bytes: slice, file: file, line: lineNumber)
                 if let pairs = try parser.parseLine() {
-                    var row: [Int: String] = [:]
-                    for (key, value) in pairs {
-                        let index: Int
-                        if let known = columnOf[key] {
-                            index = known
-                        } else {
-                            index = header.count
-                            header.append(key)
-                            columnOf[key] = index
-                        }
-                        if row[index] != nil {
-                            throw DataError(file: file, line: lineNumber, key: key, "duplicate key in one object")
-                        }
-                        row[index] = value
+                    var keys = Set<String>()
+                    for (key, _) in pairs where !keys.insert(key).inserted {
+                        throw DataError(file: file, line: lineNumber, key: key, "duplicate key in one object")
                     }
-                    rows.append(row)
+                    records.append(pairs.map { (key: $0.0, value: $0.1) })
                     rowLines.append(lineNumber)
                 }
                 lineStart = lineEnd + 1
                 lineNumber += 1
             }
-            if rows.isEmpty { throw DataError(file: file, "empty file: expected one JSON object per line") }
-            var columns = Array(repeating: [String](), count: header.count)
-            var absent: [String: Int] = [:]
-            for (r, row) in rows.enumerated() {
-                for c in 0..<header.count {
-                    if let value = row[c] { columns[c].append(value); continue }
-                    columns[c].append("")
-                    if absent[header[c]] == nil { absent[header[c]] = r }
-                }
-            }
-            var table = Table(file: file, header: header, columns: columns, rowLines: rowLines)
-            table.absentKeys = absent
-            return table
+            if records.isEmpty { throw DataError(file: file, "empty file: expected one JSON object per line") }
+            return Table(file: file, records: records, rowLines: rowLines)
         }
     }
 }

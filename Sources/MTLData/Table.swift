@@ -20,6 +20,33 @@ public struct Table: Sendable {
         indexOf = Table.index(header)
     }
 
+    /// A table of records, each its (key, cell) pairs with no key twice (JSON Lines): keys
+    /// become columns in order of first appearance, and a key a record lacks is an empty cell,
+    /// noted in `absentKeys`. `rowLines[r]` is the line record `r` was read from.
+    public init(file: String, records: [[(key: String, value: String)]], rowLines: [Int]) {
+        var header: [String] = [], columnOf: [String: Int] = [:]
+        for record in records {
+            for (key, _) in record where columnOf[key] == nil {
+                columnOf[key] = header.count
+                header.append(key)
+            }
+        }
+        var columns = Array(repeating: [String](repeating: "", count: records.count), count: header.count)
+        var present = Array(repeating: 0, count: header.count)
+        var absent: [String: Int] = [:]
+        for (r, record) in records.enumerated() {
+            for (key, value) in record {
+                let c = columnOf[key]!
+                columns[c][r] = value
+                present[c] += 1
+            }
+            // The first row without a key is the first whose count of that key falls behind.
+            for c in header.indices where present[c] < r + 1 && absent[header[c]] == nil { absent[header[c]] = r }
+        }
+        self.init(file: file, header: header, columns: columns, rowLines: rowLines)
+        absentKeys = absent
+    }
+
     private static func index(_ header: [String]) -> [String: Int] {
         var index: [String: Int] = [:]
         index.reserveCapacity(header.count)
