@@ -232,9 +232,10 @@ public struct TrainingOptions: ParsableArguments {
         if let earlyStop { o.earlyStop = earlyStop == "off" ? nil : earlyStop }
         if let split {
             let parts = split.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            // Anything but three numbers names a column; whether it exists is checked against the
+            // file's header (a column may be called "1" or "a,b").
             if parts.count == 3, parts.allSatisfy({ $0 != nil }) { o.split = parts.map { $0! } }
-            else if parts.count == 1, parts[0] == nil { o.splitColumn = split }
-            else { throw UsageError("--split", "expected three fractions like 0.8,0.1,0.1 or a column name, got '\(split)'") }
+            else { o.splitColumn = split }
         }
         if let strategy {
             switch WeightingStrategy.parse(strategy) {

@@ -9,7 +9,10 @@ public enum SpecInference {
     /// - Parameters:
     ///   - inputs: columns the user named as inputs (`--input`); empty means infer.
     ///   - tasks: tasks the user named (`--task NAME[:KIND]`); empty means infer.
-    public static func infer(_ table: Table, inputs: [String] = [], tasks: [(String, TaskKind?)] = []) throws(DataError) -> DatasetSpec {
+    ///   - splitColumn: the column the user named as the split (`--split COLUMN`); nil means a
+    ///     column called `split` holding train/val/test, if there is one.
+    public static func infer(_ table: Table, inputs: [String] = [], tasks: [(String, TaskKind?)] = [],
+                             splitColumn: String? = nil) throws(DataError) -> DatasetSpec {
         var profiles: [String: ColumnProfile] = [:]
         for (i, name) in table.header.enumerated() { profiles[name] = ColumnProfile(table.columns[i]) }
         for name in inputs + tasks.map(\.0) where profiles[name] == nil && imageColumns(table, prefix: name) == nil {
@@ -29,7 +32,7 @@ public enum SpecInference {
             used.formUnion(names)
         }
         if let id = table.header.first(where: { $0.lowercased() == "id" }) { spec.idColumn = id; used.insert(id) }
-        if let split = table.header.first(where: { $0.lowercased() == "split" }), profiles[split]!.isSplitColumn {
+        if let split = splitColumn ?? table.header.first(where: { $0.lowercased() == "split" && profiles[$0]!.isSplitColumn }) {
             spec.splitColumn = split
             used.insert(split)
         }

@@ -127,6 +127,10 @@ public enum RunPreparation {
         if let save = options.saveDirectory { try checkSaveDirectory(save) }
         var notes: [String] = []
         var source = try loaded ?? DatasetSource.load(options.data)
+        if let column = options.splitColumn, source.table.columnIndex(column) == nil {
+            throw UsageError("--split", "expected three fractions like 0.8,0.1,0.1 or a column name"
+                + " (columns: \(source.table.header.joined(separator: ", "))), got '\(column)'")
+        }
         let checkpoint = try options.resumeDirectory.map { try Checkpoint.read(from: $0, for: .resume) }
         if let checkpoint { try checkEpochsPastCheckpoint(options, checkpoint) }
         let from = try options.fromDirectory.map { try readFrom($0, options: options) }
@@ -144,13 +148,15 @@ public enum RunPreparation {
         } else if var fromFile = source.spec {
             specSource = source.specFile
             if !options.inputs.isEmpty || !options.tasks.isEmpty {
-                let inferred = try SpecInference.infer(source.table, inputs: options.inputs, tasks: options.tasks)
+                let inferred = try SpecInference.infer(source.table, inputs: options.inputs, tasks: options.tasks,
+                                                   splitColumn: options.splitColumn)
                 if !options.inputs.isEmpty { fromFile.inputs = inferred.inputs }
                 if !options.tasks.isEmpty { fromFile.tasks = inferred.tasks }
             }
             spec = fromFile
         } else {
-            spec = try SpecInference.infer(source.table, inputs: options.inputs, tasks: options.tasks)
+            spec = try SpecInference.infer(source.table, inputs: options.inputs, tasks: options.tasks,
+                                                   splitColumn: options.splitColumn)
         }
         if let from, let directory = options.fromDirectory {
             spec = try fromSpec(spec, checkpoint: from, directory: directory, table: source.table)

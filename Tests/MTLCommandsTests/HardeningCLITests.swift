@@ -63,6 +63,25 @@ import Testing
                                       contains: "task 'label' (binary) has no metric 'mae' (its metrics: loss, accuracy, macro_f1, precision, recall, auc, ap)")
     }
 
+    @Test func splitNamesAnyColumnEvenOneThatReadsAsANumberOrHoldsAComma() throws {
+        let s = Scratch()
+        let rows = reviewsCSV(rows: 60).split(separator: "\n").enumerated().map { i, line in
+            i == 0 ? "\(line),\"a,b\",1" : "\(line),\(["train", "train", "train", "val", "test"][i % 5]),\(["test", "val", "train", "train", "train"][i % 5])"
+        }
+        let file = s.write("named.csv", rows.joined(separator: "\n") + "\n")
+        for column in ["a,b", "1"] {
+            let result = try CLI.run(["train", file, "--epochs", "1", "--split", column])
+            #expect(result.status == 0, "\(column): \(result.stderr)")
+            #expect(result.stdout.contains("test (12 rows)"), "\(column): \(result.stdout)")
+            // The split column is neither an input nor a task of the inferred spec.
+            #expect(result.stdout.contains("split_column = \"\(column)\""), "\(column): \(result.stdout)")
+            #expect(!result.stdout.contains("  name = \"\(column)\""), "\(column): \(result.stdout)")
+            #expect(!result.stdout.contains("\n  column = \"\(column)\""), "\(column): \(result.stdout)")
+        }
+        try checks.expectOneLineError(["train", file, "--split", "0.8,0.2"], startsWith: "--split",
+                                      contains: "or a column name (columns: id, text, label, score, a,b, 1), got '0.8,0.2'")
+    }
+
     @Test func splitsWithoutTrainingOrValidationRows() throws {
         let s = Scratch()
         let file = s.write("ok.csv", reviewsCSV(rows: 40))
