@@ -181,7 +181,7 @@ public enum RunPreparation {
         if checkpoint == nil { try checkInputsAreNotTasks(spec, options, specFile: specSource ?? source.table.file) }
         if checkpoint == nil, specSource == nil, let note = blankColumnsNote(source.table, spec) { notes.append(note) }
         if checkpoint == nil, let note = DataEncoder.emptyLabelsNote(source.table, spec) { notes.append(note) }
-        if checkpoint != nil { notes += resumeNotes(options) }
+        if let checkpoint { notes += resumeNotes(options, checkpoint) }
         let seed = checkpoint?.info.training.seed ?? options.seed
         let unlabeled = try readUnlabeled(options, spec: spec, saved: checkpoint?.info.training)
         let plan = try options.corrections.map { file throws in

@@ -73,7 +73,7 @@ extension RunPreparation {
 
     /// What `--resume` leaves aside, said before it trains: the saved run's settings win over
     /// flags (only --epochs changes them), and the continued run is written only with --save.
-    static func resumeNotes(_ o: RunOptions) -> [String] {
+    static func resumeNotes(_ o: RunOptions, _ checkpoint: Checkpoint) -> [String] {
         let d = RunOptions(data: o.data)
         let given: [(String, Bool)] = [
             ("--trunk", o.trunk != nil || o.wide != nil), ("--sharing", o.sharing != d.sharing),
@@ -93,7 +93,10 @@ extension RunPreparation {
         if !ignored.isEmpty {
             notes.append("note: --resume continues with the saved run's settings; ignored: \(ignored.joined(separator: ", ")) (only --epochs changes them; steer the rest in the workbench or with --commands)")
         }
-        if o.saveDirectory == nil, let resume = o.resumeDirectory {
+        let done = checkpoint.info.position.epoch, planned = checkpoint.info.training.epochs
+        if o.epochs == nil, checkpoint.info.position.batch == 0, done >= planned {
+            notes.append("note: the saved run has trained its \(planned) epochs, so nothing is left to train; pass --epochs N above \(done) to train on")
+        } else if o.saveDirectory == nil, let resume = o.resumeDirectory {
             notes.append("note: the continued run is not saved; add --save \(resume) to update the checkpoint, or --save DIR to keep both")
         }
         return notes

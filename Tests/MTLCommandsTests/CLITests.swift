@@ -258,11 +258,14 @@ func reviewsCSV(rows: Int = 120) -> String {
         let third = try CLI.run(["train", data, "--json", "--resume", s.path + "/run"])
         #expect(third.status == 0, "\(third.stderr)")
         #expect(!jsonLines(third.stdout).contains { $0["event"] as? String == "epoch" })
+        #expect(third.stderrLines.contains("mtl-tui: note: the saved run has trained its 2 epochs, so nothing is left to train; pass --epochs N above 2 to train on"), "\(third.stderr)")
+        #expect(!second.stderr.contains("nothing is left to train"), "\(second.stderr)")
         // Said, not silent: flags the saved settings override, and that nothing is saved without --save.
         #expect(second.stderrLines.contains("mtl-tui: note: the continued run is not saved; add --save \(s.path)/run to update the checkpoint, or --save DIR to keep both"), "\(second.stderr)")
         let flagged = try CLI.run(["train", data, "--json", "--resume", s.path + "/run", "--lr", "0.1", "--trunk", "gru", "--task", "label", "--save", s.path + "/run"])
         #expect(flagged.status == 0, "\(flagged.stderr)")
-        #expect(flagged.stderrLines == ["mtl-tui: note: --resume continues with the saved run's settings; ignored: --trunk, --lr, --task (only --epochs changes them; steer the rest in the workbench or with --commands)"], "\(flagged.stderr)")
+        #expect(flagged.stderrLines == ["mtl-tui: note: --resume continues with the saved run's settings; ignored: --trunk, --lr, --task (only --epochs changes them; steer the rest in the workbench or with --commands)",
+                                        "mtl-tui: note: the saved run has trained its 2 epochs, so nothing is left to train; pass --epochs N above 2 to train on"], "\(flagged.stderr)")
         // Other data: named with the column it lacks and the run that reads it.
         let other = s.write("other.csv", "words,label\ngood,pos\nbad,neg\n")
         let wrong = try CLI.run(["train", other, "--resume", s.path + "/run"])
