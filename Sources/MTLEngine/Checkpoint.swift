@@ -6,7 +6,8 @@ import MTLData
 
 /// A saved run: `model.safetensors` (weights, PyTorch layout and names such as
 /// `trunk.conv.weight`, `head.polarity.weight`), `optimizer.safetensors` (moments),
-/// `best.safetensors` (the best epoch's weights, with early stopping) and `model.json`
+/// `best.safetensors` (the best epoch's weights, with early stopping), `last.safetensors` (the
+/// last trained weights, where the run ended on the best epoch's: what `--resume` continues) and `model.json`
 /// (architecture, data encoding, training settings and position), so that
 ///
 /// ```python
@@ -78,7 +79,8 @@ public struct Checkpoint: Sendable {
     public enum Use: Sendable { case inference, resume }
 
     public var info: Info
-    /// Flat buffers in the model's own layout.
+    /// Flat buffers in the model's own layout. Read for `.resume`, `parameters` are the weights
+    /// training continues from: `last.safetensors` where the run ended on other weights.
     public var parameters: [Float]
     public var first: [Float]?
     public var second: [Float]?
@@ -87,7 +89,7 @@ public struct Checkpoint: Sendable {
     // MARK: Writing
 
     public static func write(to directory: String, info: Info, model: Model, optimizer: Optimizer?,
-                             bestParameters: FloatBuffer?) throws {
+                             bestParameters: FloatBuffer?, lastParameters: FloatBuffer? = nil) throws {
         func tensors(_ flat: UnsafePointer<Float>, prefix: String) -> [(String, SafeTensors.Tensor)] {
             info.tensors.map { (prefix + $0.name, SafeTensors.Tensor(shape: $0.exportShape, values: $0.exported(from: flat))) }
         }
@@ -100,6 +102,9 @@ public struct Checkpoint: Sendable {
         }
         if let bestParameters {
             files.append(("best.safetensors", SafeTensors.encode(tensors(bestParameters.pointer, prefix: ""), metadata: metadata)))
+        }
+        if let lastParameters {
+            files.append(("last.safetensors", SafeTensors.encode(tensors(lastParameters.pointer, prefix: ""), metadata: metadata)))
         }
         var info = info
         info.version = Info.currentVersion
@@ -167,8 +172,9 @@ public struct Checkpoint: Sendable {
         let moments = resuming ? try load("optimizer.safetensors", prefixes: sgd ? ["momentum_buffer."] : ["exp_avg.", "exp_avg_sq."],
                                           required: info.position.step > 0) : nil
         let bestRequired = resuming && info.best != nil && info.training.earlyStop != nil
+        let kept = try load("model.safetensors", prefixes: [""], required: true)![0]
         return Checkpoint(info: info,
-                          parameters: try load("model.safetensors", prefixes: [""], required: true)![0],
+                          parameters: resuming ? try load("last.safetensors", prefixes: [""], required: false)?[0] ?? kept : kept,
                           first: moments?[0],
                           second: sgd ? nil : moments?[1],
                           bestParameters: resuming ? try load("best.safetensors", prefixes: [""], required: bestRequired)?[0] : nil)

@@ -18,7 +18,7 @@ import CLinux
 enum CheckpointDirectory {
     /// The files a checkpoint may hold; anything else in a target directory is the user's, and a
     /// save refuses to replace it.
-    static let checkpointFiles: Set<String> = ["model.json", "model.safetensors", "optimizer.safetensors", "best.safetensors"]
+    static let checkpointFiles: Set<String> = ["model.json", "model.safetensors", "optimizer.safetensors", "best.safetensors", "last.safetensors"]
 
     /// Writes `files` as the checkpoint at `directory`, replacing the one there.
     static func write(_ files: [(name: String, bytes: [UInt8])], to directory: String) throws {

@@ -53,6 +53,7 @@ extension TrainingRun {
         config.epochs = epochs
         snapshot.epochs = epochs
         snapshot.restoredEpoch = nil
+        lastParameters = nil   // training goes on from the weights the run ended with
         snapshot.keptValidation = nil
         snapshot.linearTasks = []
         snapshot.test = nil
@@ -90,7 +91,7 @@ extension TrainingRun {
     func writeCheckpoint(to directory: String, position: Checkpoint.Position) -> String? {
         do {
             try Checkpoint.write(to: directory, info: checkpointInfo(position: position), model: model, optimizer: optimizer,
-                                 bestParameters: bestParameters)
+                                 bestParameters: bestParameters, lastParameters: lastParameters)
             return nil
         } catch {
             return "could not save: \(error)"

@@ -30,6 +30,9 @@ final class TrainingRun {
     var stopRequested = false
     var best: Checkpoint.Best?
     var bestParameters: FloatBuffer?
+    /// The last trained step's weights, when the run ended on others (early stopping's best
+    /// epoch, a task's head zeroed for the linear model): `--resume` continues from these.
+    var lastParameters: FloatBuffer?
     /// The loss-weighting strategy and its state; `strategyWeights` are its latest weights.
     var weighting: LossWeighting
     var strategyWeights: [Double]
@@ -307,6 +310,8 @@ final class TrainingRun {
 
     private func finish() {
         var keptStep: Int?
+        let trained = FloatBuffer(count: model.parameterCount)
+        trained.copy(from: model.parameters)
         if let best, let bestParameters, config.earlyStop != nil, best.epoch != snapshot.history.last?.epoch {
             model.parameters.copy(from: bestParameters)
             snapshot.restoredEpoch = best.epoch
@@ -320,6 +325,7 @@ final class TrainingRun {
             snapshot.examples = kept.examples
             snapshot.keptValidation = setup.split.validation.isEmpty ? nil : kept.metrics
             snapshot.linearTasks = fellBack
+            lastParameters = trained
         }
         // Multi-label decision thresholds are tuned once, on the model the run ends with; the test
         // metrics and the saved checkpoint use them.

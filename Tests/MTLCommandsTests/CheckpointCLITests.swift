@@ -26,6 +26,23 @@ import Testing
         #expect(sidecar.contains("\"version\" : 2") && sidecar.contains("\"fnv1a64\""))
     }
 
+    /// A run that ends on early stopping's best epoch keeps the last trained weights beside it,
+    /// so `--resume` goes on as the run that never stopped would have.
+    @Test func resumingARunThatKeptAnEarlierEpochContinuesFromTheLastOne() throws {
+        let s = Scratch()
+        let first = try CLI.run(["train", Self.penguins, "--epochs", "11", "--seed", "1", "--save", s.path + "/part"])
+        #expect(first.status == 0, "\(first.stderr)")
+        try #require(first.stdout.contains("restored the parameters of epoch") || first.stderr.contains("restored the parameters of epoch"),
+                     "the run must end on an earlier epoch for this test: \(first.stdout)")
+        #expect(FileManager.default.fileExists(atPath: s.path + "/part/last.safetensors"))
+        let resumed = try CLI.run(["train", Self.penguins, "--epochs", "30", "--resume", s.path + "/part", "--save", s.path + "/resumed"])
+        let straight = try CLI.run(["train", Self.penguins, "--epochs", "30", "--seed", "1", "--save", s.path + "/straight"])
+        #expect(resumed.status == 0 && straight.status == 0, "\(resumed.stderr)\(straight.stderr)")
+        for file in ["model.safetensors", "optimizer.safetensors"] {
+            #expect(FileManager.default.contents(atPath: s.path + "/resumed/" + file) == FileManager.default.contents(atPath: s.path + "/straight/" + file), "\(file)")
+        }
+    }
+
     /// Equal JSON trees, numbers within a relative 1e-7 (float32 rounding is about 6e-8).
     static func sameJSON(_ a: Any, _ b: Any) -> Bool {
         switch (a, b) {

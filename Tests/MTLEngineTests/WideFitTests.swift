@@ -228,7 +228,7 @@ import Testing
             let keptEpoch = try #require(s.restoredEpoch ?? s.history.last?.epoch)
             guard keptEpoch != 0 else { continue }
             let linear = try #require(s.history.first { $0.epoch == 0 }), deep = try #require(s.history.first { $0.epoch == keptEpoch })
-            let parameters = try Checkpoint.read(from: directory, for: .resume).parameters
+            let parameters = try Checkpoint.read(from: directory).parameters   // the kept model, as eval reads it
             for (t, tensor) in Model.tensors(of: setup.model).filter({ $0.layer.hasPrefix("head.") && $0.name.hasSuffix(".weight") }).enumerated() {
                 let zero = parameters[tensor.offset..<(tensor.offset + tensor.count)].allSatisfy { $0 == 0 }
                 let linearWins = linear.validation[t].macroF1! > deep.validation[t].macroF1!
