@@ -135,9 +135,10 @@ struct CrossValidate: ParsableCommand {
             Console.shared.err("mtl-tui: stopped in fold \(fold + 1) at step \(final.step)")
             Foundation.exit(StopSignals.stoppedStatus)
         }
-        let kept = final.restoredEpoch.flatMap { epoch in final.history.last { $0.epoch == epoch } } ?? final.history.last
-        guard let kept, let examples = final.examples else { fail("fold \(fold + 1): the run ended before its first epoch") }
-        return FoldResult(fold: fold, epoch: kept.epoch, validation: kept.validation, test: final.test, examples: examples)
+        guard let kept = final.keptRecord, let validation = final.keptModelValidation, let examples = final.examples else {
+            fail("fold \(fold + 1): the run ended before its first epoch")
+        }
+        return FoldResult(fold: fold, epoch: kept.epoch, validation: validation, test: final.test, examples: examples)
     }
 
     func report(_ results: [FoldResult], tasks: [String], kinds: [TaskKind], ensembleTest: [TaskMetrics]?, testRows: Int, saved: String?) {

@@ -286,9 +286,9 @@ final class TrainingPrinter: Sendable {
 
     func finish(_ snapshot: TrainerSnapshot, baselines: BaselineRunner.Snapshot?) {
         // After early stopping the run ends with the restored epoch's weights: report that epoch.
-        let kept = snapshot.restoredEpoch.flatMap { epoch in snapshot.history.last { $0.epoch == epoch } } ?? snapshot.history.last
+        let kept = snapshot.keptRecord
         let single = baselines.map { $0.results }
-        let validation = hasValidation ? kept?.validation : nil
+        let validation = hasValidation ? snapshot.keptModelValidation : nil
         if let events {
             var metrics: MetricSets = [:]
             if let validation { metrics["val"] = TaskMetricValues.set(validation, tasks: tasks, kinds: kinds) }

@@ -66,8 +66,7 @@ public final class BaselineRunner: Sendable {
                     self.shared.withLock { $0.current = nil; $0.failure = s.divergence ?? "stopped" }
                     return
                 }
-                let kept = s.restoredEpoch ?? s.history.last?.epoch
-                let validation = s.history.first { $0.epoch == kept }?.validation.first
+                let validation = s.keptModelValidation?.first
                 self.shared.withLock {
                     $0.results[t] = validation.map { Result(task: s.tasks[0], validation: $0, test: s.test?.first, epochs: s.history.count) }
                     $0.current = nil

@@ -93,8 +93,7 @@ public enum Sweep {
         trainer.waitUntilFinished()
         let s = trainer.snapshot
         if let divergence = s.divergence { throw Diverged(run: name, seed: seed, message: divergence) }
-        let kept = s.restoredEpoch ?? s.history.last?.epoch
-        let metrics = onTest ? (s.test ?? []) : (s.history.first { $0.epoch == kept }?.validation ?? [])
+        let metrics = onTest ? (s.test ?? []) : (s.keptModelValidation ?? [])
         return (metrics, 1000 * s.trainingSeconds / Double(max(s.step, 1)))
     }
 }

@@ -300,6 +300,11 @@ public struct TrainerSnapshot: Sendable {
     /// (early stopping restored an epoch, or tasks fell back to the linear model): the confusion
     /// view shows what the hard examples and the test figures describe.
     public var keptValidation: [TaskMetrics]?
+    /// The epoch whose weights the run ends with: early stopping's restored one, else the last.
+    public var keptRecord: EpochRecord? { restoredEpoch.flatMap { kept in history.last { $0.epoch == kept } } ?? history.last }
+    /// The validation metrics of the model the run ends with (a task that fell back to the linear
+    /// model scores as that model, not as its epoch's record says).
+    public var keptModelValidation: [TaskMetrics]? { keptValidation ?? keptRecord?.validation }
     /// The tasks that fell back to the fitted linear model when the run ended.
     public var linearTasks: [String] = []
     /// Why the latest save to the run's `--save` directory failed (nil once one succeeds).

@@ -69,7 +69,7 @@ extension TrainingRun {
         guard config.wideFit == .linear, config.earlyStop != nil, model.config.wide,
               model.wideNames.allSatisfy(frozen.contains),
               let linear = snapshot.history.first(where: { $0.epoch == 0 }),
-              let keptEpoch = snapshot.restoredEpoch ?? snapshot.history.last?.epoch, keptEpoch != 0,
+              let keptEpoch = snapshot.keptRecord?.epoch, keptEpoch != 0,
               let kept = snapshot.history.first(where: { $0.epoch == keptEpoch }) else { return [] }
         var fell: [String] = []
         for (t, head) in model.heads.enumerated() {

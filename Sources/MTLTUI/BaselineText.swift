@@ -28,9 +28,8 @@ enum BaselineText {
     /// LibMTL's Δp on validation (the epoch the run keeps) and, once both exist, on test.
     static func deltaP(_ s: TrainerSnapshot, _ b: BaselineRunner.Snapshot) -> (text: String, value: Double?) {
         let what = "LibMTL's Δp over single-task baselines, higher is better"
-        let record = s.restoredEpoch.flatMap { kept in s.history.first { $0.epoch == kept } } ?? s.history.last
-        guard let record else { return ("Δp after the first evaluation · " + what, nil) }
-        guard let validation = BaselineRunner.deltaP(record.validation, baselines: b.results, kinds: s.taskKinds, test: false) else {
+        guard let kept = s.keptModelValidation else { return ("Δp after the first evaluation · " + what, nil) }
+        guard let validation = BaselineRunner.deltaP(kept, baselines: b.results, kinds: s.taskKinds, test: false) else {
             return ("Δp once every baseline has finished (\(progress(b))) · " + what, nil)
         }
         var text = "Δp " + percent(validation) + " validation"

@@ -6,7 +6,7 @@ enum ConfusionView {
     static func draw(_ grid: inout Grid, _ s: TrainerSnapshot, _ state: ViewState, _ context: WorkbenchContext, y: Int, height: Int) {
         let t = min(state.task, max(s.tasks.count - 1, 0))
         // After early stopping, the epoch whose weights the run kept.
-        let record = s.restoredEpoch.flatMap { kept in s.history.first { $0.epoch == kept } } ?? s.history.last
+        let record = s.keptRecord
         if let watched = context.watched {
             // A watched run: its examples event's counts, else its epoch events' (no curves: they need the rows).
             if WatchedExamplesView.drawConfusion(&grid, s, state, watched: watched, y: y, height: height) { return }

@@ -234,6 +234,10 @@ import Testing
                 let linearWins = linear.validation[t].macroF1! > deep.validation[t].macroF1!
                 #expect(zero == linearWins, "lr \(learningRate) task \(t): epoch 0 \(linear.validation[t].macroF1!), epoch \(keptEpoch) \(deep.validation[t].macroF1!)")
                 if linearWins { fellBack += 1 } else { kept += 1 }
+                // What the run reports for its kept model (the done event, cv, sweep, Δp): a task
+                // back on the fixed linear model scores exactly as epoch 0 did.
+                let reported = try #require(s.keptModelValidation?[t].macroF1)
+                #expect(reported == (linearWins ? linear : deep).validation[t].macroF1!, "lr \(learningRate) task \(t)")
             }
             let logged = s.events.filter { $0.message.contains("keeps the linear model") }.count
             let zeroed = (0..<2).filter { linear.validation[$0].macroF1! > deep.validation[$0].macroF1! }.count
