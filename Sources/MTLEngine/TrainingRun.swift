@@ -139,6 +139,12 @@ final class TrainingRun {
         weighting = config.strategy.make(options: config.strategyOptions, tasks: tasks.count, seed: config.seed)
         // Checked when the checkpoint was read, so a failure here cannot happen.
         if let state = checkpoint.info.weighting, let problem = weighting.restore(state) { log(.warning, "weighting state not restored: \(problem)") }
+        // A run that early stopping ended is resumed to train on: patience counts afresh (as when
+        // the workbench continues one), or it would stop again after one epoch.
+        if let rule = config.earlyStop, let kept = best, kept.epochsWithoutImprovement >= rule.patience {
+            best!.epochsWithoutImprovement = 0
+            log(.info, "resuming a run that early stopping ended (best \(rule.metric) at epoch \(kept.epoch)): patience counts afresh")
+        }
     }
 
     // MARK: The loop
@@ -341,7 +347,7 @@ final class TrainingRun {
         state = stopRequested ? .stopped : .finished
         // A diverged model is not saved: the directory keeps the last epoch saved before it
         // (or what it held before the run).
-        if let directory = setup.saveDirectory, snapshot.divergence == nil { save(to: directory, position: position, quiet: false) }
+        if let directory = setup.saveDirectory, snapshot.divergence == nil { save(to: directory, position: finishedPosition, quiet: false) }
         snapshot.etaSeconds = 0
         publish(force: true)
         channel.report(.finished(snapshot))

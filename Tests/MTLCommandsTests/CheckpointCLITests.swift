@@ -43,6 +43,23 @@ import Testing
         }
     }
 
+    /// A run that early stopping ended resumes after the epoch it stopped in (not repeating it)
+    /// with patience counted afresh, so it trains on instead of stopping again at once.
+    @Test func resumingAnEarlyStoppedRunTrainsOnFromTheNextEpoch() throws {
+        let s = Scratch()
+        let first = try CLI.run(["train", Self.penguins, "--epochs", "100", "--seed", "3", "--save", s.path + "/run"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let stopped = try #require(first.stdout.split(separator: "\n").last { $0.hasPrefix("epoch ") }, "\(first.stdout)")
+        let lastEpoch = try #require(Int(stopped.dropFirst(6).prefix { $0 != "/" }))
+        try #require(lastEpoch < 100 && (first.stdout + first.stderr).contains("early stop:"), "the run must stop early for this test: \(first.stdout)")
+        let resumed = try CLI.run(["train", Self.penguins, "--resume", s.path + "/run"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let epochs = resumed.stdout.split(separator: "\n").filter { $0.hasPrefix("epoch ") }
+        #expect(epochs.first?.hasPrefix("epoch \(lastEpoch + 1)/100 ") == true, "\(resumed.stdout)")
+        #expect(epochs.count >= 3, "\(resumed.stdout)")
+        #expect((resumed.stdout + resumed.stderr).contains("patience counts afresh"), "\(resumed.stderr)")
+    }
+
     /// Equal JSON trees, numbers within a relative 1e-7 (float32 rounding is about 6e-8).
     static func sameJSON(_ a: Any, _ b: Any) -> Bool {
         switch (a, b) {
