@@ -16,27 +16,115 @@ public struct DataSplit: Sendable, Equatable, Codable {
     }
 
     public static func make(_ table: Table, spec: DatasetSpec, seed: UInt64) throws(DataError) -> DataSplit {
-        if let column = spec.splitColumn { return try fromColumn(table, column) }
+        try planned(table, spec: spec, seed: seed).split
+    }
+
+    /// The split, with a note when rows with identical inputs kept it far from the asked fractions.
+    ///
+    /// Groups of identical inputs are dealt out per label by count, `round(groups × fraction)`:
+    /// every published split comes from that rule, so it stays whenever it lands near the asked
+    /// rows. When a few large groups hold most rows it can miss them badly (a 300-row file with 9
+    /// texts split 199/1/100; 21 texts over 120 rows left no test rows), so then the groups are
+    /// dealt out by rows instead (`byRows`), and the closer of the two is kept.
+    public static func planned(_ table: Table, spec: DatasetSpec, seed: UInt64) throws(DataError) -> (split: DataSplit, note: String?) {
+        if let column = spec.splitColumn { return (try fromColumn(table, column), nil) }
         let groups = inputGroups(table, spec: spec, rows: Array(0..<table.rowCount))
         let strata = stratify(groups, table: table, task: strataTask(spec))
         var rng = SeededRandom(seed: seed, stream: 1)
-        var split = DataSplit(train: [], validation: [], test: [])
-        let f = spec.splitFractions
-        for label in strata.keys.sorted() {
+        let shuffled = strata.keys.sorted().map { label in
             var members = strata[label]!
             members.shuffle(using: &rng)
+            return members
+        }
+        let f = spec.splitFractions
+        let targets = f.map { Double(table.rowCount) * $0 }
+        let byCount = assemble(settled(byGroupCount(shuffled, fractions: f, groups: groups.count), groups, fractions: f), groups)
+        // Distinct rows keep the count rule even when rounding per label misses (many small
+        // labels): what this fixes is groups, and every run on distinct rows keeps its split.
+        guard groups.count < table.rowCount, misses(byCount, targets: targets) else { return (byCount, nil) }
+        let rows = assemble(settled(byRows(shuffled, groups, fractions: f, rows: table.rowCount), groups, fractions: f), groups)
+        let split = deviation(rows, targets: targets) < deviation(byCount, targets: targets) ? rows : byCount
+        guard misses(split, targets: targets) else { return (split, nil) }
+        let percent = { (parts: [Double]) in parts.map { "\(Int(($0 * 100).rounded()))%" }.joined(separator: " / ") }
+        let got = [split.train, split.validation, split.test].map { Double($0.count) / Double(table.rowCount) }
+        return (split, "note: rows with identical inputs stay together, so the split is \(percent(got)) of the rows rather than the asked \(percent(f))")
+    }
+
+    /// The part (0 train, 1 validation, 2 test) of each group: the first `round(n × fraction)` of
+    /// each label's `n` shuffled groups train, the next validate, the rest test.
+    private static func byGroupCount(_ shuffled: [[Int]], fractions f: [Double], groups: Int) -> [Int] {
+        var part = [Int](repeating: 2, count: groups)
+        for members in shuffled {
             let n = Double(members.count)
             let nTrain = Int((n * f[0]).rounded())
             let nVal = min(Int((n * f[1]).rounded()), members.count - nTrain)
+            for (i, g) in members.enumerated() { part[g] = i < nTrain ? 0 : i < nTrain + nVal ? 1 : 2 }
+        }
+        return part
+    }
+
+    /// The part of each group, weighing groups by their rows. Each group sits at the middle of its
+    /// rows within its label's shuffled rows, as a fraction `u` of them; all groups in order of `u`
+    /// (so each label spreads evenly) then fill train to `round(rows × fraction)` rows, validation
+    /// to its own target, and test with the rest. A group goes to the part its middle row falls
+    /// in, so each part ends on the group boundary nearest its target.
+    private static func byRows(_ shuffled: [[Int]], _ groups: [[Int]], fractions f: [Double], rows: Int) -> [Int] {
+        var placed: [(u: Double, stratum: Int, order: Int, group: Int)] = []
+        for (s, members) in shuffled.enumerated() {
+            let total = Double(members.reduce(0) { $0 + groups[$1].count })
+            var before = 0
             for (i, g) in members.enumerated() {
-                if i < nTrain { split.train += groups[g] }
-                else if i < nTrain + nVal { split.validation += groups[g] }
-                else { split.test += groups[g] }
+                placed.append(((Double(before) + Double(groups[g].count) / 2) / total, s, i, g))
+                before += groups[g].count
             }
         }
-        split.train.sort(); split.validation.sort(); split.test.sort()
-        if split.validation.isEmpty, f[1] > 0, split.train.count > 1 { split.validation.append(split.train.removeLast()) }
-        return split
+        placed.sort { ($0.u, $0.stratum, $0.order) < ($1.u, $1.stratum, $1.order) }
+        let trainEnd = (Double(rows) * f[0]).rounded(), validationEnd = trainEnd + (Double(rows) * f[1]).rounded()
+        var part = [Int](repeating: 2, count: groups.count)
+        var before = 0
+        for p in placed {
+            let middle = Double(before) + Double(groups[p.group].count) / 2
+            // The first group trains even when it is larger than twice the train target.
+            part[p.group] = middle < trainEnd || before == 0 ? 0 : middle < validationEnd ? 1 : 2
+            before += groups[p.group].count
+        }
+        return part
+    }
+
+    /// `part` with a validation set when one is asked for and none was dealt: the group holding
+    /// the last training row moves there whole, unless it is all of train (then "no validation set"
+    /// is warned later).
+    private static func settled(_ part: [Int], _ groups: [[Int]], fractions f: [Double]) -> [Int] {
+        guard f[1] > 0, !part.contains(1) else { return part }
+        let training = part.indices.filter { part[$0] == 0 }
+        guard let last = training.max(by: { groups[$0].max()! < groups[$1].max()! }),
+              training.reduce(0, { $0 + groups[$1].count }) > groups[last].count else { return part }
+        var moved = part
+        moved[last] = 1
+        return moved
+    }
+
+    private static func assemble(_ part: [Int], _ groups: [[Int]]) -> DataSplit {
+        var parts: [[Int]] = [[], [], []]
+        for (g, rows) in groups.enumerated() { parts[part[g]] += rows }
+        return DataSplit(train: parts[0].sorted(), validation: parts[1].sorted(), test: parts[2].sorted())
+    }
+
+    /// Whether a part with rows asked of it is far off: empty though a whole row or more was
+    /// asked, or off its target by more than half of it and by more than 2 rows. Rounding per
+    /// label moves a part by a row or two, which is no miss; a 3-row file asked for 10% validation
+    /// has none to give.
+    private static func misses(_ split: DataSplit, targets: [Double]) -> Bool {
+        zip([split.train.count, split.validation.count, split.test.count], targets).contains { (count: Int, target: Double) -> Bool in
+            let off = abs(Double(count) - target)
+            return (count == 0 && target >= 1) || (off > target / 2 && off > 2)
+        }
+    }
+
+    private static func deviation(_ split: DataSplit, targets: [Double]) -> Double {
+        zip([split.train.count, split.validation.count, split.test.count], targets).reduce(0.0) { (sum: Double, part: (Int, Double)) in
+            sum + abs(Double(part.0) - part.1)
+        }
     }
 
     /// One key per row from its input columns: rows with equal keys show the model the same thing.

@@ -189,7 +189,12 @@ public enum RunPreparation {
                                      skipBad: options.skipBadCorrections)
         }
         notes += plan?.warnings ?? []
-        var split = try given ?? DataSplit.make(source.table, spec: spec, seed: seed)
+        var split: DataSplit
+        if let given { split = given } else {
+            let planned = try DataSplit.planned(source.table, spec: spec, seed: seed)
+            split = planned.split
+            if checkpoint == nil, let note = planned.note { notes.append(note) }
+        }
         if let plan { split.train = plan.filter(split.train) }
         if split.train.isEmpty { throw DataError(file: source.table.file, "no training rows after splitting") }
         if let checkpoint, let directory = options.resumeDirectory {

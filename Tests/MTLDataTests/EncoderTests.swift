@@ -194,6 +194,111 @@ import Testing
         }
     }
 
+    /// `rows` rows over `texts` texts drawn at random, each text's label fixed by the text.
+    func grouped(rows: Int, texts: Int, seed: UInt64) -> (Table, DatasetSpec) {
+        var rng = SeededRandom(seed: seed)
+        var csv = "text,y\n"
+        for _ in 0..<rows {
+            let k = Int(rng.next() % UInt64(texts))
+            csv += "word\(k) common text,\(["a", "b", "c"][k % 3])\n"
+        }
+        return (table(csv), DatasetSpec(inputs: [InputSpec(kind: .text, column: "text")], tasks: [TaskSpec(name: "y", kind: .multiclass)]))
+    }
+
+    /// Each text's rows all in one part of `split`.
+    func noTextStraddles(_ split: DataSplit, _ t: Table) -> Bool {
+        let text = t.column("text")!
+        let parts = [split.train, split.validation, split.test].map { Set($0.map { text[$0] }) }
+        return parts[0].isDisjoint(with: parts[1]) && parts[0].isDisjoint(with: parts[2]) && parts[1].isDisjoint(with: parts[2])
+    }
+
+    /// 9 texts over 300 rows, about 33 rows each: counting texts per label dealt 199/1/100, the
+    /// one validation row's text also training. By rows every part is within one text of its target.
+    @Test func aFewLargeGroupsSplitByRowsAndStayWhole() throws {
+        for seed: UInt64 in [1, 2, 3] {
+            let (t, spec) = grouped(rows: 300, texts: 9, seed: seed)
+            let largest = Dictionary(grouping: t.column("text")!, by: { $0 }).values.map(\.count).max()!
+            for splitSeed: UInt64 in [1, 42] {
+                let split = try DataSplit.make(t, spec: spec, seed: splitSeed)
+                #expect(Set(split.train + split.validation + split.test) == Set(0..<300))
+                #expect(noTextStraddles(split, t), "seed \(seed)/\(splitSeed): \(split)")
+                for (count, target) in zip([split.train.count, split.validation.count, split.test.count], [240, 30, 30]) {
+                    #expect(count > 0 && abs(count - target) <= largest, "seed \(seed)/\(splitSeed): \(count) rows for a target of \(target)")
+                }
+            }
+        }
+    }
+
+    /// 21 texts over 120 rows, 7 per label: 10% of 7 rounds to none, so counting texts per label
+    /// left no test rows at all (106/14/0).
+    @Test func fewTextsPerLabelStillGiveTestRows() throws {
+        for seed: UInt64 in [1, 2, 3] {
+            let (t, spec) = grouped(rows: 120, texts: 21, seed: seed)
+            let split = try DataSplit.make(t, spec: spec, seed: 42)
+            #expect(noTextStraddles(split, t))
+            let largest = Dictionary(grouping: t.column("text")!, by: { $0 }).values.map(\.count).max()!
+            for (count, target) in zip([split.train.count, split.validation.count, split.test.count], [96, 12, 12]) {
+                #expect(count > 0 && abs(count - target) <= largest, "seed \(seed): \(count) rows for a target of \(target)")
+            }
+        }
+    }
+
+    /// When no validation group is dealt, the group of the last training row moves whole; and
+    /// when the groups cannot come near the fractions, the split says so.
+    @Test func twoTextsMoveWholeAndSaySo() throws {
+        let t = table("text,y\n" + (0..<40).map { "t\($0 % 2),\(["a", "b"][$0 % 2])\n" }.joined())
+        let spec = DatasetSpec(inputs: [InputSpec(kind: .text, column: "text")], tasks: [TaskSpec(name: "y", kind: .binary)])
+        let (split, note) = try DataSplit.planned(t, spec: spec, seed: 1)
+        #expect(noTextStraddles(split, t))
+        #expect(split.train.count == 20 && split.validation.count == 20 && split.test.isEmpty)
+        #expect(note == "note: rows with identical inputs stay together, so the split is 50% / 50% / 0% of the rows rather than the asked 80% / 10% / 10%")
+        let one = table("text,y\n" + String(repeating: "same,a\n", count: 10))
+        #expect(try DataSplit.make(one, spec: spec, seed: 1) == DataSplit(train: Array(0..<10), validation: [], test: []))
+    }
+
+    /// Distinct inputs split exactly as the rule every saved run and published figure used,
+    /// which `countingGroups` restates; they need no note.
+    @Test func distinctRowsSplitAsBefore() throws {
+        for rows in [3, 4, 5, 7, 10, 20, 50, 300, 1001] {
+            for labels in 1...4 {
+                let csv = "x,y\n" + (0..<rows).map { "\($0),c\(($0 * 7 + $0 / 3) % labels)\n" }.joined()
+                for fractions in [[0.8, 0.1, 0.1], [0.7, 0.15, 0.15], [0.6, 0.2, 0.2], [0.9, 0.05, 0.05]] {
+                    var spec = DatasetSpec(inputs: [InputSpec(kind: .numeric, column: "x")], tasks: [TaskSpec(name: "y", kind: .multiclass)])
+                    spec.splitFractions = fractions
+                    for seed: UInt64 in [0, 1, 42] {
+                        let (split, note) = try DataSplit.planned(table(csv), spec: spec, seed: seed)
+                        #expect(split == countingGroups(table(csv), spec: spec, seed: seed), "\(rows) rows, \(labels) labels, \(fractions), seed \(seed)")
+                        #expect(note == nil)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The split as it was before groups were weighed by their rows.
+    func countingGroups(_ table: Table, spec: DatasetSpec, seed: UInt64) -> DataSplit {
+        let groups = DataSplit.inputGroups(table, spec: spec, rows: Array(0..<table.rowCount))
+        let strata = DataSplit.stratify(groups, table: table, task: DataSplit.strataTask(spec))
+        var rng = SeededRandom(seed: seed, stream: 1)
+        var split = DataSplit(train: [], validation: [], test: [])
+        let f = spec.splitFractions
+        for label in strata.keys.sorted() {
+            var members = strata[label]!
+            members.shuffle(using: &rng)
+            let n = Double(members.count)
+            let nTrain = Int((n * f[0]).rounded())
+            let nVal = min(Int((n * f[1]).rounded()), members.count - nTrain)
+            for (i, g) in members.enumerated() {
+                if i < nTrain { split.train += groups[g] }
+                else if i < nTrain + nVal { split.validation += groups[g] }
+                else { split.test += groups[g] }
+            }
+        }
+        split.train.sort(); split.validation.sort(); split.test.sort()
+        if split.validation.isEmpty, f[1] > 0, split.train.count > 1 { split.validation.append(split.train.removeLast()) }
+        return split
+    }
+
     @Test func splitColumn() throws {
         let t = table("x,y,part\n1,a,train\n2,b,val\n3,a,test\n4,b,train\n")
         var spec = DatasetSpec(inputs: [InputSpec(kind: .numeric, column: "x")], tasks: [TaskSpec(name: "y", kind: .binary)])
