@@ -46,11 +46,12 @@ public struct ThresholdCurves: Sendable, Equatable {
     let scores: [Float]
     let truths: [Bool]
 
-    /// nil unless both outcomes occur (neither curve is defined otherwise).
+    /// nil unless both outcomes occur (neither curve is defined otherwise) and every score is
+    /// finite (a diverged model's NaN equals no score, so it would have no place on the curve).
     public init?(scores: [Float], truths: [Bool]) {
         precondition(scores.count == truths.count, "one truth per score")
         let positives = truths.filter { $0 }.count
-        guard positives > 0, positives < truths.count else { return nil }
+        guard positives > 0, positives < truths.count, scores.allSatisfy(\.isFinite) else { return nil }
         self.scores = scores
         self.truths = truths
         // Cumulative true and false positives at each distinct score, highest first.

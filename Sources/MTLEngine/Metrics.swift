@@ -257,10 +257,11 @@ public struct MetricAccumulator: Sendable {
     }
 
     /// Σ (Rₙ − Rₙ₋₁) Pₙ over the distinct scores from the highest down, tied scores taken as one
-    /// threshold (scikit-learn's `average_precision_score`); nil without both outcomes.
+    /// threshold (scikit-learn's `average_precision_score`); nil without both outcomes, or when
+    /// a score is not finite (a diverged model: NaN equals no score, so ties could not be grouped).
     static func averagePrecision(_ scores: [(Float, Bool)]) -> Double? {
         let positives = scores.filter(\.1).count
-        guard positives > 0, positives < scores.count else { return nil }
+        guard positives > 0, positives < scores.count, scores.allSatisfy({ $0.0.isFinite }) else { return nil }
         let sorted = scores.sorted { $0.0 > $1.0 }
         var tp = 0, fp = 0, previousRecall = 0.0, sum = 0.0
         var i = 0
@@ -278,11 +279,12 @@ public struct MetricAccumulator: Sendable {
         return sum
     }
 
-    /// Area under the ROC curve via ranks (Mann–Whitney U), ties sharing their mean rank.
+    /// Area under the ROC curve via ranks (Mann–Whitney U), ties sharing their mean rank; nil
+    /// without both outcomes or with a score that is not finite.
     static func rocAUC(_ scores: [(Float, Bool)]) -> Double? {
         let positives = scores.filter(\.1).count
         let negatives = scores.count - positives
-        guard positives > 0, negatives > 0 else { return nil }
+        guard positives > 0, negatives > 0, scores.allSatisfy({ $0.0.isFinite }) else { return nil }
         let sorted = scores.sorted { $0.0 < $1.0 }
         var rankSum = 0.0
         var i = 0

@@ -213,7 +213,7 @@ final class TrainingRun {
         let results = model.losses(batch, work, taskWeights: unitWeights, mining: true)
         position.batch += 1
         if let bad = results.indices.first(where: { !results[$0].loss.isFinite }) {
-            diverge("\(tasks[bad]) loss is \(results[bad].loss) at step \(position.step + 1); the update was skipped")
+            diverge("\(tasks[bad]) loss is \(format(Double(results[bad].loss))) at step \(position.step + 1); the update was skipped")
             return
         }
         let rate = beginStepRate()
@@ -235,7 +235,7 @@ final class TrainingRun {
             // A weighted loss beyond 32-bit floats names its task; a gradient's own is not known without a pass per task.
             let task = tasks.indices.first { !(Float(weights[$0]) * results[$0].loss).isFinite }
                 .map { " (\(tasks[$0]): loss \(results[$0].loss) × weight \(format(weights[$0])) is beyond 32-bit floats)" } ?? ""
-            diverge("gradient norm is \(norm) at step \(position.step + 1)\(task); the update was skipped")
+            diverge("gradient norm is \(format(Double(norm))) at step \(position.step + 1)\(task); the update was skipped")
             return
         }
         optimizer.step(model, frozen: frozen, norm: norm)
@@ -269,7 +269,8 @@ final class TrainingRun {
     private func endEpoch() -> Bool {
         let stop = recordEpoch(position.epoch + 1, train: trainAccumulators.map { $0.metrics() },
                                seconds: Date().timeIntervalSince(epochStarted), pseudoLabels: pseudoCounts)
-        if let directory = setup.saveDirectory {
+        // A diverged model is not saved: the directory keeps the last good epoch.
+        if let directory = setup.saveDirectory, state != .diverged {
             var next = position
             next.epoch += 1
             next.batch = 0
@@ -285,6 +286,12 @@ final class TrainingRun {
     /// says to stop.
     func recordEpoch(_ epoch: Int, train: [TaskMetrics], seconds: Double, pseudoLabels: [Int]?) -> Bool {
         let (validation, examples) = evaluator.evaluate(setup.split.validation, inputs: setup.inputs, step: position.step)
+        // The step checks see the loss before each update; an update can still leave weights whose
+        // outputs overflow (inf − inf in a logit), which only the next forward pass shows.
+        if let bad = validation.indices.first(where: { !validation[$0].loss.isFinite }) {
+            diverge("\(tasks[bad]) validation loss is \(format(validation[bad].loss)) after step \(position.step): its last update overflowed, so epoch \(epoch) is not recorded")
+            return false
+        }
         let total = Self.weightedLoss(effective, validation)
         let record = EpochRecord(epoch: epoch, step: position.step, train: train, validation: validation,
                                  validationTotal: total, seconds: seconds,
@@ -490,6 +497,7 @@ final class TrainingRun {
 
 func format(_ value: Double) -> String {
     if value == 0 { return "0" }
+    if value.isNaN { return "nan" }   // not "-nan", whatever its sign bit
     if abs(value) >= 1e-3 && abs(value) < 1e5 {
         var s = String(format: "%.4f", value)
         while s.hasSuffix("0") { s.removeLast() }

@@ -105,6 +105,9 @@ extension TrainingRun {
             best = nil
             log(.command, rule.map { "early stop on: \($0.metric), patience \($0.patience)" } ?? "early stop off: every epoch runs, the last is kept")
         case .save(let directory):
+            if state == .diverged {
+                return CommandRefusal(message: "the run diverged, so it is not saved: lower the rate (<) and resume, or R for a fresh run")
+            }
             if let failure = writeCheckpoint(to: directory, position: finishedPosition) { return CommandRefusal(kind: .error, message: failure) }
             log(.info, "saved checkpoint to \(directory)")
         case .correct(let correction):

@@ -151,7 +151,7 @@ import Testing
     }
 
     /// A diverged run leaves the --save directory as it was, and a save that fails fails the command.
-    @Test func aDivergedOrUnsavedRunSaysSoAndKeepsTheCheckpoint() throws {
+    @Test(.timeLimit(.minutes(2))) func aDivergedOrUnsavedRunSaysSoAndKeepsTheCheckpoint() throws {
         let s = Scratch()
         let run = s.path + "/good"
         try #require(try CLI.run(["train", penguins, "--epochs", "1", "--save", run]).status == 0)
@@ -160,6 +160,13 @@ import Testing
         #expect(diverged.status == 1 && diverged.stderrLines.last?.hasSuffix("the diverged model was not saved to \(run)") == true,
                 "\(diverged.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: run + "/model.safetensors")) == before)
+        // An update that leaves the outputs overflowing on an epoch's last batch: the epoch's
+        // evaluation says so, the run ends diverged, and the epoch before stays the saved one.
+        let overflowed = try CLI.run(["train", penguins, "--optimizer", "sgd", "--batch-size", "256", "--lr", "1e9",
+                                      "--epochs", "3", "--save", s.path + "/overflow"])
+        #expect(overflowed.status == 1 && overflowed.stderr.contains("validation loss is nan after step 2"), "\(overflowed.stderr)")
+        let saved = try String(contentsOfFile: s.path + "/overflow/model.json", encoding: .utf8)
+        #expect(saved.contains("\"epoch\" : 1,") && !saved.contains("\"epoch\" : 2,"), "\(saved.prefix(400))")
         let unsaved = try CLI.run(["train", penguins, "--epochs", "1", "--save", "/proc/mtl-tui-test-run"])
         #expect(unsaved.status == 1 && unsaved.stderrLines.last?.hasPrefix("mtl-tui: error: --save: could not save: /proc/mtl-tui-test-run") == true,
                 "\(unsaved.stderr)")

@@ -18,6 +18,19 @@ struct CurvesTests {
 
     static func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) < 1e-9 }
 
+    /// A diverged model's NaN scores have no rank: the curves and their areas are undefined, and
+    /// computing them ends (NaN equals no score, so grouping ties once never moved on).
+    @Test(.timeLimit(.minutes(1))) func notFiniteScoresHaveNoCurves() {
+        let truths = [true, false, true, false]
+        for bad in [Float.nan, -Float.nan, .infinity] {
+            let scores: [Float] = [0.9, bad, 0.2, 0.4]
+            #expect(MetricAccumulator.averagePrecision(Array(zip(scores, truths))) == nil)
+            #expect(MetricAccumulator.rocAUC(Array(zip(scores, truths))) == nil)
+            #expect(ThresholdCurves(scores: scores, truths: truths) == nil)
+        }
+        #expect(MetricAccumulator.averagePrecision(Array(zip([0.9, 0.1, 0.2, 0.4], truths))) != nil)
+    }
+
     @Test func pointsMatchScikitLearn() throws {
         let url = try #require(Bundle.module.resourceURL?.appendingPathComponent("Fixtures/curves.json"))
         let cases = try JSONDecoder().decode([Fixture].self, from: Data(contentsOf: url))

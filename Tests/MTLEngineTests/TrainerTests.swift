@@ -153,6 +153,11 @@ import Testing
         #expect(eventually(steered) { $0.state == .diverged })
         #expect(steered.snapshot.divergence == "task2 loss is inf at step 1; the update was skipped")
         #expect(steered.snapshot.step == 0)
+        // Its weights are not saved, as headless runs never save a diverged model.
+        let directory = temporaryDirectory()
+        steered.send(.save(directory))
+        #expect(eventually(steered) { $0.events.last?.message.hasPrefix("the run diverged, so it is not saved") == true })
+        #expect(!FileManager.default.fileExists(atPath: directory + "/model.json"))
         steered.send(.stop)
         steered.waitUntilFinished()
         // Headless, no one can: the run ends by itself (it waited forever), the divergence kept.
