@@ -12,19 +12,28 @@ final class LiveRuns {
         let forkStep: Int?
         /// The settings in force when the branch was taken: what "changed" compares against.
         let base: TrainerSnapshot?
-        let directory: String
+        /// Where it saves: its default until the first save settles it (`LiveRuns.settle`).
+        private(set) var directory: String
+        /// The directory is the one its saves go to from now on.
+        private(set) var settled: Bool
         /// The step at which `s` last saved it (nil: never).
         var savedStep: Int?
         /// How the run answered `s` saves that `poll` has not read yet (filled on its queue).
         let saveReplies = Locked<[CommandReply]>([])
 
-        init(id: Int, trainer: Trainer, origin: String, forkStep: Int?, base: TrainerSnapshot?, directory: String) {
+        init(id: Int, trainer: Trainer, origin: String, forkStep: Int?, base: TrainerSnapshot?, directory: String, settled: Bool) {
             self.id = id
             self.trainer = trainer
             self.origin = origin
             self.forkStep = forkStep
             self.base = base
             self.directory = directory
+            self.settled = settled
+        }
+
+        func settle(at directory: String) {
+            self.directory = directory
+            settled = true
         }
 
         /// Asks the run to save to its directory; the answer lands in `saveReplies`.
@@ -42,12 +51,17 @@ final class LiveRuns {
     private(set) var selected = 0
     let references: [RunView]
     let saveDirectory: String
+    /// The user named the save directory (`--save DIR`): saves replace what it holds, as asked.
+    /// Without it the directory is a default, and a run's first save never replaces a
+    /// checkpoint it did not write (`settle`).
+    let overwrites: Bool
     /// The run asked to fork, and its settings then; the copy arrives a batch later.
     private var pendingBranch: (entry: Entry, base: TrainerSnapshot)?
 
     init(first: Trainer, saveDirectory: String, references: [RunView]) {
         self.saveDirectory = saveDirectory
         self.references = references
+        overwrites = first.setup.saveDirectory != nil
         add(first, origin: "fresh, seed \(first.setup.training.seed)", forkStep: nil, base: nil)
     }
 
@@ -57,7 +71,7 @@ final class LiveRuns {
     private func add(_ trainer: Trainer, origin: String, forkStep: Int?, base: TrainerSnapshot?) -> Entry {
         let id = (entries.map(\.id).max() ?? 0) + 1
         let directory = id == 1 ? saveDirectory : saveDirectory + "-run\(id)"
-        let entry = Entry(id: id, trainer: trainer, origin: origin, forkStep: forkStep, base: base, directory: directory)
+        let entry = Entry(id: id, trainer: trainer, origin: origin, forkStep: forkStep, base: base, directory: directory, settled: overwrites)
         entries.append(entry)
         selected = entries.count - 1
         trainer.start()
@@ -110,8 +124,32 @@ final class LiveRuns {
     /// `s`: saves the selected run to its own directory. It counts as saved once the save has
     /// succeeded (`poll` says so, or why it failed: the run stays unsaved, and quitting asks).
     func saveSelected(_ snapshot: TrainerSnapshot) -> String {
+        let moved = settle(current)
         current.sendSave()
-        return "saving run \(current.id) to \(current.directory)"
+        return "saving run \(current.id) to \(current.directory)" + (moved.map { " (\($0) holds an earlier checkpoint)" } ?? "")
+    }
+
+    /// Before a run's first save to a default directory: keeps the default if nothing is there,
+    /// else takes the first free `-2`, `-3`, … beside it, so that an earlier session's
+    /// checkpoint is never replaced without a word. Later saves of the run go to the same place.
+    /// Returns the default it moved away from, or nil.
+    @discardableResult
+    func settle(_ entry: Entry) -> String? {
+        guard !entry.settled else { return nil }
+        let taken = Set(entries.filter { $0 !== entry && $0.settled }.map(\.directory))
+        let wanted = entry.directory
+        entry.settle(at: Self.unused(wanted, taken: taken))
+        return entry.directory == wanted ? nil : wanted
+    }
+
+    /// `base` when nothing is there (on disk or claimed by another run), else `base-2`, `base-3`, ….
+    static func unused(_ base: String, taken: Set<String>,
+                       exists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) -> String {
+        func free(_ path: String) -> Bool { !taken.contains(path) && !exists(path) }
+        if free(base) { return base }
+        var n = 2
+        while !free("\(base)-\(n)") { n += 1 }
+        return "\(base)-\(n)"
     }
 
     /// The saves the runs have answered since the last poll: the latest one's note, or nil.
@@ -149,9 +187,11 @@ final class LiveRuns {
     @discardableResult
     func shutDown(saving: Bool) -> WorkbenchExit {
         var asked: [Int] = []
+        var moved: [Int: String] = [:]
         for entry in entries {
             let s = entry.trainer.snapshot
             if saving, !entry.isSaved(s) {
+                moved[entry.id] = settle(entry)
                 entry.saveReplies.withLock { $0 = [] }
                 entry.sendSave()
                 asked.append(entry.id)
@@ -166,7 +206,7 @@ final class LiveRuns {
             case nil: "the save did not finish within 10 s"
             case .applied?: nil
             }
-            return WorkbenchExit.Save(run: entry.id, directory: entry.directory, failure: failure)
+            return WorkbenchExit.Save(run: entry.id, directory: entry.directory, failure: failure, instead: moved[entry.id])
         }
         let unsaved = entries.filter { entry in
             let s = entry.trainer.snapshot

@@ -86,4 +86,73 @@ import Testing
         }
         #expect(runs.entries.allSatisfy { $0.trainer.waitUntilFinished(seconds: 1) })
     }
+
+    /// Without --save, a run's first save never replaces a checkpoint it did not write: an
+    /// earlier session's run at the default directory stays, the new one takes `-2` (and says
+    /// so), and its later saves go there too. --save DIR replaces what DIR holds, as asked.
+    @Test func aDefaultSaveKeepsAnEarlierSessionsCheckpoint() throws {
+        let scratch = NSTemporaryDirectory() + "mtl-tui-default-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let directory = scratch + "/penguins"
+        func session(steps: Int, _ setup: TrainingSetup = Self.setup()) throws -> LiveRuns {
+            let runs = LiveRuns(first: Trainer(setup, startPaused: true, continuable: true), saveDirectory: directory, references: [])
+            runs.current.trainer.send(.step(steps))
+            #expect(eventually { runs.current.trainer.snapshot.step == steps })
+            return runs
+        }
+        func saved(_ runs: LiveRuns) -> String? {
+            var note: String?
+            _ = eventually { note = runs.poll(); return note != nil }
+            return note
+        }
+        func step(_ path: String) throws -> Int { try Checkpoint.read(from: path).info.position.step }
+
+        // An earlier session's run, 3 steps in, saved at the default directory.
+        let earlier = try session(steps: 3)
+        #expect(earlier.saveSelected(earlier.current.trainer.snapshot) == "saving run 1 to \(directory)")
+        #expect(saved(earlier) == "run 1 saved to \(directory)")
+        // Its own later saves replace it: the run wrote it.
+        earlier.current.trainer.send(.step(1))
+        #expect(eventually { earlier.current.trainer.snapshot.step == 4 })
+        #expect(earlier.saveSelected(earlier.current.trainer.snapshot) == "saving run 1 to \(directory)")
+        #expect(saved(earlier) == "run 1 saved to \(directory)")
+        earlier.shutDown(saving: false)
+        #expect(try step(directory) == 4)
+
+        // A new session: its first save goes beside it, and so do its later ones.
+        let later = try session(steps: 1)
+        #expect(later.saveSelected(later.current.trainer.snapshot)
+                == "saving run 1 to \(directory)-2 (\(directory) holds an earlier checkpoint)")
+        #expect(saved(later) == "run 1 saved to \(directory)-2")
+        later.current.trainer.send(.step(1))
+        #expect(eventually { later.current.trainer.snapshot.step == 2 })
+        #expect(later.saveSelected(later.current.trainer.snapshot) == "saving run 1 to \(directory)-2")
+        #expect(saved(later) == "run 1 saved to \(directory)-2")
+        later.shutDown(saving: false)
+        #expect(try step(directory) == 4 && step(directory + "-2") == 2)
+
+        // Saving on quit takes the next free name, said once the screen has closed.
+        let third = try session(steps: 1)
+        let ending = third.shutDown(saving: true)
+        #expect(ending.saves == [WorkbenchExit.Save(run: 1, directory: directory + "-3", failure: nil, instead: directory)], "\(ending)")
+        #expect(ending.messages == ["run 1 saved to \(directory)-3 (\(directory) holds an earlier checkpoint)"])
+        #expect(try step(directory) == 4 && step(directory + "-3") == 1)
+
+        // --save DIR: replaced, as asked.
+        var named = Self.setup()
+        named.saveDirectory = directory
+        let explicit = try session(steps: 2, named)
+        #expect(explicit.saveSelected(explicit.current.trainer.snapshot) == "saving run 1 to \(directory)")
+        #expect(saved(explicit) == "run 1 saved to \(directory)")
+        explicit.shutDown(saving: false)
+        #expect(try step(directory) == 2)
+    }
+
+    @Test func aFreshNameSkipsWhatIsOnDiskAndWhatOtherRunsTook() {
+        let disk: Set<String> = ["runs/a", "runs/a-2"]
+        #expect(LiveRuns.unused("runs/b", taken: [], exists: disk.contains) == "runs/b")
+        #expect(LiveRuns.unused("runs/a", taken: [], exists: disk.contains) == "runs/a-3")
+        #expect(LiveRuns.unused("runs/a", taken: ["runs/a-3"], exists: disk.contains) == "runs/a-4")
+    }
 }
