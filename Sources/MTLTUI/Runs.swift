@@ -63,6 +63,9 @@ public struct RunsOverlay: Sendable {
     public var selected: Int
     /// The runs are watched event streams (`watch a.jsonl b.jsonl`), named by their files.
     public var streams = false
+    /// A run asked for and not started yet ("run 4: branch of run 3, starts when its linear fit
+    /// ends"): the runs view lists it under the others, so the count a refusal gives adds up.
+    public var pending: String?
 
     public init(runs: [RunView], selected: Int) {
         self.runs = runs
@@ -166,6 +169,10 @@ enum RunsView {
                 row += best.count
                 for text in origin { grid.put(text, x: 1 + widths[0], y: row, style: style, limit: grid.width - 2 - widths[0]); row += 1 }
             }
+        }
+        if let pending = overlay.pending, row < y + height {
+            grid.put(pending, x: 1 + widths[0], y: row, style: Style(.muted), limit: grid.width - 2 - widths[0])
+            row += 1
         }
         guard row < y + height else { return }
         let hints = overlay.streams ? ["( ) select", "the controls go to the selected stream's command file (STREAM.commands)"]

@@ -55,8 +55,9 @@ final class LiveRuns {
     /// Without it the directory is a default, and a run's first save never replaces a
     /// checkpoint it did not write (`settle`).
     let overwrites: Bool
-    /// The run asked to fork, and its settings then; the copy arrives a batch later.
-    private var pendingBranch: (entry: Entry, base: TrainerSnapshot)?
+    /// The run asked to fork, and its settings then; the copy arrives a batch later, or once the
+    /// run's linear fit has ended (`waitsForFit`: it was fitting when asked).
+    private var pendingBranch: (entry: Entry, base: TrainerSnapshot, waitsForFit: Bool)?
 
     init(first: Trainer, saveDirectory: String, references: [RunView]) {
         self.saveDirectory = saveDirectory
@@ -83,20 +84,40 @@ final class LiveRuns {
         return "run \(current.id) selected: \(current.origin)"
     }
 
-    /// Why another run cannot start now, or nil.
+    /// Why another run cannot start now, or nil. A branch asked for and not yet started counts:
+    /// the refusal names it beside the runs listed.
     private var fullMessage: String? {
-        if entries.count + (pendingBranch == nil ? 0 : 1) >= RunLimits.live {
-            return "\(RunLimits.live) runs already: no more can start (every run is kept; quit to free them)"
+        guard let pending = pendingBranch else {
+            return entries.count >= RunLimits.live ? "\(RunLimits.live) runs already: no more can start (every run is kept; quit to free them)" : nil
         }
-        return pendingBranch == nil ? nil : "a branch is being copied; try again in a moment"
+        let waiting = pending.waitsForFit ? "waits for its linear fit to end" : "is being copied"
+        if entries.count + 1 >= RunLimits.live {
+            return "\(entries.count) runs and the branch of run \(pending.entry.id), which \(waiting), make \(RunLimits.live): no more can start"
+                + " (every run is kept; quit to free them)"
+        }
+        return "the branch of run \(pending.entry.id) \(waiting); try again once it has started"
     }
 
-    /// `b`: asks the selected run for a copy of its state (it arrives in `poll`).
+    /// The branch asked for and not started yet, as the runs view lists it (nil: none).
+    var pendingNote: String? {
+        guard let pending = pendingBranch else { return nil }
+        let id = (entries.map(\.id).max() ?? 0) + 1
+        return "run \(id): branch of run \(pending.entry.id), "
+            + (pending.waitsForFit ? "starts when its linear fit ends" : "being copied")
+    }
+
+    /// `b`: asks the selected run for a copy of its state (it arrives in `poll`). A run fitting
+    /// its linear model reads no commands until the fit ends: the branch waits for it, and says so.
     func branch(_ snapshot: TrainerSnapshot) -> String {
         if let full = fullMessage { return full }
         guard snapshot.state.isActive || snapshot.state == .finished else { return "run \(current.id) was stopped: it cannot branch" }
-        pendingBranch = (current, snapshot)
+        let fitting = snapshot.preparing != nil
+        pendingBranch = (current, snapshot, fitting)
         current.trainer.send(.fork)
+        if fitting {
+            let id = (entries.map(\.id).max() ?? 0) + 1
+            return "run \(current.id) is fitting its linear model: its branch starts as run \(id) when the fit ends (7 lists it)"
+        }
         return "branching run \(current.id) at step \(snapshot.step)…"
     }
 
@@ -112,7 +133,7 @@ final class LiveRuns {
     /// Starts a branch whose copy has arrived, and reads how saves ended; a note to show, or nil.
     func poll() -> String? {
         let saved = answeredSaves()
-        guard let (origin, base) = pendingBranch, let fork = origin.trainer.takeFork() else { return saved }
+        guard let (origin, base, _) = pendingBranch, let fork = origin.trainer.takeFork() else { return saved }
         pendingBranch = nil
         let paused = base.state == .paused
         let trainer = Trainer(origin.trainer.setup.branch(from: fork), startPaused: paused, continuable: true)
@@ -178,7 +199,9 @@ final class LiveRuns {
             view.saved = entry.isSaved(s)
             return view
         }
-        return RunsOverlay(runs: live + references, selected: selected)
+        var overlay = RunsOverlay(runs: live + references, selected: selected)
+        overlay.pending = pendingNote
+        return overlay
     }
 
     /// On quit: saves the unsaved runs when asked, stops every run and waits (bounded) for

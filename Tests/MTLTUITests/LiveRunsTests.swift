@@ -155,4 +155,46 @@ import Testing
         #expect(LiveRuns.unused("runs/a", taken: [], exists: disk.contains) == "runs/a-3")
         #expect(LiveRuns.unused("runs/a", taken: ["runs/a-3"], exists: disk.contains) == "runs/a-4")
     }
+
+    /// `b` on a run fitting its linear model (which reads no commands until the fit ends) says
+    /// the branch waits for it, the runs view lists it, and a refusal counts it beside the runs
+    /// listed instead of claiming four runs while three show.
+    @Test func aBranchWaitingForALinearFitIsSaidListedAndCounted() throws {
+        let runs = LiveRuns(first: Trainer(Self.setup(), startPaused: true, continuable: true), saveDirectory: "unused", references: [])
+        defer { runs.shutDown(saving: false) }
+        let first = runs.current.trainer
+        _ = runs.fresh(first.snapshot)
+        _ = runs.fresh(first.snapshot)
+        #expect(runs.entries.map(\.id) == [1, 2, 3] && runs.current.id == 3)
+        // Run 3 as it is while the fit runs (the note is all `b` reads of it).
+        var fitting = runs.current.trainer.snapshot
+        fitting.state = .running
+        fitting.preparing = "fitting the linear model of task0 (task 1 of 3) before training"
+        #expect(runs.branch(fitting) == "run 3 is fitting its linear model: its branch starts as run 4 when the fit ends (7 lists it)")
+        let refusal = "3 runs and the branch of run 3, which waits for its linear fit to end, make 4: no more can start (every run is kept; quit to free them)"
+        #expect(runs.branch(fitting) == refusal)
+        #expect(runs.fresh(fitting) == refusal)
+        let overlay = runs.overlay(runs.entries.map(\.trainer.snapshot))
+        #expect(overlay.pending == "run 4: branch of run 3, starts when its linear fit ends")
+        var grid = Grid(width: 120, height: 12)
+        RunsView.draw(&grid, overlay, ViewState(), y: 0, height: 12)
+        let listed = (0..<12).map(grid.row)
+        let pendingRow = try #require(listed.firstIndex { $0.contains("run 4: branch of run 3, starts when its linear fit ends") }, "\(grid.text)")
+        #expect(listed.lastIndex { $0.contains("fresh, seed") }! < pendingRow)
+        // Once the copy arrives it starts as run 4, and the list and the count agree again.
+        var note: String?
+        #expect(eventually { note = runs.poll(); return runs.entries.count == 4 })
+        #expect(note?.hasPrefix("run 4: branch of run 3") == true, "\(note ?? "")")
+        #expect(runs.overlay(runs.entries.map(\.trainer.snapshot)).pending == nil)
+        #expect(runs.branch(runs.current.trainer.snapshot).hasPrefix("4 runs already: no more can start"))
+    }
+
+    /// A branch of a training run is being copied for a batch: R meanwhile is asked to wait.
+    @Test func aRunStartedWhileABranchIsCopiedWaits() {
+        let runs = LiveRuns(first: Trainer(Self.setup(), startPaused: true, continuable: true), saveDirectory: "unused", references: [])
+        defer { runs.shutDown(saving: false) }
+        #expect(runs.branch(runs.current.trainer.snapshot) == "branching run 1 at step 0…")
+        #expect(runs.fresh(runs.current.trainer.snapshot) == "the branch of run 1 is being copied; try again once it has started")
+        #expect(runs.overlay(runs.entries.map(\.trainer.snapshot)).pending == "run 2: branch of run 1, being copied")
+    }
 }
