@@ -120,11 +120,19 @@ enum Dashboard {
         kind == .multilabel ? ["micro_f1", "subset_accuracy"] : [TaskMetrics.mainMetric(for: kind)]
     }
 
-    /// Per task: the latest validation loss and headline metric, and the best epoch's (marked *);
-    /// with baselines, the task trained alone (`single`) and a last line with Δp.
+    /// Per task: the latest validation loss and headline metric, and the best epoch's (marked *
+    /// when it is the one shown); with baselines, the task trained alone (`single`) and a last
+    /// line with Δp. Once the run has ended on another model than its last epoch's (early
+    /// stopping restored an epoch, or tasks fell back to the linear model), the latest columns
+    /// show that kept model, headed `kept e9` and `kept`, as the test figures and examples do.
     static func metricsTable(_ grid: inout Grid, _ s: TrainerSnapshot, _ context: WorkbenchContext,
                              _ baselines: BaselineRunner.Snapshot?, y: Int, height: Int, runs: RunsOverlay? = nil) {
-        var columns = [("task", 14), ("val loss", 10), ("best", 14), ("metric", 11), ("latest", 8), ("best", 15), ("test", 8)]
+        let kept = s.state.isActive ? nil : s.keptValidation
+        let named = s.restoredEpoch.map { "kept e\($0)" } ?? "kept"
+        let keptHeading = named.count <= 9 ? named : "kept"
+        let shownEpoch = kept == nil ? nil : s.restoredEpoch
+        var columns = [("task", 14), (kept == nil ? "val loss" : keptHeading, 10), ("best", 14), ("metric", 11),
+                       (kept == nil ? "latest" : "kept", 8), ("best", 15), ("test", 8)]
         if baselines != nil { columns.append(("single", 14)) }
         let runColumns = columns.count
         for run in runs?.runs ?? [] { columns.append(("run \(run.label)", 9)) }
@@ -145,16 +153,20 @@ enum Dashboard {
             if let baselines { cells.append(BaselineText.cell(baselines, task: t, metric: metric)) }
             if continued { cells[1] = ""; cells[2] = "" }
             if let last = values.last {
+                // The model the latest columns show: the kept one once the run has ended on it.
+                let shown = kept.flatMap { $0.indices.contains(t) && $0[t].count > 0 ? $0[t] : nil } ?? last
+                // A task that fell back to the linear model ends as epoch 0 (the fitted model) was.
+                let epoch = kept != nil && s.linearTasks.contains(s.tasks[t]) ? 0 : shownEpoch ?? measured.last!.epoch
                 if !continued {
-                    cells[1] = LineChart.format(last.loss)
+                    cells[1] = LineChart.format(shown.loss)
                     let bestLoss = values.indices.min { values[$0].loss < values[$1].loss }!
                     cells[2] = "\(LineChart.format(values[bestLoss].loss)) e\(measured[bestLoss].epoch)"
                 }
-                if let v = last.value(metric) { cells[4] = LineChart.format(v) }
+                if let v = shown.value(metric) { cells[4] = LineChart.format(v) }
                 let scored = values.indices.filter { values[$0].value(metric) != nil }
                 if let best = (higher ? scored.max { values[$0].value(metric)! < values[$1].value(metric)! }
                                       : scored.min { values[$0].value(metric)! < values[$1].value(metric)! }) {
-                    cells[5] = "\(LineChart.format(values[best].value(metric)!)) e\(measured[best].epoch)\(best == values.count - 1 ? " *" : "")"
+                    cells[5] = "\(LineChart.format(values[best].value(metric)!)) e\(measured[best].epoch)\(measured[best].epoch == epoch ? " *" : "")"
                 }
             }
             if let test = s.test?[t], let v = test.value(metric) { cells[6] = LineChart.format(v) }

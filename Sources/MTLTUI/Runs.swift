@@ -26,6 +26,12 @@ public struct RunView: Sendable {
     /// The name in legends and table headers: `1`…`4`, references `c1`….
     public var label: String { isReference ? "c\(id)" : "\(id)" }
 
+    /// A live run that has ended: the validation metrics of the model it ended with (nil while
+    /// it trains, and for a saved run).
+    var kept: [TaskMetrics]? {
+        isReference || snapshot.state.isActive ? nil : snapshot.keptModelValidation
+    }
+
     /// Each run's own colour, the same in every chart, the legend and the table.
     var role: Role { Role.task(isReference ? 3 + id : id - 1) }
 
@@ -63,6 +69,9 @@ public struct RunsOverlay: Sendable {
     public var selected: Int
     /// The runs are watched event streams (`watch a.jsonl b.jsonl`), named by their files.
     public var streams = false
+    /// A run asked for and not started yet ("run 4: branch of run 3, starts when its linear fit
+    /// ends"): the runs view lists it under the others, so the count a refusal gives adds up.
+    public var pending: String?
 
     public init(runs: [RunView], selected: Int) {
         self.runs = runs
@@ -75,11 +84,18 @@ public struct RunsOverlay: Sendable {
     /// Index of `task` (by name) in run `r`'s tasks.
     func task(_ name: String, in r: Int) -> Int? { runs[r].snapshot.tasks.firstIndex(of: name) }
 
-    /// Per run, the best validation value of `metric` for `task` over its epochs (nil: none).
+    /// Per run, the validation value of `metric` for `task` that stands for it (nil: none): a
+    /// live run's best over its epochs so far; once a run has ended, its kept model's (early
+    /// stopping's restored epoch, else the last, with any task that fell back to the linear
+    /// model scored as that), which is the model it saves, not a best per task from
+    /// different epochs. Saved runs (`--compare`) keep their best.
     func best(_ metric: String, task name: String) -> [Double?] {
         let higher = TaskMetrics.higherIsBetter(metric)
         return runs.indices.map { r in
             guard let t = task(name, in: r) else { return nil }
+            if let kept = runs[r].kept {
+                return kept.indices.contains(t) && kept[t].count > 0 ? kept[t].value(metric) : nil
+            }
             let values = runs[r].snapshot.history.compactMap { record -> Double? in
                 guard record.validation.indices.contains(t), record.validation[t].count > 0 else { return nil }
                 return record.validation[t].value(metric)
@@ -130,7 +146,7 @@ enum RunsView {
             grid.put("one run: b branches it, R starts a fresh one (up to \(RunLimits.live) live runs)", x: 1, y: y, style: Style(.muted))
             return
         }
-        let header = ["run", "state", "progress", "best validation", overlay.streams ? "stream" : "origin: what changed since the fork"]
+        let header = ["run", "state", "progress", "validation", overlay.streams ? "stream" : "origin: what changed since the fork"]
         let lines = overlay.runs.indices.map { line(overlay, $0, state: state, baselines: baselines) }
         // run, state, progress: as wide as their widest cell, two spaces apart.
         let widths = (0..<3).map { c in ([header[c]] + lines.map { $0.fixed[c] }).map { TextWidth.of($0) }.max()! + 2 }
@@ -167,6 +183,10 @@ enum RunsView {
                 for text in origin { grid.put(text, x: 1 + widths[0], y: row, style: style, limit: grid.width - 2 - widths[0]); row += 1 }
             }
         }
+        if let pending = overlay.pending, row < y + height {
+            grid.put(pending, x: 1 + widths[0], y: row, style: Style(.muted), limit: grid.width - 2 - widths[0])
+            row += 1
+        }
         guard row < y + height else { return }
         let hints = overlay.streams ? ["( ) select", "the controls go to the selected stream's command file (STREAM.commands)"]
             : ["* unsaved", "( ) select", "b branch", "R fresh run", "E more epochs", "s save the selected run"]
@@ -184,8 +204,11 @@ enum RunsView {
         var best = s.tasks.indices.compactMap { t -> String? in
             let metric = TaskMetrics.mainMetric(for: s.taskKinds[t])
             guard let value = overlay.best(metric, task: s.tasks[t])[r] else { return nil }
-            return "\(s.tasks[t]) \(LineChart.format(value))"
+            let linear = run.kept != nil && s.linearTasks.contains(s.tasks[t]) ? " (linear)" : ""
+            return "\(s.tasks[t]) \(LineChart.format(value))" + linear
         }
+        // Which model the figures are: an ended run's kept one, else each task's best epoch so far.
+        if !best.isEmpty { best.insert(run.kept == nil ? "best" : s.keptRecord.map { "kept epoch \($0.epoch)" } ?? "kept", at: 0) }
         if let delta = baselines.flatMap({ BaselineText.deltaP(s, $0).value }) { best.append("Δp " + BaselineText.percent(delta)) }
         let origin = run.origin + (run.changes.isEmpty ? "" : ": " + run.changes.joined(separator: ", "))
         return ([marker + run.label, status, progress], best.isEmpty ? ["—"] : best, origin)

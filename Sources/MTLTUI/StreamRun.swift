@@ -187,6 +187,13 @@ public struct StreamRun: Sendable {
             snapshot.state = TrainerState(rawValue: done.state) ?? .finished
             snapshot.step = done.step
             if let test = done.metrics["test"] { snapshot.test = metrics(test) }
+            // A run that ended on an earlier epoch's model (early stopping) names it: the views
+            // show that model's validation figures, as for a run of the workbench's own.
+            if let epoch = done.epoch, let last = snapshot.history.last?.epoch, epoch != last,
+               snapshot.history.contains(where: { $0.epoch == epoch }) {
+                snapshot.restoredEpoch = epoch
+                if let validation = done.metrics["val"] { snapshot.keptValidation = metrics(validation) }
+            }
             snapshot.etaSeconds = nil
         case .other:
             break   // a newer producer's event: nothing here reads it

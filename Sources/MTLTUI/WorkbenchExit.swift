@@ -7,11 +7,15 @@ public struct WorkbenchExit: Sendable, Equatable {
         public var run: Int
         public var directory: String
         public var failure: String?
+        /// The default directory it did not replace (an earlier checkpoint is there), when
+        /// `directory` is the fresh name taken beside it: said after every quit.
+        public var instead: String?
 
-        public init(run: Int, directory: String, failure: String?) {
+        public init(run: Int, directory: String, failure: String?, instead: String? = nil) {
             self.run = run
             self.directory = directory
             self.failure = failure
+            self.instead = instead
         }
     }
 
@@ -31,9 +35,16 @@ public struct WorkbenchExit: Sendable, Equatable {
     /// which runs were lost (after SIGTERM or SIGHUP, that --save would have kept them).
     public var messages: [String] {
         var lines = saves.compactMap { save in save.failure.map { "error: run \(save.run) not saved: \($0)" } }
-        guard let signal else { return lines }
+        guard let signal else {
+            return lines + saves.compactMap { save in
+                guard save.failure == nil, let instead = save.instead else { return nil }
+                return "run \(save.run) saved to \(save.directory) (\(instead) holds an earlier checkpoint)"
+            }
+        }
         let cause = signal == SIGINT ? "interrupted" : "stopped by \(StopSignals.name(signal))"
-        lines += saves.filter { $0.failure == nil }.map { "\(cause): run \($0.run) saved to \($0.directory)" }
+        lines += saves.filter { $0.failure == nil }.map { save in
+            "\(cause): run \(save.run) saved to \(save.directory)" + (save.instead.map { " (\($0) holds an earlier checkpoint)" } ?? "")
+        }
         if !unsaved.isEmpty {
             let runs = (unsaved.count == 1 ? "run " : "runs ") + unsaved.map(String.init).joined(separator: ", ")
             lines.append("\(cause): \(runs) not saved" + (signal == SIGINT ? "" : " (with --save DIR the workbench saves on SIGTERM and SIGHUP)"))

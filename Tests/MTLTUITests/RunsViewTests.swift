@@ -98,8 +98,9 @@ import Testing
     }
 
     /// Columns as wide as their contents: progress whole at any width, the origin and what
-    /// changed whole too, wrapped beside the run or, at 80 columns, under it.
-    @Test(arguments: [80, 110, 200])
+    /// changed whole too, wrapped beside the run or, at 80 columns, under it (whole on one line
+    /// at 220, beside figures that name the model they are, "kept epoch 2").
+    @Test(arguments: [80, 110, 220])
     func theRunsViewSizesItsColumnsToTheirContents(width: Int) throws {
         var branch = Self.branch(fork: 10)
         branch.changes += ["rate 0.001 → 0.0005", "strategy fixed → dwa", "focal loss on task0"]

@@ -11,6 +11,26 @@ final class StreamRunTests: XCTestCase {
 
     let start = #"{"event":"start","version":1,"tasks":[{"name":"a","kind":"multiclass","classes":["x","y"]},{"name":"b","kind":"regression"}],"accepts_commands":true,"epochs":4,"steps_per_epoch":5,"lr":0.01,"layers":[{"name":"trunk.conv","parameters":300}]}"#
 
+    /// A run that ended on an earlier epoch's model says which in `done`: the views show it.
+    func testDoneNamingAnEarlierEpochKeepsItsModel() {
+        var run = StreamRun()
+        read(&run, [
+            start,
+            #"{"event":"epoch","epoch":1,"step":5,"seconds":2,"metrics":{"val":{"a":{"count":4,"loss":0.6,"accuracy":0.75},"b":{"count":4,"loss":0.9,"mae":0.5}}}}"#,
+            #"{"event":"epoch","epoch":2,"step":10,"seconds":2,"metrics":{"val":{"a":{"count":4,"loss":0.8,"accuracy":0.5},"b":{"count":4,"loss":1.1,"mae":0.7}}}}"#,
+            #"{"event":"done","state":"finished","step":10,"epoch":1,"metrics":{"val":{"a":{"count":4,"loss":0.6,"accuracy":0.75},"b":{"count":4,"loss":0.9,"mae":0.5}}}}"#,
+        ])
+        XCTAssertEqual(run.snapshot.restoredEpoch, 1)
+        XCTAssertEqual(run.snapshot.keptRecord?.step, 5)
+        XCTAssertEqual(run.snapshot.keptModelValidation?[0].accuracy, 0.75)
+        // Ending on the last epoch: nothing was restored.
+        var last = StreamRun()
+        read(&last, [start, #"{"event":"epoch","epoch":1,"step":5,"seconds":2,"metrics":{}}"#,
+                     #"{"event":"done","state":"finished","step":5,"epoch":1,"metrics":{}}"#])
+        XCTAssertNil(last.snapshot.restoredEpoch)
+        XCTAssertNil(last.snapshot.keptValidation)
+    }
+
     func testStepsEpochsAndDoneBecomeTheSnapshot() {
         var run = StreamRun()
         read(&run, [
