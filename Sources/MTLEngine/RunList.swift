@@ -54,6 +54,7 @@ extension TrainingRun {
         snapshot.epochs = epochs
         snapshot.restoredEpoch = nil
         lastParameters = nil   // training goes on from the weights the run ended with
+        keptWeightsStep = nil
         snapshot.keptValidation = nil
         snapshot.linearTasks = []
         snapshot.test = nil

@@ -33,6 +33,9 @@ final class TrainingRun {
     /// The last trained step's weights, when the run ended on others (early stopping's best
     /// epoch, a task's head zeroed for the linear model): `--resume` continues from these.
     var lastParameters: FloatBuffer?
+    /// The step whose weights are in place when that is not the last one (early stopping put an
+    /// earlier epoch's back): what the example lists evaluated with them are labelled.
+    var keptWeightsStep: Int?
     /// The loss-weighting strategy and its state; `strategyWeights` are its latest weights.
     var weighting: LossWeighting
     var strategyWeights: [Double]
@@ -330,6 +333,7 @@ final class TrainingRun {
             snapshot.restoredEpoch = best.epoch
             log(.info, "restored the parameters of epoch \(best.epoch) (best \(config.earlyStop!.metric) \(format(best.value)))")
             keptStep = snapshot.history.first { $0.epoch == best.epoch }?.step ?? position.step
+            keptWeightsStep = keptStep
         }
         let fellBack = stopRequested ? [] : fallBackToTheLinearModelPerTask()
         if keptStep != nil || !fellBack.isEmpty {

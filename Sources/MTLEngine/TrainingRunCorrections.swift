@@ -33,7 +33,7 @@ extension TrainingRun {
         case .train: rows = setup.split.train
         case .test: rows = setup.split.test
         }
-        var table = evaluator.evaluate(rows, inputs: setup.inputs, step: position.step).examples
+        var table = evaluator.evaluate(rows, inputs: setup.inputs, step: keptWeightsStep ?? position.step).examples
         table.split = exampleSplit
         snapshot.otherExamples = table
     }

@@ -40,15 +40,6 @@ public enum ExampleList {
         return snapshot.otherExamples.flatMap { $0.split == state.exampleSplit ? $0 : nil }
     }
 
-    /// The step of the model whose results `examples` lists. Once a run has ended on an earlier
-    /// epoch's weights (early stopping), every list was evaluated with them: the validation
-    /// table carries that epoch's step, and the training and test tables (evaluated after the
-    /// last step, so labelled with it) are shown with the same step.
-    public static func modelStep(_ examples: ExampleTable, _ s: TrainerSnapshot) -> Int {
-        guard examples.split != .validation, s.state == .finished, s.restoredEpoch != nil, let kept = s.keptRecord else { return examples.step }
-        return kept.step
-    }
-
     /// Predicted class of a classification task (argmax, or p ≥ 0.5 for binary); nil otherwise.
     public static func predicted(_ examples: ExampleTable, _ i: Int, task t: Int) -> Int? {
         let width = examples.widths[t]

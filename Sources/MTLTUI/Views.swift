@@ -151,7 +151,7 @@ enum ExamplesView {
         if let problem = state.book.problem { filters.append("\(state.book.unsaved) unsaved: \(problem)") }
         // The filters before the step, so a filter's names (true Bag → predicted Coat) stay whole.
         let header = FitText.fields([(s.tasks[t], 9), ("\(list.count) of \(examples.count) \(examples.split.rawValue) examples by loss", 7),
-                                     ("step \(ExampleList.modelStep(examples, s))", 1), (filters.joined(separator: ", "), 8)], width: grid.width - 2)
+                                     ("step \(examples.step)", 1), (filters.joined(separator: ", "), 8)], width: grid.width - 2)
         grid.put(header, x: 1, y: y, style: Style(Role.task(t), bold: true), limit: grid.width - 2)
         let cursor = currentCursor(list, examples, state)
         // Image rows are as tall as their thumbnail; the list keeps room for at least one.

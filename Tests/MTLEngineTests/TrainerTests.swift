@@ -246,6 +246,15 @@ import Testing
         let kept = snapshot.history.first { $0.epoch == snapshot.restoredEpoch }
         #expect(kept != nil && snapshot.examples?.step == kept?.step)
         #expect(snapshot.test != nil)
+        // In the workbench the training and test lists, evaluated with the kept weights too, say so.
+        let workbench = Trainer(s, continuable: true)
+        workbench.start()
+        #expect(eventually(workbench) { $0.state == .finished })
+        workbench.send(.showExamples(.train))
+        #expect(eventually(workbench) { $0.otherExamples?.split == .train })
+        #expect(workbench.snapshot.otherExamples?.step == kept?.step)
+        workbench.send(.stop)
+        workbench.waitUntilFinished()
     }
 
     @Test func aChangedObjectiveRestartsEarlyStopTracking() {
