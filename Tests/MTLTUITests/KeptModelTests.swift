@@ -64,22 +64,4 @@ import Testing
         // The dashboard's column per run compares the same figures.
         #expect(overlay.best("macro_f1", task: "task0") == [0.321, 0.999])
     }
-
-    @Test func trainingAndTestRowsShowTheKeptModelsStep() throws {
-        var s = Self.keptFirstEpoch
-        var train = try #require(s.examples)
-        train.split = .train
-        train.step = s.step          // evaluated after the last step, with the kept weights
-        s.examples?.step = s.history[0].step
-        s.otherExamples = train
-        let keptStep = "step \(s.history[0].step)"
-        for split in [ExampleSplit.validation, .train] {
-            let header = render(s, .examples) { $0.exampleSplit = split }.row(2)
-            #expect(header.contains(keptStep), "\(split): \(header)")
-        }
-        // A run that goes on (E) lists what it evaluates at its own step.
-        s.state = .running
-        s.restoredEpoch = nil
-        #expect(render(s, .examples) { $0.exampleSplit = .train }.row(2).contains("step \(s.step)"))
-    }
 }
