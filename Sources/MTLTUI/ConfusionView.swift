@@ -69,6 +69,10 @@ enum ConfusionView {
                 labelWidth = numberWidth + 1 + min(16, longest) + 1
                 countWidth = max(digits, numberWidth)
                 cellWidth = countWidth + 3
+            } else {
+                // Counts as wide as the names over them (the shade after each still in its cell),
+                // so each name ends where its column's counts do.
+                countWidth = max(countWidth, min(longest, cellWidth - 2))
             }
             let shown = max(1, min(n, (width - 2 - labelWidth) / cellWidth))
             columns = Self.window(around: selected.column, count: classes.count, shown: shown)
@@ -108,7 +112,7 @@ enum ConfusionView {
         let corner = "true \\ pred"
         if TextWidth.of(corner) < layout.labelWidth { grid.put(corner, x: 1, y: y + 2, style: Style(.muted)) }
         for (i, c) in layout.columns.enumerated() {
-            let head = layout.numbered ? String(c + 1).leftPadded(layout.countWidth) : name(c).padded(layout.cellWidth - 1)
+            let head = (layout.numbered ? String(c + 1) : name(c)).leftPadded(layout.countWidth)
             grid.put(head, x: x0 + i * layout.cellWidth, y: y + 2, style: Style(.muted, bold: true), limit: layout.cellWidth - 1)
         }
         // More columns either side: an arrow in the gap beside the heads.
