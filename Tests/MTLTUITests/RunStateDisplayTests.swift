@@ -1,0 +1,57 @@
+import MTLData
+import MTLEngine
+import Testing
+@testable import MTLTUI
+
+/// What the screen says of a run in trouble: a diverged run beside a healthy one, NaN values,
+/// a stale estimate, a long divergence, a prompt on a screen too small for the rest.
+@Suite struct RunStateDisplayTests {
+    /// The fixture's run with every training loss × `factor`.
+    static func scaled(_ factor: Float, after step: Int = 0) -> TrainerSnapshot {
+        var s = Fixture.run.snapshot
+        s.lossSeries = s.lossSeries.map { old in
+            var series = Series()
+            for bucket in old.buckets { series.append(step: bucket.lastStep, value: bucket.mean * (bucket.lastStep > step ? factor : 1)) }
+            return series
+        }
+        return s
+    }
+
+    /// The rows of the panel whose title starts `title`, left of column `right`.
+    static func panel(_ grid: Grid, title: String, right: Int) -> [(y: Int, cells: [Cell])] {
+        guard let top = (0..<grid.height).first(where: { grid.row($0).hasPrefix(title) }) else { return [] }
+        let bottom = (top + 1..<grid.height).first { grid.row($0).hasPrefix(" task") || grid.row($0).contains("val loss") } ?? grid.height
+        return (top + 1..<bottom).map { y in (y, (0..<right).map { grid[$0, y] }) }
+    }
+
+    /// Another run's loss of 5e24 leaves the selected run's scale alone: its curve keeps the
+    /// panel's height, the other's is clipped at the frame.
+    @Test func aDivergedRunDoesNotFlattenTheSelectedRunsCurve() {
+        let diverged = RunView(id: 2, snapshot: Self.scaled(5e24, after: 10), origin: "branch of run 1")
+        let overlay = RunsOverlay(runs: [RunView(id: 1, snapshot: Fixture.run.snapshot, origin: "fresh, seed 42"), diverged], selected: 0)
+        let grid = Screen.render(Fixture.run.snapshot, ViewState(), Fixture.run.context, width: 120, height: 40, runs: overlay)
+        let rows = Self.panel(grid, title: " task0  loss", right: 60)
+        #expect(!rows.isEmpty, "\(grid.text)")
+        // The y labels are the selected run's losses, not the other's 1e24s.
+        let labels = rows.map { String($0.cells.prefix(LineChart.labelWidth).map(\.text).joined()) }.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        #expect(!labels.isEmpty && !labels.contains { $0.contains("e+") }, "\(labels)")
+        let own = rows.filter { $0.cells.contains { [Style(.task1, bold: true), Style(.chartRaw)].contains($0.style) && $0.text.unicodeScalars.first!.value >= 0x2801 } }
+        #expect(own.count >= 5, "\(grid.text)")
+        // The other run's curve climbs out of the frame: drawn up to its top row.
+        let other = rows.filter { $0.cells.contains { $0.style.foreground == .task2 && $0.style.dim } }.map(\.y)
+        #expect(other.contains(rows.first!.y), "\(grid.text)")
+    }
+
+    /// Other runs still widen the scale within reason: a run whose losses are twice the
+    /// selected one's is drawn whole or nearly so.
+    @Test func anotherRunsCurveWidensTheScaleByHalfItsSpanAtMost() throws {
+        var chart = LineChart()
+        chart.series = [.init(points: [(0, 1), (10, 2)], style: Style(.task1)),
+                        .init(points: [(0, 1.2), (10, 2.2)], style: Style(.task2), scales: false)]
+        #expect(chart.yRange() == 1...2.2)
+        chart.series[1].points = [(0, 0), (10, 1e24)]
+        #expect(chart.yRange() == 0.5...2.5)
+        chart.series[0].scales = false   // none scales: all of them set it
+        #expect(try #require(chart.yRange()).upperBound == 1e24)
+    }
+}
