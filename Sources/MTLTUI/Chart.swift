@@ -190,6 +190,7 @@ public struct LineChart {
     /// Compact tick labels: 3 significant digits, at most 7 columns.
     static func format(_ v: Double) -> String {
         if v == 0 { return "0" }
+        if v.isNaN { return "nan" }
         let a = abs(v)
         if a >= 1e5 || a < 1e-3 { return String(format: "%.1e", v) }
         if a >= 100 { return String(format: "%.0f", v) }

@@ -36,7 +36,7 @@ enum ConfusionView {
         let precision = metrics.precision ?? [], recall = metrics.recall ?? []
         let line = y + 4 + layout.rows.count
         for (c, name) in classes.enumerated() where line + c < y + height && precision.indices.contains(c) {
-            grid.put(layout.label(c, name).padded(layout.labelWidth) + String(format: "  precision %.3f  recall %.3f", precision[c], recall[c]),
+            grid.put(layout.label(c, name).padded(layout.labelWidth) + NumberText.format("  precision %.3f", precision[c]) + NumberText.format("  recall %.3f", recall[c]),
                      x: 1, y: line + c, style: Style(.muted))
         }
     }

@@ -54,4 +54,29 @@ import Testing
         chart.series[0].scales = false   // none scales: all of them set it
         #expect(try #require(chart.yRange()).upperBound == 1e24)
     }
+
+    /// C's printf writes a NaN whose sign bit is set as "-nan"; the screens say "nan".
+    @Test func notANumberReadsNanWhateverItsSign() {
+        for nan in [Double.nan, -Double.nan] {
+            #expect(LineChart.format(nan) == "nan")
+            #expect(NumberText.format("%6.3f", nan) == "   nan")
+            #expect(NumberText.format("%+.2f%%", nan) == "nan%")
+            #expect(CurvesView.fixed(nan) == "nan")
+        }
+        var s = Self.scaled(1)
+        var series = s.lossSeries[0]
+        series.append(step: s.step + 1, value: -Float.nan)
+        s.lossSeries[0] = series
+        s.history[s.history.count - 1].validation[0].loss = -Double.nan
+        let grid = Screen.render(s, ViewState(), Fixture.run.context, width: 120, height: 40)
+        let title = (0..<grid.height).map(grid.row).first { $0.hasPrefix(" task0  loss") } ?? ""
+        #expect(title.contains("loss nan  val nan"), "\(title)")
+        #expect(!grid.text.contains("-nan"), "\(grid.text)")
+        // The confusion view's precision and recall.
+        s.history[s.history.count - 1].validation[0].precision![0] = -Double.nan
+        var state = ViewState()
+        state.view = .confusion
+        let confusion = Screen.render(s, state, Fixture.run.context, width: 120, height: 40)
+        #expect(confusion.text.contains("precision nan") && !confusion.text.contains("-nan"), "\(confusion.text)")
+    }
 }
