@@ -83,20 +83,25 @@ public enum Screen {
             return
         }
         x += grid.put(s.epochText + " ", x: x, y: y)
-        // A stream may not say how long the run is: then no bar, rather than a full one.
+        // Speed and the time left only while the run trains: a paused or diverged run's last
+        // estimate would go stale on the screen.
+        var parts = [(text: "step \(s.step)" + (s.totalSteps.map { "/\($0)" } ?? ""), rank: 5)]
+        if let kept = s.restoredEpoch { parts.append(("early stop: kept epoch \(kept)", 4)) }
+        if s.samplesPerSecond > 0, s.state == .running { parts.append(("\(compact(s.samplesPerSecond)) samples/s", 0)) }
+        if let eta = s.etaSeconds, s.state == .running { parts.append(("ETA \(duration(eta))", 3)) }
+        parts.append(("lr \(s.rateText)" + (s.schedule == .constant ? "" : " \(s.schedule.spec)"), 2))
+        if s.strategy != .fixed { parts.append(("weights \(s.strategy.rawValue)", 1)) }
+        // A stream may not say how long the run is: then no bar, rather than a full one. The bar
+        // narrows (to 10 cells) before a field is left out.
         if let done = s.progress {
-            let barWidth = max(10, min(30, grid.width / 6))
+            let wanted = max(10, min(30, grid.width / 6))
+            let over = TextWidth.of(parts.map(\.text).joined(separator: " · ")) - (width - x - wanted - 1)
+            let barWidth = max(10, wanted - max(over, 0))
             let filled = min(barWidth, Int(Double(barWidth) * done))
             let bar = state.unicode ? String(repeating: "█", count: filled) + String(repeating: "░", count: barWidth - filled)
                 : String(repeating: "#", count: filled) + String(repeating: ".", count: barWidth - filled)
             x += grid.put(bar, x: x, y: y, style: Style(.highlight)) + 1
         }
-        var parts = [(text: "step \(s.step)" + (s.totalSteps.map { "/\($0)" } ?? ""), rank: 5)]
-        if let kept = s.restoredEpoch { parts.append(("early stop: kept epoch \(kept)", 4)) }
-        if s.samplesPerSecond > 0, s.state == .running { parts.append(("\(compact(s.samplesPerSecond)) samples/s", 0)) }
-        if let eta = s.etaSeconds, s.state.isActive { parts.append(("ETA \(duration(eta))", 3)) }
-        parts.append(("lr \(s.rateText)" + (s.schedule == .constant ? "" : " \(s.schedule.spec)"), 2))
-        if s.strategy != .fixed { parts.append(("weights \(s.strategy.rawValue)", 1)) }
         grid.put(FitText.fields(parts, width: width - x), x: x, y: y, limit: max(width - x, 0))
     }
 

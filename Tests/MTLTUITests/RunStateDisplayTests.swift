@@ -79,4 +79,40 @@ import Testing
         let confusion = Screen.render(s, state, Fixture.run.context, width: 120, height: 40)
         #expect(confusion.text.contains("precision nan") && !confusion.text.contains("-nan"), "\(confusion.text)")
     }
+
+    /// A paused or diverged run shows no estimate of the time left; a running one does.
+    @Test func onlyARunningRunShowsItsETA() {
+        var s = Fixture.running
+        s.etaSeconds = 4335
+        s.samplesPerSecond = 3200
+        #expect(Screen.render(s, ViewState(), Fixture.run.context, width: 120, height: 40).row(1).contains("ETA 1:12:15"))
+        for state in [TrainerState.paused, .diverged, .stopped, .finished] {
+            s.state = state
+            s.divergence = state == .diverged ? "task0 loss is nan at step 12; the update was skipped" : nil
+            let status = Screen.render(s, ViewState(), Fixture.run.context, width: 120, height: 40).row(1)
+            #expect(!status.contains("ETA") && !status.contains("samples/s"), "\(status)")
+        }
+    }
+
+    /// An adaptive strategy's name on the status line: the progress bar narrows for it before
+    /// the speed is left out.
+    @Test(arguments: [WeightingStrategy.gradnorm, .pcgrad])
+    func theBarNarrowsBeforeTheSpeedIsLeftOut(strategy: WeightingStrategy) {
+        var s = Fixture.running
+        s.epochs = 30
+        s.epoch = 4
+        s.stepsPerEpoch = 297
+        s.step = 1234
+        s.etaSeconds = 4335
+        s.samplesPerSecond = 3200
+        s.strategy = strategy
+        let status = Screen.render(s, ViewState(), Fixture.run.context, width: 110, height: 40).row(1)
+        for field in ["step 1234/8910", "3.2k samples/s", "ETA 1:12:15", "weights \(strategy.rawValue)"] {
+            #expect(status.contains(field), "\(status)")
+        }
+        #expect(status.filter { $0 == "█" || $0 == "░" }.count >= 10, "\(status)")
+        // Where even a bar of 10 leaves no room, the speed goes first, whole.
+        let narrow = Screen.render(s, ViewState(), Fixture.run.context, width: 80, height: 24).row(1)
+        #expect(!narrow.contains("samples") && !narrow.contains("…") && narrow.contains("ETA"), "\(narrow)")
+    }
 }
