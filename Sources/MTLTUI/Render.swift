@@ -20,6 +20,10 @@ public enum Screen {
         guard width >= minimumWidth, height >= minimumHeight else {
             let message = "enlarge the terminal: \(width)×\(height), need \(minimumWidth)×\(minimumHeight)"
             grid.put(message, x: max(0, (width - TextWidth.of(message)) / 2), y: height / 2, style: Style(.warning, bold: true))
+            // A prompt or picker still takes keys here: its line shows what they answer.
+            if state.prompt != nil || state.picker != nil || state.schedulePicker != nil, height > 0 {
+                footer(&grid, snapshot, state, context, y: height - 1)
+            }
             return grid
         }
         titleBar(&grid, state, context)

@@ -116,3 +116,20 @@ import Testing
         #expect(!narrow.contains("samples") && !narrow.contains("…") && narrow.contains("ETA"), "\(narrow)")
     }
 }
+
+extension RunStateDisplayTests {
+    /// Below the minimum size the quit prompt still takes `y` and `n`: its line shows.
+    @Test(arguments: [(40, 12), (59, 19)])
+    func theQuitPromptShowsOnAScreenTooSmallForTheRest(width: Int, height: Int) {
+        var state = ViewState()
+        state.prompt = .quit
+        let grid = Screen.render(Fixture.running, state, Fixture.run.context, width: width, height: height)
+        #expect(grid.text.contains("enlarge the terminal"), "\(grid.text)")
+        let last = grid.row(height - 1)
+        #expect(last.contains("Quit?") && last.contains("y quit"), "\(grid.text)")
+        #expect(grid[0, height - 1].style.background == .selectedBackground)
+        // Without a prompt the message stands alone.
+        let plain = Screen.render(Fixture.running, ViewState(), Fixture.run.context, width: width, height: height)
+        #expect((0..<height).filter { !plain.row($0).trimmingCharacters(in: .whitespaces).isEmpty }.count == 1)
+    }
+}
