@@ -140,8 +140,7 @@ public enum Screen {
             return
         }
         if let divergence = s.divergence, s.state == .diverged {
-            grid.put(" diverged: \(divergence) · lower the rate (<) and resume (space), or R: a fresh run at the lowered rate", x: 0, y: y,
-                     style: Style(.bad, bold: true), limit: width)
+            grid.put(" " + divergenceLine(divergence, width: width - 1), x: 0, y: y, style: Style(.bad, bold: true), limit: width)
             return
         }
         if state.picker != nil {
@@ -169,6 +168,23 @@ public enum Screen {
         case .runs: "( ) select a run · b branch · R fresh run · E more epochs · s save · ? help · q quit"
         }
         grid.put(" " + keyBar(hints, width: width - 1), x: 0, y: y, style: Style(.muted), limit: width)
+    }
+
+    /// A divergence and the way on within `width`: the keys stay whole (in short words where
+    /// the sentence does not fit) and the reason yields, its clauses after `;` and its
+    /// parenthesised details first, then cut with `…` (the event log keeps it whole).
+    static func divergenceLine(_ reason: String, width: Int) -> String {
+        let hints = ["lower the rate (<) and resume (space), or R: a fresh run at the lowered rate",
+                     "< lower the rate, space resume, R a fresh run", "< rate · space resume · R fresh run"]
+        let clause = reason.components(separatedBy: "; ").first ?? reason
+        let reasons = [reason, clause, FitText.withoutHints(clause, width: 0)]
+        for hint in hints {
+            for r in reasons where TextWidth.of("diverged: \(r) · \(hint)") <= width { return "diverged: \(r) · \(hint)" }
+        }
+        // The shortest hint, and the shortest reason cut to the rest (at least "diverged: x…").
+        let hint = hints[hints.count - 1], room = width - TextWidth.of("diverged:  · " + hint)
+        guard room >= 2 else { return "diverged · " + hint }
+        return "diverged: \(reasons[reasons.count - 1].padded(room)) · \(hint)"
     }
 
     /// The key hints within `width`: whole hints drop from the end, except `? help` (which lists

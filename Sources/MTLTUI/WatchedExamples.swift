@@ -61,7 +61,7 @@ enum WatchedExamplesView {
             + (event.epoch.map { ", epoch \($0)" } ?? "") + " · from the stream, read-only"
             + (filters.isEmpty ? "" : " · " + filters.joined(separator: ", "))
         grid.put(header, x: 1, y: y, style: Style(Role.task(t), bold: true), limit: grid.width - 2)
-        grid.put("  loss  split true            predicted          p     key              input", x: 1, y: y + 1, style: Style(.muted, bold: true))
+        grid.put("   loss  split true            predicted          p     key              input", x: 1, y: y + 1, style: Style(.muted, bold: true))
         let entries = max(1, state.detail ? height / 2 - 2 : height - 2)
         let cursor = max(0, min(state.exampleCursor, list.count - 1))
         let first = max(0, min(cursor - entries / 2, list.count - entries))

@@ -132,4 +132,42 @@ extension RunStateDisplayTests {
         let plain = Screen.render(Fixture.running, ViewState(), Fixture.run.context, width: width, height: height)
         #expect((0..<height).filter { !plain.row($0).trimmingCharacters(in: .whitespaces).isEmpty }.count == 1)
     }
+
+    /// A long divergence keeps the keys whole on the footer; the reason yields.
+    @Test(arguments: [60, 80, 120, 200])
+    func theDivergenceFooterKeepsItsKeysWhole(width: Int) {
+        var s = Fixture.running
+        s.state = .diverged
+        s.divergence = "gradient norm is inf at step 1235 (task1: loss 3.4e+38 × weight 1 is beyond 32-bit floats); the update was skipped"
+        let height = 30
+        let footer = Screen.render(s, ViewState(), Fixture.run.context, width: width, height: height).row(height - 1)
+        #expect(footer.hasPrefix(" diverged: "), "\(footer)")
+        let hints = ["lower the rate (<) and resume (space), or R: a fresh run at the lowered rate",
+                     "< lower the rate, space resume, R a fresh run", "< rate · space resume · R fresh run"]
+        #expect(hints.contains { footer.trimmingCharacters(in: .whitespaces).hasSuffix(" · " + $0) }, "\(footer)")
+        // Where there is room, the reason's first clause whole, then its details too.
+        if width >= 120 { #expect(footer.contains("diverged: gradient norm is inf at step 1235 "), "\(footer)") }
+        if width >= 200 {
+            #expect(footer.contains("step 1235 (task1: loss 3.4e+38 × weight 1 is beyond 32-bit floats) · " + hints[0]), "\(footer)")
+        }
+    }
+
+    /// The other tasks' loss columns are as wide as their names: `magnitude` whole at 120.
+    @Test func otherTasksLossColumnsHoldTheirNamesWhole() throws {
+        var s = Fixture.run.snapshot
+        s.tasks[2] = "magnitude"
+        var state = ViewState()
+        state.view = .examples
+        let grid = Screen.render(s, state, Fixture.run.context, width: 120, height: 40)
+        let head = grid.row(3)
+        #expect(head.contains(" task1    magnitude input"), "\(head)")
+        // Each value under its column's head (the loss right-aligned under "loss").
+        let row = Array(grid.row(4))
+        func start(_ text: String) throws -> Int { head.distance(from: head.startIndex, to: try #require(head.range(of: text)).lowerBound) }
+        for name in ["task1", "magnitude", "split"] {
+            let x = try start(name)
+            #expect(row[x] != " " && row[x - 1] == " ", "\(name)\n\(head)\n\(String(row))")
+        }
+        #expect(try row[start("loss") + 3].isNumber && row[start("loss") + 4] == " ", "\(head)\n\(String(row))")
+    }
 }
