@@ -39,5 +39,5 @@ enum BaselineText {
         return (text + " · " + what, validation)
     }
 
-    static func percent(_ v: Double) -> String { String(format: "%+.2f%%", v) }
+    static func percent(_ v: Double) -> String { NumberText.format("%+.2f%%", v) }
 }

@@ -14,11 +14,16 @@ public struct LineChart {
         public var style: Style
         /// Points drawn as 2 × 2 dot blocks, unconnected (e.g. one validation loss per epoch).
         public var dots = false
+        /// Whether the series sets the y range. One that does not (another run's curve) widens
+        /// it by at most half the others' span each way and is clipped at the frame beyond, so
+        /// one diverged run cannot flatten the rest.
+        public var scales = true
 
-        public init(points: [(x: Double, y: Double)], style: Style, dots: Bool = false) {
+        public init(points: [(x: Double, y: Double)], style: Style, dots: Bool = false, scales: Bool = true) {
             self.points = points
             self.style = style
             self.dots = dots
+            self.scales = scales
         }
     }
 
@@ -36,11 +41,21 @@ public struct LineChart {
 
     static let labelWidth = 7
 
-    /// The y range after the log transform, padded when flat; nil with no finite points.
+    /// The y range after the log transform, padded when flat; nil with no finite points. It is
+    /// the scaling series' (every series' when none scales), widened towards the others' values
+    /// by at most half its span each way.
     func yRange() -> ClosedRange<Double>? {
-        let ys = series.flatMap { $0.points.map { transform($0.y) } }.filter(\.isFinite)
-        guard var low = ys.min(), var high = ys.max() else { return nil }
+        func values(_ scaling: Bool) -> [Double] {
+            series.filter { $0.scales == scaling }.flatMap { $0.points.map { transform($0.y) } }.filter(\.isFinite)
+        }
+        var own = values(true), others = values(false)
+        if own.isEmpty { swap(&own, &others) }
+        guard var low = own.min(), var high = own.max() else { return nil }
         if high - low < 1e-12 { low -= 0.5; high += 0.5 }
+        if let least = others.min(), let most = others.max() {
+            let reach = (high - low) / 2
+            (low, high) = (max(min(low, least), low - reach), min(max(high, most), high + reach))
+        }
         return low...high
     }
 
@@ -70,9 +85,9 @@ public struct LineChart {
         var bits = [UInt8](repeating: 0, count: plotWidth * plotHeight)
         var styles = [Style?](repeating: nil, count: plotWidth * plotHeight)
         func dotX(_ v: Double) -> Int { Int(((v - xr.lowerBound) / max(xr.upperBound - xr.lowerBound, 1e-12) * Double(dotsWide - 1)).rounded()) }
-        func dotY(_ v: Double) -> Int {
-            Int(((yr.upperBound - transform(v)) / (yr.upperBound - yr.lowerBound) * Double(dotsHigh - 1)).rounded())
-        }
+        // Dot rows as fractions: a value off the range lies above or below the frame.
+        func rowOf(_ v: Double) -> Double { (yr.upperBound - transform(v)) / (yr.upperBound - yr.lowerBound) * Double(dotsHigh - 1) }
+        func dotY(_ v: Double) -> Int { Int(max(-2, min(Double(dotsHigh + 1), rowOf(v))).rounded()) }
         func set(_ dx: Int, _ dy: Int, _ style: Style) {
             guard dx >= 0, dy >= 0, dx < dotsWide, dy < dotsHigh else { return }
             let cell = (dy / 4) * plotWidth + dx / 2
@@ -88,10 +103,18 @@ public struct LineChart {
                 }
                 continue
             }
-            var previous: (Int, Int)?
+            // Lines between points, each cut where it leaves the frame.
+            var previous: (x: Double, y: Double)?
             for p in points {
-                let current = (dotX(p.x), dotY(p.y))
-                if let previous { Self.line(from: previous, to: current) { set($0, $1, s.style) } } else { set(current.0, current.1, s.style) }
+                let current = (x: Double(dotX(p.x)), y: rowOf(p.y))
+                if let previous {
+                    if let cut = Self.clip(previous, current, rows: 0...Double(dotsHigh - 1)) {
+                        Self.line(from: (Int(cut.0.x.rounded()), Int(cut.0.y.rounded())),
+                                  to: (Int(cut.1.x.rounded()), Int(cut.1.y.rounded()))) { set($0, $1, s.style) }
+                    }
+                } else {
+                    set(Int(current.x), dotY(p.y), s.style)
+                }
                 previous = current
             }
         }
@@ -137,6 +160,17 @@ public struct LineChart {
         return column == 0 ? left[row] : right[row]
     }
 
+    /// The part of the segment from `a` to `b` whose y lies in `rows`; nil when none does.
+    static func clip(_ a: (x: Double, y: Double), _ b: (x: Double, y: Double),
+                     rows: ClosedRange<Double>) -> ((x: Double, y: Double), (x: Double, y: Double))? {
+        func at(_ y: Double) -> (x: Double, y: Double) { (x: a.x + (b.x - a.x) * (y - a.y) / (b.y - a.y), y: y) }
+        let (top, bottom) = (min(a.y, b.y), max(a.y, b.y))
+        guard bottom >= rows.lowerBound, top <= rows.upperBound else { return nil }
+        let from = a.y < rows.lowerBound || a.y > rows.upperBound ? at(min(max(a.y, rows.lowerBound), rows.upperBound)) : a
+        let to = b.y < rows.lowerBound || b.y > rows.upperBound ? at(min(max(b.y, rows.lowerBound), rows.upperBound)) : b
+        return (from, to)
+    }
+
     /// Bresenham's line between two dots.
     static func line(from a: (Int, Int), to b: (Int, Int), _ plot: (Int, Int) -> Void) {
         var (x0, y0) = a
@@ -156,6 +190,7 @@ public struct LineChart {
     /// Compact tick labels: 3 significant digits, at most 7 columns.
     static func format(_ v: Double) -> String {
         if v == 0 { return "0" }
+        if v.isNaN { return "nan" }
         let a = abs(v)
         if a >= 1e5 || a < 1e-3 { return String(format: "%.1e", v) }
         if a >= 100 { return String(format: "%.0f", v) }

@@ -36,7 +36,7 @@ enum ConfusionView {
         let precision = metrics.precision ?? [], recall = metrics.recall ?? []
         let line = y + 4 + layout.rows.count
         for (c, name) in classes.enumerated() where line + c < y + height && precision.indices.contains(c) {
-            grid.put(layout.label(c, name).padded(layout.labelWidth) + String(format: "  precision %.3f  recall %.3f", precision[c], recall[c]),
+            grid.put(layout.label(c, name).padded(layout.labelWidth) + NumberText.format("  precision %.3f", precision[c]) + NumberText.format("  recall %.3f", recall[c]),
                      x: 1, y: line + c, style: Style(.muted))
         }
     }
@@ -69,6 +69,10 @@ enum ConfusionView {
                 labelWidth = numberWidth + 1 + min(16, longest) + 1
                 countWidth = max(digits, numberWidth)
                 cellWidth = countWidth + 3
+            } else {
+                // Counts as wide as the names over them (the shade after each still in its cell),
+                // so each name ends where its column's counts do.
+                countWidth = max(countWidth, min(longest, cellWidth - 2))
             }
             let shown = max(1, min(n, (width - 2 - labelWidth) / cellWidth))
             columns = Self.window(around: selected.column, count: classes.count, shown: shown)
@@ -108,7 +112,7 @@ enum ConfusionView {
         let corner = "true \\ pred"
         if TextWidth.of(corner) < layout.labelWidth { grid.put(corner, x: 1, y: y + 2, style: Style(.muted)) }
         for (i, c) in layout.columns.enumerated() {
-            let head = layout.numbered ? String(c + 1).leftPadded(layout.countWidth) : name(c).padded(layout.cellWidth - 1)
+            let head = (layout.numbered ? String(c + 1) : name(c)).leftPadded(layout.countWidth)
             grid.put(head, x: x0 + i * layout.cellWidth, y: y + 2, style: Style(.muted, bold: true), limit: layout.cellWidth - 1)
         }
         // More columns either side: an arrow in the gap beside the heads.

@@ -83,12 +83,12 @@ enum CurvesView {
         // The two charts side by side.
         let top = y + 6, chartHeight = height - 6, half = (grid.width - 2) / 2
         guard chartHeight >= 5 else { return }
-        var roc = UnitPlot(title: String(format: "ROC · AUC %.3f", m.curves.auc), xName: "false positive rate", xShort: "FPR", yName: "TPR", unicode: unicode)
+        var roc = UnitPlot(title: NumberText.format("ROC · AUC %.3f", m.curves.auc), xName: "false positive rate", xShort: "FPR", yName: "TPR", unicode: unicode)
         roc.points = m.curves.roc.map { ($0.fpr, $0.tpr) }
         roc.diagonal = true
         roc.marks = [(atOperating.fpr, atOperating.recall, .operating), (atCursor.fpr, atCursor.recall, .cursor)]
         roc.draw(into: &grid, x: 1, y: top, width: half - 1, height: chartHeight, style: Style(Role.task(t)))
-        var pr = UnitPlot(title: String(format: "Precision–recall · AP %.3f", m.curves.averagePrecision), xName: "recall", xShort: "recall", yName: "prec",
+        var pr = UnitPlot(title: NumberText.format("Precision–recall · AP %.3f", m.curves.averagePrecision), xName: "recall", xShort: "recall", yName: "prec",
                           unicode: unicode)
         pr.points = m.curves.pr.reversed().map { ($0.recall, $0.precision) }
         pr.marks = [(atOperating.recall, atOperating.precision, .operating), (point.recall, point.precision, .cursor)]
@@ -124,7 +124,7 @@ enum CurvesView {
         "threshold \(fixed(threshold)) · precision \(fixed(precision)) · recall \(fixed(recall))"
     }
 
-    static func fixed(_ v: Double) -> String { v.isFinite ? String(format: "%.3f", v) : "∞" }
+    static func fixed(_ v: Double) -> String { v.isNaN ? "nan" : v.isFinite ? String(format: "%.3f", v) : v > 0 ? "∞" : "-∞" }
 }
 
 /// The examples filter `enter` on a curve point sets: the rows a threshold gets wrong.

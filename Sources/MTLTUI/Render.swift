@@ -20,6 +20,10 @@ public enum Screen {
         guard width >= minimumWidth, height >= minimumHeight else {
             let message = "enlarge the terminal: \(width)×\(height), need \(minimumWidth)×\(minimumHeight)"
             grid.put(message, x: max(0, (width - TextWidth.of(message)) / 2), y: height / 2, style: Style(.warning, bold: true))
+            // A prompt or picker still takes keys here: its line shows what they answer.
+            if state.prompt != nil || state.picker != nil || state.schedulePicker != nil, height > 0 {
+                footer(&grid, snapshot, state, context, y: height - 1)
+            }
             return grid
         }
         titleBar(&grid, state, context)
@@ -83,20 +87,25 @@ public enum Screen {
             return
         }
         x += grid.put(s.epochText + " ", x: x, y: y)
-        // A stream may not say how long the run is: then no bar, rather than a full one.
+        // Speed and the time left only while the run trains: a paused or diverged run's last
+        // estimate would go stale on the screen.
+        var parts = [(text: "step \(s.step)" + (s.totalSteps.map { "/\($0)" } ?? ""), rank: 5)]
+        if let kept = s.restoredEpoch { parts.append(("early stop: kept epoch \(kept)", 4)) }
+        if s.samplesPerSecond > 0, s.state == .running { parts.append(("\(compact(s.samplesPerSecond)) samples/s", 0)) }
+        if let eta = s.etaSeconds, s.state == .running { parts.append(("ETA \(duration(eta))", 3)) }
+        parts.append(("lr \(s.rateText)" + (s.schedule == .constant ? "" : " \(s.schedule.spec)"), 2))
+        if s.strategy != .fixed { parts.append(("weights \(s.strategy.rawValue)", 1)) }
+        // A stream may not say how long the run is: then no bar, rather than a full one. The bar
+        // narrows (to 10 cells) before a field is left out.
         if let done = s.progress {
-            let barWidth = max(10, min(30, grid.width / 6))
+            let wanted = max(10, min(30, grid.width / 6))
+            let over = TextWidth.of(parts.map(\.text).joined(separator: " · ")) - (width - x - wanted - 1)
+            let barWidth = max(10, wanted - max(over, 0))
             let filled = min(barWidth, Int(Double(barWidth) * done))
             let bar = state.unicode ? String(repeating: "█", count: filled) + String(repeating: "░", count: barWidth - filled)
                 : String(repeating: "#", count: filled) + String(repeating: ".", count: barWidth - filled)
             x += grid.put(bar, x: x, y: y, style: Style(.highlight)) + 1
         }
-        var parts = [(text: "step \(s.step)" + (s.totalSteps.map { "/\($0)" } ?? ""), rank: 5)]
-        if let kept = s.restoredEpoch { parts.append(("early stop: kept epoch \(kept)", 4)) }
-        if s.samplesPerSecond > 0, s.state == .running { parts.append(("\(compact(s.samplesPerSecond)) samples/s", 0)) }
-        if let eta = s.etaSeconds, s.state.isActive { parts.append(("ETA \(duration(eta))", 3)) }
-        parts.append(("lr \(s.rateText)" + (s.schedule == .constant ? "" : " \(s.schedule.spec)"), 2))
-        if s.strategy != .fixed { parts.append(("weights \(s.strategy.rawValue)", 1)) }
         grid.put(FitText.fields(parts, width: width - x), x: x, y: y, limit: max(width - x, 0))
     }
 
@@ -131,8 +140,7 @@ public enum Screen {
             return
         }
         if let divergence = s.divergence, s.state == .diverged {
-            grid.put(" diverged: \(divergence) · lower the rate (<) and resume (space), or R: a fresh run at the lowered rate", x: 0, y: y,
-                     style: Style(.bad, bold: true), limit: width)
+            grid.put(" " + divergenceLine(divergence, width: width - 1), x: 0, y: y, style: Style(.bad, bold: true), limit: width)
             return
         }
         if state.picker != nil {
@@ -162,6 +170,23 @@ public enum Screen {
         grid.put(" " + keyBar(hints, width: width - 1), x: 0, y: y, style: Style(.muted), limit: width)
     }
 
+    /// A divergence and the way on within `width`: the keys stay whole (in short words where
+    /// the sentence does not fit) and the reason yields, its clauses after `;` and its
+    /// parenthesised details first, then cut with `…` (the event log keeps it whole).
+    static func divergenceLine(_ reason: String, width: Int) -> String {
+        let hints = ["lower the rate (<) and resume (space), or R: a fresh run at the lowered rate",
+                     "< lower the rate, space resume, R a fresh run", "< rate · space resume · R fresh run"]
+        let clause = reason.components(separatedBy: "; ").first ?? reason
+        let reasons = [reason, clause, FitText.withoutHints(clause, width: 0)]
+        for hint in hints {
+            for r in reasons where TextWidth.of("diverged: \(r) · \(hint)") <= width { return "diverged: \(r) · \(hint)" }
+        }
+        // The shortest hint, and the shortest reason cut to the rest (at least "diverged: x…").
+        let hint = hints[hints.count - 1], room = width - TextWidth.of("diverged:  · " + hint)
+        guard room >= 2 else { return "diverged · " + hint }
+        return "diverged: \(reasons[reasons.count - 1].padded(room)) · \(hint)"
+    }
+
     /// The key hints within `width`: whole hints drop from the end, except `? help` (which lists
     /// every key), so a narrow terminal never shows half a hint.
     static func keyBar(_ hints: String, width: Int) -> String {
@@ -170,10 +195,11 @@ public enum Screen {
     }
 
     static func compact(_ v: Double) -> String {
-        v >= 1e6 ? String(format: "%.1fM", v / 1e6) : v >= 1e3 ? String(format: "%.1fk", v / 1e3) : String(format: "%.0f", v)
+        v >= 1e6 ? String(format: "%.1fM", v / 1e6) : v >= 1e3 ? String(format: "%.1fk", v / 1e3) : NumberText.format("%.0f", v)
     }
 
     static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, abs(seconds) < 1e9 else { return "—" }
         let s = Int(seconds.rounded())
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }

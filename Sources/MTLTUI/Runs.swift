@@ -111,7 +111,7 @@ public struct RunsOverlay: Sendable {
             guard r != selected, let t = task(name, in: r), runs[r].snapshot.lossSeries.indices.contains(t) else { return nil }
             let raw = runs[r].snapshot.lossSeries[t].buckets.map { (x: Double($0.lastStep), y: Double($0.mean)) }
             let smooth = zip(raw, exponentialMovingAverage(raw.map(\.y), smoothing: smoothing)).map { (x: $0.0.x, y: $0.1) }
-            return LineChart.Series(points: smooth, style: Style(runs[r].role, dim: true))
+            return LineChart.Series(points: smooth, style: Style(runs[r].role, dim: true), scales: false)
         }
     }
 

@@ -47,7 +47,7 @@ enum ExampleSuspects {
     /// The list's first two columns in suspect mode: p of the given label, and the likely label.
     static func columns(_ suspect: ConfidentLearning.Suspect?, task t: Int, context: WorkbenchContext) -> (score: String, likely: String) {
         guard let suspect else { return ("     —  ", "") }
-        return (String(format: "%6.3f  ", suspect.selfConfidence), "likely \(context.classes[t][suspect.likely])")
+        return (NumberText.format("%6.3f  ", suspect.selfConfidence), "likely \(context.classes[t][suspect.likely])")
     }
 
     static func header(_ context: WorkbenchContext, task t: Int) -> String {

@@ -178,6 +178,7 @@ final class Terminal {
             wattr_set(window, attributes, 0, nil)
         case .palette(let colors):
             let (fg, bg) = Palette.colors(style, theme: theme, colors: colors)
+            if Palette.dims(style, theme: theme, colors: colors) { attributes |= mtl_dim() }
             wattr_set(window, attributes, pair(fg, bg), nil)
         }
     }
@@ -211,8 +212,9 @@ enum Palette {
 
     /// A style's foreground and background palette indices (-1: the terminal's default). The
     /// theme's background fills the plain cells; a foreground the terminal would show in the
-    /// background's colour (a white title on a light theme, or the nearest of 8 colours being
-    /// the same) falls back to the theme's text colour, so no text disappears.
+    /// background's colour (a white title on a light theme) falls back to the theme's text
+    /// colour, so no text disappears. Among 8 or 16 colours a foreground never takes the
+    /// background's: the next nearest stands in (a grey the next nearest grey).
     static func colors(_ style: Style, theme: Theme, colors: Int) -> (fg: Int, bg: Int) {
         if let greys = style.greys {
             return (index(RGB(greys.top, greys.top, greys.top), colors: colors),
@@ -220,11 +222,29 @@ enum Palette {
         }
         let background = style.background == .background ? theme.background : theme.color(style.background)
         let bg = background.map { index($0, colors: colors) } ?? -1
-        let fg = index(theme.color(style.foreground), colors: colors)
-        return (fg == bg ? index(theme.color(.text), colors: colors) : fg, bg)
+        let under = beneath(bg: bg, colors: colors)
+        let fg = index(theme.color(style.foreground), colors: colors, avoiding: under)
+        return (fg == bg ? index(theme.color(.text), colors: colors, avoiding: under) : fg, bg)
     }
 
-    static func index(_ c: RGB, colors: Int) -> Int {
+    /// The ANSI colour text lies on among 8 or 16: the background's, else the terminal's own,
+    /// which a theme without `main_bg` (the default, for dark terminals) takes to be black.
+    static func beneath(bg: Int, colors: Int) -> Int? { colors >= 256 ? nil : bg >= 0 ? bg : 0 }
+
+    /// Whether a style's foreground is drawn dim: among 8 or 16 colours, a dark grey (the muted
+    /// text, the raw curve, the axes) whose nearest colour is the background's takes the next
+    /// nearest, often the text's own grey, and dim keeps it below the text.
+    static func dims(_ style: Style, theme: Theme, colors: Int) -> Bool {
+        guard style.greys == nil else { return false }
+        let background = style.background == .background ? theme.background : theme.color(style.background)
+        let bg = background.map { index($0, colors: colors) } ?? -1
+        guard let under = beneath(bg: bg, colors: colors) else { return false }
+        return index(theme.color(style.foreground), colors: colors) == under
+    }
+
+    /// The palette index nearest `c`, never `avoiding` among 8 or 16 colours; a grey (equal
+    /// channels, near enough) takes the nearest grey of those left, not a colour.
+    static func index(_ c: RGB, colors: Int, avoiding: Int? = nil) -> Int {
         if colors >= 256 {
             func level(_ v: UInt8) -> Int { v < 48 ? 0 : v < 115 ? 1 : (Int(v) - 35) / 40 }
             let cube = 16 + 36 * level(c.r) + 6 * level(c.g) + level(c.b)
@@ -232,8 +252,11 @@ enum Palette {
             let grey = average > 238 ? 255 : 232 + max(0, (average - 3) / 10)
             return distance(c, color256(grey)) < distance(c, color256(cube)) ? grey : cube
         }
-        let choices = colors >= 16 ? 16 : 8
-        return (0..<choices).min { distance(c, ansi[$0]) < distance(c, ansi[$1]) }!
+        let choices = (0..<(colors >= 16 ? 16 : 8)).filter { $0 != avoiding }
+        let channels = [Int(c.r), Int(c.g), Int(c.b)]
+        let greys = choices.filter { [0, 7, 8, 15].contains($0) }
+        let candidates = channels.max()! - channels.min()! <= 24 && !greys.isEmpty ? greys : choices
+        return candidates.min { distance(c, ansi[$0]) < distance(c, ansi[$1]) }!
     }
 
     static func color256(_ i: Int) -> RGB {

@@ -167,12 +167,15 @@ enum ExamplesView {
         // The fix column once this session has corrections ("→" and a class name, or a set as
         // wide as the true column's, "drop", "×4").
         let fixWidth = state.book.made.isEmpty ? 0 : min(max(9, (least == 15 ? truthWidth : longest) + 1), 16)
-        let leading: String = "  \(state.suspects ? "   p" : "loss")  split " + "true".padded(truthWidth) + " "
+        // Over the rows' cursor column and their right-aligned 6-column score.
+        let leading: String = "   \(state.suspects ? "   p" : "loss")  split " + "true".padded(truthWidth) + " "
         let middle: String = (state.suspects ? "likely" : "predicted").padded(predictionWidth) + " " + (fixWidth > 0 ? "fix".padded(fixWidth) + " " : "")
-        // Other tasks' losses, 8 columns each, while the input keeps 24 columns or more.
-        let otherWidth = 8, otherTasks = s.tasks.indices.filter { $0 != t }
-        let showsOthers = grid.width - 2 - TextWidth.of(leading + middle) - otherTasks.count * (otherWidth + 1) >= 24
-        let others: String = showsOthers ? otherTasks.map { s.tasks[$0].padded(otherWidth) + " " }.joined() : ""
+        // Other tasks' losses, each column as wide as the task's name (8 to 16 columns), while
+        // the input keeps 24 columns or more.
+        let otherTasks = s.tasks.indices.filter { $0 != t }
+        let otherWidths = Dictionary(uniqueKeysWithValues: otherTasks.map { ($0, min(max(8, TextWidth.of(s.tasks[$0])), 16)) })
+        let showsOthers = grid.width - 2 - TextWidth.of(leading + middle) - otherWidths.values.reduce(0) { $0 + $1 + 1 } >= 24
+        let others: String = showsOthers ? otherTasks.map { s.tasks[$0].padded(otherWidths[$0]!) + " " }.joined() : ""
         let columns = leading + middle + others + "input"
         grid.put(columns, x: 1, y: y + 1, style: Style(.muted, bold: true))
         let first = max(0, min(cursor - entries / 2, list.count - entries))
@@ -190,7 +193,7 @@ enum ExamplesView {
             if fixWidth > 0 { text += state.book.mark(examples.rows[i], task: s.tasks[t]).padded(fixWidth) + " " }
             for other in otherTasks where showsOthers {
                 let loss = examples.losses[other][i]
-                text += (loss.isNaN ? "—" : String(format: "%.2f", loss)).padded(otherWidth) + " "
+                text += (loss.isNaN ? "—" : String(format: "%.2f", loss)).padded(otherWidths[other]!) + " "
             }
             let style = selected ? Style(.selectedText, background: .selectedBackground, bold: true)
                 : Style(correct == false ? .bad : .text)

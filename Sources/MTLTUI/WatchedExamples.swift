@@ -61,13 +61,13 @@ enum WatchedExamplesView {
             + (event.epoch.map { ", epoch \($0)" } ?? "") + " · from the stream, read-only"
             + (filters.isEmpty ? "" : " · " + filters.joined(separator: ", "))
         grid.put(header, x: 1, y: y, style: Style(Role.task(t), bold: true), limit: grid.width - 2)
-        grid.put("  loss  split true            predicted          p     key              input", x: 1, y: y + 1, style: Style(.muted, bold: true))
+        grid.put("   loss  split true            predicted          p     key              input", x: 1, y: y + 1, style: Style(.muted, bold: true))
         let entries = max(1, state.detail ? height / 2 - 2 : height - 2)
         let cursor = max(0, min(state.exampleCursor, list.count - 1))
         let first = max(0, min(cursor - entries / 2, list.count - entries))
         for (line, row) in list.dropFirst(first).prefix(entries).enumerated() {
             let selected = first + line == cursor
-            var text = (selected ? Glyph.cursor(state.unicode) : " ") + (row.loss.map { String(format: "%6.3f  ", $0) } ?? "     —  ")
+            var text = (selected ? Glyph.cursor(state.unicode) : " ") + (row.loss.map { NumberText.format("%6.3f  ", $0) } ?? "     —  ")
             text += String(row.split.prefix(5)).padded(5) + " " + (row.label ?? "—").padded(15) + " "
             text += (row.predicted ?? "—").padded(18) + " " + (row.probability.map { ExampleList.percent(Float($0)) } ?? "—").padded(5) + " "
             text += String(row.key.prefix(16)).padded(16) + " " + (row.text ?? "").replacingOccurrences(of: "\n", with: " ")
@@ -86,7 +86,7 @@ enum WatchedExamplesView {
         for x in 0..<grid.width { grid.put(unicode ? "─" : "-", x: x, y: y - 1, style: Style(.border)) }
         var facts = "\(task): true \(row.label ?? "—") · predicted \(row.predicted ?? "—")"
         if let p = row.probability { facts += " (\(ExampleList.percent(Float(p))))" }
-        if let loss = row.loss { facts += String(format: " · loss %.3f", loss) }
+        if let loss = row.loss { facts += NumberText.format(" · loss %.3f", loss) }
         grid.put(facts + " · \(row.split) row \(row.key)", x: 1, y: y, style: Style(.highlight), limit: grid.width - 2)
         ExamplesView.wrap(&grid, row.text ?? "", x: 1, y: y + 2, width: grid.width - 2, end: y + height)
     }

@@ -86,3 +86,34 @@ extension ConfusionLayoutTests {
         #expect(header.contains("true T-shirt/top → predicted Pullover") && !header.contains("…"), "\(header)")
     }
 }
+
+extension ConfusionLayoutTests {
+    /// The last column of each run of non-blank cells in `row` from `x`.
+    static func ends(_ row: String, from x: Int) -> [Int] {
+        let cells = Array(row)
+        return cells.indices.filter { $0 >= x && cells[$0] != " " && ($0 + 1 == cells.count || cells[$0 + 1] == " ") }
+    }
+
+    /// Names over the columns (digits' "0"…"9", or words) end where their column's counts end.
+    @Test(arguments: [(80, 24), (120, 40)])
+    func columnHeadsAreRightAlignedOverTheirCounts(width: Int, height: Int) {
+        for classes in [(0...9).map(String.init), ["cat", "dog", "horse"], ["a", "bb", "a longer one"]] {
+            let grid = Self.render(classes: classes, width: width, height: height)
+            let head = grid.row(4)
+            #expect(classes.allSatisfy(head.contains), "\(grid.text)")
+            // Each head's last column, by name (the heads row holds nothing else).
+            let heads = classes.map { name -> Int in
+                let start = head.range(of: " " + name)!.lowerBound
+                return head.distance(from: head.startIndex, to: start) + name.count
+            }
+            let labelEnd = 1 + classes.map(\.count).max()!
+            for r in classes.indices {
+                let row = grid.row(5 + r)
+                // The counts: the runs of digits after the row's label.
+                let cells = Array(row)
+                let counts = cells.indices.filter { $0 > labelEnd && cells[$0].isNumber && ($0 + 1 == cells.count || !cells[$0 + 1].isNumber) }
+                #expect(counts == heads, "\(classes) row \(r) at \(width): heads end \(heads)\n\(head)\n\(row)")
+            }
+        }
+    }
+}

@@ -35,4 +35,30 @@ import Testing
         #expect(parsed.background == nil && parsed.color(.text) == Theme.builtIn.color(.text))
         #expect(throws: ThemeError.self) { try Theme.parse("theme[main_fg]=\"\"\n", name: "x", file: "x.theme") }
     }
+
+    /// Among 8 or 16 colours the nearest ANSI colour of a dark grey is black: the default
+    /// theme's axes and raw loss curve vanished on a dark terminal. No text on the screen takes
+    /// the colour it lies on, the terminal's own taken as black without a theme background.
+    @Test func eightAndSixteenColoursNeverDrawTextInTheBackgroundsColour() throws {
+        let grid = Screen.render(Fixture.running, ViewState(), Fixture.run.context, width: 120, height: 40)
+        let styles = Set(grid.cells.filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty && $0.style.greys == nil }.map(\.style))
+        #expect(styles.contains { $0.foreground == .chartRaw } && styles.contains { $0.foreground == .border })
+        let themes = try [Theme.builtIn] + ["default", "light", "high-contrast"].map { try Theme.load($0, from: Self.themes) }
+        for theme in themes {
+            for colors in [8, 16] {
+                for style in styles {
+                    let (fg, bg) = Palette.colors(style, theme: theme, colors: colors)
+                    #expect(fg != (bg >= 0 ? bg : 0), "\(theme.name), \(colors) colours: \(style)")
+                }
+            }
+        }
+        // A grey stays a grey (not the nearest colour), dimmed where it stands in for black.
+        for role in [Role.chartRaw, .border, .muted] {
+            #expect(Palette.colors(Style(role), theme: .builtIn, colors: 8).fg == 7)
+            #expect(Palette.dims(Style(role), theme: .builtIn, colors: 8))
+            #expect(!Palette.dims(Style(role), theme: .builtIn, colors: 256))
+        }
+        #expect(Palette.colors(Style(.chartRaw), theme: .builtIn, colors: 16).fg == 8)
+        #expect(!Palette.dims(Style(.text), theme: .builtIn, colors: 8))
+    }
 }
