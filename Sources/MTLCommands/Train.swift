@@ -281,7 +281,7 @@ final class TrainingPrinter: Sendable {
         let width = 30
         let filled = stepsPerEpoch > 0 ? width * stepInEpoch / stepsPerEpoch : 0
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        Console.shared.err("\r\u{1B}[Kepoch \(epoch)/\(prepared.setup.training.epochs) \(bar) \(stepInEpoch)/\(stepsPerEpoch) · loss \(String(format: "%.4f", total))", newline: false)
+        Console.shared.err("\r\u{1B}[Kepoch \(epoch)/\(prepared.setup.training.epochs) \(bar) \(stepInEpoch)/\(stepsPerEpoch) · loss \(Report.number(Double(total)))", newline: false)
     }
 
     func finish(_ snapshot: TrainerSnapshot, baselines: BaselineRunner.Snapshot?) {
