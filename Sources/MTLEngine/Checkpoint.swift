@@ -49,7 +49,9 @@ public struct Checkpoint: Sendable {
 
     public struct Info: Sendable, Codable {
         /// 1: the first release. 2: whole-directory saves and a digest of every weight file.
-        public static let currentVersion = 2
+        /// 3: `last.safetensors` may be listed (a release reading 2 refuses it as a stranger
+        /// file; with 3 it says the checkpoint is newer than it reads).
+        public static let currentVersion = 3
         public var format = "mtl-tui-checkpoint"
         public var version = Info.currentVersion
         public var model: ModelConfig

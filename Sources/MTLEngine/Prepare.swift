@@ -127,9 +127,17 @@ public enum RunPreparation {
         if let save = options.saveDirectory { try checkSaveDirectory(save) }
         var notes: [String] = []
         var source = try loaded ?? DatasetSource.load(options.data)
-        if let column = options.splitColumn, source.table.columnIndex(column) == nil {
-            throw UsageError("--split", "expected three fractions like 0.8,0.1,0.1 or a column name"
-                + " (columns: \(source.table.header.joined(separator: ", "))), got '\(column)'")
+        if let column = options.splitColumn {
+            if source.table.columnIndex(column) == nil {
+                let numbers = column.split(separator: ",", omittingEmptySubsequences: false)
+                    .filter { Double($0.trimmingCharacters(in: .whitespaces)) != nil }.count
+                throw UsageError("--split", numbers > 0
+                    ? "expected three fractions like 0.8,0.1,0.1 (or a column name), got \(numbers) in '\(column)'"
+                    : "no column named '\(column)' (columns: \(source.table.header.joined(separator: ", ")))")
+            }
+            if options.inputs.contains(column) || options.tasks.contains(where: { $0.0 == column }) {
+                throw UsageError("--split", "'\(column)' is the split column, so it cannot be an input or a task too")
+            }
         }
         let checkpoint = try options.resumeDirectory.map { try Checkpoint.read(from: $0, for: .resume) }
         if let checkpoint { try checkEpochsPastCheckpoint(options, checkpoint) }
@@ -169,6 +177,7 @@ public enum RunPreparation {
                 do { spec.splitFractions = try SplitFractions.check(split, file: "--split") } catch {
                     throw UsageError("--split", error.message)
                 }
+                spec.splitColumn = nil   // the flag's fractions, not a split column the spec or inference found
             }
             if let column = options.splitColumn { spec.splitColumn = column }
         }

@@ -110,8 +110,9 @@ extension TrainingRun {
         return info
     }
 
-    /// The whole state as a checkpoint in memory, as `--resume` would read it from disk: a
-    /// trainer started from it continues bit for bit.
+    /// The whole state as a checkpoint in memory, as `--resume` would read it from disk, except
+    /// that a branch of a run that ended on early stopping's kept weights goes on from those (as
+    /// "more epochs" does), where `--resume` takes the last trained ones.
     func forkCheckpoint() -> Checkpoint {
         var info = checkpointInfo(position: finishedPosition)
         info.training.epochs = max(config.epochs, info.position.epoch)

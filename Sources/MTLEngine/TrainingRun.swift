@@ -127,6 +127,8 @@ final class TrainingRun {
         if let bestValues = checkpoint.bestParameters { bestParameters = FloatBuffer(bestValues) }
         optimizer.layerSteps = checkpoint.info.layerSteps
         position = checkpoint.info.position
+        // Saved by an earlier release at the end of the epoch early stopping ended in.
+        if position.batch >= batchesPerEpoch { position = finishedPosition }
         best = checkpoint.info.best
         snapshot.history = checkpoint.info.history
         let saved = checkpoint.info.training
@@ -167,6 +169,9 @@ final class TrainingRun {
                     guard waitUntilRunnable() else { break epochs }
                     trainStep()
                 }
+                // A divergence in the epoch's last step waits for the user (or ends a headless
+                // run) before the epoch is evaluated and saved.
+                if state == .diverged, !waitUntilRunnable() { break epochs }
                 if endEpoch() { break }
                 position.epoch += 1
                 position.batch = 0
@@ -290,9 +295,11 @@ final class TrainingRun {
     func recordEpoch(_ epoch: Int, train: [TaskMetrics], seconds: Double, pseudoLabels: [Int]?) -> Bool {
         let (validation, examples) = evaluator.evaluate(setup.split.validation, inputs: setup.inputs, step: position.step)
         // The step checks see the loss before each update; an update can still leave weights whose
-        // outputs overflow (inf − inf in a logit), which only the next forward pass shows.
-        if let bad = validation.indices.first(where: { !validation[$0].loss.isFinite }) {
-            diverge("\(tasks[bad]) validation loss is \(format(validation[bad].loss)) after step \(position.step): its last update overflowed, so epoch \(epoch) is not recorded")
+        // outputs overflow (inf − inf in a logit), which only the next forward pass shows. That
+        // update cannot be undone, so the run ends, in the workbench too (R starts a fresh one).
+        if let bad = examples.outputs.indices.first(where: { !examples.outputs[$0].allSatisfy(\.isFinite) }) {
+            diverge("\(tasks[bad])'s outputs on the validation rows are not finite after step \(position.step): its last update overflowed them and cannot be undone, so the run ends (epoch \(epoch) is not recorded)")
+            stopRequested = true
             return false
         }
         let total = Self.weightedLoss(effective, validation)

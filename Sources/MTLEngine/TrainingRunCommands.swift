@@ -43,10 +43,10 @@ extension TrainingRun {
         case .pause:
             if state == .running { state = .paused; log(.command, "paused") }
         case .resume:
-            if state == .paused || state == .diverged { state = .running; stepBudget = 0; log(.command, "resumed") }
+            if state == .paused || state == .diverged { state = .running; stepBudget = 0; snapshot.divergence = nil; log(.command, "resumed") }
         case .step(let n):
             if state == .running { state = .paused }
-            if state == .diverged { state = .paused }
+            if state == .diverged { state = .paused; snapshot.divergence = nil }
             stepBudget += max(n, 1)
             stepsAsked += max(n, 1)
         case .setLossWeight(let task, _), .scaleLossWeight(let task, _):
@@ -105,8 +105,9 @@ extension TrainingRun {
             best = nil
             log(.command, rule.map { "early stop on: \($0.metric), patience \($0.patience)" } ?? "early stop off: every epoch runs, the last is kept")
         case .save(let directory):
-            if state == .diverged {
-                return CommandRefusal(message: "the run diverged, so it is not saved: lower the rate (<) and resume, or R for a fresh run")
+            if snapshot.divergence != nil {
+                return CommandRefusal(message: "the run diverged, so it is not saved: "
+                    + (state == .diverged ? "lower the rate (<) and resume, or R for a fresh run" : "R starts a fresh one"))
             }
             if let failure = writeCheckpoint(to: directory, position: finishedPosition) { return CommandRefusal(kind: .error, message: failure) }
             log(.info, "saved checkpoint to \(directory)")

@@ -139,8 +139,10 @@ public enum Screen {
             grid.put(" " + text, x: 0, y: y, style: Style(.title, background: .selectedBackground, bold: true), limit: width)
             return
         }
-        if let divergence = s.divergence, s.state == .diverged {
-            grid.put(" " + divergenceLine(divergence, width: width - 1), x: 0, y: y, style: Style(.bad, bold: true), limit: width)
+        // A run that ended at its divergence (weights that cannot be repaired) offers a fresh run only.
+        if let divergence = s.divergence, s.state == .diverged || s.state == .stopped {
+            grid.put(" " + divergenceLine(divergence, width: width - 1, resumable: s.state == .diverged), x: 0, y: y,
+                     style: Style(.bad, bold: true), limit: width)
             return
         }
         if state.picker != nil {
@@ -173,9 +175,10 @@ public enum Screen {
     /// A divergence and the way on within `width`: the keys stay whole (in short words where
     /// the sentence does not fit) and the reason yields, its clauses after `;` and its
     /// parenthesised details first, then cut with `…` (the event log keeps it whole).
-    static func divergenceLine(_ reason: String, width: Int) -> String {
-        let hints = ["lower the rate (<) and resume (space), or R: a fresh run at the lowered rate",
-                     "< lower the rate, space resume, R a fresh run", "< rate · space resume · R fresh run"]
+    static func divergenceLine(_ reason: String, width: Int, resumable: Bool = true) -> String {
+        let hints = resumable ? ["lower the rate (<) and resume (space), or R: a fresh run at the lowered rate",
+                                 "< lower the rate, space resume, R a fresh run", "< rate · space resume · R fresh run"]
+            : ["R: a fresh run (then < to lower its rate)", "R a fresh run", "R fresh run"]
         let clause = reason.components(separatedBy: "; ").first ?? reason
         let reasons = [reason, clause, FitText.withoutHints(clause, width: 0)]
         for hint in hints {

@@ -23,7 +23,7 @@ import Testing
         let resumed = try CLI.run(["train", Self.penguins, "--resume", Self.fixture, "--epochs", "21", "--save", s.path + "/run"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let sidecar = try String(contentsOfFile: s.path + "/run/model.json", encoding: .utf8)
-        #expect(sidecar.contains("\"version\" : 2") && sidecar.contains("\"fnv1a64\""))
+        #expect(sidecar.contains("\"version\" : 3") && sidecar.contains("\"fnv1a64\""))
     }
 
     /// A run that ends on early stopping's best epoch keeps the last trained weights beside it,
@@ -58,6 +58,17 @@ import Testing
         #expect(epochs.first?.hasPrefix("epoch \(lastEpoch + 1)/100 ") == true, "\(resumed.stdout)")
         #expect(epochs.count >= 3, "\(resumed.stdout)")
         #expect((resumed.stdout + resumed.stderr).contains("patience counts afresh"), "\(resumed.stderr)")
+        // An earlier release saved such a run at the stopped epoch's end (its last batch done): read
+        // the same way.
+        let sidecar = s.path + "/run/model.json"
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: sidecar))) as? [String: Any])
+        var position = try #require(json["position"] as? [String: Any])
+        position["epoch"] = lastEpoch - 1
+        position["batch"] = 4   // penguins' 241 training rows in batches of 64
+        json["position"] = position
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: sidecar))
+        let old = try CLI.run(["train", Self.penguins, "--resume", s.path + "/run"])
+        #expect(old.stdout.split(separator: "\n").first { $0.hasPrefix("epoch ") }?.hasPrefix("epoch \(lastEpoch + 1)/100 ") == true, "\(old.stdout)\(old.stderr)")
     }
 
     /// Equal JSON trees, numbers within a relative 1e-7 (float32 rounding is about 6e-8).
@@ -116,6 +127,7 @@ import Testing
         let sidecar = run + "/model.json"
         var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: sidecar))) as? [String: Any])
         json.removeValue(forKey: "files")
+        json["version"] = 2
         try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: sidecar))
         var weights = try Data(contentsOf: URL(fileURLWithPath: run + "/model.safetensors"))
         weights[weights.count - 10] ^= 0x40

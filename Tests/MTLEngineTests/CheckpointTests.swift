@@ -158,7 +158,7 @@ import Testing
         // Version 2 records every weight file's digest: without the record a corrupted file
         // would load unchecked, so its absence is refused, and so is a weight file it does not list.
         try fresh()
-        try editSidecar(copy) { $0.removeValue(forKey: "files") }
+        try editSidecar(copy) { $0.removeValue(forKey: "files"); $0["version"] = 2 }
         expectRefusal(copy, use: .inference, "files: missing; a version 2 checkpoint records each weight file's size and hash")
         try fresh()
         try editSidecar(copy) { $0["files"] = ($0["files"] as! [String: Any]).filter { $0.key != "model.safetensors" } }

@@ -167,6 +167,26 @@ import Testing
         #expect(headless.snapshot.state == .stopped && headless.snapshot.divergence == "task2 loss is inf at step 1; the update was skipped")
     }
 
+    /// An update that overflows the outputs (finite loss before it) on an epoch's last batch is
+    /// caught by the epoch's evaluation: it cannot be undone, so the run ends diverged, in the
+    /// workbench too, with nothing recorded, saved or tested from the broken weights.
+    @Test func outputsThatOverflowEndTheRunInTheWorkbenchToo() {
+        var s = setup(epochs: 1, trunk: .mlp)
+        s.training.batchSize = 512   // one batch: the overflowing update is the epoch's last
+        s.training.optimizer = OptimizerConfig(kind: .sgd, learningRate: 1e30)
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        s.saveDirectory = directory
+        let trainer = Trainer(s, continuable: true)
+        trainer.start()
+        #expect(trainer.waitUntilFinished(seconds: 30))
+        let snapshot = trainer.snapshot
+        #expect(snapshot.state == .stopped, "not finished on broken weights: \(snapshot.state)")
+        #expect(snapshot.divergence?.contains("outputs on the validation rows are not finite after step 1") == true, "\(snapshot.divergence ?? "")")
+        #expect(snapshot.history.isEmpty && snapshot.test == nil)
+        #expect(!FileManager.default.fileExists(atPath: directory + "/model.json"))
+    }
+
     /// Finite losses whose weighted sum leaves 32-bit floats (a weight from an edited
     /// checkpoint, say): the gradient norm is not finite, and the task that made it is named.
     @Test func aWeightedLossBeyondFloatsNamesItsTask() {

@@ -152,6 +152,17 @@ extension RunStateDisplayTests {
         }
     }
 
+    /// A run that ended at a divergence it cannot come back from (its outputs overflowed) says
+    /// so, and offers only a fresh run: resuming it would diverge again.
+    @Test func aRunEndedByItsDivergenceOffersAFreshRunOnly() {
+        var s = Fixture.running
+        s.state = .stopped
+        s.divergence = "task1's outputs on the validation rows are not finite after step 40"
+        let footer = Screen.render(s, ViewState(), Fixture.run.context, width: 120, height: 30).row(29)
+        #expect(footer.hasPrefix(" diverged: task1's outputs") && footer.contains("R a fresh run") && !footer.contains("resume"), "\(footer)")
+        #expect(Screen.render(s, ViewState(), Fixture.run.context, width: 120, height: 30).row(1).contains("DIVERGED"))
+    }
+
     /// The other tasks' loss columns are as wide as their names: `magnitude` whole at 120.
     @Test func otherTasksLossColumnsHoldTheirNamesWhole() throws {
         var s = Fixture.run.snapshot
