@@ -107,16 +107,21 @@ import Testing
             return note
         }
         func step(_ path: String) throws -> Int { try Checkpoint.read(from: path).info.position.step }
+        /// One more step, then `s`: it saves where the run's first save went.
+        func stepAndSaveAgain(_ runs: LiveRuns, to target: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            let next = runs.current.trainer.snapshot.step + 1
+            runs.current.trainer.send(.step(1))
+            #expect(eventually { runs.current.trainer.snapshot.step == next }, sourceLocation: sourceLocation)
+            #expect(runs.saveSelected(runs.current.trainer.snapshot) == "saving run 1 to \(target)", sourceLocation: sourceLocation)
+            #expect(saved(runs) == "run 1 saved to \(target)", sourceLocation: sourceLocation)
+        }
 
         // An earlier session's run, 3 steps in, saved at the default directory.
         let earlier = try session(steps: 3)
         #expect(earlier.saveSelected(earlier.current.trainer.snapshot) == "saving run 1 to \(directory)")
         #expect(saved(earlier) == "run 1 saved to \(directory)")
         // Its own later saves replace it: the run wrote it.
-        earlier.current.trainer.send(.step(1))
-        #expect(eventually { earlier.current.trainer.snapshot.step == 4 })
-        #expect(earlier.saveSelected(earlier.current.trainer.snapshot) == "saving run 1 to \(directory)")
-        #expect(saved(earlier) == "run 1 saved to \(directory)")
+        stepAndSaveAgain(earlier, to: directory)
         earlier.shutDown(saving: false)
         #expect(try step(directory) == 4)
 
@@ -125,10 +130,7 @@ import Testing
         #expect(later.saveSelected(later.current.trainer.snapshot)
                 == "saving run 1 to \(directory)-2 (\(directory) holds an earlier checkpoint)")
         #expect(saved(later) == "run 1 saved to \(directory)-2")
-        later.current.trainer.send(.step(1))
-        #expect(eventually { later.current.trainer.snapshot.step == 2 })
-        #expect(later.saveSelected(later.current.trainer.snapshot) == "saving run 1 to \(directory)-2")
-        #expect(saved(later) == "run 1 saved to \(directory)-2")
+        stepAndSaveAgain(later, to: directory + "-2")
         later.shutDown(saving: false)
         #expect(try step(directory) == 4 && step(directory + "-2") == 2)
 
