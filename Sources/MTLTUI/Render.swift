@@ -21,7 +21,7 @@ public enum Screen {
             let message = "enlarge the terminal: \(width)×\(height), need \(minimumWidth)×\(minimumHeight)"
             grid.put(message, x: max(0, (width - TextWidth.of(message)) / 2), y: height / 2, style: Style(.warning, bold: true))
             // A prompt or picker still takes keys here: its line shows what they answer.
-            if state.prompt != nil || state.picker != nil || state.schedulePicker != nil, height > 0 {
+            if state.prompt != nil || state.picker != nil || state.schedulePicker != nil || state.relabel != nil, height > 0 {
                 footer(&grid, snapshot, state, context, y: height - 1)
             }
             return grid
@@ -149,6 +149,12 @@ public enum Screen {
         }
         if state.schedulePicker != nil {
             grid.put(" pick a learning-rate schedule: j k or arrows move · enter apply · esc close", x: 0, y: y, style: Style(.muted), limit: width)
+            return
+        }
+        if let picker = state.relabel {
+            // Where the screen is too small for the picker, this line alone shows what enter would pick.
+            grid.put(" " + CorrectionKeys.pickerLine(picker, context, unicode: state.unicode, width: width - 1), x: 0, y: y,
+                     style: Style(.muted), limit: width)
             return
         }
         if let note = state.note {
