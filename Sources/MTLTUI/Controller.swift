@@ -75,9 +75,9 @@ public enum Controller {
             else if state.view == .help { state.view = state.viewBeforeHelp }
             else if state.view == .confusion, state.curveThreshold != nil { state.curveThreshold = nil }   // the curve cursor back to the threshold in use
             else if state.pair != nil || state.misclassifiedOnly || state.wrongOnAll || state.suspects || !state.search.isEmpty
-                        || state.thresholdErrors != nil || state.correctedOnly {
+                        || state.thresholdErrors != nil || state.valueCell != nil || state.correctedOnly {
                 state.pair = nil; state.misclassifiedOnly = false; state.wrongOnAll = false; state.suspects = false; state.search = ""
-                state.thresholdErrors = nil; state.correctedOnly = false
+                state.thresholdErrors = nil; state.valueCell = nil; state.correctedOnly = false
             }
         case .show(let view):
             if view == .help { state.viewBeforeHelp = state.view }
@@ -166,8 +166,12 @@ public enum Controller {
             case .confusion where CurvesView.applies(snapshot, state, context):
                 CurvesView.open(state: &state, snapshot: snapshot, context: context)
                 resetExamples(&state)
+            case .confusion where RegressionView.applies(snapshot, state, context):
+                RegressionView.open(state: &state, snapshot: snapshot, context: context)
+                resetExamples(&state)
             case .confusion:
                 state.thresholdErrors = nil
+                state.valueCell = nil
                 state.pair = ViewState.Pair(truth: state.confusionRow, predicted: state.confusionColumn)
                 state.misclassifiedOnly = false
                 state.wrongOnAll = false
@@ -221,6 +225,8 @@ public enum Controller {
             state.gradientLayer = ranked[max(0, min(ranked.count - 1, current + delta))]
         case .confusion where CurvesView.applies(snapshot, state, context):
             CurvesView.move(action, state: &state, snapshot: snapshot, context: context)
+        case .confusion where RegressionView.applies(snapshot, state, context):
+            RegressionView.move(action, state: &state)
         case .confusion:
             let classes = context.classes.indices.contains(state.task) ? context.classes[state.task].count : 0
             guard classes > 0 else { return }

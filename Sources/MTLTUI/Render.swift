@@ -168,6 +168,7 @@ public enum Screen {
         case .examples: "↑↓ move · enter detail · m a / S filter · d drop · u U weight · r relabel · z undo · v split · c corrected · T task"
         case .confusion where CurvesView.applies(s, state, context):
             "←→ move along the PR curve · enter its errors" + (s.taskKinds[min(state.task, s.tasks.count - 1)] == .multilabel ? " · ↑↓ label" : "") + " · T task · ? help"
+        case .confusion where RegressionView.applies(s, state, context): "arrows select a cell · enter lists its rows · T task · ? help · q quit"
         case .confusion: "arrows select a cell · enter show its examples · T task · ? help · q quit"
         case .help: "esc or ? back"
         case .gradients: "↑↓ j k select a layer · W strategy · ? help · q quit"
