@@ -93,7 +93,11 @@ public enum Controller {
         case .smoothLess:
             state.smoothing = max(0, ((state.smoothing - 0.05) * 100).rounded() / 100)
         case .nextTask:
-            if tasks > 0 { state.task = (state.task + 1) % tasks; resetExamples(&state); state.curveLabel = 0; state.curveThreshold = nil }
+            if tasks > 0 {
+                state.task = (state.task + 1) % tasks; resetExamples(&state); state.curveLabel = 0; state.curveThreshold = nil
+                // A cell of one task's matrix or grid means nothing in the next one's.
+                state.confusionRow = 0; state.confusionColumn = 0
+            }
         case .cycleTheme:
             return [.cycleTheme]
         case .nextStrategy:

@@ -181,6 +181,10 @@ import Testing
         // esc clears the filter: every labelled row again.
         _ = Controller.handle(.escape, state: &state, snapshot: run.0, context: run.1)
         #expect(state.valueCell == nil && ExampleList.indices(examples, state: state, context: run.1).count == 14)
+        // T: the next task's matrix starts at its first cell, not at this grid's.
+        state.view = .confusion
+        _ = Controller.handle(.character("T"), state: &state, snapshot: run.0, context: run.1)
+        #expect(state.task == 1 && state.confusionRow == 0 && state.confusionColumn == 0)
     }
 
     /// While the run trains the rows are the latest epoch's.
