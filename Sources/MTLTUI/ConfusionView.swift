@@ -10,12 +10,15 @@ enum ConfusionView {
         if let watched = context.watched {
             // A watched run: its examples event's counts, else its epoch events' (no curves: they need the rows).
             if WatchedExamplesView.drawConfusion(&grid, s, state, watched: watched, y: y, height: height) { return }
+            if !s.tasks.isEmpty, s.taskKinds[t] == .regression { return RegressionView.drawWatched(&grid, s, task: t, y: y) }
             if !s.tasks.isEmpty, record?.validation.indices.contains(t) != true || record?.validation[t].confusion == nil {
                 grid.put(WatchedExamplesView.noExamples(s.tasks[t]), x: 1, y: y + 1, style: Style(.muted), limit: grid.width - 2)
                 return
             }
         } else if CurvesView.applies(s, state, context) {
             return CurvesView.draw(&grid, s, state, context, y: y, height: height)
+        } else if RegressionView.applies(s, state, context) {
+            return RegressionView.draw(&grid, s, state, context, y: y, height: height)
         }
         // A finished run's kept model, when it is not the last epoch's (restored, or the linear model).
         let kept = context.watched == nil ? s.keptValidation : nil

@@ -75,9 +75,9 @@ public enum Controller {
             else if state.view == .help { state.view = state.viewBeforeHelp }
             else if state.view == .confusion, state.curveThreshold != nil { state.curveThreshold = nil }   // the curve cursor back to the threshold in use
             else if state.pair != nil || state.misclassifiedOnly || state.wrongOnAll || state.suspects || !state.search.isEmpty
-                        || state.thresholdErrors != nil || state.correctedOnly {
+                        || state.thresholdErrors != nil || state.valueCell != nil || state.correctedOnly {
                 state.pair = nil; state.misclassifiedOnly = false; state.wrongOnAll = false; state.suspects = false; state.search = ""
-                state.thresholdErrors = nil; state.correctedOnly = false
+                state.thresholdErrors = nil; state.valueCell = nil; state.correctedOnly = false
             }
         case .show(let view):
             if view == .help { state.viewBeforeHelp = state.view }
@@ -93,7 +93,11 @@ public enum Controller {
         case .smoothLess:
             state.smoothing = max(0, ((state.smoothing - 0.05) * 100).rounded() / 100)
         case .nextTask:
-            if tasks > 0 { state.task = (state.task + 1) % tasks; resetExamples(&state); state.curveLabel = 0; state.curveThreshold = nil }
+            if tasks > 0 {
+                state.task = (state.task + 1) % tasks; resetExamples(&state); state.curveLabel = 0; state.curveThreshold = nil
+                // A cell of one task's matrix or grid means nothing in the next one's.
+                state.confusionRow = 0; state.confusionColumn = 0
+            }
         case .cycleTheme:
             return [.cycleTheme]
         case .nextStrategy:
@@ -166,8 +170,12 @@ public enum Controller {
             case .confusion where CurvesView.applies(snapshot, state, context):
                 CurvesView.open(state: &state, snapshot: snapshot, context: context)
                 resetExamples(&state)
+            case .confusion where RegressionView.applies(snapshot, state, context):
+                RegressionView.open(state: &state, snapshot: snapshot, context: context)
+                resetExamples(&state)
             case .confusion:
                 state.thresholdErrors = nil
+                state.valueCell = nil
                 state.pair = ViewState.Pair(truth: state.confusionRow, predicted: state.confusionColumn)
                 state.misclassifiedOnly = false
                 state.wrongOnAll = false
@@ -221,6 +229,8 @@ public enum Controller {
             state.gradientLayer = ranked[max(0, min(ranked.count - 1, current + delta))]
         case .confusion where CurvesView.applies(snapshot, state, context):
             CurvesView.move(action, state: &state, snapshot: snapshot, context: context)
+        case .confusion where RegressionView.applies(snapshot, state, context):
+            RegressionView.move(action, state: &state)
         case .confusion:
             let classes = context.classes.indices.contains(state.task) ? context.classes[state.task].count : 0
             guard classes > 0 else { return }

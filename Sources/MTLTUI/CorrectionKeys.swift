@@ -152,6 +152,20 @@ enum CorrectionKeys {
         return (examples.rows[list[cursor]], examples.split)
     }
 
+    /// The picker on one line (the footer's): the class under its cursor and the keys, so a
+    /// screen too small for the picker still shows what enter would pick.
+    static func pickerLine(_ picker: RelabelPicker, _ context: WorkbenchContext, unicode: Bool, width: Int) -> String {
+        let classes = context.classes[picker.task]
+        let multi = context.kinds[picker.task] == .multilabel
+        let name = classes.indices.contains(picker.cursor) ? classes[picker.cursor] : "?"
+        let box = multi ? (picker.chosen.contains(picker.cursor) ? "[x] " : "[ ] ") : (picker.chosen.contains(picker.cursor) ? "(now) " : "")
+        let current = "relabel \(context.tasks[picker.task]): \(Glyph.cursor(unicode)) \(box)\(name) (\(picker.cursor + 1) of \(classes.count))"
+        // Where they do not all fit, enter's key stays longest, then esc's.
+        let keys = multi ? [("j k move", 2), ("space toggles", 4), ("enter saves", 5), ("esc cancels", 3)]
+            : [("j k move", 2), ("enter picks", 5), ("esc cancels", 3)]
+        return FitText.fields([(current, 9)] + keys, width: width)
+    }
+
     /// The picker, drawn over the lower part of the examples view.
     static func drawPicker(_ grid: inout Grid, _ picker: RelabelPicker, _ context: WorkbenchContext, unicode: Bool) {
         let classes = context.classes[picker.task]

@@ -115,6 +115,7 @@ enum CurvesView {
         guard let m = model(snapshot, state, context) else { return }
         state.thresholdErrors = ThresholdErrors(task: m.task, label: m.label, threshold: m.curves.pr[m.cursor].threshold)
         state.pair = nil
+        state.valueCell = nil
         state.misclassifiedOnly = false
         state.wrongOnAll = false
         state.view = .examples

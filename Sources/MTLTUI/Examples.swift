@@ -26,6 +26,7 @@ public enum ExampleList {
                       predicted(examples, i, task: t) == pair.predicted else { continue }
             }
             if let errors = state.thresholdErrors, !errors.keeps(examples, i, task: t, context: context) { continue }
+            if let cell = state.valueCell, !cell.keeps(examples, i, task: t, context: context) { continue }
             if !query.isEmpty, !context.inputText[examples.rows[i]].lowercased().contains(query) { continue }
             out.append(i)
         }

@@ -113,7 +113,7 @@ public enum KeyMap {
         KeyBinding(keys: c("z"), label: "z", help: "undo the last correction", views: [.examples], action: .undoCorrection),
         KeyBinding(keys: c("v"), label: "v", help: "list validation, training or test rows", views: [.examples], action: .cycleSplit),
         KeyBinding(keys: c("c"), label: "c", help: "corrected rows only", views: [.examples], action: .correctedOnly),
-        KeyBinding(keys: [.enter], label: "enter", help: "open: weight editor, example detail, confusion cell, the errors at the curve cursor", views: [.controls, .examples, .confusion], action: .open),
+        KeyBinding(keys: [.enter], label: "enter", help: "open: weight editor, example detail, confusion or predicted-against-true cell, the errors at the curve cursor", views: [.controls, .examples, .confusion], action: .open),
     ]
 
     /// The action for `key` in `view`: view-specific bindings first, then global ones.

@@ -21,7 +21,7 @@ public enum Screen {
             let message = "enlarge the terminal: \(width)×\(height), need \(minimumWidth)×\(minimumHeight)"
             grid.put(message, x: max(0, (width - TextWidth.of(message)) / 2), y: height / 2, style: Style(.warning, bold: true))
             // A prompt or picker still takes keys here: its line shows what they answer.
-            if state.prompt != nil || state.picker != nil || state.schedulePicker != nil, height > 0 {
+            if state.prompt != nil || state.picker != nil || state.schedulePicker != nil || state.relabel != nil, height > 0 {
                 footer(&grid, snapshot, state, context, y: height - 1)
             }
             return grid
@@ -153,6 +153,12 @@ public enum Screen {
             grid.put(" pick a learning-rate schedule: j k or arrows move · enter apply · esc close", x: 0, y: y, style: Style(.muted), limit: width)
             return
         }
+        if let picker = state.relabel {
+            // Where the screen is too small for the picker, this line alone shows what enter would pick.
+            grid.put(" " + CorrectionKeys.pickerLine(picker, context, unicode: state.unicode, width: width - 1), x: 0, y: y,
+                     style: Style(.muted), limit: width)
+            return
+        }
         if let note = state.note {
             grid.put(" " + FitText.withoutHints(note, width: width - 1), x: 0, y: y, style: Style(.warning), limit: width)
             return
@@ -164,6 +170,7 @@ public enum Screen {
         case .examples: "↑↓ move · enter detail · m a / S filter · d drop · u U weight · r relabel · z undo · v split · c corrected · T task"
         case .confusion where CurvesView.applies(s, state, context):
             "←→ move along the PR curve · enter its errors" + (s.taskKinds[min(state.task, s.tasks.count - 1)] == .multilabel ? " · ↑↓ label" : "") + " · T task · ? help"
+        case .confusion where RegressionView.applies(s, state, context): "arrows select a cell · enter lists its rows · T task · ? help · q quit"
         case .confusion: "arrows select a cell · enter show its examples · T task · ? help · q quit"
         case .help: "esc or ? back"
         case .gradients: "↑↓ j k select a layer · W strategy · ? help · q quit"

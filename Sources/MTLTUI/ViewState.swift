@@ -47,6 +47,9 @@ public struct ViewState: Sendable {
     public var curveLabel = 0
     public var curveThreshold: Double?
     public var thresholdErrors: ThresholdErrors?
+    /// Predicted against true (view 4, regression tasks): the rows of the cell `enter` listed;
+    /// `confusionColumn` and `confusionRow` select the cell (true bin, predicted bin from the bottom).
+    public var valueCell: ValueCell?
     public var prompt: Prompt?
     /// Ctrl-C opened the quit prompt (whose note says another one quits) or quit at once: the
     /// workbench then exits as SIGINT ended it (status 130), also on `y` or `s`; `n` forgets it.

@@ -147,6 +147,7 @@ enum ExamplesView {
         }
         if !state.search.isEmpty { filters.append("\"\(state.search)\"") }
         if let errors = state.thresholdErrors, errors.task == t { filters.append(errors.description(context)) }
+        if let cell = state.valueCell, cell.task == t { filters.append(cell.description) }
         if state.correctedOnly { filters.append("corrected") }
         if let problem = state.book.problem { filters.append("\(state.book.unsaved) unsaved: \(problem)") }
         // The filters before the step, so a filter's names (true Bag → predicted Coat) stay whole.

@@ -6,7 +6,7 @@ import Testing
 /// `--ascii` (and a terminal without UTF-8): every cell of every screen is ASCII, whatever the
 /// screens or the data would draw, and each glyph the screens draw has a stand-in of its own.
 @Suite struct ASCIIScreenTests {
-    /// Every view (the binary task's curves in view 4), while training and finished, with two
+    /// Every view (the binary task's curves and the regression's grid in view 4), while training and finished, with two
     /// runs' legend, the pickers and an example's detail open.
     static func screens(unicode: Bool) -> [(name: String, grid: Grid)] {
         let two = RunsOverlay(runs: [RunsViewTests.origin, RunsViewTests.branch(fork: Fixture.run.snapshot.step / 2)], selected: 0)
@@ -15,7 +15,7 @@ import Testing
         var screens: [(String, Grid)] = []
         for snapshot in [Fixture.run.snapshot, Fixture.running] {
             for view in View.allCases {
-                for task in [0, 1] {
+                for task in [0, 1, 2] {
                     var state = ViewState()
                     state.unicode = unicode
                     state.view = view

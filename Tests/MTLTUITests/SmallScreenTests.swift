@@ -53,4 +53,24 @@ import Testing
         #expect(!truths.isEmpty && truths.allSatisfy { $0.hasSuffix("… ") || $0 == "exclaim|long    " }, "\(grid.text)")
         #expect(rows.filter { $0.contains("→exclaim|long|q…") }.count == examples.count, "\(grid.text)")
     }
+
+    /// Below the minimum size the relabel picker still takes j, k and enter: the footer shows
+    /// its line, with the class enter would pick, under the message.
+    @Test(arguments: [(40, 12), (59, 19)])
+    func theRelabelPickerShowsItsLineOnAScreenTooSmall(width: Int, height: Int) throws {
+        var state = ViewState()
+        _ = Fixture.press([.character("r")], view: .examples, snapshot: Fixture.running, &state)
+        let picker = try #require(state.relabel)
+        let classes = Fixture.run.context.classes[0]
+        var grid = Screen.render(Fixture.running, state, Fixture.run.context, width: width, height: height)
+        #expect(grid.text.contains("enlarge the terminal"), "\(grid.text)")
+        #expect(grid.row(height - 1).hasPrefix(" relabel task0: ▶ (now) \(classes[picker.cursor]) (\(picker.cursor + 1) of 3)"), "\(grid.text)")
+        // j moves the cursor: the line follows it, and names the key that picks.
+        _ = Fixture.press([.character("j")], view: .examples, snapshot: Fixture.running, &state)
+        let next = min(picker.cursor + 1, classes.count - 1)
+        grid = Screen.render(Fixture.running, state, Fixture.run.context, width: width, height: height)
+        #expect(grid.row(height - 1).contains("▶ \(next == picker.cursor ? "(now) " : "")\(classes[next]) (\(next + 1) of 3)"), "\(grid.text)")
+        #expect(grid.row(height - 1).contains("enter picks") == (width >= 59), "\(grid.text)")
+        #expect((0..<height).filter { !grid.row($0).trimmingCharacters(in: .whitespaces).isEmpty }.count == 2, "\(grid.text)")
+    }
 }
