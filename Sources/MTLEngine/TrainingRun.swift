@@ -297,8 +297,13 @@ final class TrainingRun {
         // The step checks see the loss before each update; an update can still leave weights whose
         // outputs overflow (inf − inf in a logit), which only the next forward pass shows. That
         // update cannot be undone, so the run ends, in the workbench too (R starts a fresh one).
-        if let bad = examples.outputs.indices.first(where: { !examples.outputs[$0].allSatisfy(\.isFinite) }) {
-            diverge("\(tasks[bad])'s outputs on the validation rows are not finite after step \(position.step): its last update overflowed them and cannot be undone, so the run ends (epoch \(epoch) is not recorded)")
+        // Without validation rows, a batch of training rows shows it.
+        let probed = setup.split.validation.isEmpty
+            ? evaluator.evaluate(Array(setup.split.train.prefix(config.batchSize)), inputs: setup.inputs, step: position.step).examples
+            : examples
+        if let bad = probed.outputs.indices.first(where: { !probed.outputs[$0].allSatisfy(\.isFinite) }) {
+            let rows = setup.split.validation.isEmpty ? "training" : "validation"
+            diverge("\(tasks[bad])'s outputs on the \(rows) rows are not finite after step \(position.step): its last update overflowed them and cannot be undone, so the run ends (epoch \(epoch) is not recorded)")
             stopRequested = true
             return false
         }

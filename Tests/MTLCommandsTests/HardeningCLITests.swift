@@ -178,6 +178,11 @@ import Testing
         #expect(overflowed.status == 1 && overflowed.stderr.contains("outputs on the validation rows are not finite after step 2"), "\(overflowed.stderr)")
         let saved = try String(contentsOfFile: s.path + "/overflow/model.json", encoding: .utf8)
         #expect(saved.contains("\"epoch\" : 1,") && !saved.contains("\"epoch\" : 2,"), "\(saved.prefix(400))")
+        // Without validation rows, training rows show it: nothing is saved, exit 1.
+        let blind = try CLI.run(["train", penguins, "--optimizer", "sgd", "--batch-size", "512", "--lr", "1e20", "--split", "0.9,0,0.1",
+                                 "--epochs", "2", "--save", s.path + "/blind"])
+        #expect(blind.status == 1 && blind.stderr.contains("outputs on the training rows are not finite after step 1"), "\(blind.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: s.path + "/blind/model.json"))
         let unsaved = try CLI.run(["train", penguins, "--epochs", "1", "--save", "/proc/mtl-tui-test-run"])
         #expect(unsaved.status == 1 && unsaved.stderrLines.last?.hasPrefix("mtl-tui: error: --save: could not save: /proc/mtl-tui-test-run") == true,
                 "\(unsaved.stderr)")
