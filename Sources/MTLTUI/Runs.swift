@@ -26,10 +26,10 @@ public struct RunView: Sendable {
     /// The name in legends and table headers: `1`…`4`, references `c1`….
     public var label: String { isReference ? "c\(id)" : "\(id)" }
 
-    /// A live run that has ended: the validation metrics of the model it ended with (nil while
-    /// it trains, and for a saved run).
+    /// A run that has ended, live or saved: the validation metrics of the model it ended with
+    /// (nil while it trains). A saved run's are its kept epoch's record.
     var kept: [TaskMetrics]? {
-        isReference || snapshot.state.isActive ? nil : snapshot.keptModelValidation
+        snapshot.state.isActive ? nil : snapshot.keptModelValidation
     }
 
     /// Each run's own colour, the same in every chart, the legend and the table.
@@ -48,6 +48,12 @@ public struct RunView: Sendable {
         s.epochs = info.training.epochs
         s.epoch = max((info.history.last?.epoch ?? 0) - 1, 0)
         s.step = info.history.last?.step ?? 0
+        // The weights it saved: early stopping's best epoch when that was put back (the last
+        // trained ones are then kept apart, in `last.safetensors`).
+        if info.files?["last.safetensors"] != nil, info.training.earlyStop != nil, let best = info.best,
+           best.epoch != info.history.last?.epoch {
+            s.restoredEpoch = best.epoch
+        }
         s.lossSeries = s.tasks.indices.map { t in
             var series = Series()
             for record in info.history where record.train.indices.contains(t) && record.train[t].count > 0 {

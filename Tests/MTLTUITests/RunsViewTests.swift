@@ -97,6 +97,27 @@ import Testing
             history: Fixture.run.snapshot.history, best: nil, tensors: []))
     }
 
+    /// A saved run that ended on early stopping's best epoch (its last trained weights kept apart)
+    /// shows that epoch's figures, as a live run that ended does; without that mark, its last.
+    @Test func aSavedRunShowsTheModelItSaved() throws {
+        let history = Fixture.run.snapshot.history
+        try #require(history.count >= 2)
+        func reference(restored: Bool) -> RunView {
+            let model = ModelConfig(trunk: .mlp, vocabulary: 0, hidden: [4], dropout: 0, features: 3, heads: SyntheticData.heads(Fixture.tasks))
+            var training = TrainingConfig()
+            training.earlyStop = EarlyStop(metric: "loss", patience: 1)
+            let encoder = SyntheticData.setup(rows: 10, tokens: 0, vocabulary: 0, features: 3, tasks: Fixture.tasks, model: model,
+                                              training: training).encoder
+            var info = Checkpoint.Info(model: model, encoder: encoder, training: training, position: .init(epoch: 2, batch: 0, step: 20),
+                                       layerSteps: [:], history: history,
+                                       best: .init(epoch: history[0].epoch, value: 0, epochsWithoutImprovement: 1), tensors: [])
+            info.files = restored ? ["model.safetensors": .init([1]), "last.safetensors": .init([2])] : ["model.safetensors": .init([1])]
+            return RunView.reference(id: 1, directory: "runs/old", info: info)
+        }
+        #expect(reference(restored: true).kept == history[0].validation)
+        #expect(reference(restored: false).kept == history.last!.validation)
+    }
+
     /// Columns as wide as their contents: progress whole at any width, the origin and what
     /// changed whole too, wrapped beside the run or, at 80 columns, under it (whole on one line
     /// at 220, beside figures that name the model they are, "kept epoch 2").
