@@ -94,7 +94,7 @@ public struct RunsOverlay: Sendable {
     /// live run's best over its epochs so far; once a run has ended, its kept model's (early
     /// stopping's restored epoch, else the last, with any task that fell back to the linear
     /// model scored as that), which is the model it saves, not a best per task from
-    /// different epochs. Saved runs (`--compare`) keep their best.
+    /// different epochs. Saved runs (`--compare`) count as ended: their kept epoch's figures.
     func best(_ metric: String, task name: String) -> [Double?] {
         let higher = TaskMetrics.higherIsBetter(metric)
         return runs.indices.map { r in
